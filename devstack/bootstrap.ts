@@ -1,0 +1,15 @@
+import { readFile } from 'node:fs/promises';
+import pg from 'pg';
+
+const bootstrapSql = new URL('./bootstrap.sql', import.meta.url);
+
+/** Give a fresh Postgres what a Supabase project has before its own migrations (roles, publication, …). */
+export async function bootstrapDatabase(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(await readFile(bootstrapSql, 'utf8'));
+  } finally {
+    await client.end();
+  }
+}

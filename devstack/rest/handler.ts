@@ -1,0 +1,491 @@
+/**
+ * Routing and request semantics: which SQL a request becomes, which status and headers answer it.
+ * One request = one transaction with one data statement (db.ts); SQL text comes from sql.ts.
+ */
+import type http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+import { authenticate, type AuthResult } from './auth.js';
+import { drainBody, readBody } from './body.js';
+import { runStatement, type ResultRow } from './db.js';
+import {
+  RestError,
+  columnNotFound,
+  invalidBody,
+  parseError,
+  payloadColumnNotFound,
+  tableNotFound,
+  toRestError,
+} from './errors.js';
+import { appliedHeader, parsePreferences, type Preferences } from './preferences.js';
+import { isReservedKey, parseQuery, type QueryParams } from './query-params.js';
+import {
+  JSON_TYPE,
+  contentRange,
+  rangeError,
+  rangeStatus,
+  send,
+  sendError,
+  singleError,
+} from './responses.js';
+import { resolveRoutine, routineAmbiguous, routineNotFound } from './routines.js';
+import type { SchemaCache, Table } from './schema-cache.js';
+import {
+  Params,
+  deleteSql,
+  insertSql,
+  readSql,
+  rpcSql,
+  updateSql,
+  type BodyShape,
+  type MutationOutput,
+} from './sql.js';
+
+export interface ServiceOptions {
+  pool: pg.Pool;
+  cache: SchemaCache;
+  jwtSecret: string;
+  maxBodyBytes: number;
+  /** PostgREST's db-max-rows (Supabase: 1000); null = unlimited. */
+  maxRows: number | null;
+  /** Strings scrubbed from error texts (the database password). */
+  secrets: string[];
+  onError: (error: unknown) => void;
+}
+
+/** Errors raised while planning from the schema cache: worth one cache reload before answering. */
+const CACHE_MISS_CODES = new Set(['PGRST205', 'PGRST204', 'PGRST202', '42703']);
+const ALLOWED = 'OPTIONS,GET,HEAD,POST,PATCH,DELETE';
+
+interface Request {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  url: URL;
+  method: string;
+  started: number;
+  auth: AuthResult;
+  schema: string;
+  profileGiven: boolean;
+  single: boolean;
+  stripNulls: boolean;
+  prefs: Preferences;
+  ignore: ReadonlySet<string> | undefined;
+}
+
+interface Plan {
+  sql: string;
+  params: Params;
+}
+
+function negotiate(accept: string | undefined): { single: boolean; stripNulls: boolean } {
+  if (!accept) return { single: false, stripNulls: false };
+  for (const entry of accept.split(',')) {
+    const t = entry.trim().toLowerCase();
+    const base = t.split(';')[0]?.trim() ?? '';
+    const stripNulls = /;\s*nulls=stripped/.test(t);
+    if (['application/json', '*/*', 'application/*', 'application/vnd.pgrst.array+json'].includes(base))
+      return { single: false, stripNulls };
+    if (base === 'application/vnd.pgrst.object+json') return { single: true, stripNulls };
+  }
+  throw new RestError(406, 'PGRST107', `None of these media types are available: ${accept}`);
+}
+
+function firstChar(text: string): string {
+  const m = /\S/.exec(text);
+  return m ? m[0] : '';
+}
+
+function parseJsonBody(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw invalidBody('Empty or invalid json');
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Columns and a JSON-array payload for an insert, as PostgREST derives them (`columns`, else body keys). */
+function insertPayload(text: string, q: QueryParams): { columns: string[]; payload: string } {
+  if (q.columns) return { columns: q.columns, payload: firstChar(text) === '{' ? `[${text}]` : text };
+  const body = parseJsonBody(text);
+  if (isObject(body)) return { columns: Object.keys(body), payload: `[${text}]` };
+  if (!Array.isArray(body)) throw invalidBody('Empty or invalid json');
+  const first: unknown = body[0];
+  if (body.length === 0) return { columns: [], payload: text };
+  if (!isObject(first)) throw invalidBody('Empty or invalid json');
+  const keys = Object.keys(first);
+  const keySet = new Set(keys);
+  for (const row of body) {
+    if (!isObject(row)) throw invalidBody('Empty or invalid json');
+    const rowKeys = Object.keys(row);
+    if (rowKeys.length !== keys.length || rowKeys.some((k) => !keySet.has(k)))
+      throw invalidBody('All object keys must match');
+  }
+  return { columns: keys, payload: text };
+}
+
+export class RestService {
+  constructor(private readonly options: ServiceOptions) {}
+
+  handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.serve(req, res).catch((error: unknown) => {
+      const restError = toRestError(error, this.options.secrets);
+      if (restError.status >= 500) this.options.onError(error);
+      try {
+        sendError(res, restError);
+      } catch (e) {
+        this.options.onError(e);
+        res.destroy();
+      }
+    });
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (method === 'OPTIONS') {
+      drainBody(req);
+      const requested = req.headers['access-control-request-headers'];
+      send(res, 200, {
+        Allow: ALLOWED,
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': ALLOWED,
+        'Access-Control-Allow-Headers': typeof requested === 'string' ? requested : '*',
+        'Access-Control-Max-Age': '86400',
+      });
+      return;
+    }
+    const auth = authenticate(req, url.searchParams, this.options.jwtSecret);
+    const readMethod = method === 'GET' || method === 'HEAD';
+    const profileHeader = req.headers[readMethod ? 'accept-profile' : 'content-profile'];
+    const profile = Array.isArray(profileHeader) ? profileHeader[0] : profileHeader;
+    const schema = await this.checkSchema(profile, started);
+    let segments: string[];
+    try {
+      segments = url.pathname
+        .slice('/rest/v1'.length)
+        .split('/')
+        .filter((s) => s !== '')
+        .map((s) => decodeURIComponent(s));
+    } catch {
+      throw parseError('Invalid path specified in request URL');
+    }
+    const r: Request = {
+      req,
+      res,
+      url,
+      method,
+      started,
+      auth,
+      schema,
+      profileGiven: profile !== undefined && profile !== '',
+      ...negotiate(req.headers.accept),
+      prefs: parsePreferences(req.headers.prefer),
+      ignore: auth.keyInQuery ? new Set(['apikey']) : undefined,
+    };
+    if (segments.length === 0) return this.root(r);
+    if (segments.length === 2 && segments[0] === 'rpc') return this.rpc(r, segments[1] ?? '');
+    if (segments.length === 1) return this.table(r, segments[0] ?? '');
+    drainBody(req);
+    throw new RestError(404, 'PGRST125', 'Invalid path specified in request URL');
+  }
+
+  private async checkSchema(profile: string | undefined, started: number): Promise<string> {
+    if (profile === undefined || profile === '') return 'public';
+    const { cache } = this.options;
+    if (!cache.hasSchema(profile)) await cache.refresh(started);
+    if (!cache.hasSchema(profile)) {
+      throw new RestError(406, 'PGRST106', `Invalid schema: ${profile}`, {
+        hint: `Only the following schemas are exposed: ${cache.exposedSchemas().join(', ')}`,
+      });
+    }
+    return profile;
+  }
+
+  /** Build from the cache; on a miss reload it once (a table created a moment ago) and build again. */
+  private async plan(started: number, build: () => Plan): Promise<Plan> {
+    try {
+      return build();
+    } catch (error) {
+      if (!(error instanceof RestError) || !CACHE_MISS_CODES.has(error.code)) throw error;
+      await this.options.cache.refresh(started);
+      return build();
+    }
+  }
+
+  private requireTable(r: Request, name: string): Table {
+    const table = this.options.cache.table(r.schema, name);
+    if (!table) throw tableNotFound(r.schema, name);
+    return table;
+  }
+
+  private commonHeaders(r: Request, range: string): Record<string, string | null> {
+    return { 'Content-Range': range, 'Content-Profile': r.profileGiven ? r.schema : null };
+  }
+
+  private contentType(r: Request): string {
+    return r.single ? 'application/vnd.pgrst.object+json; charset=utf-8' : JSON_TYPE;
+  }
+
+  private run(r: Request, plan: Plan, readOnly: boolean, check?: (row: ResultRow) => RestError | null) {
+    return runStatement(
+      this.options.pool,
+      { readOnly, claims: r.auth.claims, method: r.method, path: r.url.pathname.slice('/rest/v1'.length) },
+      plan.sql,
+      plan.params.values,
+      check,
+    );
+  }
+
+  private clampLimit(q: QueryParams): void {
+    const { maxRows } = this.options;
+    if (maxRows !== null) q.limit = q.limit === null ? maxRows : Math.min(q.limit, maxRows);
+  }
+
+  private root(r: Request): void {
+    drainBody(r.req);
+    if (r.method !== 'GET' && r.method !== 'HEAD') throw this.methodNotAllowed(r);
+    const body = JSON.stringify({
+      swagger: '2.0',
+      info: { title: 'supabase-sync local PostgREST stand-in', version: '0' },
+      paths: {},
+    });
+    send(
+      r.res,
+      200,
+      { 'Content-Type': 'application/openapi+json; charset=utf-8' },
+      r.method === 'HEAD' ? undefined : body,
+    );
+  }
+
+  private methodNotAllowed(r: Request): RestError {
+    return new RestError(405, 'PGRST117', `Unsupported HTTP method: ${r.method}`);
+  }
+
+  private async table(r: Request, name: string): Promise<void> {
+    switch (r.method) {
+      case 'GET':
+      case 'HEAD':
+        drainBody(r.req);
+        return this.read(r, name);
+      case 'POST':
+        return this.insert(r, name, await readBody(r.req, this.options.maxBodyBytes));
+      case 'PATCH':
+        return this.update(r, name, await readBody(r.req, this.options.maxBodyBytes));
+      case 'DELETE':
+        drainBody(r.req);
+        return this.delete(r, name);
+      default:
+        drainBody(r.req);
+        throw this.methodNotAllowed(r);
+    }
+  }
+
+  private async read(r: Request, name: string): Promise<void> {
+    const q = parseQuery(r.url.searchParams, { ignore: r.ignore });
+    this.clampLimit(q);
+    const count = r.prefs.count !== null;
+    const shape: BodyShape = r.method === 'HEAD' ? 'none' : r.single ? 'single' : 'array';
+    const plan = await this.plan(r.started, () => {
+      const params = new Params();
+      const sql = readSql(
+        this.requireTable(r, name),
+        q,
+        { count, body: shape, stripNulls: r.stripNulls },
+        params,
+      );
+      return { sql, params };
+    });
+    const row = await this.run(r, plan, true, (row) =>
+      r.single && Number(row.page_total) !== 1 ? singleError(Number(row.page_total)) : null,
+    );
+    this.sendRead(r, q, row, count, true);
+  }
+
+  /** Reads and rpc results: Content-Range and the 200/206/416 rules. */
+  private sendRead(r: Request, q: QueryParams, row: ResultRow, count: boolean, hasBody: boolean): void {
+    const n = Number(row.page_total);
+    const total = count && row.total !== null ? Number(row.total) : null;
+    const lower = q.offset;
+    const upper = lower + n - 1;
+    const status = rangeStatus(lower, upper, total);
+    const headers = {
+      ...this.commonHeaders(r, contentRange(lower, upper, total)),
+      'Content-Type': this.contentType(r),
+      'Preference-Applied': appliedHeader([count && `count=${r.prefs.count}`]),
+    };
+    if (status === 416) {
+      const error = rangeError(lower, total ?? 0);
+      send(r.res, 416, { ...headers, 'Content-Type': JSON_TYPE }, JSON.stringify(error.body()));
+      return;
+    }
+    send(r.res, status, headers, r.method === 'HEAD' || !hasBody ? undefined : (row.body ?? '[]'));
+  }
+
+  private output(r: Request, q: QueryParams): MutationOutput {
+    if (r.prefs.return !== 'representation') return { select: null, body: 'none', stripNulls: false };
+    return { select: q.select, body: r.single ? 'single' : 'array', stripNulls: r.stripNulls };
+  }
+
+  private singleCheck(r: Request): (row: ResultRow) => RestError | null {
+    return (row) =>
+      r.single && r.prefs.return === 'representation' && Number(row.page_total) !== 1
+        ? singleError(Number(row.page_total))
+        : null;
+  }
+
+  private async insert(r: Request, name: string, text: string): Promise<void> {
+    const q = parseQuery(r.url.searchParams, { ignore: r.ignore });
+    const { prefs } = r;
+    const { columns, payload } = insertPayload(text, q);
+    const output = this.output(r, q);
+    let conflictApplied = false;
+    let merge = false;
+    const plan = await this.plan(r.started, () => {
+      const table = this.requireTable(r, name);
+      for (const c of columns) if (!table.columns.has(c)) throw payloadColumnNotFound(table.name, c);
+      let conflict: { columns: string[]; action: 'merge' | 'ignore' } | null = null;
+      if (prefs.resolution) {
+        const on = q.onConflict ?? table.primaryKey;
+        for (const c of on) if (!table.columns.has(c)) throw columnNotFound(table.name, c);
+        if (on.length > 0)
+          conflict = { columns: on, action: prefs.resolution === 'merge-duplicates' ? 'merge' : 'ignore' };
+      }
+      conflictApplied = conflict !== null;
+      merge = conflict?.action === 'merge';
+      const params = new Params();
+      const sql = insertSql(
+        table,
+        { columns, conflict, missingDefault: prefs.missingDefault, output },
+        params,
+        payload,
+      );
+      return { sql, params };
+    });
+    const row = await this.run(r, plan, false, this.singleCheck(r));
+    const n = Number(row.page_total);
+    const status = merge && row.inserted !== null && Number(row.inserted) === 0 ? 200 : 201;
+    this.sendMutation(r, status, contentRange(1, 0, prefs.count ? n : null), row, output, [
+      conflictApplied && `resolution=${prefs.resolution}`,
+      prefs.missingDefault && 'missing=default',
+    ]);
+  }
+
+  private sendMutation(
+    r: Request,
+    status: number,
+    range: string,
+    row: ResultRow,
+    output: MutationOutput,
+    extraPrefs: Array<string | false>,
+  ): void {
+    const { prefs } = r;
+    const applied = appliedHeader([
+      ...extraPrefs,
+      prefs.return !== null && `return=${prefs.return}`,
+      prefs.count !== null && `count=${prefs.count}`,
+    ]);
+    const headers = { ...this.commonHeaders(r, range), 'Preference-Applied': applied };
+    if (output.select === null) {
+      send(r.res, status, headers);
+      return;
+    }
+    send(r.res, status, { ...headers, 'Content-Type': this.contentType(r) }, row.body ?? '[]');
+  }
+
+  private async update(r: Request, name: string, text: string): Promise<void> {
+    const q = parseQuery(r.url.searchParams, { ignore: r.ignore });
+    let columns = q.columns;
+    if (!columns) {
+      const body = parseJsonBody(text);
+      if (!isObject(body)) throw invalidBody('Empty or invalid json');
+      columns = Object.keys(body);
+    }
+    const cols = columns;
+    const output = this.output(r, q);
+    const plan = await this.plan(r.started, () => {
+      const table = this.requireTable(r, name);
+      for (const c of cols) if (!table.columns.has(c)) throw payloadColumnNotFound(table.name, c);
+      const params = new Params();
+      return { sql: updateSql(table, cols, q, output, params, text), params };
+    });
+    const row = await this.run(r, plan, false, this.singleCheck(r));
+    const n = Number(row.page_total);
+    const range = contentRange(0, n - 1, r.prefs.count ? n : null);
+    this.sendMutation(r, output.select ? 200 : 204, range, row, output, []);
+  }
+
+  private async delete(r: Request, name: string): Promise<void> {
+    const q = parseQuery(r.url.searchParams, { ignore: r.ignore });
+    const output = this.output(r, q);
+    const plan = await this.plan(r.started, () => {
+      const params = new Params();
+      return { sql: deleteSql(this.requireTable(r, name), q, output, params), params };
+    });
+    const row = await this.run(r, plan, false, this.singleCheck(r));
+    const n = Number(row.page_total);
+    this.sendMutation(
+      r,
+      output.select ? 200 : 204,
+      contentRange(1, 0, r.prefs.count ? n : null),
+      row,
+      output,
+      [],
+    );
+  }
+
+  private async rpc(r: Request, name: string): Promise<void> {
+    let keys: string[];
+    let argsJson = '{}';
+    const isRead = r.method === 'GET' || r.method === 'HEAD';
+    if (r.method === 'POST') {
+      const text = await readBody(r.req, this.options.maxBodyBytes);
+      if (firstChar(text) !== '') {
+        const body = parseJsonBody(text);
+        if (!isObject(body)) throw invalidBody('Empty or invalid json');
+        keys = Object.keys(body);
+        argsJson = text;
+      } else keys = [];
+    } else if (isRead) {
+      drainBody(r.req);
+      keys = [...new Set(r.url.searchParams.keys())].filter((k) => !isReservedKey(k) && !r.ignore?.has(k));
+    } else {
+      drainBody(r.req);
+      throw this.methodNotAllowed(r);
+    }
+    const count = r.prefs.count !== null;
+    let q: QueryParams = parseQuery(new URLSearchParams());
+    let returnsVoid = false;
+    let returnsSet = false;
+    const plan = await this.plan(r.started, () => {
+      const resolved = resolveRoutine(this.options.cache.functions(r.schema, name), keys, isRead);
+      if (resolved === null) throw routineNotFound(r.schema, name, keys);
+      if (Array.isArray(resolved)) throw routineAmbiguous(r.schema, name, resolved);
+      const { routine, argNames } = resolved;
+      q = parseQuery(r.url.searchParams, {
+        ignore: r.ignore,
+        argNames: isRead ? new Set(argNames) : undefined,
+      });
+      this.clampLimit(q);
+      if (isRead) argsJson = JSON.stringify(Object.fromEntries(q.args));
+      returnsVoid = routine.returnShape === 'void';
+      returnsSet = routine.returnsSet;
+      const body: BodyShape = r.method === 'HEAD' ? 'none' : r.single ? 'single' : 'array';
+      const params = new Params();
+      const sql = rpcSql(routine, q, { argNames, argsJson, count, body, stripNulls: r.stripNulls }, params);
+      return { sql, params };
+    });
+    const row = await this.run(r, plan, isRead, (row) =>
+      r.single && returnsSet && Number(row.page_total) !== 1 ? singleError(Number(row.page_total)) : null,
+    );
+    if (returnsVoid) {
+      const n = Number(row.page_total);
+      send(r.res, 204, this.commonHeaders(r, contentRange(q.offset, q.offset + n - 1, count ? n : null)));
+      return;
+    }
+    this.sendRead(r, q, row, count, true);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * A local stand-in for PostgREST (as Supabase serves it at /rest/v1) for the unmodified supabase-js client.
+ * Wire behaviour follows /work/shared/reference/supabase-wire.md §1.
+ *
+ * Simplifications (deliberate; a development and test tool):
+ * - One key only: the project's service_role JWT, in `apikey` (Kong's key-auth) and `Authorization: Bearer`.
+ *   Requests run as `service_role` (BYPASSRLS), so there is no RLS, no anon/authenticated role and no
+ *   per-user claims. A missing `Authorization` header falls back to the `apikey` claims.
+ * - No resource embedding, spreads, aggregates, JSON paths (`->`) or casts (`::`) in select/filters/order:
+ *   those answer 400 PGRST100. No CSV/GeoJSON/plan output (406 PGRST107). No PUT, no `Range` header,
+ *   no `params=single-object`, no `tx=rollback`, no `response.status`/`response.headers` GUCs, no OpenAPI.
+ * - Every non-system schema is exposed (Accept-Profile / Content-Profile); unknown ones give 406 PGRST106.
+ * - Errors use the PostgREST ≥ 13 shapes (unknown table 404 PGRST205, expired JWT PGRST303).
+ * - `count=planned|estimated` are answered with an exact count. db-max-rows is off unless `maxRows` is set.
+ * - RPC: named arguments only (no single unnamed json parameter, no variadic, no bulk array bodies);
+ *   overloads are resolved by argument names. GET/HEAD run in a READ ONLY transaction, POST read-write.
+ * - Request bodies are limited to 256 MiB by default (`maxBodyBytes`); larger ones get 413 with Kong's
+ *   `{"message":"Request size limit exceeded"}`.
+ */
+import type http from 'node:http';
+import pg from 'pg';
+import { DEFAULT_MAX_BODY_BYTES } from './body.js';
+import { RestService } from './handler.js';
+import { SchemaCache } from './schema-cache.js';
+
+export interface RestHandlerOptions {
+  databaseUrl: string;
+  jwtSecret: string;
+  /** Largest request body accepted (default 256 MiB). */
+  maxBodyBytes?: number;
+  /** PostgREST's db-max-rows (the Supabase platform uses 1000); default unlimited. */
+  maxRows?: number | null;
+  /** Size of the connection pool (default 20). */
+  poolSize?: number;
+  /** Receives unexpected errors (default: printed when DEVSTACK_REST_DEBUG is set). */
+  onError?: (error: unknown) => void;
+}
+
+export interface RestHandler {
+  /** Serve one request whose path starts with /rest/v1. Never rejects: errors become PostgREST error responses. */
+  handle(req: http.IncomingMessage, res: http.ServerResponse): void;
+  close(): Promise<void>;
+}
+
+function passwordOf(databaseUrl: string): string[] {
+  try {
+    const password = new URL(databaseUrl).password;
+    return password ? [password, decodeURIComponent(password)] : [];
+  } catch {
+    return [];
+  }
+}
+
+export async function createRestHandler(options: RestHandlerOptions): Promise<RestHandler> {
+  let closing = false;
+  const report =
+    options.onError ??
+    ((error: unknown) => {
+      if (process.env.DEVSTACK_REST_DEBUG) console.error('[rest]', error);
+    });
+  // Connections the server drops while we shut down are expected, not worth reporting.
+  const onError = (error: unknown) => {
+    if (!closing) report(error);
+  };
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: options.poolSize ?? 20,
+    application_name: 'devstack-rest',
+  });
+  pool.on('error', onError);
+  const cache = new SchemaCache(pool, options.databaseUrl, onError);
+  try {
+    await cache.start();
+  } catch (error) {
+    await cache.close();
+    await pool.end();
+    throw error;
+  }
+  const service = new RestService({
+    pool,
+    cache,
+    jwtSecret: options.jwtSecret,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxRows: options.maxRows ?? null,
+    secrets: passwordOf(options.databaseUrl),
+    onError,
+  });
+  let closed: Promise<void> | null = null;
+  return {
+    handle: (req, res) => service.handle(req, res),
+    close: () => {
+      closing = true;
+      closed ??= (async () => {
+        await cache.close();
+        await pool.end();
+      })();
+      return closed;
+    },
+  };
+}

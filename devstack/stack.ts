@@ -1,0 +1,167 @@
+/**
+ * The whole local stack: two real Postgres servers (source and target), a local Supabase API in
+ * front of each, and a Temporal dev server with its UI (unless TEMPORAL_ADDRESS points elsewhere).
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startPostgres, type PostgresServer } from './postgres.js';
+import { bootstrapDatabase } from './bootstrap.js';
+import { applyMigrations } from './migrations.js';
+import { startSupabaseApi, type SupabaseApi } from './api.js';
+import { startTemporalDevServer, waitForTemporal, type TemporalDevServer } from './temporal.js';
+import { makeServiceRoleKey, newJwtSecret } from './keys.js';
+import { freePort } from './ports.js';
+
+export interface StackPorts {
+  sourceApi?: number;
+  targetApi?: number;
+  sourceDb?: number;
+  targetDb?: number;
+  temporal?: number;
+  temporalUi?: number;
+}
+
+export interface StackOptions {
+  /** Keep databases, keys and Temporal state here between runs. */
+  persistDir?: string;
+  ports?: StackPorts;
+  /** Use this Temporal server instead of starting one (host:port). */
+  temporalAddress?: string;
+  temporalNamespace?: string;
+  /** Start the Temporal Web UI (default true). */
+  temporalUi?: boolean;
+  /** Extra dynamic config for the Temporal dev server. */
+  temporalDynamicConfig?: string[];
+  log?: (line: string) => void;
+}
+
+export interface StackProject {
+  url: string;
+  serviceRoleKey: string;
+  databaseUrl: string;
+}
+
+export interface Stack {
+  source: StackProject;
+  target: StackProject;
+  temporal: { address: string; namespace: string; uiUrl?: string; started: boolean };
+  /** The env file lines (KEY=value) a sync worker and the tests read. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+interface Keys {
+  source: string;
+  target: string;
+}
+
+async function loadOrCreateSecrets(persistDir: string | undefined): Promise<Keys> {
+  const fresh = { source: newJwtSecret(), target: newJwtSecret() };
+  if (!persistDir) return fresh;
+  const file = path.join(persistDir, 'jwt-secrets.json');
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Keys;
+  } catch {
+    await writeFile(file, JSON.stringify(fresh), { mode: 0o600 });
+    return fresh;
+  }
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const log = options.log ?? (() => {});
+  const persistDir = options.persistDir ? path.resolve(options.persistDir) : undefined;
+  if (persistDir) await mkdir(persistDir, { recursive: true });
+  const ports = options.ports ?? {};
+  const cleanups: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
+    }
+  };
+  try {
+    const secrets = await loadOrCreateSecrets(persistDir);
+    const namespace = options.temporalNamespace ?? 'default';
+
+    const startDb = async (name: 'source' | 'target', port: number | undefined): Promise<PostgresServer> => {
+      const server = await startPostgres({
+        port: port ?? (await freePort()),
+        dataDir: persistDir ? path.join(persistDir, `${name}-postgres`) : undefined,
+      });
+      cleanups.push(() => server.stop());
+      await bootstrapDatabase(server.url);
+      const applied = await applyMigrations(server.url);
+      for (const m of applied) log(`${name}: applied migration ${m.version}_${m.name}`);
+      return server;
+    };
+    const startTemporal = async (): Promise<TemporalDevServer | undefined> => {
+      if (options.temporalAddress) {
+        await waitForTemporal(options.temporalAddress, namespace, 10_000);
+        return undefined;
+      }
+      const server = await startTemporalDevServer({
+        port: ports.temporal ?? (await freePort()),
+        uiPort: options.temporalUi === false ? undefined : (ports.temporalUi ?? (await freePort())),
+        namespace,
+        dbFilename: persistDir ? path.join(persistDir, 'temporal.sqlite') : undefined,
+        dynamicConfig: options.temporalDynamicConfig,
+        log: (line) => log(`temporal: ${line}`),
+      });
+      cleanups.push(() => server.stop());
+      return server;
+    };
+
+    const [sourceDb, targetDb, temporal] = await Promise.all([
+      startDb('source', ports.sourceDb),
+      startDb('target', ports.targetDb),
+      startTemporal(),
+    ]);
+
+    const startApi = async (name: string, db: PostgresServer, secret: string, port: number | undefined): Promise<SupabaseApi> => {
+      const api = await startSupabaseApi({ databaseUrl: db.url, jwtSecret: secret, port: port ?? (await freePort()), name });
+      cleanups.push(() => api.close());
+      return api;
+    };
+    const [sourceApi, targetApi] = await Promise.all([
+      startApi('source', sourceDb, secrets.source, ports.sourceApi),
+      startApi('target', targetDb, secrets.target, ports.targetApi),
+    ]);
+
+    const source = { url: sourceApi.url, serviceRoleKey: makeServiceRoleKey(secrets.source), databaseUrl: sourceDb.url };
+    const target = { url: targetApi.url, serviceRoleKey: makeServiceRoleKey(secrets.target), databaseUrl: targetDb.url };
+    const temporalInfo = {
+      address: temporal?.address ?? options.temporalAddress!,
+      namespace,
+      uiUrl: temporal?.uiUrl,
+      started: temporal !== undefined,
+    };
+    const env: Record<string, string> = {
+      SYNC_SOURCE_SUPABASE_URL: source.url,
+      SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY: source.serviceRoleKey,
+      SYNC_TARGET_SUPABASE_URL: target.url,
+      SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY: target.serviceRoleKey,
+      TEMPORAL_ADDRESS: temporalInfo.address,
+      TEMPORAL_NAMESPACE: namespace,
+      STACK_SOURCE_DATABASE_URL: source.databaseUrl,
+      STACK_TARGET_DATABASE_URL: target.databaseUrl,
+    };
+    return { source, target, temporal: temporalInfo, env, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Writes the env file atomically (it holds service role keys: mode 0600). */
+export async function writeEnvFile(file: string, env: Record<string, string>): Promise<void> {
+  const lines = [
+    '# Written by `npm run stack`: the local Supabase projects and Temporal server.',
+    '# STACK_*_DATABASE_URL are for tests and tools only; the sync worker never reads them.',
+    ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
+    '',
+  ];
+  const resolved = path.resolve(file);
+  await mkdir(path.dirname(resolved), { recursive: true });
+  const temp = `${resolved}.${process.pid}.tmp`;
+  await writeFile(temp, lines.join('\n'), { mode: 0o600 });
+  await rename(temp, resolved);
+}

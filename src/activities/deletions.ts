@@ -1,0 +1,37 @@
+/**
+ * Deletion replay: reads the source's `sync_deletions` ledger for one table, deletes those keys on
+ * the target (recording tombstones), then marks the entries processed. Entries are chosen by
+ * "not processed yet", so one whose transaction committed out of id order is still replayed.
+ */
+import { heartbeat } from '@temporalio/activity';
+import type { ActivityDeps } from './deps.js';
+import { failClearly } from './errors.js';
+import type { ReplayDeletionsInput, ReplayDeletionsResult } from './types.js';
+
+export function createDeletionActivities(deps: ActivityDeps) {
+  return {
+    async replayDeletions(input: ReplayDeletionsInput): Promise<ReplayDeletionsResult> {
+      return failClearly(async () => {
+        const started = Date.now();
+        const result: ReplayDeletionsResult = { replayed: 0, deleted: 0, lastId: 0, done: false };
+        for (;;) {
+          const entries = await deps.source.readPendingDeletions(input.table, input.batchSize);
+          if (entries.length > 0) {
+            const keys = entries.map((e) => ({ ...e.primaryKey, _deleted_at: e.deletedAt }));
+            const { deleted } = await deps.target.applyDeletes(input.table, input.versionColumn, keys);
+            await deps.source.markDeletionsProcessed(entries.map((e) => e.id));
+            result.replayed += entries.length;
+            result.deleted += deleted;
+            result.lastId = Math.max(result.lastId, ...entries.map((e) => e.id));
+            heartbeat(result);
+          }
+          if (entries.length < input.batchSize) {
+            result.done = true;
+            return result;
+          }
+          if (Date.now() - started >= input.maxDurationMs) return result;
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * `createActivities(deps)`: the activities with their dependencies injected (see the
+ * activities-dependency-injection sample). Each is thin: it calls the source/target ports.
+ */
+import type { ActivityDeps } from './deps.js';
+import { createDeletionActivities } from './deletions.js';
+import { createPrepareActivities } from './prepare.js';
+import { createRealtimeActivities } from './realtime.js';
+import { createReconcileActivities } from './reconcile.js';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createPrepareActivities(deps),
+    ...createReconcileActivities(deps),
+    ...createDeletionActivities(deps),
+    ...createRealtimeActivities(deps),
+  };
+}
+
+export type SyncActivities = ReturnType<typeof createActivities>;
+export type { ActivityDeps } from './deps.js';

@@ -1,0 +1,214 @@
+/**
+ * The realtime feed: subscribes to the source table's `postgres_changes`, applies changes to the
+ * target in micro-batches (coalesced per key, commit order kept), heartbeats, and reports progress
+ * to the workflow at most every few seconds — never a signal per row.
+ *
+ * Supabase Realtime is at-most-once: every (re)subscribe is reported so the workflow runs a
+ * catch-up reconciliation at once; a truncated or errored payload is re-read from the source by
+ * key; a lost subscription fails the activity and Temporal retries it with backoff.
+ */
+import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
+import type { ChangeEvent, Row, TableRef } from '../supabase/ports.js';
+import { advanceCursor } from '../workflows/decisions.js';
+import type { RealtimeProgress } from '../workflows/types.js';
+import type { ActivityDeps } from './deps.js';
+import { asActivityFailure } from './errors.js';
+import type { RealtimeFeedInput } from './types.js';
+
+/** Changes are applied at most this long after they arrive (or sooner when a batch fills). */
+const FLUSH_INTERVAL_MS = 20;
+const MAX_BATCH = 500;
+/** The subscription must be live (`system` ok) within this time, or the attempt fails. */
+const SUBSCRIBE_TIMEOUT_MS = 20_000;
+const APPLY_ATTEMPTS = 3;
+
+export function keyString(ref: TableRef, row: Row): string {
+  return JSON.stringify(ref.primaryKeys.map((k) => row[k] ?? null));
+}
+
+export interface MicroBatch {
+  upserts: Row[];
+  deletes: Row[];
+  /** Keys whose payload was truncated or errored: re-read from the source. */
+  reread: Row[];
+  maxCommit: string | null;
+}
+
+/**
+ * Coalesces changes per key, keeping commit order: the last change to a key wins, and an update
+ * that changed the key also deletes the old key.
+ */
+export function coalesce(ref: TableRef, events: ChangeEvent[]): MicroBatch {
+  const latest = new Map<string, { kind: 'upsert' | 'delete' | 'reread'; row: Row }>();
+  let maxCommit: string | null = null;
+  const put = (kind: 'upsert' | 'delete' | 'reread', row: Row) => {
+    const key = keyString(ref, row);
+    latest.delete(key); // re-insert at the end: Map order is commit order of the last change
+    latest.set(key, { kind, row });
+  };
+  for (const event of events) {
+    maxCommit = advanceCursor(maxCommit, event.commitTimestamp);
+    const pk = (row: Row | undefined): Row | undefined =>
+      row && ref.primaryKeys.every((k) => row[k] !== undefined)
+        ? Object.fromEntries(ref.primaryKeys.map((k) => [k, row[k]]))
+        : undefined;
+    if (event.type === 'DELETE') {
+      const key = pk(event.oldRecord);
+      if (key) put('delete', { ...key, _deleted_at: event.commitTimestamp });
+      continue;
+    }
+    const oldKey = pk(event.oldRecord);
+    const newKey = pk(event.record);
+    if (oldKey && newKey && keyString(ref, oldKey) !== keyString(ref, newKey)) {
+      put('delete', { ...oldKey, _deleted_at: event.commitTimestamp });
+    }
+    if (!newKey) continue;
+    if (event.errors) put('reread', newKey);
+    else put('upsert', event.record!);
+  }
+  const batch: MicroBatch = { upserts: [], deletes: [], reread: [], maxCommit };
+  for (const { kind, row } of latest.values()) {
+    if (kind === 'upsert') batch.upserts.push(row);
+    else if (kind === 'delete') batch.deletes.push(row);
+    else batch.reread.push(row);
+  }
+  return batch;
+}
+
+export function createRealtimeActivities(deps: ActivityDeps) {
+  return {
+    async streamRealtimeChanges(input: RealtimeFeedInput): Promise<void> {
+      const ref = input.table;
+      const table = `${ref.schema}.${ref.table}`;
+      const ctx = Context.current();
+      const workflowId = activityInfo().workflowExecution?.workflowId;
+      if (!workflowId) throw ApplicationFailure.nonRetryable('streamRealtimeChanges runs only inside a table workflow');
+      const progressEvery = input.progressIntervalMs ?? 2000;
+      const log = deps.logger.child({ table, attempt: activityInfo().attempt });
+
+      let queue: ChangeEvent[] = [];
+      let failure: string | null = null;
+      let live = false;
+      let wake: (() => void) | null = null;
+      const nudge = () => {
+        wake?.();
+        wake = null;
+      };
+      const pending: RealtimeProgress = { connected: false, watermark: null, lagMs: null, written: 0, skipped: 0, deleted: 0, reread: 0 };
+      let dirty = false;
+      let lastProgress = 0;
+
+      const subscription = deps.source.subscribe(
+        ref,
+        (event) => {
+          queue.push(event);
+          // The first change of a batch starts a short coalescing window; a full batch goes at once.
+          if (queue.length === 1) setTimeout(nudge, FLUSH_INTERVAL_MS);
+          else if (queue.length >= MAX_BATCH) nudge();
+        },
+        (status) => {
+          if (status.kind === 'live') {
+            live = true;
+            pending.connected = true;
+            dirty = true;
+            log.info('realtime subscription live; asking for a catch-up reconciliation');
+            deps.notify.realtimeSubscribed(workflowId, new Date().toISOString()).catch((error: unknown) => {
+              log.warn({ err: String(error) }, 'could not report the subscription to the workflow');
+            });
+          } else {
+            failure = status.reason;
+          }
+          nudge();
+        },
+      );
+
+      const applyWithRetry = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await work();
+          } catch (error) {
+            if (attempt >= APPLY_ATTEMPTS) throw error;
+            log.warn({ err: (error as Error).message, attempt }, `${what} failed; retrying`);
+            await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+          }
+        }
+      };
+
+      const flush = async () => {
+        if (queue.length === 0) return;
+        const events = queue;
+        queue = [];
+        const batch = coalesce(ref, events);
+        if (batch.reread.length > 0) {
+          const rows = await applyWithRetry('re-reading truncated rows', () => deps.source.readRowsByKeys(ref, batch.reread));
+          batch.upserts.push(...rows);
+          pending.reread += batch.reread.length;
+        }
+        if (batch.upserts.length > 0) {
+          const r = await applyWithRetry('applying upserts', () => deps.target.applyUpserts(ref, input.versionColumn, batch.upserts));
+          pending.written += r.written;
+          pending.skipped += r.skipped;
+        }
+        if (batch.deletes.length > 0) {
+          const r = await applyWithRetry('applying deletes', () => deps.target.applyDeletes(ref, input.versionColumn, batch.deletes));
+          pending.deleted += r.deleted;
+        }
+        pending.watermark = advanceCursor(pending.watermark, batch.maxCommit);
+        if (batch.maxCommit) pending.lagMs = Math.max(0, Date.now() - Date.parse(batch.maxCommit));
+        dirty = true;
+      };
+
+      const report = async (force: boolean) => {
+        const now = Date.now();
+        if (!dirty || (!force && now - lastProgress < progressEvery)) return;
+        const sent = { ...pending };
+        pending.written = pending.skipped = pending.deleted = pending.reread = 0;
+        dirty = false;
+        lastProgress = now;
+        await deps.notify.realtimeProgress(workflowId, sent).catch((error: unknown) => {
+          log.warn({ err: String(error) }, 'could not report progress to the workflow');
+        });
+      };
+
+      const started = Date.now();
+      let cancelled = false;
+      ctx.cancelled.catch(() => {
+        cancelled = true;
+        nudge();
+      });
+      const onShutdown = () => {
+        failure ??= 'the worker is shutting down; another attempt will resume the feed';
+        nudge();
+      };
+      if (deps.shutdown?.aborted) onShutdown();
+      deps.shutdown?.addEventListener('abort', onShutdown);
+      try {
+        while (!cancelled && failure === null) {
+          if (!live && Date.now() - started > SUBSCRIBE_TIMEOUT_MS) {
+            failure = `Realtime subscription to ${table} was not live within ${SUBSCRIBE_TIMEOUT_MS / 1000} s`;
+            break;
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, queue.length > 0 ? FLUSH_INTERVAL_MS : 1000);
+          });
+          await flush();
+          heartbeat({ watermark: pending.watermark });
+          await report(false);
+        }
+        await flush();
+      } catch (error) {
+        throw asActivityFailure(error);
+      } finally {
+        deps.shutdown?.removeEventListener('abort', onShutdown);
+        await subscription.close();
+        pending.connected = false;
+        dirty = true;
+        await report(true);
+      }
+      if (cancelled) throw new CancelledFailure('realtime feed stopped');
+      log.warn({ reason: failure }, 'realtime subscription lost; Temporal will retry');
+      throw ApplicationFailure.retryable(failure ?? 'realtime feed ended', 'RealtimeLost');
+    },
+  };
+}

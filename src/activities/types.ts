@@ -1,0 +1,65 @@
+/** Activity inputs and results: names, cursors and counts only (they are recorded in history). */
+import type { KeyValues, VersionCursor } from '../workflows/types.js';
+
+export interface TableRefInput {
+  schema: string;
+  table: string;
+  primaryKeys: string[];
+}
+
+export interface PrepareTableInput {
+  table: TableRefInput;
+  incrementalFields: string[];
+}
+
+export interface PrepareTableResult {
+  versionColumn: string | null;
+  sourceRows: number | null;
+  /** The newest version on the source now (where reconciliation resumes after a whole-table copy). */
+  maxVersion: string | null;
+}
+
+export interface ReconcileChunkInput {
+  table: TableRefInput;
+  versionColumn: string | null;
+  /** 'by-key': the whole table in key order; 'by-version': rows changed at/after `from`. */
+  mode: 'by-key' | 'by-version';
+  afterKey: KeyValues | null;
+  afterVersion: VersionCursor | null;
+  from: string | null;
+  batchSize: number;
+  /** Return after about this long (not done) so the workflow records a checkpoint. */
+  maxDurationMs: number;
+}
+
+export interface ReconcileChunkResult {
+  rowsRead: number;
+  written: number;
+  skipped: number;
+  done: boolean;
+  afterKey: KeyValues | null;
+  afterVersion: VersionCursor | null;
+  /** Highest version among the rows read (null if none or no version column). */
+  maxVersion: string | null;
+}
+
+export interface ReplayDeletionsInput {
+  table: TableRefInput;
+  versionColumn: string | null;
+  batchSize: number;
+  maxDurationMs: number;
+}
+
+export interface ReplayDeletionsResult {
+  replayed: number;
+  deleted: number;
+  lastId: number;
+  done: boolean;
+}
+
+export interface RealtimeFeedInput {
+  table: TableRefInput;
+  versionColumn: string | null;
+  /** How often progress is signalled to the workflow at most (default 2000 ms). */
+  progressIntervalMs?: number;
+}

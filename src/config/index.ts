@@ -1,0 +1,20 @@
+export type { EnvConfig, SyncConfig, SyncMode, TableConfig } from './types.js';
+export { ConfigError } from './errors.js';
+export {
+  DEFAULT_ENV_FILE,
+  DEFAULT_TABLE_CONFIG,
+  LOG_LEVELS,
+  loadEnv,
+  parseEnv,
+  readEnvSources,
+  type EnvSources,
+  type LoadOptions,
+} from './env.js';
+export { isValidIdentifier, parseQualifiedName, MAX_IDENTIFIER_BYTES } from './identifiers.js';
+export {
+  DEFAULT_INCREMENTAL_FIELDS,
+  DEFAULT_PRIMARY_KEYS,
+  parseTablesConfig,
+  readTablesFile,
+} from './tables.js';
+export { loadConfig, redactedConfig } from './load.js';

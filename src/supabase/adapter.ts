@@ -1,0 +1,317 @@
+/**
+ * The one module that owns supabase-js: implements the SourceProject and TargetProject ports over
+ * a project's REST (PostgREST) and Realtime APIs with its service role key.
+ */
+import { REALTIME_SUBSCRIBE_STATES, createClient, type RealtimeClientOptions } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+import {
+  SyncError,
+  type ChangeEvent,
+  type ChangeSubscription,
+  type KeysetCursor,
+  type PendingDeletion,
+  type Row,
+  type SourceProject,
+  type SubscriptionStatus,
+  type TableRef,
+  type TargetProject,
+} from './ports.js';
+
+export interface ProjectConnection {
+  url: string;
+  serviceRoleKey: string;
+  /** "source" or "target": used in error messages and to name the variables to fix. */
+  role: 'source' | 'target';
+}
+
+interface ApiError {
+  code?: string;
+  message?: string;
+  details?: string | null;
+  hint?: string | null;
+}
+
+const MIGRATION = 'supabase/migrations/20251120120000_create_sync_deletions_table.sql';
+const KEYS_PER_REQUEST = 100;
+
+function newClient(project: ProjectConnection) {
+  return createClient(project.url, project.serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    // Node 20 has no global WebSocket; realtime-js takes the transport from here.
+    realtime: { transport: WebSocket as unknown as NonNullable<RealtimeClientOptions['transport']>, heartbeatIntervalMs: 15_000 },
+    db: { schema: 'public' },
+  });
+}
+
+/** A value inside a PostgREST logic tree (`or=(…)`): double-quoted, with \ and " escaped. */
+export function quoteLogicValue(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * Keyset condition "(c1, c2, …) > (v1, v2, …)" in PostgREST's `or` grammar:
+ * c1.gt.v1, and(c1.eq.v1, c2.gt.v2), …
+ */
+export function keysetAfter(columns: string[], values: unknown[]): string {
+  const terms: string[] = [];
+  for (let i = 0; i < columns.length; i++) {
+    const equal = columns.slice(0, i).map((c, j) => `${c}.eq.${quoteLogicValue(values[j])}`);
+    const greater = `${columns[i]}.gt.${quoteLogicValue(values[i])}`;
+    terms.push(equal.length === 0 ? greater : `and(${[...equal, greater].join(',')})`);
+  }
+  return terms.join(',');
+}
+
+function keyMatch(columns: string[], key: Row): string {
+  const terms = columns.map((c) => `${c}.eq.${quoteLogicValue(key[c])}`);
+  return terms.length === 1 ? terms[0]! : `and(${terms.join(',')})`;
+}
+
+class SupabaseProject implements SourceProject, TargetProject {
+  private readonly client: ReturnType<typeof newClient>;
+
+  constructor(private readonly project: ProjectConnection) {
+    this.client = newClient(project);
+  }
+
+  private get keyVariable(): string {
+    return `SYNC_${this.project.role.toUpperCase()}_SUPABASE_SERVICE_ROLE_KEY`;
+  }
+
+  /** Turns an API error into one clear line (never containing the key). */
+  private fail(what: string, ref: TableRef | undefined, error: ApiError, status: number): never {
+    const table = ref ? `${ref.schema}.${ref.table}` : '';
+    const on = `${this.project.role} project (${this.project.url})`;
+    const detail = [error.message, error.details, error.hint].filter((s) => s).join(' — ');
+    const code = error.code ?? '';
+    if (status === 401 || status === 403 || code === '42501' || /^PGRST30/.test(code)) {
+      throw new SyncError(`${on}: ${what} was refused (HTTP ${status}${code ? ` ${code}` : ''}): check ${this.keyVariable} is that project's service role key`, 'auth');
+    }
+    if (status === 0 || status >= 500 || code.startsWith('08') || code === 'PGRST000' || code === 'PGRST001' || code === 'PGRST002') {
+      throw new SyncError(`${on}: ${what} failed, the API is unreachable or failing (HTTP ${status}): ${detail}`, 'unavailable');
+    }
+    if (code === 'PGRST202' || (code === '42883' && /sync_/.test(error.message ?? ''))) {
+      throw new SyncError(`${on}: the supabase-sync functions are missing: apply ${MIGRATION} to it (npm run sync applies nothing itself)`, 'migration');
+    }
+    if (status === 404 || code === '42P01' || code === 'PGRST205') {
+      throw new SyncError(`${on}: table ${table} does not exist (${detail}): create it, or fix the tables config`, 'schema');
+    }
+    if (code === '42703' || code === 'PGRST204') {
+      throw new SyncError(`${on}: ${what} on ${table}: ${detail}: make the table's columns match the tables config and the other project`, 'schema');
+    }
+    if (status === 413) {
+      throw new SyncError(`${on}: ${what} on ${table}: the request is too large for the API (HTTP 413): lower SYNC_RECONCILE_BATCH_SIZE`, 'request');
+    }
+    throw new SyncError(`${on}: ${what}${table ? ` on ${table}` : ''} failed (HTTP ${status}${code ? ` ${code}` : ''}): ${detail}`, 'request');
+  }
+
+  /** Calls one of the migration's functions; its JSON result is returned as T. */
+  private async rpc<T>(fn: string, args: Record<string, unknown>, what: string, ref?: TableRef): Promise<T> {
+    const response = await this.client.rpc(fn, args);
+    if (response.error) this.fail(what, ref, response.error, response.status);
+    return response.data;
+  }
+
+  private from(ref: TableRef) {
+    return this.client.schema(ref.schema).from(ref.table);
+  }
+
+  async findVersionColumn(ref: TableRef, candidates: string[]): Promise<string | undefined> {
+    const probe = await this.from(ref).select(ref.primaryKeys.join(',')).limit(1);
+    if (probe.error) this.fail('reading the primary key columns', ref, probe.error, probe.status);
+    for (const column of candidates) {
+      const { error, status } = await this.from(ref).select(column).limit(1);
+      if (!error) return column;
+      if (error.code !== '42703') this.fail(`reading column ${column}`, ref, error, status);
+    }
+    return undefined;
+  }
+
+  async countRows(ref: TableRef): Promise<number | undefined> {
+    const { count, error, status } = await this.from(ref).select('*', { count: 'exact', head: true });
+    if (error) this.fail('counting rows', ref, error, status);
+    return count ?? undefined;
+  }
+
+  async readMaxVersion(ref: TableRef, versionColumn: string): Promise<string | null> {
+    const { data, error, status } = await this.from(ref)
+      .select(versionColumn)
+      .not(versionColumn, 'is', null)
+      .order(versionColumn, { ascending: false })
+      .limit(1);
+    if (error) this.fail('reading the newest version', ref, error, status);
+    const value = (data as unknown as Row[] | null)?.[0]?.[versionColumn];
+    return value === undefined || value === null ? null : typeof value === 'string' ? value : JSON.stringify(value);
+  }
+
+  async readByVersion(
+    ref: TableRef,
+    versionColumn: string,
+    after: KeysetCursor | null,
+    from: string | null,
+    limit: number,
+  ): Promise<Row[]> {
+    let query = this.from(ref).select('*');
+    if (after && after.version !== null) {
+      query = query.or(keysetAfter([versionColumn, ...ref.primaryKeys], [after.version, ...after.key]));
+    } else if (from !== null) {
+      query = query.gte(versionColumn, from);
+    } else {
+      query = query.not(versionColumn, 'is', null);
+    }
+    query = query.order(versionColumn, { ascending: true });
+    for (const key of ref.primaryKeys) query = query.order(key, { ascending: true });
+    const { data, error, status } = await query.limit(limit);
+    if (error) this.fail('reading changed rows', ref, error, status);
+    return (data ?? []) as Row[];
+  }
+
+  async readByKey(ref: TableRef, after: KeysetCursor['key'] | null, limit: number): Promise<Row[]> {
+    let query = this.from(ref).select('*');
+    if (after) query = query.or(keysetAfter(ref.primaryKeys, after));
+    for (const key of ref.primaryKeys) query = query.order(key, { ascending: true });
+    const { data, error, status } = await query.limit(limit);
+    if (error) this.fail('copying rows', ref, error, status);
+    return (data ?? []) as Row[];
+  }
+
+  async readRowsByKeys(ref: TableRef, keys: Row[]): Promise<Row[]> {
+    const rows: Row[] = [];
+    for (let i = 0; i < keys.length; i += KEYS_PER_REQUEST) {
+      const chunk = keys.slice(i, i + KEYS_PER_REQUEST);
+      let query = this.from(ref).select('*');
+      if (ref.primaryKeys.length === 1) {
+        const key = ref.primaryKeys[0]!;
+        query = query.in(key, chunk.map((k) => k[key]));
+      } else {
+        query = query.or(chunk.map((k) => keyMatch(ref.primaryKeys, k)).join(','));
+      }
+      const { data, error, status } = await query;
+      if (error) this.fail('re-reading rows by key', ref, error, status);
+      rows.push(...((data ?? []) as Row[]));
+    }
+    return rows;
+  }
+
+  async readPendingDeletions(ref: TableRef, limit: number): Promise<PendingDeletion[]> {
+    const { data, error, status } = await this.client
+      .from('sync_deletions')
+      .select('id,primary_key,deleted_at')
+      .eq('schema_name', ref.schema)
+      .eq('table_name', ref.table)
+      .is('processed_at', null)
+      .order('id', { ascending: true })
+      .limit(limit);
+    if (error) {
+      if (status === 404) {
+        throw new SyncError(`${this.project.role} project (${this.project.url}): public.sync_deletions is missing: apply ${MIGRATION} to it`, 'migration');
+      }
+      this.fail('reading the deletion ledger', ref, error, status);
+    }
+    return ((data ?? []) as Array<{ id: number | string; primary_key: Row; deleted_at: string }>).map((r) => ({
+      id: Number(r.id),
+      primaryKey: r.primary_key,
+      deletedAt: r.deleted_at,
+    }));
+  }
+
+  async markDeletionsProcessed(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.rpc<number>('sync_mark_deletions_processed', { p_ids: ids }, 'marking ledger entries processed');
+  }
+
+  async enableTable(ref: TableRef, realtime: boolean): Promise<{ trigger: string; realtimePublication: string }> {
+    const result = await this.rpc<{ trigger: string; realtime_publication: string }>(
+      'sync_enable_table',
+      { p_schema: ref.schema, p_table: ref.table, p_primary_keys: ref.primaryKeys, p_realtime: realtime },
+      'enabling delete tracking',
+      ref,
+    );
+    return { trigger: result.trigger, realtimePublication: result.realtime_publication };
+  }
+
+  async checkTable(ref: TableRef): Promise<void> {
+    const { error, status } = await this.from(ref).select(ref.primaryKeys.join(',')).limit(1);
+    if (error) this.fail('reading the primary key columns', ref, error, status);
+  }
+
+  async applyUpserts(ref: TableRef, versionColumn: string | null, rows: Row[]): Promise<{ written: number; skipped: number }> {
+    if (rows.length === 0) return { written: 0, skipped: 0 };
+    return this.rpc<{ written: number; skipped: number }>(
+      'sync_apply_upserts',
+      { p_schema: ref.schema, p_table: ref.table, p_primary_keys: ref.primaryKeys, p_version_column: versionColumn, p_rows: rows },
+      'writing rows',
+      ref,
+    );
+  }
+
+  async applyDeletes(ref: TableRef, versionColumn: string | null, keys: Row[]): Promise<{ deleted: number }> {
+    if (keys.length === 0) return { deleted: 0 };
+    return this.rpc<{ deleted: number }>(
+      'sync_apply_deletes',
+      { p_schema: ref.schema, p_table: ref.table, p_primary_keys: ref.primaryKeys, p_version_column: versionColumn, p_keys: keys },
+      'deleting rows',
+      ref,
+    );
+  }
+
+  subscribe(
+    ref: TableRef,
+    onChange: (event: ChangeEvent) => void,
+    onStatus: (status: SubscriptionStatus) => void,
+  ): ChangeSubscription {
+    // A client of its own per subscription: a dropped socket affects this table only.
+    const client = newClient(this.project);
+    let closed = false;
+    const lost = (reason: string) => {
+      if (!closed) onStatus({ kind: 'lost', reason });
+    };
+    const channel = client
+      .channel(`supabase-sync:${ref.schema}.${ref.table}`)
+      .on(
+        'postgres_changes',
+        { event: '*', schema: ref.schema, table: ref.table },
+        (payload: {
+          eventType: 'INSERT' | 'UPDATE' | 'DELETE';
+          commit_timestamp?: string | null;
+          new?: Row;
+          old?: Row;
+          errors?: string[] | null;
+        }) => {
+          onChange({
+            type: payload.eventType,
+            commitTimestamp: payload.commit_timestamp ?? null,
+            record: payload.new && Object.keys(payload.new).length > 0 ? payload.new : undefined,
+            oldRecord: payload.old && Object.keys(payload.old).length > 0 ? payload.old : undefined,
+            errors: payload.errors && payload.errors.length > 0 ? payload.errors : null,
+          });
+        },
+      )
+      .on('system', {}, (payload: { extension?: string; status?: string; message?: string }) => {
+        if (payload.extension !== 'postgres_changes') return;
+        if (payload.status === 'ok') onStatus({ kind: 'live' });
+        else lost(`Realtime could not subscribe to ${ref.schema}.${ref.table}: ${payload.message ?? 'unknown error'}`);
+      })
+      .subscribe((status, error) => {
+        if (status === REALTIME_SUBSCRIBE_STATES.CHANNEL_ERROR) lost(`Realtime channel error: ${error?.message ?? 'unknown'}`);
+        else if (status === REALTIME_SUBSCRIBE_STATES.TIMED_OUT) lost('Realtime subscription timed out');
+        else if (status === REALTIME_SUBSCRIBE_STATES.CLOSED) lost('Realtime channel closed by the server');
+      });
+    return {
+      close: async () => {
+        closed = true;
+        await client.removeChannel(channel).catch(() => undefined);
+        await client.realtime.disconnect();
+      },
+    };
+  }
+}
+
+export function connectSource(connection: Omit<ProjectConnection, 'role'>): SourceProject {
+  return new SupabaseProject({ ...connection, role: 'source' });
+}
+
+export function connectTarget(connection: Omit<ProjectConnection, 'role'>): TargetProject {
+  return new SupabaseProject({ ...connection, role: 'target' });
+}

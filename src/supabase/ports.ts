@@ -1,0 +1,90 @@
+/**
+ * What the sync needs from a Supabase project, independent of how it is reached. Activities call
+ * these ports; `adapter.ts` is the one module that implements them with supabase-js.
+ * Row data flows through these calls inside activities and never reaches Temporal.
+ */
+
+export type Row = Record<string, unknown>;
+
+/** A table with its schema, key columns and the incremental (version) column chosen for it. */
+export interface TableRef {
+  schema: string;
+  table: string;
+  primaryKeys: string[];
+}
+
+/** Keyset position: the incremental value (as the API returns it) and the key values after it. */
+export interface KeysetCursor {
+  version: string | null;
+  key: Array<string | number | boolean | null>;
+}
+
+export interface PendingDeletion {
+  id: number;
+  primaryKey: Row;
+  deletedAt: string;
+}
+
+export interface ChangeEvent {
+  type: 'INSERT' | 'UPDATE' | 'DELETE';
+  commitTimestamp: string | null;
+  /** The new row (INSERT/UPDATE). */
+  record: Row | undefined;
+  /** Primary-key values of the old row (DELETE, or UPDATE that changed the key). */
+  oldRecord: Row | undefined;
+  /** Realtime marks truncated (over ~1 MB) or failed payloads here: re-read the row by key. */
+  errors: string[] | null;
+}
+
+export type SubscriptionStatus =
+  | { kind: 'live' }
+  | { kind: 'lost'; reason: string };
+
+export interface ChangeSubscription {
+  close(): Promise<void>;
+}
+
+export interface SourceProject {
+  /** The first of `candidates` that exists on the table, or undefined. Throws SyncError for a missing table/key. */
+  findVersionColumn(ref: TableRef, candidates: string[]): Promise<string | undefined>;
+  countRows(ref: TableRef): Promise<number | undefined>;
+  /** The highest non-null value of the version column, as the API returns it. */
+  readMaxVersion(ref: TableRef, versionColumn: string): Promise<string | null>;
+  /** Rows ordered by (version, key) strictly after `after`, or from `from` (inclusive) when `after` is null. */
+  readByVersion(ref: TableRef, versionColumn: string, after: KeysetCursor | null, from: string | null, limit: number): Promise<Row[]>;
+  /** Rows ordered by key strictly after `after` (the whole table). */
+  readByKey(ref: TableRef, after: KeysetCursor['key'] | null, limit: number): Promise<Row[]>;
+  readRowsByKeys(ref: TableRef, keys: Row[]): Promise<Row[]>;
+  readPendingDeletions(ref: TableRef, limit: number): Promise<PendingDeletion[]>;
+  markDeletionsProcessed(ids: number[]): Promise<void>;
+  /** Installs the delete-tracking trigger (and the Realtime publication entry). Idempotent. */
+  enableTable(ref: TableRef, realtime: boolean): Promise<{ trigger: string; realtimePublication: string }>;
+  subscribe(
+    ref: TableRef,
+    onChange: (event: ChangeEvent) => void,
+    onStatus: (status: SubscriptionStatus) => void,
+  ): ChangeSubscription;
+}
+
+export interface TargetProject {
+  /** Throws SyncError when the table or key columns are missing on the target. */
+  checkTable(ref: TableRef): Promise<void>;
+  applyUpserts(ref: TableRef, versionColumn: string | null, rows: Row[]): Promise<{ written: number; skipped: number }>;
+  /** Each key may carry `_deleted_at` (when the delete happened on the source). */
+  applyDeletes(ref: TableRef, versionColumn: string | null, keys: Row[]): Promise<{ deleted: number }>;
+}
+
+/** Something the user must fix (missing table, missing migration, bad key): retrying will not help. */
+export class SyncError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'config' | 'schema' | 'auth' | 'migration' | 'unavailable' | 'request',
+  ) {
+    super(message);
+    this.name = 'SyncError';
+  }
+
+  get retryable(): boolean {
+    return this.kind === 'unavailable';
+  }
+}

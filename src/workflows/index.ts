@@ -1,0 +1,2 @@
+// Workflow entry point for the worker's bundle: only workflow code is exported here.
+export { tableSync } from './table-sync.js';

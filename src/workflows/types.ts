@@ -1,0 +1,150 @@
+/**
+ * What a table workflow carries: names, cursors and counts only — never row data, never keys
+ * (service role keys stay in the worker's config).
+ */
+
+export interface TableSpec {
+  schema: string;
+  table: string;
+  primaryKeys: string[];
+  /** Ordered candidates; the first that exists on the source table is the version column. */
+  incrementalFields: string[];
+  realtime: boolean;
+  reconcile: boolean;
+}
+
+export interface SyncSettings {
+  intervalMs: number;
+  lookbackMs: number;
+  batchSize: number;
+  /** Limits the first copy to rows changed in this window; null copies the whole table. */
+  initialBackfillMs: number | null;
+  realtime: boolean;
+  /** false: one pass, then the workflow completes (reconcile-only / cron mode). */
+  loop: boolean;
+  /** Continue-as-new after this many passes even if the server has not suggested it. */
+  maxPassesPerRun: number;
+  /** Keep the SyncTable/SyncState search attributes up to date (they must be registered on the server). */
+  searchAttributes: boolean;
+}
+
+export type KeyValues = Array<string | number | boolean | null>;
+
+export interface VersionCursor {
+  version: string | null;
+  key: KeyValues;
+}
+
+export interface InitialCopyState {
+  done: boolean;
+  /** 'full': the whole table in key order; 'window': rows whose version is at or after `from`. */
+  mode: 'full' | 'window';
+  from: string | null;
+  keyCursor: KeyValues | null;
+  versionCursor: VersionCursor | null;
+  rowsCopied: number;
+  total: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface Counters {
+  reconcileWritten: number;
+  reconcileSkipped: number;
+  realtimeWritten: number;
+  realtimeSkipped: number;
+  realtimeDeleted: number;
+  realtimeReread: number;
+  ledgerDeleted: number;
+  ledgerReplayed: number;
+}
+
+export interface PassSummary {
+  kind: 'initial-copy' | 'reconcile' | 'catch-up' | 'manual';
+  startedAt: number;
+  finishedAt: number;
+  rowsRead: number;
+  written: number;
+  skipped: number;
+  deletesReplayed: number;
+  deleted: number;
+  ok: boolean;
+  error?: string;
+}
+
+export interface LastError {
+  at: number;
+  where: 'prepare' | 'reconcile' | 'deletions' | 'realtime';
+  message: string;
+}
+
+export interface RealtimeState {
+  connected: boolean;
+  /** commit_timestamp of the last change applied from Realtime. */
+  watermark: string | null;
+  lastLagMs: number | null;
+  subscriptions: number;
+  lastProgressAt: number | null;
+}
+
+export interface SyncState {
+  versionColumn: string | null;
+  prepared: boolean;
+  initialCopy: InitialCopyState;
+  /** Highest version seen by reconciliation; the next pass starts at this minus the lookback. */
+  reconcileCursor: string | null;
+  /** Highest ledger id replayed (for display: replay selects unprocessed entries, not ids after this). */
+  ledgerPosition: number;
+  realtime: RealtimeState;
+  paused: boolean;
+  counters: Counters;
+  lastPass: PassSummary | null;
+  lastSuccessAt: number | null;
+  lastError: LastError | null;
+  consecutiveFailures: number;
+  passes: number;
+  runs: number;
+}
+
+export interface TableSyncInput {
+  table: TableSpec;
+  settings: SyncSettings;
+  state?: SyncState;
+}
+
+/** Sent by the realtime activity at most every few seconds: increments since the last one. */
+export interface RealtimeProgress {
+  connected: boolean;
+  watermark: string | null;
+  lagMs: number | null;
+  written: number;
+  skipped: number;
+  deleted: number;
+  reread: number;
+}
+
+export type SyncStateName = 'starting' | 'copying' | 'running' | 'paused' | 'failing' | 'stopped';
+
+export interface TableStatus {
+  table: string;
+  state: SyncStateName;
+  versionColumn: string | null;
+  reconcileCursor: string | null;
+  ledgerPosition: number;
+  initialCopy: InitialCopyState;
+  realtime: RealtimeState & { enabled: boolean };
+  counters: Counters;
+  lastPass: PassSummary | null;
+  lastSuccessAt: number | null;
+  lastError: LastError | null;
+  lagSeconds: number | null;
+  passes: number;
+  runs: number;
+}
+
+export interface ReconcileResult {
+  table: string;
+  ok: boolean;
+  pass: PassSummary | null;
+  error?: string;
+}

@@ -1,0 +1,269 @@
+-- supabase-sync: the deletion ledger (source side) and the apply path (target side).
+-- Apply to BOTH projects (`supabase db push`, `npx supabase-sync migrate --apply`, or `npm run stack`).
+-- Idempotent: safe to run again. Everything here is for `service_role` only.
+
+-- ---------------------------------------------------------------------------------------------
+-- Source side: deletes are logged by a trigger into public.sync_deletions; the sync replays them.
+-- ---------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS public.sync_deletions (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  schema_name text NOT NULL,
+  table_name text NOT NULL,
+  primary_key jsonb NOT NULL,
+  -- clock_timestamp(): the moment of the delete, after any update it saw committed (a deleting
+  -- transaction that began before that update committed must still come out newer than it).
+  deleted_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  processed_at timestamptz
+);
+-- Replay reads the unprocessed entries of one table in id order. Entries are selected by
+-- `processed_at IS NULL`, never by "id greater than the last one seen", so an entry whose
+-- transaction commits after a later id (concurrent deletes) is still replayed.
+CREATE INDEX IF NOT EXISTS sync_deletions_pending_idx
+  ON public.sync_deletions (schema_name, table_name, id) WHERE processed_at IS NULL;
+CREATE INDEX IF NOT EXISTS sync_deletions_processed_idx
+  ON public.sync_deletions (processed_at) WHERE processed_at IS NOT NULL;
+ALTER TABLE public.sync_deletions ENABLE ROW LEVEL SECURITY;
+
+-- Statement-level trigger: one INSERT … SELECT per DELETE statement, however many rows it removes.
+-- TG_ARGV holds the primary-key column names.
+CREATE OR REPLACE FUNCTION public.sync_log_deletions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+BEGIN
+  INSERT INTO public.sync_deletions (schema_name, table_name, primary_key)
+  SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME,
+         (SELECT jsonb_object_agg(k, to_jsonb(o) -> k) FROM unnest(TG_ARGV) AS k)
+  FROM old_rows AS o;
+  RETURN NULL;
+END $$;
+
+-- Enables delete tracking for one table (and, when asked, adds it to the supabase_realtime
+-- publication so Realtime streams it). Idempotent. Returns what it did, for the worker's log.
+CREATE OR REPLACE FUNCTION public.sync_enable_table(
+  p_schema text, p_table text, p_primary_keys text[], p_realtime boolean DEFAULT true
+) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+DECLARE
+  rel regclass;
+  k text;
+  trigger_args text;
+  had_trigger boolean;
+  published boolean := false;
+  added_to_publication boolean := false;
+BEGIN
+  SELECT c.oid INTO rel FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = p_schema AND c.relname = p_table AND c.relkind IN ('r', 'p');
+  IF rel IS NULL THEN
+    RAISE EXCEPTION 'table %.% does not exist', p_schema, p_table
+      USING ERRCODE = '42P01', HINT = 'Create the table (same columns on both projects) or fix the name in the tables config.';
+  END IF;
+  IF p_primary_keys IS NULL OR cardinality(p_primary_keys) = 0 THEN
+    RAISE EXCEPTION 'no primary key columns given for %.%', p_schema, p_table USING ERRCODE = '22023';
+  END IF;
+  FOREACH k IN ARRAY p_primary_keys LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = rel AND attname = k AND attnum > 0 AND NOT attisdropped) THEN
+      RAISE EXCEPTION 'column % does not exist on %.%', k, p_schema, p_table
+        USING ERRCODE = '42703', HINT = 'Fix primaryKeys in the tables config.';
+    END IF;
+  END LOOP;
+  SELECT string_agg(quote_literal(x), ', ') INTO trigger_args FROM unnest(p_primary_keys) AS x;
+  SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'sync_track_deletes') INTO had_trigger;
+  EXECUTE format('DROP TRIGGER IF EXISTS sync_track_deletes ON %I.%I', p_schema, p_table);
+  EXECUTE format(
+    'CREATE TRIGGER sync_track_deletes AFTER DELETE ON %I.%I REFERENCING OLD TABLE AS old_rows '
+    'FOR EACH STATEMENT EXECUTE FUNCTION public.sync_log_deletions(%s)', p_schema, p_table, trigger_args);
+  IF p_realtime AND EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = 'supabase_realtime') THEN
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables
+                   WHERE pubname = 'supabase_realtime' AND schemaname = p_schema AND tablename = p_table) INTO published;
+    IF NOT published THEN
+      EXECUTE format('ALTER PUBLICATION supabase_realtime ADD TABLE %I.%I', p_schema, p_table);
+      added_to_publication := true;
+      published := true;
+    END IF;
+  END IF;
+  RETURN jsonb_build_object('trigger', CASE WHEN had_trigger THEN 'kept' ELSE 'created' END,
+                            'realtime_publication', CASE WHEN added_to_publication THEN 'added' WHEN published THEN 'kept' ELSE 'not published' END);
+END $$;
+
+-- Marks replayed ledger entries processed (and forgets entries processed over a week ago).
+CREATE OR REPLACE FUNCTION public.sync_mark_deletions_processed(p_ids bigint[]) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+DECLARE n integer;
+BEGIN
+  UPDATE public.sync_deletions SET processed_at = now() WHERE id = ANY (p_ids) AND processed_at IS NULL;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  DELETE FROM public.sync_deletions WHERE processed_at < now() - interval '7 days';
+  RETURN n;
+END $$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Target side: writes made by the sync. They run with session_replication_role = replica so that
+-- application triggers (updated_at stampers, audit, webhooks, the ledger trigger itself) do not
+-- fire and the target holds the source's values exactly. A version guard on the incremental column
+-- keeps a stale copy from overwriting a newer one; tombstones keep a deleted row from coming back.
+-- ---------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS public.sync_tombstones (
+  schema_name text NOT NULL,
+  table_name text NOT NULL,
+  primary_key jsonb NOT NULL,
+  deleted_at timestamptz NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (schema_name, table_name, primary_key)
+);
+ALTER TABLE public.sync_tombstones ENABLE ROW LEVEL SECURITY;
+
+-- Checks names against the catalog and returns the writable columns named in p_columns.
+CREATE OR REPLACE FUNCTION public.sync_table_columns(p_schema text, p_table text, p_columns text[])
+RETURNS text[]
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = '' AS $$
+DECLARE
+  rel oid;
+  cols text[];
+BEGIN
+  SELECT c.oid INTO rel FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = p_schema AND c.relname = p_table AND c.relkind IN ('r', 'p');
+  IF rel IS NULL THEN
+    RAISE EXCEPTION 'table %.% does not exist on the target', p_schema, p_table
+      USING ERRCODE = '42P01', HINT = 'Create it on the target with the same columns as on the source.';
+  END IF;
+  SELECT array_agg(a.attname::text ORDER BY a.attnum) INTO cols
+    FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+     AND a.attname = ANY (p_columns);
+  RETURN coalesce(cols, '{}');
+END $$;
+
+-- Upserts rows (a JSON array of objects as the source's REST API returns them).
+-- p_version_column: the incremental column (e.g. updated_at); a row is written only when the
+-- target has no row with that key, holds an older version, or holds the same version with
+-- different values. Rows whose key has a tombstone at least as new as the row are skipped.
+-- Returns {"written": n, "skipped": m}.
+CREATE OR REPLACE FUNCTION public.sync_apply_upserts(
+  p_schema text, p_table text, p_primary_keys text[], p_version_column text, p_rows jsonb
+) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+DECLARE
+  cols text[];
+  missing text[];
+  col_list text;
+  update_list text;
+  pk_list text;
+  pk_json text;
+  guard text;
+  differs text;
+  tomb text := 'true';
+  written integer;
+  total integer := jsonb_array_length(p_rows);
+BEGIN
+  IF total = 0 THEN RETURN jsonb_build_object('written', 0, 'skipped', 0); END IF;
+  SELECT array_agg(k) INTO cols FROM (SELECT DISTINCT jsonb_object_keys(r) AS k FROM jsonb_array_elements(p_rows) r) s;
+  SELECT array_agg(c) INTO missing FROM unnest(cols) c
+   WHERE c <> ALL (public.sync_table_columns(p_schema, p_table, cols));
+  IF missing IS NOT NULL THEN
+    IF EXISTS (SELECT 1 FROM unnest(missing) m JOIN pg_catalog.pg_attribute a ON a.attname = m
+                JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = p_schema AND c.relname = p_table AND a.attgenerated <> '') THEN
+      cols := public.sync_table_columns(p_schema, p_table, cols);  -- generated columns are computed on the target
+    ELSE
+      RAISE EXCEPTION 'column(s) % of %.% do not exist on the target', array_to_string(missing, ', '), p_schema, p_table
+        USING ERRCODE = '42703', HINT = 'Add the same columns to the target table (apply the source''s migrations to the target).';
+    END IF;
+  END IF;
+  SELECT string_agg(format('%I', c), ', '), string_agg(format('%I = EXCLUDED.%I', c, c), ', '),
+         '(' || string_agg(format('t.%I', c), ', ') || ') IS DISTINCT FROM (' || string_agg(format('EXCLUDED.%I', c), ', ') || ')'
+    INTO col_list, update_list, differs FROM unnest(cols) c;
+  SELECT string_agg(format('%I', k), ', '), 'jsonb_build_object(' || string_agg(format('%L, r.%I', k, k), ', ') || ')'
+    INTO pk_list, pk_json FROM unnest(p_primary_keys) k;
+  IF p_version_column IS NOT NULL THEN
+    guard := format('t.%1$I IS NULL OR t.%1$I < EXCLUDED.%1$I OR (t.%1$I = EXCLUDED.%1$I AND %2$s)', p_version_column, differs);
+    tomb := format('NOT EXISTS (SELECT 1 FROM public.sync_tombstones ts WHERE ts.schema_name = %L AND ts.table_name = %L '
+                   'AND ts.primary_key = %s AND (r.%I IS NULL OR ts.deleted_at >= r.%I))',
+                   p_schema, p_table, pk_json, p_version_column, p_version_column);
+  ELSE
+    guard := differs;
+  END IF;
+  PERFORM set_config('session_replication_role', 'replica', true);
+  EXECUTE format(
+    'INSERT INTO %1$I.%2$I AS t (%3$s) OVERRIDING SYSTEM VALUE '
+    'SELECT %3$s FROM jsonb_populate_recordset(NULL::%1$I.%2$I, $1) AS r WHERE %4$s '
+    'ON CONFLICT (%5$s) DO UPDATE SET %6$s WHERE %7$s',
+    p_schema, p_table, col_list, tomb, pk_list, update_list, guard)
+  USING p_rows;
+  GET DIAGNOSTICS written = ROW_COUNT;
+  RETURN jsonb_build_object('written', written, 'skipped', total - written);
+END $$;
+
+-- Deletes rows by key (p_keys: JSON array of {"<pk col>": value, …, "_deleted_at": timestamptz}).
+-- A row whose version is newer than the delete (it was re-inserted on the source later) is kept.
+-- Records a tombstone per key so an in-flight stale upsert cannot bring the row back.
+-- Returns {"deleted": n}.
+CREATE OR REPLACE FUNCTION public.sync_apply_deletes(
+  p_schema text, p_table text, p_primary_keys text[], p_version_column text, p_keys jsonb
+) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+DECLARE
+  join_cond text;
+  pk_obj text;
+  version_guard text := '';
+  deleted integer;
+BEGIN
+  IF jsonb_array_length(p_keys) = 0 THEN RETURN jsonb_build_object('deleted', 0); END IF;
+  PERFORM public.sync_table_columns(p_schema, p_table, p_primary_keys);
+  SELECT string_agg(format('t.%1$I = r.%1$I', k), ' AND '),
+         'jsonb_build_object(' || string_agg(format('%L, to_jsonb(r.%I)', k, k), ', ') || ')'
+    INTO join_cond, pk_obj FROM unnest(p_primary_keys) k;
+  IF p_version_column IS NOT NULL THEN
+    version_guard := format(' AND (t.%1$I IS NULL OR e.value ->> ''_deleted_at'' IS NULL OR t.%1$I <= (e.value ->> ''_deleted_at'')::timestamptz)', p_version_column);
+  END IF;
+  PERFORM set_config('session_replication_role', 'replica', true);
+  EXECUTE format(
+    'DELETE FROM %1$I.%2$I AS t USING jsonb_array_elements($1) e, LATERAL jsonb_populate_record(NULL::%1$I.%2$I, e.value) r '
+    'WHERE %3$s%4$s',
+    p_schema, p_table, join_cond, version_guard)
+  USING p_keys;
+  GET DIAGNOSTICS deleted = ROW_COUNT;
+  EXECUTE format(
+    'INSERT INTO public.sync_tombstones (schema_name, table_name, primary_key, deleted_at) '
+    'SELECT %1$L, %2$L, %3$s, coalesce((e.value ->> ''_deleted_at'')::timestamptz, now()) '
+    'FROM jsonb_array_elements($1) e, jsonb_populate_record(NULL::%1$I.%2$I, e.value) r '
+    'ON CONFLICT (schema_name, table_name, primary_key) DO UPDATE SET deleted_at = greatest(public.sync_tombstones.deleted_at, EXCLUDED.deleted_at), recorded_at = now()',
+    p_schema, p_table, pk_obj)
+  USING p_keys;
+  DELETE FROM public.sync_tombstones WHERE recorded_at < now() - interval '7 days';
+  RETURN jsonb_build_object('deleted', deleted);
+END $$;
+
+-- Only service_role may read the ledger or call these functions.
+REVOKE ALL ON TABLE public.sync_deletions, public.sync_tombstones FROM PUBLIC;
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN
+    REVOKE ALL ON TABLE public.sync_deletions, public.sync_tombstones FROM anon;
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN
+    REVOKE ALL ON TABLE public.sync_deletions, public.sync_tombstones FROM authenticated;
+  END IF;
+END $$;
+REVOKE ALL ON FUNCTION public.sync_log_deletions() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.sync_enable_table(text, text, text[], boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.sync_mark_deletions_processed(bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.sync_table_columns(text, text, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.sync_apply_upserts(text, text, text[], text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.sync_apply_deletes(text, text, text[], text, jsonb) FROM PUBLIC;
+DO $$
+DECLARE r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['anon', 'authenticated'] LOOP
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+      EXECUTE format('REVOKE ALL ON FUNCTION public.sync_log_deletions(), public.sync_enable_table(text, text, text[], boolean), '
+                     'public.sync_mark_deletions_processed(bigint[]), public.sync_table_columns(text, text, text[]), '
+                     'public.sync_apply_upserts(text, text, text[], text, jsonb), public.sync_apply_deletes(text, text, text[], text, jsonb) FROM %I', r);
+    END IF;
+  END LOOP;
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
+    GRANT SELECT, UPDATE ON TABLE public.sync_deletions TO service_role;
+    GRANT ALL ON TABLE public.sync_tombstones TO service_role;
+    GRANT EXECUTE ON FUNCTION public.sync_enable_table(text, text, text[], boolean), public.sync_mark_deletions_processed(bigint[]),
+      public.sync_apply_upserts(text, text, text[], text, jsonb), public.sync_apply_deletes(text, text, text[], text, jsonb)
+      TO service_role;
+  END IF;
+END $$;

@@ -1,0 +1,621 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  ConfigError,
+  isValidIdentifier,
+  loadConfig,
+  loadEnv,
+  parseTablesConfig,
+  redactedConfig,
+  type SyncConfig,
+} from '../src/config/index.js';
+
+const SOURCE_KEY = 'source-secret-service-role-key-0123456789';
+const TARGET_KEY = 'target-secret-service-role-key-9876543210';
+
+const REQUIRED: Record<string, string> = {
+  SYNC_SOURCE_SUPABASE_URL: 'https://primary.supabase.co',
+  SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY: SOURCE_KEY,
+  SYNC_TARGET_SUPABASE_URL: 'https://backup.supabase.co',
+  SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY: TARGET_KEY,
+};
+
+const MINIMAL_TABLES = '{"tables": [{"name": "orders"}]}';
+
+interface Setup {
+  /** Real environment (undefined values are dropped). */
+  env?: Record<string, string | undefined>;
+  /** Contents of <cwd>/.env.sync; not written when undefined. */
+  envFile?: string;
+  /** Contents of <cwd>/sync/tables.config.json (raw text); not written when null. */
+  tables?: string | null;
+  /** Extra files, relative to cwd. */
+  files?: Record<string, string>;
+}
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'sync-config-test-'));
+}
+
+function setup({ env = REQUIRED, envFile, tables = MINIMAL_TABLES, files = {} }: Setup = {}) {
+  const cwd = tempDir();
+  if (envFile !== undefined) fs.writeFileSync(path.join(cwd, '.env.sync'), envFile);
+  if (tables !== null) {
+    fs.mkdirSync(path.join(cwd, 'sync'), { recursive: true });
+    fs.writeFileSync(path.join(cwd, 'sync', 'tables.config.json'), tables);
+  }
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(cwd, name)), { recursive: true });
+    fs.writeFileSync(path.join(cwd, name), text);
+  }
+  const realEnv: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) realEnv[k] = v;
+  return { cwd, env: realEnv };
+}
+
+function load(s: Setup = {}): SyncConfig {
+  const { cwd, env } = setup(s);
+  try {
+    return loadConfig({ env, cwd });
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+function loadError(s: Setup): string {
+  try {
+    load(s);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    assert.equal(err.name, 'ConfigError');
+    assert.doesNotMatch(err.message, /[\r\n]/, 'message must be one line');
+    assert.ok(!err.message.includes(SOURCE_KEY), 'message leaks the source key');
+    assert.ok(!err.message.includes(TARGET_KEY), 'message leaks the target key');
+    return err.message;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+const envLines = (vars: Record<string, string>) =>
+  Object.entries(vars)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
+
+const withEnv = (over: Record<string, string | undefined>) => ({ ...REQUIRED, ...over });
+const tablesJson = (tables: unknown) => JSON.stringify({ tables });
+
+// ---------------------------------------------------------------------------------------------
+
+void test('minimal config: required variables only, every default applied', () => {
+  const { cwd, env } = setup();
+  try {
+    const config = loadConfig({ env, cwd });
+    assert.deepEqual(config, {
+      source: { url: 'https://primary.supabase.co', serviceRoleKey: SOURCE_KEY },
+      target: { url: 'https://backup.supabase.co', serviceRoleKey: TARGET_KEY },
+      reconcile: { intervalMs: 30000, lookbackMs: 300000, batchSize: 500, initialBackfillMs: undefined },
+      mode: 'default',
+      realtime: true,
+      loop: true,
+      temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'supabase-sync' },
+      logLevel: 'info',
+      envFile: undefined,
+      tableConfigFile: path.join(cwd, 'sync', 'tables.config.json'),
+      tables: [
+        {
+          schema: 'public',
+          table: 'orders',
+          qualifiedName: 'public.orders',
+          primaryKeys: ['id'],
+          incrementalFields: ['updated_at', 'created_at'],
+          realtime: true,
+          reconcile: true,
+        },
+      ],
+    } satisfies SyncConfig);
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+void test('full config from an env file, every field set', () => {
+  const { cwd, env } = setup({
+    env: {},
+    envFile: [
+      '# comment',
+      'SYNC_SOURCE_SUPABASE_URL=http://127.0.0.1:54321/',
+      `SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY="${SOURCE_KEY}"`,
+      'SYNC_TARGET_SUPABASE_URL=http://127.0.0.1:54322',
+      `SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY=${TARGET_KEY}`,
+      'SYNC_RECONCILE_INTERVAL_MS=1000',
+      'SYNC_RECONCILE_LOOKBACK_MS=0',
+      'SYNC_RECONCILE_BATCH_SIZE=10000',
+      'SYNC_INITIAL_BACKFILL_MS=86400000',
+      'SYNC_TABLE_CONFIG=conf/my-tables.json',
+      'SYNC_MODE=Reconcile',
+      'SYNC_REALTIME=no',
+      'SYNC_LOOP=0',
+      'TEMPORAL_ADDRESS=temporal.internal:7233',
+      'TEMPORAL_NAMESPACE=prod',
+      'TEMPORAL_TASK_QUEUE=sync-q',
+      'SYNC_LOG_LEVEL=DEBUG',
+    ].join('\n'),
+    tables: null,
+    files: {
+      'conf/my-tables.json': JSON.stringify([
+        {
+          name: 'billing.invoices',
+          primaryKeys: ['tenant_id', 'invoice_no'],
+          incrementalFields: ['modified_at'],
+          realtime: false,
+          reconcile: true,
+        },
+        { name: 'Profiles', reconcile: false },
+      ]),
+    },
+  });
+  try {
+    const config = loadConfig({ env, cwd });
+    assert.deepEqual(config, {
+      source: { url: 'http://127.0.0.1:54321', serviceRoleKey: SOURCE_KEY },
+      target: { url: 'http://127.0.0.1:54322', serviceRoleKey: TARGET_KEY },
+      reconcile: { intervalMs: 1000, lookbackMs: 0, batchSize: 10000, initialBackfillMs: 86400000 },
+      mode: 'reconcile',
+      realtime: false,
+      loop: false,
+      temporal: { address: 'temporal.internal:7233', namespace: 'prod', taskQueue: 'sync-q' },
+      logLevel: 'debug',
+      envFile: path.join(cwd, '.env.sync'),
+      tableConfigFile: path.join(cwd, 'conf', 'my-tables.json'),
+      tables: [
+        {
+          schema: 'billing',
+          table: 'invoices',
+          qualifiedName: 'billing.invoices',
+          primaryKeys: ['tenant_id', 'invoice_no'],
+          incrementalFields: ['modified_at'],
+          realtime: false,
+          reconcile: true,
+        },
+        {
+          schema: 'public',
+          table: 'Profiles',
+          qualifiedName: 'public.Profiles',
+          primaryKeys: ['id'],
+          incrementalFields: ['updated_at', 'created_at'],
+          realtime: true,
+          reconcile: false,
+        },
+      ],
+    } satisfies SyncConfig);
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+void test('the shipped examples load', () => {
+  const cwd = tempDir();
+  try {
+    const root = path.resolve(import.meta.dirname, '..');
+    fs.copyFileSync(path.join(root, 'sync', 'env.sync.example'), path.join(cwd, '.env.sync'));
+    fs.mkdirSync(path.join(cwd, 'sync'));
+    fs.copyFileSync(
+      path.join(root, 'sync', 'tables.config.example.json'),
+      path.join(cwd, 'sync', 'tables.config.json'),
+    );
+    const config = loadConfig({ env: {}, cwd });
+    assert.equal(config.reconcile.initialBackfillMs, undefined);
+    assert.equal(config.source.serviceRoleKey, 'your-service-role-key');
+    assert.deepEqual(
+      config.tables.map((t) => [t.qualifiedName, t.primaryKeys, t.incrementalFields]),
+      [
+        ['public.orders', ['id'], ['updated_at', 'created_at']],
+        ['public.order_items', ['order_id', 'line_no'], ['updated_at', 'created_at']],
+      ],
+    );
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+void test('real environment overrides the env file; empty values count as unset', () => {
+  const config = load({
+    env: {
+      SYNC_TARGET_SUPABASE_URL: 'https://from-env.supabase.co',
+      SYNC_RECONCILE_BATCH_SIZE: '200',
+      SYNC_MODE: '',
+    },
+    envFile: envLines({
+      ...REQUIRED,
+      SYNC_TARGET_SUPABASE_URL: 'https://from-file.supabase.co',
+      SYNC_RECONCILE_BATCH_SIZE: '100',
+      SYNC_RECONCILE_INTERVAL_MS: '5000',
+      SYNC_MODE: 'reconcile',
+      SYNC_INITIAL_BACKFILL_MS: '',
+    }),
+  });
+  assert.equal(config.target.url, 'https://from-env.supabase.co');
+  assert.equal(config.reconcile.batchSize, 200);
+  assert.equal(config.reconcile.intervalMs, 5000);
+  assert.equal(config.mode, 'reconcile');
+  assert.equal(config.reconcile.initialBackfillMs, undefined);
+});
+
+void test('loading never modifies the environment object or process.env', () => {
+  const { cwd, env } = setup({ env: {}, envFile: envLines({ ...REQUIRED, SYNC_LOG_LEVEL: 'warn' }) });
+  try {
+    const before = { ...process.env };
+    const config = loadConfig({ env, cwd });
+    assert.equal(config.logLevel, 'warn');
+    assert.deepEqual(env, {});
+    assert.deepEqual({ ...process.env }, before);
+    assert.equal(process.env.SYNC_SOURCE_SUPABASE_URL, before.SYNC_SOURCE_SUPABASE_URL);
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+void test('SYNC_ENV_PATH picks another env file (relative to cwd or absolute)', () => {
+  const { cwd } = setup({
+    envFile: envLines({ ...REQUIRED, SYNC_LOG_LEVEL: 'error' }),
+    files: { 'conf/prod.env': envLines({ ...REQUIRED, SYNC_LOG_LEVEL: 'trace' }) },
+  });
+  try {
+    const relative = loadConfig({ env: { SYNC_ENV_PATH: 'conf/prod.env' }, cwd });
+    assert.equal(relative.logLevel, 'trace');
+    assert.equal(relative.envFile, path.join(cwd, 'conf', 'prod.env'));
+    const absolute = loadEnv({
+      env: { SYNC_ENV_PATH: path.join(cwd, 'conf', 'prod.env') },
+      cwd: os.tmpdir(),
+    });
+    assert.equal(absolute.logLevel, 'trace');
+    const byDefault = loadConfig({ env: {}, cwd });
+    assert.equal(byDefault.logLevel, 'error');
+    assert.equal(byDefault.envFile, path.join(cwd, '.env.sync'));
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+void test('boolean variables accept true/false/1/0/yes/no in any case', () => {
+  const cases: [string, boolean][] = [
+    ['true', true],
+    ['TRUE', true],
+    ['1', true],
+    ['yes', true],
+    ['Yes', true],
+    ['false', false],
+    ['False', false],
+    ['0', false],
+    ['no', false],
+    ['NO', false],
+  ];
+  for (const [value, expected] of cases) {
+    const config = load({ env: withEnv({ SYNC_REALTIME: value, SYNC_LOOP: value }) });
+    assert.equal(config.realtime, expected, `SYNC_REALTIME=${value}`);
+    assert.equal(config.loop, expected, `SYNC_LOOP=${value}`);
+  }
+});
+
+void test('the tables file may be a bare array or {"tables": [...]}', () => {
+  const tables = [{ name: 'public.orders' }, { name: 'order_items', primaryKeys: ['order_id', 'line_no'] }];
+  const fromArray = parseTablesConfig(tables, 'x.json');
+  const fromObject = parseTablesConfig({ tables }, 'x.json');
+  assert.deepEqual(fromArray, fromObject);
+  assert.deepEqual(
+    fromArray.map((t) => t.qualifiedName),
+    ['public.orders', 'public.order_items'],
+  );
+  assert.deepEqual(fromArray[1]?.primaryKeys, ['order_id', 'line_no']);
+});
+
+void test('isValidIdentifier', () => {
+  const cases: [string, boolean][] = [
+    ['orders', true],
+    ['_private', true],
+    ['Order_Items2', true],
+    ['price$usd', true],
+    ['a'.repeat(63), true],
+    ['a'.repeat(64), false],
+    ['', false],
+    ['2fa', false],
+    ['id;drop', false],
+    ['"orders"', false],
+    ['public.orders', false],
+    ['order items', false],
+    ['a,b', false],
+    ['count(*)', false],
+    ['é', false],
+  ];
+  for (const [name, expected] of cases) assert.equal(isValidIdentifier(name), expected, name);
+});
+
+void test('redactedConfig hides both service role keys', () => {
+  const config = load();
+  const printed = JSON.stringify(redactedConfig(config));
+  assert.ok(!printed.includes(SOURCE_KEY));
+  assert.ok(!printed.includes(TARGET_KEY));
+  assert.match(printed, /"serviceRoleKey":"\*\*\*"/);
+  assert.equal(config.source.serviceRoleKey, SOURCE_KEY, 'the original is not modified');
+});
+
+// ---------------------------------------------------------------------------------------------
+
+const F = 'sync/tables.config.json';
+const ID_RULE = '(letters, digits, _ and $; must not start with a digit)';
+
+const badInputs: { name: string; setup: Setup; message: string | RegExp }[] = [
+  {
+    name: 'missing source URL, no env file',
+    setup: { env: withEnv({ SYNC_SOURCE_SUPABASE_URL: undefined }) },
+    message:
+      'SYNC_SOURCE_SUPABASE_URL is not set; set it in the environment or create .env.sync (see sync/env.sync.example), e.g. SYNC_SOURCE_SUPABASE_URL=https://<primary-ref>.supabase.co',
+  },
+  {
+    name: 'missing source URL, with an env file',
+    setup: {
+      env: {},
+      envFile: envLines(withEnv({ SYNC_SOURCE_SUPABASE_URL: '' }) as Record<string, string>),
+    },
+    message:
+      'SYNC_SOURCE_SUPABASE_URL is not set; set it in .env.sync or the environment, e.g. SYNC_SOURCE_SUPABASE_URL=https://<primary-ref>.supabase.co',
+  },
+  {
+    name: 'target URL is not a URL',
+    setup: { env: withEnv({ SYNC_TARGET_SUPABASE_URL: 'backup.supabase.co' }) },
+    message:
+      'SYNC_TARGET_SUPABASE_URL="backup.supabase.co" in the environment: must be an http(s) URL like https://<project-ref>.supabase.co or http://127.0.0.1:54321',
+  },
+  {
+    name: 'source URL with another scheme',
+    setup: { env: {}, envFile: envLines({ ...REQUIRED, SYNC_SOURCE_SUPABASE_URL: 'postgres://db:5432' }) },
+    message:
+      'SYNC_SOURCE_SUPABASE_URL="postgres://db:5432" in .env.sync: must be an http(s) URL like https://<project-ref>.supabase.co or http://127.0.0.1:54321',
+  },
+  {
+    name: 'source and target are the same URL',
+    setup: { env: withEnv({ SYNC_TARGET_SUPABASE_URL: 'https://PRIMARY.supabase.co/' }) },
+    message:
+      'SYNC_TARGET_SUPABASE_URL="https://PRIMARY.supabase.co/" in the environment: is the same project as SYNC_SOURCE_SUPABASE_URL; the target must be a different (backup) project',
+  },
+  {
+    name: 'missing service role key',
+    setup: { env: withEnv({ SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY: '   ' }) },
+    message:
+      'SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY is not set; set it in the environment or create .env.sync (see sync/env.sync.example), e.g. SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY=<service role key of the backup project>',
+  },
+  {
+    name: 'service role key with a space (value never shown)',
+    setup: { env: withEnv({ SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY: `${SOURCE_KEY} ${SOURCE_KEY}` }) },
+    message:
+      'SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY in the environment: contains spaces or line breaks; paste the key again as one line',
+  },
+  {
+    name: 'batch size is not a number',
+    setup: { env: {}, envFile: envLines({ ...REQUIRED, SYNC_RECONCILE_BATCH_SIZE: 'abc' }) },
+    message: 'SYNC_RECONCILE_BATCH_SIZE="abc" in .env.sync: must be a whole number from 1 to 10000',
+  },
+  {
+    name: 'batch size 0',
+    setup: { env: withEnv({ SYNC_RECONCILE_BATCH_SIZE: '0' }) },
+    message: 'SYNC_RECONCILE_BATCH_SIZE="0" in the environment: must be a whole number from 1 to 10000',
+  },
+  {
+    name: 'batch size too big',
+    setup: { env: withEnv({ SYNC_RECONCILE_BATCH_SIZE: '10001' }) },
+    message: 'SYNC_RECONCILE_BATCH_SIZE="10001" in the environment: must be a whole number from 1 to 10000',
+  },
+  {
+    name: 'interval is a fraction',
+    setup: { env: withEnv({ SYNC_RECONCILE_INTERVAL_MS: '1.5' }) },
+    message:
+      'SYNC_RECONCILE_INTERVAL_MS="1.5" in the environment: must be a whole number of milliseconds from 1 to 2147483647',
+  },
+  {
+    name: 'negative backfill',
+    setup: { env: withEnv({ SYNC_INITIAL_BACKFILL_MS: '-1' }) },
+    message:
+      'SYNC_INITIAL_BACKFILL_MS="-1" in the environment: must be a whole number of milliseconds from 0 to 9007199254740991, or unset to copy the whole table on the first run',
+  },
+  {
+    name: 'bad SYNC_MODE',
+    setup: { env: withEnv({ SYNC_MODE: 'full' }) },
+    message: 'SYNC_MODE="full" in the environment: must be "default" or "reconcile"',
+  },
+  {
+    name: 'bad boolean',
+    setup: { env: {}, envFile: envLines({ ...REQUIRED, SYNC_LOOP: 'maybe' }) },
+    message: 'SYNC_LOOP="maybe" in .env.sync: must be true or false (1/0 and yes/no also work)',
+  },
+  {
+    name: 'TEMPORAL_ADDRESS with a scheme',
+    setup: { env: withEnv({ TEMPORAL_ADDRESS: 'http://localhost:7233' }) },
+    message:
+      'TEMPORAL_ADDRESS="http://localhost:7233" in the environment: must be host:port, e.g. 127.0.0.1:7233 (no scheme, no spaces)',
+  },
+  {
+    name: 'bad log level',
+    setup: { env: withEnv({ SYNC_LOG_LEVEL: 'verbose' }) },
+    message:
+      'SYNC_LOG_LEVEL="verbose" in the environment: must be one of fatal, error, warn, info, debug, trace, silent',
+  },
+  {
+    name: 'a key pasted into the wrong variable is still not shown',
+    setup: { env: withEnv({ SYNC_MODE: TARGET_KEY }) },
+    message: 'SYNC_MODE="***" in the environment: must be "default" or "reconcile"',
+  },
+  {
+    name: 'SYNC_ENV_PATH names a missing file',
+    setup: { env: withEnv({ SYNC_ENV_PATH: 'conf/missing.env' }) },
+    message:
+      /^SYNC_ENV_PATH="conf\/missing\.env": file not found \(\/.*\/conf\/missing\.env\); create it \(see sync\/env\.sync\.example\) or unset SYNC_ENV_PATH to use \.env\.sync$/,
+  },
+  {
+    name: 'tables file missing',
+    setup: { tables: null },
+    message:
+      /^sync\/tables\.config\.json: tables file not found \(\/.*\/sync\/tables\.config\.json\); copy sync\/tables\.config\.example\.json there or point SYNC_TABLE_CONFIG at your tables file$/,
+  },
+  {
+    name: 'invalid JSON',
+    setup: { tables: '{\n  "tables": [\n    {"name": "orders",}\n  ]\n}' },
+    message:
+      /^sync\/tables\.config\.json: invalid JSON: .*position \d+.*line 3,? column \d+.*; fix the syntax \(JSON allows no comments or trailing commas\)$/,
+  },
+  {
+    name: 'top level is neither an array nor an object',
+    setup: { tables: '"orders"' },
+    message: `${F}: must be a JSON array of tables or {"tables": [...]} (got a string); see sync/tables.config.example.json`,
+  },
+  {
+    name: 'misspelt top-level key',
+    setup: { tables: '{"table": [{"name": "orders"}]}' },
+    message: `${F}: unknown top-level key "table" (did you mean tables?); allowed keys: tables; expected {"tables": [...]}`,
+  },
+  {
+    name: 'empty tables',
+    setup: { tables: '{"tables": []}' },
+    message: `${F}: no tables configured; add at least one entry like {"name": "public.orders"}`,
+  },
+  {
+    name: 'empty bare array',
+    setup: { tables: '[]' },
+    message: `${F}: no tables configured; add at least one entry like {"name": "public.orders"}`,
+  },
+  {
+    name: 'duplicate table (schema defaults to public)',
+    setup: { tables: tablesJson([{ name: 'orders' }, { name: 'items' }, { name: 'public.orders' }]) },
+    message: `${F}: table "public.orders" is listed twice (tables[0] and tables[2]); remove one of them`,
+  },
+  {
+    name: 'table entry is not an object',
+    setup: { tables: tablesJson([{ name: 'orders' }, 'items']) },
+    message: `${F}: tables[1] must be an object like {"name": "public.orders"} (got a string)`,
+  },
+  {
+    name: 'table name missing',
+    setup: { tables: tablesJson([{ primaryKeys: ['id'] }]) },
+    message: `${F}: tables[0]: name is missing; add "name": "public.orders" (or just "orders" for schema public)`,
+  },
+  {
+    name: 'table name is not a string',
+    setup: { tables: tablesJson([{ name: 42 }]) },
+    message: `${F}: tables[0]: name must be a string like "public.orders" (got a number)`,
+  },
+  {
+    name: 'table name with a semicolon',
+    setup: { tables: tablesJson([{ name: 'orders;drop table x' }]) },
+    message: `${F}: tables[0]: name "orders;drop table x" is not a valid table name ${ID_RULE}`,
+  },
+  {
+    name: 'table name with quotes',
+    setup: { tables: tablesJson([{ name: 'public."Orders"' }]) },
+    message: `${F}: tables[0]: name "public.\\"Orders\\"": table "\\"Orders\\"" is not a valid table name ${ID_RULE}`,
+  },
+  {
+    name: 'schema name with a space',
+    setup: { tables: tablesJson([{ name: 'my schema.orders' }]) },
+    message: `${F}: tables[0]: name "my schema.orders": schema "my schema" is not a valid schema name ${ID_RULE}`,
+  },
+  {
+    name: 'table name with a dot too many',
+    setup: { tables: tablesJson([{ name: 'db.public.orders' }]) },
+    message: `${F}: tables[0]: name "db.public.orders" has too many dots; write "table" or "schema.table" ${ID_RULE}`,
+  },
+  {
+    name: 'table name too long',
+    setup: { tables: tablesJson([{ name: 't'.repeat(64) }]) },
+    message: `${F}: tables[0]: name "${'t'.repeat(64)}" is too long for a table name (64 bytes; at most 63)`,
+  },
+  {
+    name: 'primary key with a comma',
+    setup: { tables: tablesJson([{ name: 'public.orders', primaryKeys: ['tenant_id', 'id,name'] }]) },
+    message: `${F}: table "public.orders": primaryKeys[1] "id,name" is not a valid column name ${ID_RULE}`,
+  },
+  {
+    name: 'primary key with SQL in it',
+    setup: { tables: tablesJson([{ name: 'public.orders', primaryKeys: ['id', 'id;drop'] }]) },
+    message: `${F}: table "public.orders": primaryKeys[1] "id;drop" is not a valid column name ${ID_RULE}`,
+  },
+  {
+    name: 'primaryKeys empty',
+    setup: { tables: tablesJson([{ name: 'orders', primaryKeys: [] }]) },
+    message: `${F}: table "public.orders": primaryKeys is empty; list the primary key column(s), e.g. ["id"], or leave primaryKeys out to use the default`,
+  },
+  {
+    name: 'primaryKeys is a string',
+    setup: { tables: tablesJson([{ name: 'orders', primaryKeys: 'id' }]) },
+    message: `${F}: table "public.orders": primaryKeys must be a non-empty array of column names, e.g. ["id"] (got a string)`,
+  },
+  {
+    name: 'primary key column listed twice',
+    setup: { tables: tablesJson([{ name: 'orders', primaryKeys: ['id', 'id'] }]) },
+    message: `${F}: table "public.orders": primaryKeys[1] "id" is listed twice; remove the duplicate`,
+  },
+  {
+    name: 'primary key column is a number',
+    setup: { tables: tablesJson([{ name: 'orders', primaryKeys: [1] }]) },
+    message: `${F}: table "public.orders": primaryKeys[0] must be a column name string (got a number)`,
+  },
+  {
+    name: 'unknown key primaryKey',
+    setup: { tables: tablesJson([{ name: 'public.orders', primaryKey: 'order_id' }]) },
+    message: `${F}: table "public.orders": unknown key "primaryKey" (did you mean primaryKeys?); allowed keys: name, primaryKeys, incrementalFields, realtime, reconcile`,
+  },
+  {
+    name: 'unknown key in snake case',
+    setup: { tables: tablesJson([{ name: 'orders', incremental_fields: ['updated_at'] }]) },
+    message: `${F}: table "public.orders": unknown key "incremental_fields" (did you mean incrementalFields?); allowed keys: name, primaryKeys, incrementalFields, realtime, reconcile`,
+  },
+  {
+    name: 'unknown key with no close match',
+    setup: { tables: tablesJson([{ name: 'orders', filter: 'x > 1' }]) },
+    message: `${F}: table "public.orders": unknown key "filter"; allowed keys: name, primaryKeys, incrementalFields, realtime, reconcile`,
+  },
+  {
+    name: 'incrementalFields not an array',
+    setup: { tables: tablesJson([{ name: 'orders', incrementalFields: 'updated_at' }]) },
+    message: `${F}: table "public.orders": incrementalFields must be a non-empty array of column names, e.g. ["updated_at", "created_at"] (got a string)`,
+  },
+  {
+    name: 'incrementalFields with an expression',
+    setup: {
+      tables: tablesJson([{ name: 'orders', incrementalFields: ['coalesce(updated_at, created_at)'] }]),
+    },
+    message: `${F}: table "public.orders": incrementalFields[0] "coalesce(updated_at, created_at)" is not a valid column name ${ID_RULE}`,
+  },
+  {
+    name: 'realtime is a string',
+    setup: { tables: tablesJson([{ name: 'orders' }, { name: 'items', realtime: 'yes' }]) },
+    message: `${F}: table "public.items": realtime must be true or false without quotes (got a string "yes"); leave realtime out to use the default true`,
+  },
+  {
+    name: 'bare-array file names entries by index',
+    setup: { tables: JSON.stringify([{ name: 'orders' }, { name: 7 }]) },
+    message: `${F}: [1]: name must be a string like "public.orders" (got a number)`,
+  },
+  {
+    name: 'custom SYNC_TABLE_CONFIG path is named in messages',
+    setup: {
+      env: withEnv({ SYNC_TABLE_CONFIG: 'conf/t.json' }),
+      files: { 'conf/t.json': '{"tables": [{"name": "orders", "reconcile": null}]}' },
+    },
+    message:
+      'conf/t.json: table "public.orders": reconcile must be true or false without quotes (got null); leave reconcile out to use the default true',
+  },
+];
+
+for (const { name, setup: s, message } of badInputs) {
+  void test(`bad input: ${name}`, () => {
+    const actual = loadError(s);
+    if (typeof message === 'string') assert.equal(actual, message);
+    else assert.match(actual, message);
+  });
+}
+
+void test('at least 15 bad inputs are covered', () => {
+  assert.ok(badInputs.length >= 15);
+});

@@ -1,0 +1,28 @@
+/** The stack the harness (test/run.ts) started for this run, read from the environment. */
+export interface TestProject {
+  url: string;
+  serviceRoleKey: string;
+  databaseUrl: string;
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run tests through the harness (npm test, or npx tsx test/run.ts FILE)`);
+  return value;
+}
+
+export function testStack(): { source: TestProject; target: TestProject; temporal: { address: string; namespace: string } } {
+  return {
+    source: {
+      url: required('SYNC_SOURCE_SUPABASE_URL'),
+      serviceRoleKey: required('SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY'),
+      databaseUrl: required('STACK_SOURCE_DATABASE_URL'),
+    },
+    target: {
+      url: required('SYNC_TARGET_SUPABASE_URL'),
+      serviceRoleKey: required('SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY'),
+      databaseUrl: required('STACK_TARGET_DATABASE_URL'),
+    },
+    temporal: { address: required('TEMPORAL_ADDRESS'), namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * Runs the real sync engine in the test process: a Temporal worker (on a task queue of its own)
+ * against the harness's stack, with the workflow bundle the harness built once for the run.
+ */
+import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { Client } from '@temporalio/client';
+import type { WorkflowBundle } from '@temporalio/worker';
+import type { SyncConfig, TableConfig } from '../../src/config/index.js';
+import { enableDeleteTracking, ensureTableWorkflows, syncSettings, tableSpec } from '../../src/engine.js';
+import { createLogger } from '../../src/logger.js';
+import { connectSource } from '../../src/supabase/adapter.js';
+import type { SourceProject, TargetProject } from '../../src/supabase/ports.js';
+import { createSyncWorker, type SyncWorker } from '../../src/worker.js';
+import { statusQuery } from '../../src/workflows/messages.js';
+import { workflowIdFor } from '../../src/workflows/decisions.js';
+import type { SyncSettings, TableStatus } from '../../src/workflows/types.js';
+import { testStack } from './stack-env.js';
+import { waitFor } from './wait.js';
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/** The harness bundles the workflows once per run (SUPABASE_SYNC_WORKFLOW_BUNDLE); else bundle here. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= (async () => {
+    const file = process.env.SUPABASE_SYNC_WORKFLOW_BUNDLE;
+    if (file) return { code: await readFile(file, 'utf8') };
+    const { bundleWorkflowCode } = await import('@temporalio/worker');
+    const { workflowsPath } = await import('../../src/worker.js');
+    return bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+  })();
+  return bundle;
+}
+
+export function table(name: string, options: Partial<Omit<TableConfig, 'schema' | 'table' | 'qualifiedName'>> = {}): TableConfig {
+  const [schema, tableName] = name.includes('.') ? (name.split('.') as [string, string]) : ['public', name];
+  return {
+    schema,
+    table: tableName,
+    qualifiedName: `${schema}.${tableName}`,
+    primaryKeys: options.primaryKeys ?? ['id'],
+    incrementalFields: options.incrementalFields ?? ['updated_at', 'created_at'],
+    realtime: options.realtime ?? true,
+    reconcile: options.reconcile ?? true,
+  };
+}
+
+export function testConfig(tables: TableConfig[], overrides: Partial<Pick<SyncConfig, 'realtime' | 'loop' | 'mode'>> & { reconcile?: Partial<SyncConfig['reconcile']> } = {}): SyncConfig {
+  const stack = testStack();
+  return {
+    source: { url: stack.source.url, serviceRoleKey: stack.source.serviceRoleKey },
+    target: { url: stack.target.url, serviceRoleKey: stack.target.serviceRoleKey },
+    reconcile: { intervalMs: 1000, lookbackMs: 300_000, batchSize: 500, initialBackfillMs: undefined, ...overrides.reconcile },
+    mode: overrides.mode ?? 'default',
+    realtime: overrides.realtime ?? true,
+    loop: overrides.loop ?? true,
+    temporal: { address: stack.temporal.address, namespace: stack.temporal.namespace, taskQueue: `test-${randomBytes(4).toString('hex')}` },
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'warn',
+    envFile: undefined,
+    tableConfigFile: '(test)',
+    tables,
+  };
+}
+
+/** Collects the worker's log lines (JSON) so tests can read what a user would read. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: string, done: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n')) if (line) this.lines.push(line);
+    if (process.env.TEST_VERBOSE) process.stderr.write(chunk);
+    done();
+  }
+}
+
+export interface RunningSync {
+  config: SyncConfig;
+  client: Client;
+  worker: SyncWorker;
+  logs: LogCapture;
+  settings: SyncSettings;
+  status(t: TableConfig): Promise<TableStatus>;
+  /** Stops the worker (graceful). Workflows keep running on the server, waiting for a worker. */
+  stopWorker(): Promise<void>;
+  /** Terminates the table workflows and stops the worker. */
+  close(): Promise<void>;
+}
+
+export async function startSync(
+  config: SyncConfig,
+  options: { settings?: Partial<SyncSettings>; source?: SourceProject; target?: TargetProject; startWorkflows?: boolean } = {},
+): Promise<RunningSync> {
+  const logs = new LogCapture();
+  const logger = createLogger(config.logLevel, logs);
+  await enableDeleteTracking(options.source ?? connectSource(config.source), config);
+  const worker = await createSyncWorker({ config, logger, workflowBundle: await workflowBundle(), source: options.source, target: options.target });
+  const running = worker.run();
+  running.catch(() => undefined);
+  const settings = syncSettings(config, options.settings);
+  if (options.startWorkflows !== false) await ensureTableWorkflows(worker.client, config, settings);
+  let stopped = false;
+  const stopWorker = async () => {
+    if (stopped) return;
+    stopped = true;
+    await worker.shutdown();
+  };
+  return {
+    config,
+    client: worker.client,
+    worker,
+    logs,
+    settings,
+    status: (t) => worker.client.workflow.getHandle(workflowIdFor(tableSpec(t))).query(statusQuery),
+    stopWorker,
+    close: async () => {
+      for (const t of config.tables) {
+        await worker.client.workflow
+          .getHandle(workflowIdFor(tableSpec(t)))
+          .terminate('test finished')
+          .catch(() => undefined);
+      }
+      await stopWorker();
+      await worker.close();
+    },
+  };
+}
+
+/** Waits until the table's initial copy is done and its realtime feed (if enabled) is live. */
+export async function waitUntilSyncing(sync: RunningSync, t: TableConfig, options: { realtime?: boolean; timeoutMs?: number } = {}): Promise<TableStatus> {
+  return waitFor(
+    async () => {
+      const status = await sync.status(t);
+      const realtimeReady = options.realtime === false || status.realtime.connected;
+      return status.initialCopy.done && realtimeReady ? status : undefined;
+    },
+    {
+      timeoutMs: options.timeoutMs ?? 20_000,
+      message: async () => `table ${t.qualifiedName} not syncing: ${JSON.stringify(await sync.status(t).catch((e: unknown) => String(e)))}`,
+    },
+  );
+}

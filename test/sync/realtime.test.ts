@@ -1,0 +1,101 @@
+/**
+ * The main path: a table synced by its workflow, changes arriving on the target through the
+ * realtime feed well within a second.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
+import { testStack } from '../support/stack-env.js';
+import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
+import { waitFor } from '../support/wait.js';
+
+const stack = testStack();
+const name = uniqueName('rt_orders');
+const orders = table(name);
+const ddl = `CREATE TABLE public.${name} (
+  id bigint PRIMARY KEY,
+  status text NOT NULL,
+  amount numeric(12,2),
+  updated_at timestamptz NOT NULL DEFAULT now()
+)`;
+let sync: RunningSync;
+
+async function targetRow(id: number) {
+  const { rows } = await db(stack.target.databaseUrl).query(`SELECT status, amount::text FROM public.${name} WHERE id = $1`, [id]);
+  return rows[0] as { status: string; amount: string } | undefined;
+}
+
+before(async () => {
+  await db(stack.source.databaseUrl).query(ddl);
+  await db(stack.target.databaseUrl).query(ddl);
+  await db(stack.source.databaseUrl).query(
+    `INSERT INTO public.${name} (id, status, amount) SELECT g, 'new', g * 1.5 FROM generate_series(1, 1200) g`,
+  );
+  // A long interval: anything that arrives quickly came through realtime.
+  sync = await startSync(testConfig([orders], { reconcile: { intervalMs: 60_000 } }));
+  await waitUntilSyncing(sync, orders);
+});
+
+after(async () => {
+  await sync?.close();
+  await closeDatabases();
+});
+
+describe('realtime sync', () => {
+  test('the first run copies the whole table', async () => {
+    const status = await sync.status(orders);
+    assert.equal(status.initialCopy.rowsCopied, 1200);
+    assert.equal(status.initialCopy.mode, 'full');
+    assert.deepEqual(
+      await tableSnapshot(stack.target.databaseUrl, `public.${name}`, ['id']),
+      await tableSnapshot(stack.source.databaseUrl, `public.${name}`, ['id']),
+    );
+  });
+
+  test('an insert reaches the target well within 1 s', async () => {
+    const started = Date.now();
+    await db(stack.source.databaseUrl).query(`INSERT INTO public.${name} (id, status, amount) VALUES (5001, 'fresh', 9.99)`);
+    await waitFor(() => targetRow(5001), { timeoutMs: 1000, message: 'insert did not arrive within 1 s' });
+    assert.ok(Date.now() - started < 1000);
+    assert.deepEqual(await targetRow(5001), { status: 'fresh', amount: '9.99' });
+  });
+
+  test('an update reaches the target well within 1 s', async () => {
+    await db(stack.source.databaseUrl).query(`UPDATE public.${name} SET status = 'paid', amount = 12.5, updated_at = now() WHERE id = 7`);
+    const row = await waitFor(async () => ((await targetRow(7))?.status === 'paid' ? targetRow(7) : undefined), {
+      timeoutMs: 1000,
+      message: 'update did not arrive within 1 s',
+    });
+    assert.deepEqual(row, { status: 'paid', amount: '12.50' });
+  });
+
+  test('a delete reaches the target well within 1 s', async () => {
+    await db(stack.source.databaseUrl).query(`DELETE FROM public.${name} WHERE id IN (8, 9)`);
+    await waitFor(async () => (await targetRow(8)) === undefined && (await targetRow(9)) === undefined, {
+      timeoutMs: 1000,
+      message: 'delete did not arrive within 1 s',
+    });
+  });
+
+  test('a burst of changes converges and progress reaches the workflow as counts', async () => {
+    const source = db(stack.source.databaseUrl);
+    await source.query(`UPDATE public.${name} SET status = 'bulk', updated_at = now() WHERE id BETWEEN 100 AND 600`);
+    await source.query(`DELETE FROM public.${name} WHERE id BETWEEN 601 AND 650`);
+    await waitFor(
+      async () => {
+        const [s, t] = await Promise.all([
+          tableSnapshot(stack.source.databaseUrl, `public.${name}`, ['id']),
+          tableSnapshot(stack.target.databaseUrl, `public.${name}`, ['id']),
+        ]);
+        return JSON.stringify(s) === JSON.stringify(t);
+      },
+      { timeoutMs: 5000, message: 'target did not converge' },
+    );
+    const status = await waitFor(async () => {
+      const s = await sync.status(orders);
+      return s.counters.realtimeWritten >= 500 && s.counters.realtimeDeleted >= 50 ? s : undefined;
+    }, { timeoutMs: 5000, message: 'progress not reported' });
+    assert.equal(status.state, 'running');
+    assert.equal(status.realtime.connected, true);
+  });
+});

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  advanceCursor,
+  applyRealtimeProgress,
+  buildStatus,
+  compareVersions,
+  initialState,
+  lagSeconds,
+  nextWaitMs,
+  planInitialCopy,
+  reconcileFrom,
+  recordPass,
+  shouldContinueAsNew,
+  stateName,
+  workflowIdFor,
+} from '../../src/workflows/decisions.js';
+import type { PassSummary, SyncSettings, TableSpec } from '../../src/workflows/types.js';
+
+const settings: SyncSettings = {
+  intervalMs: 30_000,
+  lookbackMs: 300_000,
+  batchSize: 500,
+  initialBackfillMs: null,
+  realtime: true,
+  loop: true,
+  maxPassesPerRun: 500,
+  searchAttributes: false,
+};
+const spec: TableSpec = {
+  schema: 'public',
+  table: 'orders',
+  primaryKeys: ['id'],
+  incrementalFields: ['updated_at'],
+  realtime: true,
+  reconcile: true,
+};
+const NOW = Date.parse('2026-01-31T12:00:00Z');
+
+function pass(overrides: Partial<PassSummary> = {}): PassSummary {
+  return {
+    kind: 'reconcile',
+    startedAt: NOW,
+    finishedAt: NOW + 1000,
+    rowsRead: 10,
+    written: 4,
+    skipped: 6,
+    deletesReplayed: 2,
+    deleted: 1,
+    ok: true,
+    ...overrides,
+  };
+}
+
+describe('checkpoint', () => {
+  test('compares timestamps by instant, not by text', () => {
+    assert.ok(compareVersions('2026-01-31T12:00:00+00:00', '2026-01-31T13:00:00+02:00') > 0);
+    assert.ok(compareVersions('2026-01-31T12:00:00.000001+00:00', '2026-01-31T12:00:00.000002+00:00') < 0);
+    assert.equal(compareVersions('2026-01-31T12:00:00+00:00', '2026-01-31T12:00:00+00:00'), 0);
+    assert.ok(compareVersions('10', '9') > 0, 'numeric versions compare as numbers');
+  });
+
+  test('never moves backwards', () => {
+    assert.equal(advanceCursor(null, '2026-01-01T00:00:00+00:00'), '2026-01-01T00:00:00+00:00');
+    assert.equal(advanceCursor('2026-01-02T00:00:00+00:00', '2026-01-01T00:00:00+00:00'), '2026-01-02T00:00:00+00:00');
+    assert.equal(advanceCursor('2026-01-02T00:00:00+00:00', null), '2026-01-02T00:00:00+00:00');
+  });
+
+  test('the next pass starts one lookback window before the checkpoint', () => {
+    assert.equal(reconcileFrom('2026-01-31T12:00:00+00:00', 300_000), '2026-01-31T11:55:00.000Z');
+    assert.equal(reconcileFrom(null, 300_000), null);
+    assert.equal(reconcileFrom('42', 300_000), '42', 'non-timestamp versions have no lookback');
+  });
+
+  test('recording a pass adds its counts and advances the cursor; a failed one counts the streak', () => {
+    let state = initialState(settings, NOW);
+    state = recordPass(state, pass(), '2026-01-31T11:00:00+00:00');
+    assert.equal(state.reconcileCursor, '2026-01-31T11:00:00+00:00');
+    assert.equal(state.counters.reconcileWritten, 4);
+    assert.equal(state.counters.ledgerDeleted, 1);
+    assert.equal(state.lastSuccessAt, NOW);
+    state = recordPass(state, pass({ ok: false, startedAt: NOW + 5000 }), null);
+    assert.equal(state.consecutiveFailures, 1);
+    assert.equal(state.lastSuccessAt, NOW, 'a failed pass does not count as success');
+    assert.equal(state.reconcileCursor, '2026-01-31T11:00:00+00:00');
+  });
+});
+
+describe('initial copy', () => {
+  test('copies the whole table by default', () => {
+    const copy = planInitialCopy({ initialBackfillMs: null }, NOW);
+    assert.equal(copy.mode, 'full');
+    assert.equal(copy.from, null);
+  });
+  test('SYNC_INITIAL_BACKFILL_MS limits it to a window', () => {
+    const copy = planInitialCopy({ initialBackfillMs: 86_400_000 }, NOW);
+    assert.equal(copy.mode, 'window');
+    assert.equal(copy.from, '2026-01-30T12:00:00.000Z');
+  });
+});
+
+describe('timing', () => {
+  test('waits one interval, and backs off exponentially after failures (capped at 5 min)', () => {
+    assert.equal(nextWaitMs(settings, 0), 30_000);
+    assert.equal(nextWaitMs(settings, 1), 30_000);
+    assert.equal(nextWaitMs(settings, 2), 60_000);
+    assert.equal(nextWaitMs(settings, 3), 120_000);
+    assert.equal(nextWaitMs(settings, 10), 300_000);
+    assert.equal(nextWaitMs({ intervalMs: 600_000 }, 3), 600_000, 'never shorter than the interval');
+  });
+
+  test('continues as new when suggested, after the pass bound, or near the history limit', () => {
+    const base = { continueAsNewSuggested: false, passesThisRun: 3, maxPassesPerRun: 500, historyLength: 100 };
+    assert.equal(shouldContinueAsNew(base), false);
+    assert.equal(shouldContinueAsNew({ ...base, continueAsNewSuggested: true }), true);
+    assert.equal(shouldContinueAsNew({ ...base, passesThisRun: 500 }), true);
+    assert.equal(shouldContinueAsNew({ ...base, historyLength: 20_000 }), true);
+  });
+});
+
+describe('realtime progress and status', () => {
+  test('progress adds counts; the watermark is monotonic', () => {
+    let state = initialState(settings, NOW);
+    const progress = { connected: true, watermark: '2026-01-31T12:00:01.000Z', lagMs: 40, written: 3, skipped: 1, deleted: 2, reread: 0 };
+    state = applyRealtimeProgress(state, progress, NOW);
+    state = applyRealtimeProgress(state, { ...progress, watermark: '2026-01-31T11:00:00.000Z', written: 2 }, NOW + 1);
+    assert.equal(state.counters.realtimeWritten, 5);
+    assert.equal(state.counters.realtimeDeleted, 4);
+    assert.equal(state.realtime.watermark, '2026-01-31T12:00:01.000Z');
+    assert.equal(state.realtime.connected, true);
+  });
+
+  test('state names a user reads', () => {
+    const state = initialState(settings, NOW);
+    assert.equal(stateName(state, false), 'starting');
+    assert.equal(stateName({ ...state, prepared: true }, false), 'copying');
+    assert.equal(stateName({ ...state, prepared: true, initialCopy: { ...state.initialCopy, done: true } }, false), 'running');
+    assert.equal(stateName({ ...state, prepared: true, paused: true }, false), 'paused');
+    assert.equal(stateName({ ...state, prepared: true, consecutiveFailures: 2 }, false), 'failing');
+    assert.equal(stateName(state, true), 'stopped');
+  });
+
+  test('lag: realtime lag when the feed is live, time since the last good pass otherwise', () => {
+    let state = recordPass(initialState(settings, NOW), pass(), null);
+    assert.equal(lagSeconds(state, false, NOW + 12_000), 12);
+    state = applyRealtimeProgress(state, { connected: true, watermark: null, lagMs: 150, written: 0, skipped: 0, deleted: 0, reread: 0 }, NOW);
+    assert.equal(lagSeconds(state, true, NOW + 12_000), 0.15);
+    assert.equal(lagSeconds(initialState(settings, NOW), false, NOW), null);
+  });
+
+  test('status carries names, cursors and counts only', () => {
+    const status = buildStatus(spec, settings, initialState(settings, NOW), false, NOW);
+    assert.equal(status.table, 'public.orders');
+    assert.equal(workflowIdFor(spec), 'table-sync:public.orders');
+    assert.ok(JSON.stringify(status).length < 2000);
+  });
+});
