@@ -82,6 +82,9 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     maxConcurrentActivityTaskExecutions: config.tables.length * 2 + 20,
     // Let in-flight batches finish on shutdown; realtime feeds are cancelled and flush first.
     shutdownGraceTime: '20s',
+    // Cancellation reaches an activity with a heartbeat response: heartbeat often enough that a
+    // pause, stop or continue-as-new stops a realtime feed within a couple of seconds.
+    maxHeartbeatThrottleInterval: '2s',
   });
   let running: Promise<void> | undefined;
   return {

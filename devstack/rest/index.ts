@@ -14,6 +14,10 @@
  * - `count=planned|estimated` are answered with an exact count. db-max-rows is off unless `maxRows` is set.
  * - RPC: named arguments only (no single unnamed json parameter, no variadic, no bulk array bodies);
  *   overloads are resolved by argument names. GET/HEAD run in a READ ONLY transaction, POST read-write.
+ * - An upsert with merge answers 200 (every row updated) only on plain tables: views and partitioned
+ *   tables cannot return xmax, so they always answer 201.
+ * - With `columns=` (always sent by supabase-js for arrays) the body is not parsed here, as in PostgREST:
+ *   malformed JSON then surfaces as PostgreSQL's 400 22P02 rather than PGRST102.
  * - Request bodies are limited to 256 MiB by default (`maxBodyBytes`); larger ones get 413 with Kong's
  *   `{"message":"Request size limit exceeded"}`.
  */

@@ -33,6 +33,29 @@ interface ApiError {
 
 const MIGRATION = 'supabase/migrations/20251120120000_create_sync_deletions_table.sql';
 const KEYS_PER_REQUEST = 100;
+/** Upsert requests are split so none carries more than this much JSON (gateways cap request bodies). */
+const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+
+/** Splits rows into consecutive groups whose JSON stays under `maxBytes` (a lone larger row goes alone). */
+export function splitBySize(rows: Row[], maxBytes: number): Row[][] {
+  const total = JSON.stringify(rows).length;
+  if (total <= maxBytes) return [rows];
+  const groups: Row[][] = [];
+  let group: Row[] = [];
+  let size = 2;
+  for (const row of rows) {
+    const rowSize = JSON.stringify(row).length + 1;
+    if (group.length > 0 && size + rowSize > maxBytes) {
+      groups.push(group);
+      group = [];
+      size = 2;
+    }
+    group.push(row);
+    size += rowSize;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
 
 function newClient(project: ProjectConnection) {
   return createClient(project.url, project.serviceRoleKey, {
@@ -110,7 +133,8 @@ class SupabaseProject implements SourceProject, TargetProject {
   private async rpc<T>(fn: string, args: Record<string, unknown>, what: string, ref?: TableRef): Promise<T> {
     const response = await this.client.rpc(fn, args);
     if (response.error) this.fail(what, ref, response.error, response.status);
-    return response.data;
+    const data: unknown = response.data;
+    return data as T;
   }
 
   private from(ref: TableRef) {
@@ -237,13 +261,18 @@ class SupabaseProject implements SourceProject, TargetProject {
   }
 
   async applyUpserts(ref: TableRef, versionColumn: string | null, rows: Row[]): Promise<{ written: number; skipped: number }> {
-    if (rows.length === 0) return { written: 0, skipped: 0 };
-    return this.rpc<{ written: number; skipped: number }>(
-      'sync_apply_upserts',
-      { p_schema: ref.schema, p_table: ref.table, p_primary_keys: ref.primaryKeys, p_version_column: versionColumn, p_rows: rows },
-      'writing rows',
-      ref,
-    );
+    const total = { written: 0, skipped: 0 };
+    for (const group of rows.length === 0 ? [] : splitBySize(rows, MAX_REQUEST_BYTES)) {
+      const result = await this.rpc<{ written: number; skipped: number }>(
+        'sync_apply_upserts',
+        { p_schema: ref.schema, p_table: ref.table, p_primary_keys: ref.primaryKeys, p_version_column: versionColumn, p_rows: group },
+        'writing rows',
+        ref,
+      );
+      total.written += result.written;
+      total.skipped += result.skipped;
+    }
+    return total;
   }
 
   async applyDeletes(ref: TableRef, versionColumn: string | null, keys: Row[]): Promise<{ deleted: number }> {

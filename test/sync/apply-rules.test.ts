@@ -1,0 +1,302 @@
+/**
+ * Apply semantics on the target, rule by rule: a stale version never overwrites a newer one, a row
+ * deleted on the source never stays (tombstones), re-applying the same version writes nothing, the
+ * target's own triggers never fire for the sync's writes, and deletions committed out of ledger-id
+ * order are all replayed.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type pg from 'pg';
+import type { UpdateDefinition } from '@temporalio/client';
+import type { TableConfig } from '../../src/config/index.js';
+import { tableSpec } from '../../src/engine.js';
+import { connectSource, connectTarget } from '../../src/supabase/adapter.js';
+import type { TableRef } from '../../src/supabase/ports.js';
+import { workflowIdFor } from '../../src/workflows/decisions.js';
+import { reconcileNowUpdate } from '../../src/workflows/messages.js';
+import type { ReconcileResult } from '../../src/workflows/types.js';
+import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
+import { testStack } from '../support/stack-env.js';
+import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
+import { waitFor } from '../support/wait.js';
+
+const stack = testStack();
+const source = () => db(stack.source.databaseUrl);
+const target = () => db(stack.target.databaseUrl);
+
+const directName = uniqueName('ar_direct');
+// Realtime + a reconcile pass every second, in small pages.
+const versionsName = uniqueName('ar_versions');
+const deletesName = uniqueName('ar_deletes');
+const triggersName = uniqueName('ar_triggers');
+const versions = table(versionsName);
+const deletes = table(deletesName);
+const triggers = table(triggersName);
+// Realtime off, passes driven by hand (60 s interval).
+const sameName = uniqueName('ar_same');
+const ledgerName = uniqueName('ar_ledger');
+const same = table(sameName, { realtime: false });
+const ledger = table(ledgerName, { realtime: false });
+
+const ddl = (name: string) => `CREATE TABLE public.${name} (
+  id bigint PRIMARY KEY,
+  label text NOT NULL,
+  note text NOT NULL DEFAULT '',
+  updated_at timestamptz NOT NULL DEFAULT now()
+)`;
+
+let live: RunningSync;
+let manual: RunningSync;
+
+async function snapshots(name: string): Promise<[string[], string[]]> {
+  return Promise.all([
+    tableSnapshot(stack.source.databaseUrl, `public.${name}`, ['id']),
+    tableSnapshot(stack.target.databaseUrl, `public.${name}`, ['id']),
+  ]);
+}
+
+async function converged(name: string, timeoutMs: number, what: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const [s, t] = await snapshots(name);
+      return JSON.stringify(s) === JSON.stringify(t);
+    },
+    {
+      timeoutMs,
+      message: async () => {
+        const [s, t] = await snapshots(name);
+        const diff = s.find((row, i) => row !== t[i]) ?? t.find((row, i) => row !== s[i]);
+        return `${what}: source has ${s.length} rows, target ${t.length}; first difference: ${diff}`;
+      },
+    },
+  );
+}
+
+async function targetRow(name: string, id: number) {
+  const { rows } = await target().query<{ label: string; note: string; updated_at: string; xmin: string }>(
+    `SELECT label, note, updated_at::text, xmin::text FROM public.${name} WHERE id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
+async function passesComplete(sync: RunningSync, t: TableConfig, count: number, timeoutMs = 5000): Promise<void> {
+  const start = (await sync.status(t)).passes;
+  await waitFor(async () => (await sync.status(t)).passes >= start + count, {
+    timeoutMs,
+    message: async () => `fewer than ${count} passes completed: ${JSON.stringify(await sync.status(t))}`,
+  });
+}
+
+function reconcileNow(sync: RunningSync, t: TableConfig): Promise<ReconcileResult> {
+  const update = reconcileNowUpdate as UpdateDefinition<ReconcileResult, [{ since?: string; full?: boolean }]>;
+  return sync.client.workflow.getHandle(workflowIdFor(tableSpec(t))).executeUpdate(update, { args: [{}] });
+}
+
+before(async () => {
+  await target().query(ddl(directName));
+  for (const name of [versionsName, deletesName, triggersName, sameName, ledgerName]) {
+    await source().query(ddl(name));
+    await target().query(ddl(name));
+  }
+  await source().query(`INSERT INTO public.${versionsName} (id, label) SELECT g, 'v0' FROM generate_series(1, 20) g`);
+  await source().query(`INSERT INTO public.${deletesName} (id, label) SELECT g, 'seed' FROM generate_series(1, 600) g`);
+  await source().query(`INSERT INTO public.${sameName} (id, label) SELECT g, 'seed ' || g FROM generate_series(1, 10) g`);
+  await source().query(`INSERT INTO public.${ledgerName} (id, label) SELECT g, 'seed ' || g FROM generate_series(1, 10) g`);
+
+  // The target's own application logic: an updated_at stamper that also edits a column, an audit
+  // trigger, and the deletion ledger's trigger. None of them may fire for the sync's writes.
+  await target().query(`
+    CREATE TABLE public.${triggersName}_audit (at timestamptz NOT NULL DEFAULT clock_timestamp(), op text NOT NULL, id bigint);
+    CREATE FUNCTION public.${triggersName}_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      NEW.updated_at := now();
+      NEW.note := NEW.note || ' [stamped on target]';
+      RETURN NEW;
+    END $$;
+    CREATE FUNCTION public.${triggersName}_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO public.${triggersName}_audit (op, id) VALUES (TG_OP, coalesce(NEW.id, OLD.id));
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON public.${triggersName} FOR EACH ROW EXECUTE FUNCTION public.${triggersName}_stamp();
+    CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON public.${triggersName} FOR EACH ROW EXECUTE FUNCTION public.${triggersName}_audit();
+  `);
+  await target().query(`SELECT public.sync_enable_table('public', $1, array['id'], false)`, [triggersName]);
+  await source().query(`INSERT INTO public.${triggersName} (id, label, note) SELECT g, 'seed', 'from source' FROM generate_series(1, 30) g`);
+
+  live = await startSync(testConfig([versions, deletes, triggers], { reconcile: { intervalMs: 1000, batchSize: 50 } }));
+  manual = await startSync(testConfig([same, ledger], { realtime: false, reconcile: { intervalMs: 60_000 } }));
+  await Promise.all([
+    ...[versions, deletes, triggers].map((t) => waitUntilSyncing(live, t)),
+    ...[same, ledger].map((t) => waitUntilSyncing(manual, t, { realtime: false })),
+  ]);
+});
+
+after(async () => {
+  await live?.close();
+  await manual?.close();
+  await closeDatabases();
+});
+
+describe('a stale version never overwrites a newer one', () => {
+  const ref: TableRef = { schema: 'public', table: directName, primaryKeys: ['id'] };
+  const t1 = '2026-01-01T10:00:00.000001+00:00';
+  const t2 = '2026-01-01T10:00:00.000002+00:00';
+  const t3 = '2026-01-01T11:00:00+00:00';
+  const t4 = '2026-01-01T12:00:00+00:00';
+
+  test('through the target API: an older updated_at after a newer one is skipped', async () => {
+    const api = connectTarget({ url: stack.target.url, serviceRoleKey: stack.target.serviceRoleKey });
+    assert.deepEqual(await api.applyUpserts(ref, 'updated_at', [{ id: 1, label: 'newer', note: '', updated_at: t2 }]), { written: 1, skipped: 0 });
+    assert.deepEqual(await api.applyUpserts(ref, 'updated_at', [{ id: 1, label: 'older', note: '', updated_at: t1 }]), { written: 0, skipped: 1 });
+    assert.equal((await targetRow(directName, 1))?.label, 'newer');
+    // Within one batch too: whatever the order, the newest wins.
+    const r = await api.applyUpserts(ref, 'updated_at', [
+      { id: 1, label: 'oldest', note: '', updated_at: '2025-12-31T00:00:00+00:00' },
+      { id: 2, label: 'two', note: '', updated_at: t1 },
+    ]);
+    assert.deepEqual(r, { written: 1, skipped: 1 });
+    assert.equal((await targetRow(directName, 1))?.label, 'newer');
+    assert.equal((await targetRow(directName, 2))?.label, 'two');
+  });
+
+  test('through the target API: a delete leaves a tombstone that a stale copy cannot pass', async () => {
+    const api = connectTarget({ url: stack.target.url, serviceRoleKey: stack.target.serviceRoleKey });
+    await api.applyUpserts(ref, 'updated_at', [{ id: 3, label: 'alive', note: '', updated_at: t2 }]);
+    assert.deepEqual(await api.applyDeletes(ref, 'updated_at', [{ id: 3, _deleted_at: t3 }]), { deleted: 1 });
+    assert.equal(await targetRow(directName, 3), undefined);
+    // A copy read before the delete (version t2 < t3) arrives late: it is skipped.
+    assert.deepEqual(await api.applyUpserts(ref, 'updated_at', [{ id: 3, label: 'alive', note: '', updated_at: t2 }]), { written: 0, skipped: 1 });
+    assert.equal(await targetRow(directName, 3), undefined);
+    // A re-insert on the source after the delete (version t4 > t3) comes back.
+    assert.deepEqual(await api.applyUpserts(ref, 'updated_at', [{ id: 3, label: 'reborn', note: '', updated_at: t4 }]), { written: 1, skipped: 0 });
+    assert.equal((await targetRow(directName, 3))?.label, 'reborn');
+    // A delete older than the row it finds (the row was re-inserted later) keeps the row.
+    assert.deepEqual(await api.applyDeletes(ref, 'updated_at', [{ id: 3, _deleted_at: t3 }]), { deleted: 0 });
+    assert.equal((await targetRow(directName, 3))?.label, 'reborn');
+  });
+
+  test('end to end: quick successive updates end at the last version', async () => {
+    for (let round = 1; round <= 10; round++) {
+      await source().query(`UPDATE public.${versionsName} SET label = $1, updated_at = now() WHERE id = 1`, [`v${round}`]);
+      await source().query(`UPDATE public.${versionsName} SET label = $1, updated_at = now() WHERE id BETWEEN 2 AND 20`, [`v${round}`]);
+    }
+    await converged(versionsName, 5000, 'after 10 quick updates');
+    assert.equal((await targetRow(versionsName, 1))?.label, 'v10');
+    // Reconcile passes and the feed keep running; nothing older comes back.
+    await passesComplete(live, versions, 2);
+    await converged(versionsName, 1000, 'after two more passes');
+  });
+});
+
+describe('a row deleted on the source never stays in the target', () => {
+  test('rows deleted right after an update burst, while passes read them, are gone for good', async () => {
+    for (let round = 0; round < 3; round++) {
+      await source().query(`UPDATE public.${deletesName} SET label = $1, updated_at = now()`, [`burst ${round}`]);
+      await source().query(`DELETE FROM public.${deletesName} WHERE id % 10 = $1`, [round]);
+    }
+    await converged(deletesName, 8000, 'after updates and deletes');
+    await passesComplete(live, deletes, 2);
+    await converged(deletesName, 1000, 'after two more passes');
+    const { rows } = await target().query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${deletesName}`);
+    assert.equal(rows[0]?.n, 420);
+  });
+
+  test('a row re-inserted on the source after its delete comes back', async () => {
+    await source().query(`DELETE FROM public.${deletesName} WHERE id = 555`);
+    await waitFor(async () => (await targetRow(deletesName, 555)) === undefined, { timeoutMs: 3000, message: 'the delete did not arrive' });
+    await source().query(`INSERT INTO public.${deletesName} (id, label) VALUES (555, 'back again')`);
+    await waitFor(async () => (await targetRow(deletesName, 555))?.label === 'back again', {
+      timeoutMs: 3000,
+      message: 'the re-inserted row did not arrive',
+    });
+    await converged(deletesName, 3000, 'after the re-insert');
+  });
+});
+
+describe('re-applying what the target already holds writes nothing', () => {
+  test('a pass that re-reads unchanged rows leaves them untouched (same xmin)', async () => {
+    const before = await targetRow(sameName, 4);
+    assert.ok(before);
+    const result = await reconcileNow(manual, same);
+    assert.equal(result.ok, true, JSON.stringify(result));
+    assert.equal(result.pass?.rowsRead, 10);
+    assert.equal(result.pass?.written, 0);
+    assert.equal(result.pass?.skipped, 10);
+    assert.equal((await targetRow(sameName, 4))?.xmin, before.xmin);
+  });
+
+  test('applyUpserts of the rows as the source API returns them writes 0', async () => {
+    const ref: TableRef = { schema: 'public', table: sameName, primaryKeys: ['id'] };
+    const rows = await connectSource({ url: stack.source.url, serviceRoleKey: stack.source.serviceRoleKey }).readByKey(ref, null, 100);
+    assert.equal(rows.length, 10);
+    const xmins = (await target().query<{ x: string }>(`SELECT xmin::text AS x FROM public.${sameName} ORDER BY id`)).rows;
+    const api = connectTarget({ url: stack.target.url, serviceRoleKey: stack.target.serviceRoleKey });
+    assert.deepEqual(await api.applyUpserts(ref, 'updated_at', rows), { written: 0, skipped: 10 });
+    assert.deepEqual((await target().query<{ x: string }>(`SELECT xmin::text AS x FROM public.${sameName} ORDER BY id`)).rows, xmins);
+  });
+});
+
+describe("the target holds the source's values exactly", () => {
+  test("the target's triggers (stamper, audit, deletion ledger) do not fire for the sync's writes", async () => {
+    await converged(triggersName, 3000, 'after the first copy');
+    await source().query(`INSERT INTO public.${triggersName} (id, label, note) SELECT g, 'new', 'inserted' FROM generate_series(31, 40) g`);
+    await source().query(`UPDATE public.${triggersName} SET label = 'changed', note = 'updated', updated_at = now() WHERE id <= 10`);
+    await source().query(`DELETE FROM public.${triggersName} WHERE id BETWEEN 21 AND 25`);
+    await converged(triggersName, 5000, 'after inserts, updates and deletes');
+    // Reconcile passes ran over the same rows as the feed: still exact.
+    await passesComplete(live, triggers, 2);
+    await converged(triggersName, 1000, 'after two more passes');
+    const audit = await target().query(`SELECT * FROM public.${triggersName}_audit`);
+    assert.deepEqual(audit.rows, []);
+    const ledgerRows = await target().query(`SELECT * FROM public.sync_deletions WHERE table_name = $1`, [triggersName]);
+    assert.deepEqual(ledgerRows.rows, []);
+    // The triggers do work for the target's own writes (the test would prove nothing otherwise).
+    await target().query(`UPDATE public.${triggersName} SET label = 'local' WHERE id = 40`);
+    assert.match((await targetRow(triggersName, 40))!.note, /stamped on target/);
+    assert.equal((await target().query(`SELECT * FROM public.${triggersName}_audit`)).rowCount, 1);
+  });
+});
+
+describe('deletion replay', () => {
+  test('a delete that commits after a later ledger entry is still replayed', async () => {
+    const t1: pg.PoolClient = await source().connect();
+    try {
+      await t1.query('BEGIN');
+      await t1.query(`DELETE FROM public.${ledgerName} WHERE id = 1`);
+      // T2 deletes row 2 and commits: its ledger id is greater than T1's.
+      await source().query(`DELETE FROM public.${ledgerName} WHERE id = 2`);
+      const ids = await t1.query<{ id: string; pk: string }>(
+        `SELECT id::text, primary_key->>'id' AS pk FROM public.sync_deletions WHERE table_name = $1 ORDER BY id`,
+        [ledgerName],
+      );
+      assert.deepEqual(
+        ids.rows.map((r) => r.pk),
+        ['1', '2'],
+        'T1 sees its own entry and T2 committed one, in id order',
+      );
+
+      const first = await reconcileNow(manual, ledger);
+      assert.equal(first.ok, true, JSON.stringify(first));
+      assert.equal(first.pass?.deletesReplayed, 1);
+      assert.equal(await targetRow(ledgerName, 2), undefined);
+      assert.ok(await targetRow(ledgerName, 1), 'row 1 is not deleted yet: T1 has not committed');
+
+      await t1.query('COMMIT');
+    } catch (error) {
+      await t1.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      t1.release();
+    }
+    const second = await reconcileNow(manual, ledger);
+    assert.equal(second.ok, true, JSON.stringify(second));
+    assert.equal(second.pass?.deletesReplayed, 1);
+    assert.equal(second.pass?.deleted, 1);
+    assert.equal(await targetRow(ledgerName, 1), undefined);
+    await converged(ledgerName, 1000, 'after both deletes');
+    const pending = await source().query(`SELECT id FROM public.sync_deletions WHERE table_name = $1 AND processed_at IS NULL`, [ledgerName]);
+    assert.equal(pending.rowCount, 0);
+  });
+});

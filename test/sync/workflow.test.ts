@@ -1,0 +1,151 @@
+/**
+ * The table workflow's lifecycle against the real stack: a dropped realtime socket's gap is healed
+ * by a catch-up pass, pause/resume, continue-as-new carrying the checkpoint, a broken table failing
+ * alone, and a replay of recorded histories guarding determinism.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { tableSpec } from '../../src/engine.js';
+import { workflowIdFor } from '../../src/workflows/decisions.js';
+import { pauseUpdate, resumeUpdate } from '../../src/workflows/messages.js';
+import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
+import { testStack } from '../support/stack-env.js';
+import { startSync, table, testConfig, waitUntilSyncing, workflowBundle, type RunningSync } from '../support/sync.js';
+import { waitFor } from '../support/wait.js';
+
+const stack = testStack();
+const fixture = fileURLToPath(new URL('../fixtures/table-sync-history.json', import.meta.url));
+const ddl = (t: string) =>
+  `CREATE TABLE public.${t} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
+
+async function createBoth(t: string, rows = 50): Promise<void> {
+  await db(stack.source.databaseUrl).query(ddl(t));
+  await db(stack.target.databaseUrl).query(ddl(t));
+  await db(stack.source.databaseUrl).query(`INSERT INTO public.${t} (id, note) SELECT g, 'row ' || g FROM generate_series(1, ${rows}) g`);
+}
+
+async function converged(t: string): Promise<boolean> {
+  const [s, d] = await Promise.all([
+    tableSnapshot(stack.source.databaseUrl, `public.${t}`, ['id']),
+    tableSnapshot(stack.target.databaseUrl, `public.${t}`, ['id']),
+  ]);
+  return JSON.stringify(s) === JSON.stringify(d);
+}
+
+async function onTarget(t: string, id: number): Promise<boolean> {
+  const { rows } = await db(stack.target.databaseUrl).query(`SELECT 1 FROM public.${t} WHERE id = $1`, [id]);
+  return rows.length === 1;
+}
+
+const healing = table(uniqueName('heal'));
+const pausing = table(uniqueName('pause'));
+const renewing = table(uniqueName('renew'));
+const healthy = table(uniqueName('healthy'));
+const broken = table(uniqueName('broken'));
+let sync: RunningSync;
+let renewSync: RunningSync;
+
+before(async () => {
+  for (const t of [healing, pausing, renewing, healthy]) await createBoth(t.table);
+  // `broken` exists on the source only.
+  await db(stack.source.databaseUrl).query(ddl(broken.table));
+  // A long interval: what arrives quickly came through realtime or a catch-up pass.
+  sync = await startSync(testConfig([healing, pausing, healthy, broken], { reconcile: { intervalMs: 60_000 } }));
+  renewSync = await startSync(testConfig([renewing], { reconcile: { intervalMs: 200 } }), { settings: { maxPassesPerRun: 3 } });
+});
+
+after(async () => {
+  await sync?.close();
+  await renewSync?.close();
+  await closeDatabases();
+});
+
+describe('table workflow', () => {
+  test('a dropped realtime socket fails the feed, Temporal retries it, and a catch-up pass heals the gap', async () => {
+    await waitUntilSyncing(sync, healing);
+    const before = await sync.status(healing);
+    const response = await fetch(`${stack.source.url}/_devstack/realtime/drop`, {
+      method: 'POST',
+      headers: { apikey: stack.source.serviceRoleKey },
+    });
+    assert.equal(response.status, 200);
+    // Committed while the socket is down: Realtime will never deliver these.
+    await db(stack.source.databaseUrl).query(`INSERT INTO public.${healing.table} (id, note) VALUES (1001, 'in the gap')`);
+    await db(stack.source.databaseUrl).query(`DELETE FROM public.${healing.table} WHERE id = 3`);
+    await waitFor(async () => (await onTarget(healing.table, 1001)) && !(await onTarget(healing.table, 3)), {
+      timeoutMs: 15_000,
+      message: async () => `gap not healed: ${JSON.stringify(await sync.status(healing))}`,
+    });
+    const after = await waitFor(async () => {
+      const s = await sync.status(healing);
+      return s.realtime.subscriptions > before.realtime.subscriptions && s.realtime.connected ? s : undefined;
+    });
+    assert.ok(after.passes > before.passes, 'a catch-up pass ran after the resubscribe');
+    assert.ok(await converged(healing.table));
+  });
+
+  test('pause stops syncing until resume; both are acknowledged', async () => {
+    await waitUntilSyncing(sync, pausing);
+    const handle = sync.client.workflow.getHandle(workflowIdFor(tableSpec(pausing)));
+    const paused = await handle.executeUpdate(pauseUpdate, { args: ['test'] });
+    assert.equal(paused.state, 'paused');
+    assert.equal(paused.realtime.connected, false);
+    await db(stack.source.databaseUrl).query(`INSERT INTO public.${pausing.table} (id, note) VALUES (2001, 'while paused')`);
+    // A positive control on another table proves changes are flowing meanwhile.
+    await db(stack.source.databaseUrl).query(`INSERT INTO public.${healthy.table} (id, note) VALUES (2001, 'control')`);
+    await waitFor(() => onTarget(healthy.table, 2001), { timeoutMs: 5000, message: 'control row did not arrive' });
+    assert.equal(await onTarget(pausing.table, 2001), false, 'a paused table receives nothing');
+    const resumed = await handle.executeUpdate(resumeUpdate);
+    assert.notEqual(resumed.state, 'paused');
+    await waitFor(() => onTarget(pausing.table, 2001), { timeoutMs: 10_000, message: 'row written while paused did not arrive after resume' });
+  });
+
+  test('a table missing on the target fails alone, with a message that says how to fix it', async () => {
+    await waitUntilSyncing(sync, healthy);
+    const status = await waitFor(async () => {
+      const s = await sync.status(broken);
+      return s.state === 'failing' && s.lastError ? s : undefined;
+    });
+    assert.match(status.lastError!.message, new RegExp(`target project .*public\\.${broken.table} does not exist.*create it`));
+    assert.ok(!status.lastError!.message.includes(stack.target.serviceRoleKey));
+    assert.equal((await sync.status(healthy)).state, 'running');
+  });
+
+  test('continue-as-new carries the checkpoint and restarts the realtime feed', async () => {
+    const handle = renewSync.client.workflow.getHandle(workflowIdFor(tableSpec(renewing)));
+    const firstRun = (await handle.describe()).runId;
+    const status = await waitFor(
+      async () => {
+        const s = await renewSync.status(renewing);
+        return s.runs >= 3 && s.realtime.connected ? s : undefined;
+      },
+      { timeoutMs: 30_000, message: async () => `no continue-as-new: ${JSON.stringify(await renewSync.status(renewing))}` },
+    );
+    assert.notEqual((await handle.describe()).runId, firstRun);
+    assert.equal(status.initialCopy.rowsCopied, 50, 'the copy is not repeated by a new run');
+    assert.ok(status.passes >= 6, 'pass counts carry over');
+    await db(stack.source.databaseUrl).query(`INSERT INTO public.${renewing.table} (id, note) VALUES (3001, 'after renewal')`);
+    await waitFor(() => onTarget(renewing.table, 3001), { timeoutMs: 5000, message: 'changes stopped after continue-as-new' });
+  });
+
+  test('recorded histories replay deterministically', async () => {
+    const handle = renewSync.client.workflow.getHandle(workflowIdFor(tableSpec(renewing)));
+    const { runId } = await handle.describe();
+    const history = await renewSync.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+    const bundle = await workflowBundle();
+    await Worker.runReplayHistory({ workflowBundle: bundle }, history, handle.workflowId);
+    if (process.env.RECORD_HISTORY === '1') {
+      await mkdir(fileURLToPath(new URL('../fixtures/', import.meta.url)), { recursive: true });
+      await writeFile(fixture, historyToJSON(history));
+    }
+    // A history recorded by an earlier version of the workflow code must still replay.
+    assert.ok(existsSync(fixture), 'test/fixtures/table-sync-history.json is committed');
+    const recorded = historyFromJSON(JSON.parse(await readFile(fixture, 'utf8')) as unknown);
+    await Worker.runReplayHistory({ workflowBundle: bundle }, recorded, 'recorded');
+  });
+});
