@@ -28,7 +28,10 @@ export interface SupabaseApi {
 export async function startSupabaseApi(options: SupabaseApiOptions): Promise<SupabaseApi> {
   const host = options.host ?? '127.0.0.1';
   const rest = await createRestHandler({ databaseUrl: options.databaseUrl, jwtSecret: options.jwtSecret });
-  const realtime = await createRealtimeServer({ databaseUrl: options.databaseUrl, jwtSecret: options.jwtSecret });
+  const realtime = await createRealtimeServer({
+    databaseUrl: options.databaseUrl,
+    jwtSecret: options.jwtSecret,
+  });
   const sockets = new Set<Duplex>();
   const server = http.createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;

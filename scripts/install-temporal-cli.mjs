@@ -4,6 +4,8 @@
 import { spawnSync } from 'node:child_process';
 
 if (!process.env.TEMPORAL_CLI_PATH && !process.env.SUPABASE_SYNC_SKIP_TEMPORAL_CLI) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/install-temporal-cli.ts'], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/install-temporal-cli.ts'], {
+    stdio: 'inherit',
+  });
   if (result.status !== 0) console.log('temporal CLI: not installed now; `npm run stack` will try again');
 }

@@ -2,7 +2,12 @@
  * Orchestration shared by `npm run sync`, `npm start` and the CLI: enabling delete tracking,
  * ensuring one workflow per table, and the reconcile-only run.
  */
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
 import type { SyncConfig, TableConfig } from './config/index.js';
 import type { Logger } from './logger.js';
 import type { SourceProject } from './supabase/ports.js';
@@ -56,7 +61,10 @@ export interface TrackingReport {
 }
 
 /** Enables delete tracking (and the Realtime publication entry) on the source for every table. */
-export async function enableDeleteTracking(source: SourceProject, config: SyncConfig): Promise<TrackingReport[]> {
+export async function enableDeleteTracking(
+  source: SourceProject,
+  config: SyncConfig,
+): Promise<TrackingReport[]> {
   const reports: TrackingReport[] = [];
   for (const table of config.tables) {
     try {
@@ -68,8 +76,16 @@ export async function enableDeleteTracking(source: SourceProject, config: SyncCo
       });
     } catch (error) {
       // A missing migration or a refused key concerns every table: stop here.
-      if (error instanceof SyncError && (error.kind === 'migration' || error.kind === 'auth' || error.kind === 'unavailable')) throw error;
-      reports.push({ table: table.qualifiedName, ok: false, message: `${table.qualifiedName}: ${(error as Error).message}` });
+      if (
+        error instanceof SyncError &&
+        (error.kind === 'migration' || error.kind === 'auth' || error.kind === 'unavailable')
+      )
+        throw error;
+      reports.push({
+        table: table.qualifiedName,
+        ok: false,
+        message: `${table.qualifiedName}: ${(error as Error).message}`,
+      });
     }
   }
   return reports;
@@ -102,7 +118,9 @@ export async function ensureTableWorkflows(
       args: [input],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      ...(settings.searchAttributes ? { searchAttributes: { SyncTable: [table.qualifiedName], SyncState: ['starting'] } } : {}),
+      ...(settings.searchAttributes
+        ? { searchAttributes: { SyncTable: [table.qualifiedName], SyncState: ['starting'] } }
+        : {}),
     });
     ensured.push({ table: table.qualifiedName, workflowId, started: true });
   }
@@ -142,7 +160,11 @@ export interface ReconcileOnceReport {
  * Reconcile-only mode: one reconciliation + deletion pass per table, each as a workflow
  * (`table-reconcile:<table>`) that starts from the checkpoint the previous run ended with.
  */
-export async function reconcileOnce(client: Client, config: SyncConfig, settings: SyncSettings): Promise<ReconcileOnceReport[]> {
+export async function reconcileOnce(
+  client: Client,
+  config: SyncConfig,
+  settings: SyncSettings,
+): Promise<ReconcileOnceReport[]> {
   const runs = config.tables.map(async (table): Promise<ReconcileOnceReport> => {
     const spec = tableSpec(table);
     const workflowId = reconcileWorkflowIdFor(spec);
@@ -153,18 +175,28 @@ export async function reconcileOnce(client: Client, config: SyncConfig, settings
         settings: { ...settings, loop: false, realtime: false },
         ...(previous ? { state: { ...previous, paused: false } } : {}),
       };
-      const result = await client.workflow.execute<(input: TableSyncInput) => Promise<TableSyncResult>>('tableSync', {
-        workflowId,
-        taskQueue: config.temporal.taskQueue,
-        args: [input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-        ...(settings.searchAttributes ? { searchAttributes: { SyncTable: [table.qualifiedName], SyncState: ['starting'] } } : {}),
-      });
+      const result = await client.workflow.execute<(input: TableSyncInput) => Promise<TableSyncResult>>(
+        'tableSync',
+        {
+          workflowId,
+          taskQueue: config.temporal.taskQueue,
+          args: [input],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          ...(settings.searchAttributes
+            ? { searchAttributes: { SyncTable: [table.qualifiedName], SyncState: ['starting'] } }
+            : {}),
+        },
+      );
       const typed = result;
       const pass = typed.status.lastPass;
       const ok = pass !== null && pass.ok && typed.status.lastError === null;
-      return { table: table.qualifiedName, ok, result: typed, error: ok ? undefined : (typed.status.lastError?.message ?? pass?.error ?? 'no pass ran') };
+      return {
+        table: table.qualifiedName,
+        ok,
+        result: typed,
+        error: ok ? undefined : (typed.status.lastError?.message ?? pass?.error ?? 'no pass ran'),
+      };
     } catch (error) {
       return { table: table.qualifiedName, ok: false, error: (error as Error).message };
     }

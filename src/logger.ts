@@ -7,7 +7,10 @@ import { pino, type Logger as PinoLogger } from 'pino';
 
 export type Logger = PinoLogger;
 
-export function createLogger(level = process.env.SYNC_LOG_LEVEL ?? 'info', destination?: NodeJS.WritableStream): Logger {
+export function createLogger(
+  level = process.env.SYNC_LOG_LEVEL ?? 'info',
+  destination?: NodeJS.WritableStream,
+): Logger {
   return pino(
     {
       level,
@@ -15,7 +18,15 @@ export function createLogger(level = process.env.SYNC_LOG_LEVEL ?? 'info', desti
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: {
-        paths: ['serviceRoleKey', '*.serviceRoleKey', '*.*.serviceRoleKey', 'apikey', 'authorization', 'headers.apikey', 'headers.authorization'],
+        paths: [
+          'serviceRoleKey',
+          '*.serviceRoleKey',
+          '*.*.serviceRoleKey',
+          'apikey',
+          'authorization',
+          'headers.apikey',
+          'headers.authorization',
+        ],
         censor: '***',
       },
     },

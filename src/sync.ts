@@ -23,6 +23,8 @@ export interface RunSyncOptions {
   cron?: boolean;
   config?: SyncConfig;
   logger?: Logger;
+  /** Stops the worker gracefully when aborted. Without it, SIGINT/SIGTERM do. */
+  signal?: AbortSignal;
 }
 
 /** Exit codes: 0 done, 1 runtime failure, 2 bad configuration. */
@@ -83,8 +85,13 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
     logger.info(`${signal}: shutting down gracefully (in-flight batches finish)`);
     void sync.shutdown();
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  if (options.signal) {
+    if (options.signal.aborted) stop('stop requested');
+    else options.signal.addEventListener('abort', () => stop('stop requested'), { once: true });
+  } else {
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  }
 
   try {
     if (once) {
@@ -95,7 +102,8 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
           ? `read ${pass.rowsRead}, written ${pass.written}, unchanged ${pass.skipped}, deletes replayed ${pass.deletesReplayed} (${pass.deleted} removed) in ${((pass.finishedAt - pass.startedAt) / 1000).toFixed(1)} s`
           : 'no pass ran';
         if (r.ok) logger.info({ table: r.table }, `${r.table}: ok — ${counts}`);
-        else logger.error({ table: r.table }, `${r.table}: FAILED — ${r.error ?? 'unknown error'} (${counts})`);
+        else
+          logger.error({ table: r.table }, `${r.table}: FAILED — ${r.error ?? 'unknown error'} (${counts})`);
       }
       const failed = reports.filter((r) => !r.ok).length;
       logger.info(`reconcile-only run: ${reports.length - failed} of ${reports.length} tables ok`);
@@ -106,7 +114,10 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
     }
     const ensured = await ensureTableWorkflows(client, config, settings);
     for (const e of ensured) {
-      logger.info({ table: e.table, workflowId: e.workflowId }, `${e.table}: ${e.started ? 'started' : 'kept running'} workflow ${e.workflowId}`);
+      logger.info(
+        { table: e.table, workflowId: e.workflowId },
+        `${e.table}: ${e.started ? 'started' : 'kept running'} workflow ${e.workflowId}`,
+      );
     }
     logger.info(
       `syncing ${ensured.length} table(s) on task queue ${config.temporal.taskQueue} (Temporal ${config.temporal.address}, namespace ${config.temporal.namespace}); Ctrl-C stops the worker, the workflows wait for it`,
@@ -129,7 +140,10 @@ if (isMain) {
   const program = new Command('sync')
     .description('Run the supabase-sync worker: one Temporal workflow per table in the tables config.')
     .option('--cron', 'one reconciliation + deletion pass per table, then exit (same as SYNC_MODE=reconcile)')
-    .addHelpText('after', '\nConfiguration: .env.sync (or SYNC_ENV_PATH) and sync/tables.config.json (or SYNC_TABLE_CONFIG). See README.')
+    .addHelpText(
+      'after',
+      '\nConfiguration: .env.sync (or SYNC_ENV_PATH) and sync/tables.config.json (or SYNC_TABLE_CONFIG). See README.',
+    )
     .parse();
   const code = await runSync({ cron: program.opts<{ cron?: boolean }>().cron });
   process.exit(code);

@@ -68,8 +68,10 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     target: options.target ?? connectTarget(config.target),
     logger,
     notify: {
-      realtimeProgress: (workflowId, progress) => client.workflow.getHandle(workflowId).signal(realtimeProgressSignal, progress),
-      realtimeSubscribed: (workflowId, at) => client.workflow.getHandle(workflowId).signal(realtimeSubscribedSignal, { at }),
+      realtimeProgress: (workflowId, progress) =>
+        client.workflow.getHandle(workflowId).signal(realtimeProgressSignal, progress),
+      realtimeSubscribed: (workflowId, at) =>
+        client.workflow.getHandle(workflowId).signal(realtimeSubscribedSignal, { at }),
     },
   });
   const worker = await Worker.create({

@@ -36,7 +36,9 @@ const started = Date.now();
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 const bundleDir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-bundle-'));
 const bundlePath = path.join(bundleDir, 'workflows.js');
-const bundling = bundleWorkflowCode({ workflowsPath, logger: quiet }).then((b) => writeFile(bundlePath, b.code));
+const bundling = bundleWorkflowCode({ workflowsPath, logger: quiet }).then((b) =>
+  writeFile(bundlePath, b.code),
+);
 const stack = await startStack({
   temporalUi: process.env.TEST_TEMPORAL_UI === '1',
   log: (line) => {
@@ -44,16 +46,23 @@ const stack = await startStack({
   },
 });
 await bundling;
-console.log(`test stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${stack.temporal.address})`);
+console.log(
+  `test stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${stack.temporal.address})`,
+);
 
 let exitCode = 1;
 try {
   exitCode = await new Promise<number>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
-      { stdio: 'inherit', cwd: root, env: { ...process.env, ...stack.env, SUPABASE_SYNC_TEST: '1', SUPABASE_SYNC_WORKFLOW_BUNDLE: bundlePath } },
-    );
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+      stdio: 'inherit',
+      cwd: root,
+      env: {
+        ...process.env,
+        ...stack.env,
+        SUPABASE_SYNC_TEST: '1',
+        SUPABASE_SYNC_WORKFLOW_BUNDLE: bundlePath,
+      },
+    });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);

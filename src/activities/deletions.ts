@@ -4,9 +4,17 @@
  * "not processed yet", so one whose transaction committed out of id order is still replayed.
  */
 import { heartbeat } from '@temporalio/activity';
+import type { Row } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import type { ReplayDeletionsInput, ReplayDeletionsResult } from './types.js';
+
+/** A key as text, the same whether it came from the ledger's jsonb or from a row read over REST. */
+function keyText(primaryKeys: string[], row: Row): string {
+  return JSON.stringify(
+    primaryKeys.map((k) => (row[k] === null || row[k] === undefined ? null : String(row[k]))),
+  );
+}
 
 export function createDeletionActivities(deps: ActivityDeps) {
   return {
@@ -17,7 +25,21 @@ export function createDeletionActivities(deps: ActivityDeps) {
         for (;;) {
           const entries = await deps.source.readPendingDeletions(input.table, input.batchSize);
           if (entries.length > 0) {
-            const keys = entries.map((e) => ({ ...e.primaryKey, _deleted_at: e.deletedAt }));
+            // A key that exists on the source again (deleted and re-inserted, or its row's key changed
+            // and another row took it over, even in one transaction) is not deleted: the row there is
+            // current, and reconciliation/realtime bring it. Deleting it with a tombstone newer than the
+            // row would keep it off the target until its next change.
+            const present = new Set(
+              (
+                await deps.source.readRowsByKeys(
+                  input.table,
+                  entries.map((e) => e.primaryKey),
+                )
+              ).map((row) => keyText(input.table.primaryKeys, row)),
+            );
+            const keys = entries
+              .filter((e) => !present.has(keyText(input.table.primaryKeys, e.primaryKey)))
+              .map((e) => ({ ...e.primaryKey, _deleted_at: e.deletedAt }));
             const { deleted } = await deps.target.applyDeletes(input.table, input.versionColumn, keys);
             await deps.source.markDeletionsProcessed(entries.map((e) => e.id));
             result.replayed += entries.length;

@@ -10,7 +10,9 @@ export function createPrepareActivities(deps: ActivityDeps) {
         const versionColumn = await deps.source.findVersionColumn(input.table, input.incrementalFields);
         await deps.target.checkTable(input.table);
         const sourceRows = (await deps.source.countRows(input.table)) ?? null;
-        const maxVersion = versionColumn ? await deps.source.readMaxVersion(input.table, versionColumn) : null;
+        const maxVersion = versionColumn
+          ? await deps.source.readMaxVersion(input.table, versionColumn)
+          : null;
         deps.logger.info(
           { table: `${input.table.schema}.${input.table.table}`, versionColumn, sourceRows },
           versionColumn

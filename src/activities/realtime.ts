@@ -82,7 +82,8 @@ export function createRealtimeActivities(deps: ActivityDeps) {
       const table = `${ref.schema}.${ref.table}`;
       const ctx = Context.current();
       const workflowId = activityInfo().workflowExecution?.workflowId;
-      if (!workflowId) throw ApplicationFailure.nonRetryable('streamRealtimeChanges runs only inside a table workflow');
+      if (!workflowId)
+        throw ApplicationFailure.nonRetryable('streamRealtimeChanges runs only inside a table workflow');
       const progressEvery = input.progressIntervalMs ?? 2000;
       const log = deps.logger.child({ table, attempt: activityInfo().attempt });
 
@@ -94,7 +95,15 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         wake?.();
         wake = null;
       };
-      const pending: RealtimeProgress = { connected: false, watermark: null, lagMs: null, written: 0, skipped: 0, deleted: 0, reread: 0 };
+      const pending: RealtimeProgress = {
+        connected: false,
+        watermark: null,
+        lagMs: null,
+        written: 0,
+        skipped: 0,
+        deleted: 0,
+        reread: 0,
+      };
       let dirty = false;
       let lastProgress = 0;
 
@@ -140,17 +149,23 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         queue = [];
         const batch = coalesce(ref, events);
         if (batch.reread.length > 0) {
-          const rows = await applyWithRetry('re-reading truncated rows', () => deps.source.readRowsByKeys(ref, batch.reread));
+          const rows = await applyWithRetry('re-reading truncated rows', () =>
+            deps.source.readRowsByKeys(ref, batch.reread),
+          );
           batch.upserts.push(...rows);
           pending.reread += batch.reread.length;
         }
         if (batch.upserts.length > 0) {
-          const r = await applyWithRetry('applying upserts', () => deps.target.applyUpserts(ref, input.versionColumn, batch.upserts));
+          const r = await applyWithRetry('applying upserts', () =>
+            deps.target.applyUpserts(ref, input.versionColumn, batch.upserts),
+          );
           pending.written += r.written;
           pending.skipped += r.skipped;
         }
         if (batch.deletes.length > 0) {
-          const r = await applyWithRetry('applying deletes', () => deps.target.applyDeletes(ref, input.versionColumn, batch.deletes));
+          const r = await applyWithRetry('applying deletes', () =>
+            deps.target.applyDeletes(ref, input.versionColumn, batch.deletes),
+          );
           pending.deleted += r.deleted;
         }
         pending.watermark = advanceCursor(pending.watermark, batch.maxCommit);
@@ -207,7 +222,8 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         await report(true);
       }
       if (cancelled) throw new CancelledFailure('realtime feed stopped');
-      log.warn({ reason: failure }, 'realtime subscription lost; Temporal will retry');
+      if (deps.shutdown?.aborted) log.info('realtime feed handed over: the worker is shutting down');
+      else log.warn({ reason: failure }, 'realtime subscription lost; Temporal will retry');
       throw ApplicationFailure.retryable(failure ?? 'realtime feed ended', 'RealtimeLost');
     },
   };

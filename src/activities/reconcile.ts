@@ -55,7 +55,10 @@ export function createReconcileActivities(deps: ActivityDeps) {
           }
           const last = page[page.length - 1]!;
           const afterKey = keyOf(ref, last);
-          const afterVersion: VersionCursor = { version: versionOf(last, input.versionColumn), key: afterKey };
+          const afterVersion: VersionCursor = {
+            version: versionOf(last, input.versionColumn),
+            key: afterKey,
+          };
           const full = page.length >= input.batchSize;
           // Pipelining: fetch the next page while this one is written.
           const next = full ? read(afterKey, afterVersion) : Promise.resolve<Row[]>([]);
@@ -67,7 +70,8 @@ export function createReconcileActivities(deps: ActivityDeps) {
           progress.afterKey = afterKey;
           progress.afterVersion = afterVersion;
           if (byKey) {
-            for (const row of page) progress.maxVersion = advanceCursor(progress.maxVersion, versionOf(row, input.versionColumn));
+            for (const row of page)
+              progress.maxVersion = advanceCursor(progress.maxVersion, versionOf(row, input.versionColumn));
           } else {
             progress.maxVersion = advanceCursor(progress.maxVersion, afterVersion.version);
           }

@@ -57,11 +57,88 @@ export function splitBySize(rows: Row[], maxBytes: number): Row[][] {
   return groups;
 }
 
+/** A JSON number as (sign, significant digits, exponent of the last digit), to compare values exactly. */
+function canonicalNumber(token: string): string {
+  const match = /^(-?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(token);
+  if (!match) return token;
+  const [, sign = '', int = '', frac = '', exp = '0'] = match;
+  const all = (int + frac).replace(/^0+/, '');
+  if (all === '') return '0';
+  const digits = all.replace(/0+$/, '');
+  const exponent = Number(exp) - frac.length + (all.length - digits.length);
+  return `${sign}${digits}e${exponent}`;
+}
+
+/**
+ * Rewrites a REST response so that no column value loses precision in JSON.parse: a number a
+ * JavaScript double cannot hold exactly (numeric(30,10), int8 beyond 2^53) becomes a JSON string
+ * of the same digits, which the target's jsonb_populate_recordset reads back into the column type
+ * exactly. Only the values of the row objects of a top-level array are touched (depth 2): numbers
+ * inside json/jsonb values are left as they are.
+ */
+export function protectImpreciseNumbers(json: string): string {
+  if (!json.startsWith('[')) return json;
+  let out = '';
+  let copied = 0;
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i]!;
+    if (c === '"') {
+      for (i++; i < json.length && json[i] !== '"'; i++) if (json[i] === '\\') i++;
+    } else if (c === '[' || c === '{') {
+      depth++;
+    } else if (c === ']' || c === '}') {
+      depth--;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      let end = i + 1;
+      while (end < json.length && /[0-9.eE+-]/.test(json[end]!)) end++;
+      const token = json.slice(i, end);
+      if (depth === 2 && canonicalNumber(String(Number(token))) !== canonicalNumber(token)) {
+        out += `${json.slice(copied, i)}"${token}"`;
+        copied = end;
+      }
+      i = end - 1;
+    }
+  }
+  return copied === 0 ? json : out + json.slice(copied);
+}
+
+/** supabase-js's fetch: REST table reads come back with imprecise numbers protected (see above). */
+const losslessFetch: typeof fetch = async (input, init) => {
+  const response = await fetch(input, init);
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  const json = (response.headers.get('content-type') ?? '').includes('json');
+  if (!json || !url.includes('/rest/v1/') || url.includes('/rest/v1/rpc/')) return response;
+  const text = await response.text();
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  headers.delete('content-encoding');
+  return new Response(protectImpreciseNumbers(text), {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
+};
+
+/**
+ * Whether a number in a Realtime payload may have lost precision in JSON.parse (Realtime sends
+ * numeric and int8 as JSON numbers): such a row is re-read from the source by key, exactly.
+ */
+export function mayBeImprecise(value: unknown): boolean {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+  if (Number.isInteger(value)) return !Number.isSafeInteger(value);
+  return canonicalNumber(String(value)).replace(/^-?(\d*)e.*$/, '$1').length >= 16;
+}
+
 function newClient(project: ProjectConnection) {
   return createClient(project.url, project.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    global: { fetch: losslessFetch },
     // Node 20 has no global WebSocket; realtime-js takes the transport from here.
-    realtime: { transport: WebSocket as unknown as NonNullable<RealtimeClientOptions['transport']>, heartbeatIntervalMs: 15_000 },
+    realtime: {
+      transport: WebSocket as unknown as NonNullable<RealtimeClientOptions['transport']>,
+      heartbeatIntervalMs: 15_000,
+    },
     db: { schema: 'public' },
   });
 }
@@ -109,24 +186,52 @@ class SupabaseProject implements SourceProject, TargetProject {
     const detail = [error.message, error.details, error.hint].filter((s) => s).join(' — ');
     const code = error.code ?? '';
     if (status === 401 || status === 403 || code === '42501' || /^PGRST30/.test(code)) {
-      throw new SyncError(`${on}: ${what} was refused (HTTP ${status}${code ? ` ${code}` : ''}): check ${this.keyVariable} is that project's service role key`, 'auth');
+      throw new SyncError(
+        `${on}: ${what} was refused (HTTP ${status}${code ? ` ${code}` : ''}): check ${this.keyVariable} is that project's service role key`,
+        'auth',
+      );
     }
-    if (status === 0 || status >= 500 || code.startsWith('08') || code === 'PGRST000' || code === 'PGRST001' || code === 'PGRST002') {
-      throw new SyncError(`${on}: ${what} failed, the API is unreachable or failing (HTTP ${status}): ${detail}`, 'unavailable');
+    if (
+      status === 0 ||
+      status >= 500 ||
+      code.startsWith('08') ||
+      code === 'PGRST000' ||
+      code === 'PGRST001' ||
+      code === 'PGRST002'
+    ) {
+      throw new SyncError(
+        `${on}: ${what} failed, the API is unreachable or failing (HTTP ${status}): ${detail}`,
+        'unavailable',
+      );
     }
     if (code === 'PGRST202' || (code === '42883' && /sync_/.test(error.message ?? ''))) {
-      throw new SyncError(`${on}: the supabase-sync functions are missing: apply ${MIGRATION} to it (npm run sync applies nothing itself)`, 'migration');
+      throw new SyncError(
+        `${on}: the supabase-sync functions are missing: apply ${MIGRATION} to it (npm run sync applies nothing itself)`,
+        'migration',
+      );
     }
     if (status === 404 || code === '42P01' || code === 'PGRST205') {
-      throw new SyncError(`${on}: table ${table} does not exist (${detail}): create it, or fix the tables config`, 'schema');
+      throw new SyncError(
+        `${on}: table ${table} does not exist (${detail}): create it, or fix the tables config`,
+        'schema',
+      );
     }
     if (code === '42703' || code === 'PGRST204') {
-      throw new SyncError(`${on}: ${what} on ${table}: ${detail}: make the table's columns match the tables config and the other project`, 'schema');
+      throw new SyncError(
+        `${on}: ${what} on ${table}: ${detail}: make the table's columns match the tables config and the other project`,
+        'schema',
+      );
     }
     if (status === 413) {
-      throw new SyncError(`${on}: ${what} on ${table}: the request is too large for the API (HTTP 413): lower SYNC_RECONCILE_BATCH_SIZE`, 'request');
+      throw new SyncError(
+        `${on}: ${what} on ${table}: the request is too large for the API (HTTP 413): lower SYNC_RECONCILE_BATCH_SIZE`,
+        'request',
+      );
     }
-    throw new SyncError(`${on}: ${what}${table ? ` on ${table}` : ''} failed (HTTP ${status}${code ? ` ${code}` : ''}): ${detail}`, 'request');
+    throw new SyncError(
+      `${on}: ${what}${table ? ` on ${table}` : ''} failed (HTTP ${status}${code ? ` ${code}` : ''}): ${detail}`,
+      'request',
+    );
   }
 
   /** Calls one of the migration's functions; its JSON result is returned as T. */
@@ -166,7 +271,11 @@ class SupabaseProject implements SourceProject, TargetProject {
       .limit(1);
     if (error) this.fail('reading the newest version', ref, error, status);
     const value = (data as unknown as Row[] | null)?.[0]?.[versionColumn];
-    return value === undefined || value === null ? null : typeof value === 'string' ? value : JSON.stringify(value);
+    return value === undefined || value === null
+      ? null
+      : typeof value === 'string'
+        ? value
+        : JSON.stringify(value);
   }
 
   async readByVersion(
@@ -207,7 +316,8 @@ class SupabaseProject implements SourceProject, TargetProject {
       let query = this.from(ref).select('*');
       if (ref.primaryKeys.length === 1) {
         const key = ref.primaryKeys[0]!;
-        query = query.in(key, chunk.map((k) => k[key]));
+        // Not `.in()`: it leaves quotes and backslashes inside a value unescaped.
+        query = query.filter(key, 'in', `(${chunk.map((k) => quoteLogicValue(k[key])).join(',')})`);
       } else {
         query = query.or(chunk.map((k) => keyMatch(ref.primaryKeys, k)).join(','));
       }
@@ -229,23 +339,35 @@ class SupabaseProject implements SourceProject, TargetProject {
       .limit(limit);
     if (error) {
       if (status === 404) {
-        throw new SyncError(`${this.project.role} project (${this.project.url}): public.sync_deletions is missing: apply ${MIGRATION} to it`, 'migration');
+        throw new SyncError(
+          `${this.project.role} project (${this.project.url}): public.sync_deletions is missing: apply ${MIGRATION} to it`,
+          'migration',
+        );
       }
       this.fail('reading the deletion ledger', ref, error, status);
     }
-    return ((data ?? []) as Array<{ id: number | string; primary_key: Row; deleted_at: string }>).map((r) => ({
-      id: Number(r.id),
-      primaryKey: r.primary_key,
-      deletedAt: r.deleted_at,
-    }));
+    return ((data ?? []) as Array<{ id: number | string; primary_key: Row; deleted_at: string }>).map(
+      (r) => ({
+        id: Number(r.id),
+        primaryKey: r.primary_key,
+        deletedAt: r.deleted_at,
+      }),
+    );
   }
 
   async markDeletionsProcessed(ids: number[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.rpc<number>('sync_mark_deletions_processed', { p_ids: ids }, 'marking ledger entries processed');
+    await this.rpc<number>(
+      'sync_mark_deletions_processed',
+      { p_ids: ids },
+      'marking ledger entries processed',
+    );
   }
 
-  async enableTable(ref: TableRef, realtime: boolean): Promise<{ trigger: string; realtimePublication: string }> {
+  async enableTable(
+    ref: TableRef,
+    realtime: boolean,
+  ): Promise<{ trigger: string; realtimePublication: string }> {
     const result = await this.rpc<{ trigger: string; realtime_publication: string }>(
       'sync_enable_table',
       { p_schema: ref.schema, p_table: ref.table, p_primary_keys: ref.primaryKeys, p_realtime: realtime },
@@ -260,12 +382,22 @@ class SupabaseProject implements SourceProject, TargetProject {
     if (error) this.fail('reading the primary key columns', ref, error, status);
   }
 
-  async applyUpserts(ref: TableRef, versionColumn: string | null, rows: Row[]): Promise<{ written: number; skipped: number }> {
+  async applyUpserts(
+    ref: TableRef,
+    versionColumn: string | null,
+    rows: Row[],
+  ): Promise<{ written: number; skipped: number }> {
     const total = { written: 0, skipped: 0 };
     for (const group of rows.length === 0 ? [] : splitBySize(rows, MAX_REQUEST_BYTES)) {
       const result = await this.rpc<{ written: number; skipped: number }>(
         'sync_apply_upserts',
-        { p_schema: ref.schema, p_table: ref.table, p_primary_keys: ref.primaryKeys, p_version_column: versionColumn, p_rows: group },
+        {
+          p_schema: ref.schema,
+          p_table: ref.table,
+          p_primary_keys: ref.primaryKeys,
+          p_version_column: versionColumn,
+          p_rows: group,
+        },
         'writing rows',
         ref,
       );
@@ -279,7 +411,13 @@ class SupabaseProject implements SourceProject, TargetProject {
     if (keys.length === 0) return { deleted: 0 };
     return this.rpc<{ deleted: number }>(
       'sync_apply_deletes',
-      { p_schema: ref.schema, p_table: ref.table, p_primary_keys: ref.primaryKeys, p_version_column: versionColumn, p_keys: keys },
+      {
+        p_schema: ref.schema,
+        p_table: ref.table,
+        p_primary_keys: ref.primaryKeys,
+        p_version_column: versionColumn,
+        p_keys: keys,
+      },
       'deleting rows',
       ref,
     );
@@ -308,22 +446,31 @@ class SupabaseProject implements SourceProject, TargetProject {
           old?: Row;
           errors?: string[] | null;
         }) => {
+          const record = payload.new && Object.keys(payload.new).length > 0 ? payload.new : undefined;
+          const errors = payload.errors && payload.errors.length > 0 ? [...payload.errors] : [];
+          const imprecise = record ? Object.keys(record).filter((c) => mayBeImprecise(record[c])) : [];
+          if (imprecise.length > 0)
+            errors.push(`more digits than a double holds in ${imprecise.join(', ')}: re-read`);
           onChange({
             type: payload.eventType,
             commitTimestamp: payload.commit_timestamp ?? null,
-            record: payload.new && Object.keys(payload.new).length > 0 ? payload.new : undefined,
+            record,
             oldRecord: payload.old && Object.keys(payload.old).length > 0 ? payload.old : undefined,
-            errors: payload.errors && payload.errors.length > 0 ? payload.errors : null,
+            errors: errors.length > 0 ? errors : null,
           });
         },
       )
       .on('system', {}, (payload: { extension?: string; status?: string; message?: string }) => {
         if (payload.extension !== 'postgres_changes') return;
         if (payload.status === 'ok') onStatus({ kind: 'live' });
-        else lost(`Realtime could not subscribe to ${ref.schema}.${ref.table}: ${payload.message ?? 'unknown error'}`);
+        else
+          lost(
+            `Realtime could not subscribe to ${ref.schema}.${ref.table}: ${payload.message ?? 'unknown error'}`,
+          );
       })
       .subscribe((status, error) => {
-        if (status === REALTIME_SUBSCRIBE_STATES.CHANNEL_ERROR) lost(`Realtime channel error: ${error?.message ?? 'unknown'}`);
+        if (status === REALTIME_SUBSCRIBE_STATES.CHANNEL_ERROR)
+          lost(`Realtime channel error: ${error?.message ?? 'unknown'}`);
         else if (status === REALTIME_SUBSCRIBE_STATES.TIMED_OUT) lost('Realtime subscription timed out');
         else if (status === REALTIME_SUBSCRIBE_STATES.CLOSED) lost('Realtime channel closed by the server');
       });

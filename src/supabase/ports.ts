@@ -36,9 +36,7 @@ export interface ChangeEvent {
   errors: string[] | null;
 }
 
-export type SubscriptionStatus =
-  | { kind: 'live' }
-  | { kind: 'lost'; reason: string };
+export type SubscriptionStatus = { kind: 'live' } | { kind: 'lost'; reason: string };
 
 export interface ChangeSubscription {
   close(): Promise<void>;
@@ -51,7 +49,13 @@ export interface SourceProject {
   /** The highest non-null value of the version column, as the API returns it. */
   readMaxVersion(ref: TableRef, versionColumn: string): Promise<string | null>;
   /** Rows ordered by (version, key) strictly after `after`, or from `from` (inclusive) when `after` is null. */
-  readByVersion(ref: TableRef, versionColumn: string, after: KeysetCursor | null, from: string | null, limit: number): Promise<Row[]>;
+  readByVersion(
+    ref: TableRef,
+    versionColumn: string,
+    after: KeysetCursor | null,
+    from: string | null,
+    limit: number,
+  ): Promise<Row[]>;
   /** Rows ordered by key strictly after `after` (the whole table). */
   readByKey(ref: TableRef, after: KeysetCursor['key'] | null, limit: number): Promise<Row[]>;
   readRowsByKeys(ref: TableRef, keys: Row[]): Promise<Row[]>;
@@ -69,7 +73,11 @@ export interface SourceProject {
 export interface TargetProject {
   /** Throws SyncError when the table or key columns are missing on the target. */
   checkTable(ref: TableRef): Promise<void>;
-  applyUpserts(ref: TableRef, versionColumn: string | null, rows: Row[]): Promise<{ written: number; skipped: number }>;
+  applyUpserts(
+    ref: TableRef,
+    versionColumn: string | null,
+    rows: Row[],
+  ): Promise<{ written: number; skipped: number }>;
   /** Each key may carry `_deleted_at` (when the delete happened on the source). */
   applyDeletes(ref: TableRef, versionColumn: string | null, keys: Row[]): Promise<{ deleted: number }>;
 }

@@ -83,7 +83,10 @@ export function reconcileFrom(cursor: string | null, lookbackMs: number): string
 }
 
 /** The first copy: the whole table, unless SYNC_INITIAL_BACKFILL_MS limits it to a window. */
-export function planInitialCopy(settings: Pick<SyncSettings, 'initialBackfillMs'>, nowMs: number): InitialCopyState {
+export function planInitialCopy(
+  settings: Pick<SyncSettings, 'initialBackfillMs'>,
+  nowMs: number,
+): InitialCopyState {
   const window = settings.initialBackfillMs !== null && settings.initialBackfillMs > 0;
   return {
     done: false,
@@ -139,7 +142,11 @@ export function shouldContinueAsNew(input: {
 }
 
 /** Folds a realtime progress report into the state. The watermark never moves backwards. */
-export function applyRealtimeProgress(state: SyncState, progress: RealtimeProgress, nowMs: number): SyncState {
+export function applyRealtimeProgress(
+  state: SyncState,
+  progress: RealtimeProgress,
+  nowMs: number,
+): SyncState {
   const counters = { ...state.counters };
   counters.realtimeWritten += progress.written;
   counters.realtimeSkipped += progress.skipped;
@@ -198,7 +205,13 @@ export function lagSeconds(state: SyncState, realtimeEnabled: boolean, nowMs: nu
   return Math.max(0, (nowMs - state.lastSuccessAt) / 1000);
 }
 
-export function buildStatus(spec: TableSpec, settings: SyncSettings, state: SyncState, stopping: boolean, nowMs: number): TableStatus {
+export function buildStatus(
+  spec: TableSpec,
+  settings: SyncSettings,
+  state: SyncState,
+  stopping: boolean,
+  nowMs: number,
+): TableStatus {
   const realtimeEnabled = settings.realtime && spec.realtime;
   return {
     table: tableName(spec),

@@ -6,12 +6,15 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RealtimeProgress, ReconcileResult, TableStatus } from './types.js';
 
 /** Stop the timer passes and the realtime feed until resumed. Returns the new status. */
-export const pauseUpdate = defineUpdate<TableStatus, [reason?: string]>('pause');
+export const pauseUpdate = defineUpdate<TableStatus, [reason: string]>('pause');
 export const resumeUpdate = defineUpdate<TableStatus>('resume');
 /** Finish the current pass, stop the realtime feed, and complete the workflow. */
 export const stopUpdate = defineUpdate<TableStatus>('stop');
 /** Run a reconciliation + deletion pass now and return its result. `since` re-reads from that ISO time. */
-export const reconcileNowUpdate = defineUpdate<ReconcileResult, [options?: { since?: string; full?: boolean }]>('reconcileNow');
+export const reconcileNowUpdate = defineUpdate<
+  ReconcileResult,
+  [options: { since?: string; full?: boolean }]
+>('reconcileNow');
 
 /** From the realtime activity, at most every few seconds: counts and the watermark. */
 export const realtimeProgressSignal = defineSignal<[RealtimeProgress]>('realtimeProgress');

@@ -39,7 +39,15 @@ import {
   statusQuery,
   stopUpdate,
 } from './messages.js';
-import type { KeyValues, PassSummary, ReconcileResult, SyncState, TableStatus, TableSyncInput, VersionCursor } from './types.js';
+import type {
+  KeyValues,
+  PassSummary,
+  ReconcileResult,
+  SyncState,
+  TableStatus,
+  TableSyncInput,
+  VersionCursor,
+} from './types.js';
 
 /** An activity chunk returns after about this long so progress is checkpointed in state. */
 const CHUNK_MS = 20_000;
@@ -136,12 +144,16 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       const ticket = ++ticketsIssued;
       manualOptions.push(options ?? {});
       await condition(() => ticketsDone >= ticket || stopping);
-      return ticketsDone >= ticket ? lastManualResult : { table: name, ok: false, pass: null, error: 'the workflow is stopping' };
+      return ticketsDone >= ticket
+        ? lastManualResult
+        : { table: name, ok: false, pass: null, error: 'the workflow is stopping' };
     },
     {
       validator: (options?: { since?: string; full?: boolean }) => {
         if (options?.since !== undefined && Number.isNaN(Date.parse(options.since))) {
-          throw new Error(`since must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z (got "${options.since}")`);
+          throw new Error(
+            `since must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z (got "${options.since}")`,
+          );
         }
       },
     },
@@ -157,7 +169,15 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
   });
 
   const startFeed = () => {
-    if (!realtimeEnabled || feedRunning || state.paused || stopping || !state.prepared || Date.now() < feedRetryAt) return;
+    if (
+      !realtimeEnabled ||
+      feedRunning ||
+      state.paused ||
+      stopping ||
+      !state.prepared ||
+      Date.now() < feedRetryAt
+    )
+      return;
     const scope = new CancellationScope();
     feedScope = scope;
     feedRunning = scope
@@ -184,7 +204,8 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       const prepared = await setup.prepareTable({ table: ref, incrementalFields: spec.incrementalFields });
       state.versionColumn = prepared.versionColumn;
       state.prepared = true;
-      if (state.initialCopy.total === null) state.initialCopy = { ...state.initialCopy, total: prepared.sourceRows };
+      if (state.initialCopy.total === null)
+        state.initialCopy = { ...state.initialCopy, total: prepared.sourceRows };
       if (state.initialCopy.mode === 'full' && state.initialCopy.from === null) {
         // After a whole-table copy, reconciliation resumes from the newest version that existed
         // when the copy began: everything changed during the copy is read again.
@@ -234,7 +255,10 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     return true;
   };
 
-  const reconcile = async (pass: PassSummary, options: { since?: string; full?: boolean }): Promise<string | null> => {
+  const reconcile = async (
+    pass: PassSummary,
+    options: { since?: string; full?: boolean },
+  ): Promise<string | null> => {
     const byKey = options.full === true || state.versionColumn === null;
     const from = options.since ?? reconcileFrom(state.reconcileCursor, settings.lookbackMs);
     let afterKey: KeyValues | null = null;
@@ -276,7 +300,10 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     }
   };
 
-  const runPass = async (kind: PassSummary['kind'], options: { since?: string; full?: boolean }): Promise<PassSummary> => {
+  const runPass = async (
+    kind: PassSummary['kind'],
+    options: { since?: string; full?: boolean },
+  ): Promise<PassSummary> => {
     passRunning = true;
     const pass: PassSummary = {
       kind,
@@ -312,7 +339,11 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     }
     pass.finishedAt = Date.now();
     state = recordPass(state, pass, maxVersion);
-    if (pass.ok && state.lastError && (state.lastError.where === 'reconcile' || state.lastError.where === 'deletions')) {
+    if (
+      pass.ok &&
+      state.lastError &&
+      (state.lastError.where === 'reconcile' || state.lastError.where === 'deletions')
+    ) {
       state.lastError = null;
     }
     passesThisRun += 1;
@@ -351,7 +382,13 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     }
     const manual = ticketsIssued > ticketsDone;
     const options = manual ? (manualOptions.shift() ?? {}) : {};
-    const kind: PassSummary['kind'] = !state.initialCopy.done ? 'initial-copy' : manual ? 'manual' : catchUpRequested ? 'catch-up' : 'reconcile';
+    const kind: PassSummary['kind'] = !state.initialCopy.done
+      ? 'initial-copy'
+      : manual
+        ? 'manual'
+        : catchUpRequested
+          ? 'catch-up'
+          : 'reconcile';
     catchUpRequested = false;
     const pass = await runPass(kind, options);
     if (manual) {

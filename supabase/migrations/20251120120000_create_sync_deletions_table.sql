@@ -36,6 +36,16 @@ BEGIN
   RETURN NULL;
 END $$;
 
+-- Row-level, fired only when an UPDATE changes the primary key (see the WHEN clause the enabling
+-- function writes): the old key is gone from the source, so it is logged like a delete.
+CREATE OR REPLACE FUNCTION public.sync_log_key_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+BEGIN
+  INSERT INTO public.sync_deletions (schema_name, table_name, primary_key)
+  SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, (SELECT jsonb_object_agg(k, to_jsonb(OLD) -> k) FROM unnest(TG_ARGV) AS k);
+  RETURN NULL;
+END $$;
+
 -- Enables delete tracking for one table (and, when asked, adds it to the supabase_realtime
 -- publication so Realtime streams it). Idempotent. Returns what it did, for the worker's log.
 CREATE OR REPLACE FUNCTION public.sync_enable_table(
@@ -46,6 +56,8 @@ DECLARE
   rel regclass;
   k text;
   trigger_args text;
+  old_key text;
+  new_key text;
   had_trigger boolean;
   published boolean := false;
   added_to_publication boolean := false;
@@ -65,12 +77,18 @@ BEGIN
         USING ERRCODE = '42703', HINT = 'Fix primaryKeys in the tables config.';
     END IF;
   END LOOP;
-  SELECT string_agg(quote_literal(x), ', ') INTO trigger_args FROM unnest(p_primary_keys) AS x;
+  SELECT string_agg(quote_literal(x), ', '), string_agg(format('OLD.%I', x), ', '), string_agg(format('NEW.%I', x), ', ')
+    INTO trigger_args, old_key, new_key FROM unnest(p_primary_keys) AS x;
   SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'sync_track_deletes') INTO had_trigger;
   EXECUTE format('DROP TRIGGER IF EXISTS sync_track_deletes ON %I.%I', p_schema, p_table);
   EXECUTE format(
     'CREATE TRIGGER sync_track_deletes AFTER DELETE ON %I.%I REFERENCING OLD TABLE AS old_rows '
     'FOR EACH STATEMENT EXECUTE FUNCTION public.sync_log_deletions(%s)', p_schema, p_table, trigger_args);
+  EXECUTE format('DROP TRIGGER IF EXISTS sync_track_key_changes ON %I.%I', p_schema, p_table);
+  EXECUTE format(
+    'CREATE TRIGGER sync_track_key_changes AFTER UPDATE ON %I.%I FOR EACH ROW '
+    'WHEN ((%s) IS DISTINCT FROM (%s)) EXECUTE FUNCTION public.sync_log_key_change(%s)',
+    p_schema, p_table, old_key, new_key, trigger_args);
   IF p_realtime AND EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = 'supabase_realtime') THEN
     SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication_tables
                    WHERE pubname = 'supabase_realtime' AND schemaname = p_schema AND tablename = p_table) INTO published;
@@ -244,6 +262,7 @@ BEGIN
   END IF;
 END $$;
 REVOKE ALL ON FUNCTION public.sync_log_deletions() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.sync_log_key_change() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.sync_enable_table(text, text, text[], boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.sync_mark_deletions_processed(bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.sync_table_columns(text, text, text[]) FROM PUBLIC;
@@ -254,7 +273,7 @@ DECLARE r text;
 BEGIN
   FOREACH r IN ARRAY ARRAY['anon', 'authenticated'] LOOP
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
-      EXECUTE format('REVOKE ALL ON FUNCTION public.sync_log_deletions(), public.sync_enable_table(text, text, text[], boolean), '
+      EXECUTE format('REVOKE ALL ON FUNCTION public.sync_log_deletions(), public.sync_log_key_change(), public.sync_enable_table(text, text, text[], boolean), '
                      'public.sync_mark_deletions_processed(bigint[]), public.sync_table_columns(text, text, text[]), '
                      'public.sync_apply_upserts(text, text, text[], text, jsonb), public.sync_apply_deletes(text, text, text[], text, jsonb) FROM %I', r);
     END IF;

@@ -26,6 +26,8 @@ export async function closeDatabases(): Promise<void> {
 /** Every row of a table as JSON text, ordered by the given key: a direct comparison of two databases. */
 export async function tableSnapshot(url: string, table: string, orderBy: string[]): Promise<string[]> {
   const order = orderBy.map((c) => `"${c}"`).join(', ');
-  const result = await db(url).query<{ row: string }>(`SELECT to_jsonb(t)::text AS row FROM ${table} t ORDER BY ${order}`);
+  const result = await db(url).query<{ row: string }>(
+    `SELECT to_jsonb(t)::text AS row FROM ${table} t ORDER BY ${order}`,
+  );
   return result.rows.map((r) => r.row);
 }

@@ -7,11 +7,18 @@ export interface TestProject {
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run tests through the harness (npm test, or npx tsx test/run.ts FILE)`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: run tests through the harness (npm test, or npx tsx test/run.ts FILE)`,
+    );
   return value;
 }
 
-export function testStack(): { source: TestProject; target: TestProject; temporal: { address: string; namespace: string } } {
+export function testStack(): {
+  source: TestProject;
+  target: TestProject;
+  temporal: { address: string; namespace: string };
+} {
   return {
     source: {
       url: required('SYNC_SOURCE_SUPABASE_URL'),
@@ -23,6 +30,9 @@ export function testStack(): { source: TestProject; target: TestProject; tempora
       serviceRoleKey: required('SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY'),
       databaseUrl: required('STACK_TARGET_DATABASE_URL'),
     },
-    temporal: { address: required('TEMPORAL_ADDRESS'), namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' },
+    temporal: {
+      address: required('TEMPORAL_ADDRESS'),
+      namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    },
   };
 }

@@ -28,12 +28,18 @@ export function workflowBundle(): Promise<WorkflowBundle> {
     if (file) return { code: await readFile(file, 'utf8') };
     const { bundleWorkflowCode } = await import('@temporalio/worker');
     const { workflowsPath } = await import('../../src/worker.js');
-    return bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+    return bundleWorkflowCode({
+      workflowsPath,
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+    });
   })();
   return bundle;
 }
 
-export function table(name: string, options: Partial<Omit<TableConfig, 'schema' | 'table' | 'qualifiedName'>> = {}): TableConfig {
+export function table(
+  name: string,
+  options: Partial<Omit<TableConfig, 'schema' | 'table' | 'qualifiedName'>> = {},
+): TableConfig {
   const [schema, tableName] = name.includes('.') ? (name.split('.') as [string, string]) : ['public', name];
   return {
     schema,
@@ -46,16 +52,31 @@ export function table(name: string, options: Partial<Omit<TableConfig, 'schema' 
   };
 }
 
-export function testConfig(tables: TableConfig[], overrides: Partial<Pick<SyncConfig, 'realtime' | 'loop' | 'mode'>> & { reconcile?: Partial<SyncConfig['reconcile']> } = {}): SyncConfig {
+export function testConfig(
+  tables: TableConfig[],
+  overrides: Partial<Pick<SyncConfig, 'realtime' | 'loop' | 'mode'>> & {
+    reconcile?: Partial<SyncConfig['reconcile']>;
+  } = {},
+): SyncConfig {
   const stack = testStack();
   return {
     source: { url: stack.source.url, serviceRoleKey: stack.source.serviceRoleKey },
     target: { url: stack.target.url, serviceRoleKey: stack.target.serviceRoleKey },
-    reconcile: { intervalMs: 1000, lookbackMs: 300_000, batchSize: 500, initialBackfillMs: undefined, ...overrides.reconcile },
+    reconcile: {
+      intervalMs: 1000,
+      lookbackMs: 300_000,
+      batchSize: 500,
+      initialBackfillMs: undefined,
+      ...overrides.reconcile,
+    },
     mode: overrides.mode ?? 'default',
     realtime: overrides.realtime ?? true,
     loop: overrides.loop ?? true,
-    temporal: { address: stack.temporal.address, namespace: stack.temporal.namespace, taskQueue: `test-${randomBytes(4).toString('hex')}` },
+    temporal: {
+      address: stack.temporal.address,
+      namespace: stack.temporal.namespace,
+      taskQueue: `test-${randomBytes(4).toString('hex')}`,
+    },
     logLevel: process.env.TEST_LOG_LEVEL ?? 'warn',
     envFile: undefined,
     tableConfigFile: '(test)',
@@ -88,12 +109,23 @@ export interface RunningSync {
 
 export async function startSync(
   config: SyncConfig,
-  options: { settings?: Partial<SyncSettings>; source?: SourceProject; target?: TargetProject; startWorkflows?: boolean } = {},
+  options: {
+    settings?: Partial<SyncSettings>;
+    source?: SourceProject;
+    target?: TargetProject;
+    startWorkflows?: boolean;
+  } = {},
 ): Promise<RunningSync> {
   const logs = new LogCapture();
   const logger = createLogger(config.logLevel, logs);
   await enableDeleteTracking(options.source ?? connectSource(config.source), config);
-  const worker = await createSyncWorker({ config, logger, workflowBundle: await workflowBundle(), source: options.source, target: options.target });
+  const worker = await createSyncWorker({
+    config,
+    logger,
+    workflowBundle: await workflowBundle(),
+    source: options.source,
+    target: options.target,
+  });
   const running = worker.run();
   running.catch(() => undefined);
   const settings = syncSettings(config, options.settings);
@@ -126,7 +158,11 @@ export async function startSync(
 }
 
 /** Waits until the table's initial copy is done and its realtime feed (if enabled) is live. */
-export async function waitUntilSyncing(sync: RunningSync, t: TableConfig, options: { realtime?: boolean; timeoutMs?: number } = {}): Promise<TableStatus> {
+export async function waitUntilSyncing(
+  sync: RunningSync,
+  t: TableConfig,
+  options: { realtime?: boolean; timeoutMs?: number } = {},
+): Promise<TableStatus> {
   return waitFor(
     async () => {
       const status = await sync.status(t);
@@ -135,7 +171,8 @@ export async function waitUntilSyncing(sync: RunningSync, t: TableConfig, option
     },
     {
       timeoutMs: options.timeoutMs ?? 20_000,
-      message: async () => `table ${t.qualifiedName} not syncing: ${JSON.stringify(await sync.status(t).catch((e: unknown) => String(e)))}`,
+      message: async () =>
+        `table ${t.qualifiedName} not syncing: ${JSON.stringify(await sync.status(t).catch((e: unknown) => String(e)))}`,
     },
   );
 }

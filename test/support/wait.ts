@@ -1,7 +1,11 @@
 /** Await a condition with a deadline (never a fixed sleep as synchronisation). */
 export async function waitFor<T>(
   probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  options: { timeoutMs?: number; intervalMs?: number; message?: string | (() => string | Promise<string>) } = {},
+  options: {
+    timeoutMs?: number;
+    intervalMs?: number;
+    message?: string | (() => string | Promise<string>);
+  } = {},
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;

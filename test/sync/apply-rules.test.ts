@@ -80,7 +80,12 @@ async function targetRow(name: string, id: number) {
   return rows[0];
 }
 
-async function passesComplete(sync: RunningSync, t: TableConfig, count: number, timeoutMs = 5000): Promise<void> {
+async function passesComplete(
+  sync: RunningSync,
+  t: TableConfig,
+  count: number,
+  timeoutMs = 5000,
+): Promise<void> {
   const start = (await sync.status(t)).passes;
   await waitFor(async () => (await sync.status(t)).passes >= start + count, {
     timeoutMs,
@@ -89,7 +94,10 @@ async function passesComplete(sync: RunningSync, t: TableConfig, count: number, 
 }
 
 function reconcileNow(sync: RunningSync, t: TableConfig): Promise<ReconcileResult> {
-  const update = reconcileNowUpdate as UpdateDefinition<ReconcileResult, [{ since?: string; full?: boolean }]>;
+  const update = reconcileNowUpdate as UpdateDefinition<
+    ReconcileResult,
+    [{ since?: string; full?: boolean }]
+  >;
   return sync.client.workflow.getHandle(workflowIdFor(tableSpec(t))).executeUpdate(update, { args: [{}] });
 }
 
@@ -99,10 +107,18 @@ before(async () => {
     await source().query(ddl(name));
     await target().query(ddl(name));
   }
-  await source().query(`INSERT INTO public.${versionsName} (id, label) SELECT g, 'v0' FROM generate_series(1, 20) g`);
-  await source().query(`INSERT INTO public.${deletesName} (id, label) SELECT g, 'seed' FROM generate_series(1, 600) g`);
-  await source().query(`INSERT INTO public.${sameName} (id, label) SELECT g, 'seed ' || g FROM generate_series(1, 10) g`);
-  await source().query(`INSERT INTO public.${ledgerName} (id, label) SELECT g, 'seed ' || g FROM generate_series(1, 10) g`);
+  await source().query(
+    `INSERT INTO public.${versionsName} (id, label) SELECT g, 'v0' FROM generate_series(1, 20) g`,
+  );
+  await source().query(
+    `INSERT INTO public.${deletesName} (id, label) SELECT g, 'seed' FROM generate_series(1, 600) g`,
+  );
+  await source().query(
+    `INSERT INTO public.${sameName} (id, label) SELECT g, 'seed ' || g FROM generate_series(1, 10) g`,
+  );
+  await source().query(
+    `INSERT INTO public.${ledgerName} (id, label) SELECT g, 'seed ' || g FROM generate_series(1, 10) g`,
+  );
 
   // The target's own application logic: an updated_at stamper that also edits a column, an audit
   // trigger, and the deletion ledger's trigger. None of them may fire for the sync's writes.
@@ -123,10 +139,16 @@ before(async () => {
     CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON public.${triggersName} FOR EACH ROW EXECUTE FUNCTION public.${triggersName}_audit();
   `);
   await target().query(`SELECT public.sync_enable_table('public', $1, array['id'], false)`, [triggersName]);
-  await source().query(`INSERT INTO public.${triggersName} (id, label, note) SELECT g, 'seed', 'from source' FROM generate_series(1, 30) g`);
+  await source().query(
+    `INSERT INTO public.${triggersName} (id, label, note) SELECT g, 'seed', 'from source' FROM generate_series(1, 30) g`,
+  );
 
-  live = await startSync(testConfig([versions, deletes, triggers], { reconcile: { intervalMs: 1000, batchSize: 50 } }));
-  manual = await startSync(testConfig([same, ledger], { realtime: false, reconcile: { intervalMs: 60_000 } }));
+  live = await startSync(
+    testConfig([versions, deletes, triggers], { reconcile: { intervalMs: 1000, batchSize: 50 } }),
+  );
+  manual = await startSync(
+    testConfig([same, ledger], { realtime: false, reconcile: { intervalMs: 60_000 } }),
+  );
   await Promise.all([
     ...[versions, deletes, triggers].map((t) => waitUntilSyncing(live, t)),
     ...[same, ledger].map((t) => waitUntilSyncing(manual, t, { realtime: false })),
@@ -148,8 +170,14 @@ describe('a stale version never overwrites a newer one', () => {
 
   test('through the target API: an older updated_at after a newer one is skipped', async () => {
     const api = connectTarget({ url: stack.target.url, serviceRoleKey: stack.target.serviceRoleKey });
-    assert.deepEqual(await api.applyUpserts(ref, 'updated_at', [{ id: 1, label: 'newer', note: '', updated_at: t2 }]), { written: 1, skipped: 0 });
-    assert.deepEqual(await api.applyUpserts(ref, 'updated_at', [{ id: 1, label: 'older', note: '', updated_at: t1 }]), { written: 0, skipped: 1 });
+    assert.deepEqual(
+      await api.applyUpserts(ref, 'updated_at', [{ id: 1, label: 'newer', note: '', updated_at: t2 }]),
+      { written: 1, skipped: 0 },
+    );
+    assert.deepEqual(
+      await api.applyUpserts(ref, 'updated_at', [{ id: 1, label: 'older', note: '', updated_at: t1 }]),
+      { written: 0, skipped: 1 },
+    );
     assert.equal((await targetRow(directName, 1))?.label, 'newer');
     // Within one batch too: whatever the order, the newest wins.
     const r = await api.applyUpserts(ref, 'updated_at', [
@@ -167,10 +195,16 @@ describe('a stale version never overwrites a newer one', () => {
     assert.deepEqual(await api.applyDeletes(ref, 'updated_at', [{ id: 3, _deleted_at: t3 }]), { deleted: 1 });
     assert.equal(await targetRow(directName, 3), undefined);
     // A copy read before the delete (version t2 < t3) arrives late: it is skipped.
-    assert.deepEqual(await api.applyUpserts(ref, 'updated_at', [{ id: 3, label: 'alive', note: '', updated_at: t2 }]), { written: 0, skipped: 1 });
+    assert.deepEqual(
+      await api.applyUpserts(ref, 'updated_at', [{ id: 3, label: 'alive', note: '', updated_at: t2 }]),
+      { written: 0, skipped: 1 },
+    );
     assert.equal(await targetRow(directName, 3), undefined);
     // A re-insert on the source after the delete (version t4 > t3) comes back.
-    assert.deepEqual(await api.applyUpserts(ref, 'updated_at', [{ id: 3, label: 'reborn', note: '', updated_at: t4 }]), { written: 1, skipped: 0 });
+    assert.deepEqual(
+      await api.applyUpserts(ref, 'updated_at', [{ id: 3, label: 'reborn', note: '', updated_at: t4 }]),
+      { written: 1, skipped: 0 },
+    );
     assert.equal((await targetRow(directName, 3))?.label, 'reborn');
     // A delete older than the row it finds (the row was re-inserted later) keeps the row.
     assert.deepEqual(await api.applyDeletes(ref, 'updated_at', [{ id: 3, _deleted_at: t3 }]), { deleted: 0 });
@@ -179,8 +213,13 @@ describe('a stale version never overwrites a newer one', () => {
 
   test('end to end: quick successive updates end at the last version', async () => {
     for (let round = 1; round <= 10; round++) {
-      await source().query(`UPDATE public.${versionsName} SET label = $1, updated_at = now() WHERE id = 1`, [`v${round}`]);
-      await source().query(`UPDATE public.${versionsName} SET label = $1, updated_at = now() WHERE id BETWEEN 2 AND 20`, [`v${round}`]);
+      await source().query(`UPDATE public.${versionsName} SET label = $1, updated_at = now() WHERE id = 1`, [
+        `v${round}`,
+      ]);
+      await source().query(
+        `UPDATE public.${versionsName} SET label = $1, updated_at = now() WHERE id BETWEEN 2 AND 20`,
+        [`v${round}`],
+      );
     }
     await converged(versionsName, 5000, 'after 10 quick updates');
     assert.equal((await targetRow(versionsName, 1))?.label, 'v10');
@@ -193,25 +232,75 @@ describe('a stale version never overwrites a newer one', () => {
 describe('a row deleted on the source never stays in the target', () => {
   test('rows deleted right after an update burst, while passes read them, are gone for good', async () => {
     for (let round = 0; round < 3; round++) {
-      await source().query(`UPDATE public.${deletesName} SET label = $1, updated_at = now()`, [`burst ${round}`]);
+      await source().query(`UPDATE public.${deletesName} SET label = $1, updated_at = now()`, [
+        `burst ${round}`,
+      ]);
       await source().query(`DELETE FROM public.${deletesName} WHERE id % 10 = $1`, [round]);
     }
     await converged(deletesName, 8000, 'after updates and deletes');
     await passesComplete(live, deletes, 2);
     await converged(deletesName, 1000, 'after two more passes');
-    const { rows } = await target().query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${deletesName}`);
+    const { rows } = await target().query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM public.${deletesName}`,
+    );
     assert.equal(rows[0]?.n, 420);
   });
 
   test('a row re-inserted on the source after its delete comes back', async () => {
     await source().query(`DELETE FROM public.${deletesName} WHERE id = 555`);
-    await waitFor(async () => (await targetRow(deletesName, 555)) === undefined, { timeoutMs: 3000, message: 'the delete did not arrive' });
+    await waitFor(async () => (await targetRow(deletesName, 555)) === undefined, {
+      timeoutMs: 3000,
+      message: 'the delete did not arrive',
+    });
     await source().query(`INSERT INTO public.${deletesName} (id, label) VALUES (555, 'back again')`);
     await waitFor(async () => (await targetRow(deletesName, 555))?.label === 'back again', {
       timeoutMs: 3000,
       message: 'the re-inserted row did not arrive',
     });
     await converged(deletesName, 3000, 'after the re-insert');
+  });
+});
+
+describe('a row that exists on the source is never deleted from the target', () => {
+  test('a row deleted and re-inserted in one transaction stays (realtime and ledger replay)', async () => {
+    const client: pg.PoolClient = await source().connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`DELETE FROM public.${deletesName} WHERE id BETWEEN 500 AND 509`);
+      await client.query(
+        `INSERT INTO public.${deletesName} (id, label) SELECT g, 'replaced in one transaction' FROM generate_series(500, 509) g`,
+      );
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    await waitFor(async () => (await targetRow(deletesName, 505))?.label === 'replaced in one transaction', {
+      timeoutMs: 3000,
+      message: 'the replaced rows did not arrive',
+    });
+    // The ledger holds deletes for these keys: replaying them must not remove the new rows.
+    await passesComplete(live, deletes, 2);
+    await converged(deletesName, 3000, 'after delete + re-insert in one transaction');
+  });
+
+  test('the same through reconciliation and ledger replay alone (realtime off)', async () => {
+    const client: pg.PoolClient = await source().connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`DELETE FROM public.${ledgerName} WHERE id IN (8, 9)`);
+      await client.query(`INSERT INTO public.${ledgerName} (id, label) VALUES (8, 'again'), (9, 'again')`);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    const first = await reconcileNow(manual, ledger);
+    assert.equal(first.ok, true, JSON.stringify(first));
+    assert.equal(first.pass?.deletesReplayed, 2);
+    assert.equal(first.pass?.deleted, 0);
+    const second = await reconcileNow(manual, ledger);
+    assert.equal(second.ok, true, JSON.stringify(second));
+    assert.equal((await targetRow(ledgerName, 8))?.label, 'again');
+    assert.equal((await targetRow(ledgerName, 9))?.label, 'again');
   });
 });
 
@@ -229,20 +318,33 @@ describe('re-applying what the target already holds writes nothing', () => {
 
   test('applyUpserts of the rows as the source API returns them writes 0', async () => {
     const ref: TableRef = { schema: 'public', table: sameName, primaryKeys: ['id'] };
-    const rows = await connectSource({ url: stack.source.url, serviceRoleKey: stack.source.serviceRoleKey }).readByKey(ref, null, 100);
+    const rows = await connectSource({
+      url: stack.source.url,
+      serviceRoleKey: stack.source.serviceRoleKey,
+    }).readByKey(ref, null, 100);
     assert.equal(rows.length, 10);
-    const xmins = (await target().query<{ x: string }>(`SELECT xmin::text AS x FROM public.${sameName} ORDER BY id`)).rows;
+    const xmins = (
+      await target().query<{ x: string }>(`SELECT xmin::text AS x FROM public.${sameName} ORDER BY id`)
+    ).rows;
     const api = connectTarget({ url: stack.target.url, serviceRoleKey: stack.target.serviceRoleKey });
     assert.deepEqual(await api.applyUpserts(ref, 'updated_at', rows), { written: 0, skipped: 10 });
-    assert.deepEqual((await target().query<{ x: string }>(`SELECT xmin::text AS x FROM public.${sameName} ORDER BY id`)).rows, xmins);
+    assert.deepEqual(
+      (await target().query<{ x: string }>(`SELECT xmin::text AS x FROM public.${sameName} ORDER BY id`))
+        .rows,
+      xmins,
+    );
   });
 });
 
 describe("the target holds the source's values exactly", () => {
   test("the target's triggers (stamper, audit, deletion ledger) do not fire for the sync's writes", async () => {
     await converged(triggersName, 3000, 'after the first copy');
-    await source().query(`INSERT INTO public.${triggersName} (id, label, note) SELECT g, 'new', 'inserted' FROM generate_series(31, 40) g`);
-    await source().query(`UPDATE public.${triggersName} SET label = 'changed', note = 'updated', updated_at = now() WHERE id <= 10`);
+    await source().query(
+      `INSERT INTO public.${triggersName} (id, label, note) SELECT g, 'new', 'inserted' FROM generate_series(31, 40) g`,
+    );
+    await source().query(
+      `UPDATE public.${triggersName} SET label = 'changed', note = 'updated', updated_at = now() WHERE id <= 10`,
+    );
     await source().query(`DELETE FROM public.${triggersName} WHERE id BETWEEN 21 AND 25`);
     await converged(triggersName, 5000, 'after inserts, updates and deletes');
     // Reconcile passes ran over the same rows as the feed: still exact.
@@ -250,7 +352,9 @@ describe("the target holds the source's values exactly", () => {
     await converged(triggersName, 1000, 'after two more passes');
     const audit = await target().query(`SELECT * FROM public.${triggersName}_audit`);
     assert.deepEqual(audit.rows, []);
-    const ledgerRows = await target().query(`SELECT * FROM public.sync_deletions WHERE table_name = $1`, [triggersName]);
+    const ledgerRows = await target().query(`SELECT * FROM public.sync_deletions WHERE table_name = $1`, [
+      triggersName,
+    ]);
     assert.deepEqual(ledgerRows.rows, []);
     // The triggers do work for the target's own writes (the test would prove nothing otherwise).
     await target().query(`UPDATE public.${triggersName} SET label = 'local' WHERE id = 40`);
@@ -268,7 +372,7 @@ describe('deletion replay', () => {
       // T2 deletes row 2 and commits: its ledger id is greater than T1's.
       await source().query(`DELETE FROM public.${ledgerName} WHERE id = 2`);
       const ids = await t1.query<{ id: string; pk: string }>(
-        `SELECT id::text, primary_key->>'id' AS pk FROM public.sync_deletions WHERE table_name = $1 ORDER BY id`,
+        `SELECT id::text, primary_key->>'id' AS pk FROM public.sync_deletions WHERE table_name = $1 AND processed_at IS NULL ORDER BY id`,
         [ledgerName],
       );
       assert.deepEqual(
@@ -296,7 +400,10 @@ describe('deletion replay', () => {
     assert.equal(second.pass?.deleted, 1);
     assert.equal(await targetRow(ledgerName, 1), undefined);
     await converged(ledgerName, 1000, 'after both deletes');
-    const pending = await source().query(`SELECT id FROM public.sync_deletions WHERE table_name = $1 AND processed_at IS NULL`, [ledgerName]);
+    const pending = await source().query(
+      `SELECT id FROM public.sync_deletions WHERE table_name = $1 AND processed_at IS NULL`,
+      [ledgerName],
+    );
     assert.equal(pending.rowCount, 0);
   });
 });

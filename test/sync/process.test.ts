@@ -87,8 +87,12 @@ before(async () => {
     await db(url).query(ddl(name));
     await db(url).query(ddl(cronName));
   }
-  await db(stack.source.databaseUrl).query(`INSERT INTO public.${name} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 3000) g`);
-  await db(stack.source.databaseUrl).query(`INSERT INTO public.${cronName} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 700) g`);
+  await db(stack.source.databaseUrl).query(
+    `INSERT INTO public.${name} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 3000) g`,
+  );
+  await db(stack.source.databaseUrl).query(
+    `INSERT INTO public.${cronName} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 700) g`,
+  );
   client = new Client({ connection: await Connection.connect({ address: stack.temporal.address }) });
 });
 
@@ -111,7 +115,10 @@ describe('npm run sync', () => {
         message: () => `first copy incomplete; output:\n${first.output()}`,
       });
       assert.match(first.output(), new RegExp(`delete tracking on public\\.${name}: trigger created`));
-      assert.match(first.output(), new RegExp(`public\\.${name}: started workflow table-sync:public\\.${name}`));
+      assert.match(
+        first.output(),
+        new RegExp(`public\\.${name}: started workflow table-sync:public\\.${name}`),
+      );
     } finally {
       first.child.kill('SIGKILL');
       await first.exited;
@@ -123,22 +130,34 @@ describe('npm run sync', () => {
     // Changes while no worker runs.
     const source = db(stack.source.databaseUrl);
     await source.query(`INSERT INTO public.${name} (id, note) VALUES (3001, 'while down')`);
-    await source.query(`UPDATE public.${name} SET note = 'changed while down', updated_at = now() WHERE id = 2000`);
+    await source.query(
+      `UPDATE public.${name} SET note = 'changed while down', updated_at = now() WHERE id = 2000`,
+    );
     await source.query(`DELETE FROM public.${name} WHERE id = 1500`);
 
     const second = runSync();
     try {
-      await waitFor(() => converged(name), { timeoutMs: 30_000, message: () => `did not converge; output:\n${second.output()}` });
+      await waitFor(() => converged(name), {
+        timeoutMs: 30_000,
+        message: () => `did not converge; output:\n${second.output()}`,
+      });
       assert.match(second.output(), new RegExp(`kept running workflow table-sync:public\\.${name}`));
       const status = await client.workflow.getHandle(`table-sync:public.${name}`).query(statusQuery);
-      assert.equal(status.initialCopy.rowsCopied, 3000, 'the table was copied once, not again after the restart');
+      assert.equal(
+        status.initialCopy.rowsCopied,
+        3000,
+        'the table was copied once, not again after the restart',
+      );
       const xminAfter = await db(stack.target.databaseUrl).query<{ id: string; xmin: string }>(
         `SELECT id, xmin::text FROM public.${name} WHERE id <= 100 ORDER BY id`,
       );
       assert.deepEqual(xminAfter.rows, xminBefore.rows, 'unchanged rows were not written again');
 
       second.child.kill('SIGTERM');
-      const code = await Promise.race([second.exited, new Promise<'slow'>((r) => setTimeout(() => r('slow'), 30_000))]);
+      const code = await Promise.race([
+        second.exited,
+        new Promise<'slow'>((r) => setTimeout(() => r('slow'), 30_000)),
+      ]);
       assert.equal(code, 0, `SIGTERM should stop the worker gracefully; output:\n${second.output()}`);
       assert.match(second.output(), /shutting down gracefully/);
     } finally {
@@ -154,17 +173,27 @@ describe('npm run sync', () => {
     assert.match(first.output(), /reconcile-only run: 1 of 1 tables ok/);
     assert.equal(await rowCount(stack.target.databaseUrl, cronName), 700);
 
-    await db(stack.source.databaseUrl).query(`UPDATE public.${cronName} SET note = 'edited', updated_at = now() WHERE id = 5`);
+    await db(stack.source.databaseUrl).query(
+      `UPDATE public.${cronName} SET note = 'edited', updated_at = now() WHERE id = 5`,
+    );
     await db(stack.source.databaseUrl).query(`DELETE FROM public.${cronName} WHERE id = 6`);
     const second = runSync([], { ...env, SYNC_MODE: 'reconcile' });
     assert.equal(await second.exited, 0, second.output());
     // The second run reads only the lookback window after the checkpoint, and writes just the change.
-    assert.match(second.output(), new RegExp(`public\\.${cronName}: ok — read \\d+, written 1, unchanged \\d+, deletes replayed 1 \\(1 removed\\)`));
+    assert.match(
+      second.output(),
+      new RegExp(
+        `public\\.${cronName}: ok — read \\d+, written 1, unchanged \\d+, deletes replayed 1 \\(1 removed\\)`,
+      ),
+    );
     assert.ok(await converged(cronName));
   });
 
   test('bad configuration: one clear line, exit code 2, nothing started', async () => {
-    await writeFile(path.join(dir, 'bad.json'), JSON.stringify({ tables: [{ name: 'orders; drop table x' }] }));
+    await writeFile(
+      path.join(dir, 'bad.json'),
+      JSON.stringify({ tables: [{ name: 'orders; drop table x' }] }),
+    );
     const run = runSync([], { SYNC_TABLE_CONFIG: path.join(dir, 'bad.json') });
     assert.equal(await run.exited, 2);
     const lines = run.output().trim().split('\n');

@@ -21,7 +21,10 @@ const ddl = `CREATE TABLE public.${name} (
 let sync: RunningSync;
 
 async function targetRow(id: number) {
-  const { rows } = await db(stack.target.databaseUrl).query(`SELECT status, amount::text FROM public.${name} WHERE id = $1`, [id]);
+  const { rows } = await db(stack.target.databaseUrl).query(
+    `SELECT status, amount::text FROM public.${name} WHERE id = $1`,
+    [id],
+  );
   return rows[0] as { status: string; amount: string } | undefined;
 }
 
@@ -54,18 +57,25 @@ describe('realtime sync', () => {
 
   test('an insert reaches the target well within 1 s', async () => {
     const started = Date.now();
-    await db(stack.source.databaseUrl).query(`INSERT INTO public.${name} (id, status, amount) VALUES (5001, 'fresh', 9.99)`);
+    await db(stack.source.databaseUrl).query(
+      `INSERT INTO public.${name} (id, status, amount) VALUES (5001, 'fresh', 9.99)`,
+    );
     await waitFor(() => targetRow(5001), { timeoutMs: 1000, message: 'insert did not arrive within 1 s' });
     assert.ok(Date.now() - started < 1000);
     assert.deepEqual(await targetRow(5001), { status: 'fresh', amount: '9.99' });
   });
 
   test('an update reaches the target well within 1 s', async () => {
-    await db(stack.source.databaseUrl).query(`UPDATE public.${name} SET status = 'paid', amount = 12.5, updated_at = now() WHERE id = 7`);
-    const row = await waitFor(async () => ((await targetRow(7))?.status === 'paid' ? targetRow(7) : undefined), {
-      timeoutMs: 1000,
-      message: 'update did not arrive within 1 s',
-    });
+    await db(stack.source.databaseUrl).query(
+      `UPDATE public.${name} SET status = 'paid', amount = 12.5, updated_at = now() WHERE id = 7`,
+    );
+    const row = await waitFor(
+      async () => ((await targetRow(7))?.status === 'paid' ? targetRow(7) : undefined),
+      {
+        timeoutMs: 1000,
+        message: 'update did not arrive within 1 s',
+      },
+    );
     assert.deepEqual(row, { status: 'paid', amount: '12.50' });
   });
 
@@ -79,7 +89,9 @@ describe('realtime sync', () => {
 
   test('a burst of changes converges and progress reaches the workflow as counts', async () => {
     const source = db(stack.source.databaseUrl);
-    await source.query(`UPDATE public.${name} SET status = 'bulk', updated_at = now() WHERE id BETWEEN 100 AND 600`);
+    await source.query(
+      `UPDATE public.${name} SET status = 'bulk', updated_at = now() WHERE id BETWEEN 100 AND 600`,
+    );
     await source.query(`DELETE FROM public.${name} WHERE id BETWEEN 601 AND 650`);
     await waitFor(
       async () => {
@@ -91,10 +103,13 @@ describe('realtime sync', () => {
       },
       { timeoutMs: 5000, message: 'target did not converge' },
     );
-    const status = await waitFor(async () => {
-      const s = await sync.status(orders);
-      return s.counters.realtimeWritten >= 500 && s.counters.realtimeDeleted >= 50 ? s : undefined;
-    }, { timeoutMs: 5000, message: 'progress not reported' });
+    const status = await waitFor(
+      async () => {
+        const s = await sync.status(orders);
+        return s.counters.realtimeWritten >= 500 && s.counters.realtimeDeleted >= 50 ? s : undefined;
+      },
+      { timeoutMs: 5000, message: 'progress not reported' },
+    );
     assert.equal(status.state, 'running');
     assert.equal(status.realtime.connected, true);
   });

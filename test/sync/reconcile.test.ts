@@ -68,7 +68,9 @@ async function converged(name: string, timeoutMs: number, what: string): Promise
 }
 
 async function targetLabel(name: string, id: number): Promise<string | undefined> {
-  const { rows } = await target().query<{ label: string }>(`SELECT label FROM public.${name} WHERE id = $1`, [id]);
+  const { rows } = await target().query<{ label: string }>(`SELECT label FROM public.${name} WHERE id = $1`, [
+    id,
+  ]);
   return rows[0]?.label;
 }
 
@@ -78,7 +80,12 @@ async function targetCount(name: string): Promise<number> {
 }
 
 /** Waits until `count` more passes have completed than when called. */
-async function passesComplete(sync: RunningSync, t: TableConfig, count: number, timeoutMs = 5000): Promise<void> {
+async function passesComplete(
+  sync: RunningSync,
+  t: TableConfig,
+  count: number,
+  timeoutMs = 5000,
+): Promise<void> {
   const start = (await sync.status(t)).passes;
   await waitFor(async () => (await sync.status(t)).passes >= start + count, {
     timeoutMs,
@@ -86,10 +93,19 @@ async function passesComplete(sync: RunningSync, t: TableConfig, count: number, 
   });
 }
 
-function reconcileNow(sync: RunningSync, t: TableConfig, options: { since?: string; full?: boolean } = {}): Promise<ReconcileResult> {
+function reconcileNow(
+  sync: RunningSync,
+  t: TableConfig,
+  options: { since?: string; full?: boolean } = {},
+): Promise<ReconcileResult> {
   // The update's one argument is optional, which the client's overloads do not accept as such.
-  const update = reconcileNowUpdate as UpdateDefinition<ReconcileResult, [{ since?: string; full?: boolean }]>;
-  return sync.client.workflow.getHandle(workflowIdFor(tableSpec(t))).executeUpdate(update, { args: [options] });
+  const update = reconcileNowUpdate as UpdateDefinition<
+    ReconcileResult,
+    [{ since?: string; full?: boolean }]
+  >;
+  return sync.client.workflow
+    .getHandle(workflowIdFor(tableSpec(t)))
+    .executeUpdate(update, { args: [options] });
 }
 
 before(async () => {
@@ -97,18 +113,27 @@ before(async () => {
     await source().query(ddl(name));
     await target().query(ddl(name));
   }
-  await source().query(`INSERT INTO public.${basicName} (id, label) SELECT g, 'seed ' || g FROM generate_series(1, 25) g`);
+  await source().query(
+    `INSERT INTO public.${basicName} (id, label) SELECT g, 'seed ' || g FROM generate_series(1, 25) g`,
+  );
   await source().query(
     `INSERT INTO public.${windowName} (id, label, updated_at) VALUES
        (1, 'two days old', now() - interval '2 days'),
        (2, 'recent', now() - interval '5 minutes'),
        (3, 'just now', now())`,
   );
-  await source().query(`INSERT INTO public.${manualName} (id, label) SELECT g, 'seed ' || g FROM generate_series(1, 20) g`);
+  await source().query(
+    `INSERT INTO public.${manualName} (id, label) SELECT g, 'seed ' || g FROM generate_series(1, 20) g`,
+  );
 
-  fast = await startSync(testConfig([basic, edge, late], { realtime: false, reconcile: { intervalMs: 1000, batchSize: 10 } }));
+  fast = await startSync(
+    testConfig([basic, edge, late], { realtime: false, reconcile: { intervalMs: 1000, batchSize: 10 } }),
+  );
   slow = await startSync(
-    testConfig([windowed, manual], { realtime: false, reconcile: { intervalMs: 60_000, initialBackfillMs: 3600_000 } }),
+    testConfig([windowed, manual], {
+      realtime: false,
+      reconcile: { intervalMs: 60_000, initialBackfillMs: 3600_000 },
+    }),
   );
   await Promise.all([
     ...[basic, edge, late].map((t) => waitUntilSyncing(fast, t, { realtime: false })),
@@ -149,24 +174,34 @@ describe('reconciliation (realtime off)', () => {
 
   test('a delete reaches the target within one interval', async () => {
     await source().query(`DELETE FROM public.${basicName} WHERE id IN (4, 5)`);
-    await waitFor(async () => (await targetLabel(basicName, 4)) === undefined && (await targetLabel(basicName, 5)) === undefined, {
-      timeoutMs: 3000,
-      message: 'the delete did not arrive within 3 s',
-    });
+    await waitFor(
+      async () =>
+        (await targetLabel(basicName, 4)) === undefined && (await targetLabel(basicName, 5)) === undefined,
+      {
+        timeoutMs: 3000,
+        message: 'the delete did not arrive within 3 s',
+      },
+    );
     await converged(basicName, 3000, 'after insert, update and delete');
   });
 
   test('rows sharing one updated_at across page edges are all copied and the pass ends', async () => {
     // 35 rows with one timestamp (one statement: now() is the same for all), pages of 10.
-    await source().query(`INSERT INTO public.${edgeName} (id, label) SELECT g, 'same ts ' || g FROM generate_series(1, 35) g`);
+    await source().query(
+      `INSERT INTO public.${edgeName} (id, label) SELECT g, 'same ts ' || g FROM generate_series(1, 35) g`,
+    );
     await waitFor(async () => (await targetCount(edgeName)) === 35, {
       timeoutMs: 3000,
       message: async () => `expected 35 rows on the target, found ${await targetCount(edgeName)}`,
     });
     // 15 more with another shared timestamp: 50 in all, an exact multiple of the page size.
-    await source().query(`INSERT INTO public.${edgeName} (id, label) SELECT g, 'second ts ' || g FROM generate_series(36, 50) g`);
+    await source().query(
+      `INSERT INTO public.${edgeName} (id, label) SELECT g, 'second ts ' || g FROM generate_series(36, 50) g`,
+    );
     // And an update that gives 12 rows (interleaved ids) one more shared timestamp.
-    await source().query(`UPDATE public.${edgeName} SET label = label || ' (updated)', updated_at = now() WHERE id % 4 = 0`);
+    await source().query(
+      `UPDATE public.${edgeName} SET label = label || ' (updated)', updated_at = now() WHERE id % 4 = 0`,
+    );
     await converged(edgeName, 3000, 'rows sharing a timestamp');
     // Passes keep completing (none reads forever), each reading every row in the lookback window once.
     await passesComplete(fast, edge, 2);
@@ -184,8 +219,13 @@ describe('reconciliation (realtime off)', () => {
       // now() is the transaction's start: this row's version is older than anything committed after.
       await client.query(`INSERT INTO public.${lateName} (id, label, updated_at) VALUES (1, 'late', now())`);
       // A newer row committed meanwhile moves the reconcile cursor past the late row's version.
-      await source().query(`INSERT INTO public.${lateName} (id, label, updated_at) VALUES (2, 'on time', now())`);
-      await waitFor(async () => (await targetLabel(lateName, 2)) === 'on time', { timeoutMs: 3000, message: 'row 2 did not arrive' });
+      await source().query(
+        `INSERT INTO public.${lateName} (id, label, updated_at) VALUES (2, 'on time', now())`,
+      );
+      await waitFor(async () => (await targetLabel(lateName, 2)) === 'on time', {
+        timeoutMs: 3000,
+        message: 'row 2 did not arrive',
+      });
       await passesComplete(fast, late, 1);
       const { rows } = await source().query<{ ahead: boolean }>(
         `SELECT $1::timestamptz > (SELECT updated_at FROM public.${lateName} WHERE id = 2) - interval '1 microsecond' AS ahead`,
@@ -212,7 +252,9 @@ describe('reconciliation (realtime off)', () => {
     assert.equal(status.initialCopy.mode, 'window');
     assert.equal(status.initialCopy.done, true);
     assert.equal(status.initialCopy.rowsCopied, 2);
-    const { rows } = await target().query<{ id: string }>(`SELECT id::text FROM public.${windowName} ORDER BY id`);
+    const { rows } = await target().query<{ id: string }>(
+      `SELECT id::text FROM public.${windowName} ORDER BY id`,
+    );
     assert.deepEqual(
       rows.map((r) => r.id),
       ['2', '3'],
@@ -222,7 +264,9 @@ describe('reconciliation (realtime off)', () => {
     assert.equal(pass.ok, true, JSON.stringify(pass));
     assert.equal(await targetLabel(windowName, 1), undefined);
     // Once the old row changes, it is copied like any other.
-    await source().query(`UPDATE public.${windowName} SET label = 'touched', updated_at = now() WHERE id = 1`);
+    await source().query(
+      `UPDATE public.${windowName} SET label = 'touched', updated_at = now() WHERE id = 1`,
+    );
     const second = await reconcileNow(slow, windowed);
     assert.equal(second.pass?.written, 1, JSON.stringify(second));
     assert.equal(await targetLabel(windowName, 1), 'touched');
@@ -231,8 +275,12 @@ describe('reconciliation (realtime off)', () => {
 
   test('the reconcileNow update returns the pass it ran, with matching counts', async () => {
     assert.ok(await snapshotsEqual(manualName));
-    await source().query(`INSERT INTO public.${manualName} (id, label) SELECT g, 'new ' || g FROM generate_series(101, 105) g`);
-    await source().query(`UPDATE public.${manualName} SET label = 'changed', updated_at = now() WHERE id IN (1, 2, 3)`);
+    await source().query(
+      `INSERT INTO public.${manualName} (id, label) SELECT g, 'new ' || g FROM generate_series(101, 105) g`,
+    );
+    await source().query(
+      `UPDATE public.${manualName} SET label = 'changed', updated_at = now() WHERE id IN (1, 2, 3)`,
+    );
     await source().query(`DELETE FROM public.${manualName} WHERE id IN (19, 20)`);
     // Nothing runs on its own for a minute: the target still has the old rows.
     assert.equal(await targetCount(manualName), 20);
@@ -254,7 +302,13 @@ describe('reconciliation (realtime off)', () => {
     // Again: nothing left to do.
     const again = (await reconcileNow(slow, manual)).pass!;
     assert.deepEqual(
-      { read: again.rowsRead, written: again.written, skipped: again.skipped, replayed: again.deletesReplayed, deleted: again.deleted },
+      {
+        read: again.rowsRead,
+        written: again.written,
+        skipped: again.skipped,
+        replayed: again.deletesReplayed,
+        deleted: again.deleted,
+      },
       { read: 23, written: 0, skipped: 23, replayed: 0, deleted: 0 },
     );
     const status = await slow.status(manual);
@@ -262,4 +316,3 @@ describe('reconciliation (realtime off)', () => {
     assert.equal(status.counters.ledgerDeleted, 2);
   });
 });
-

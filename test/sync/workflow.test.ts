@@ -15,7 +15,14 @@ import { workflowIdFor } from '../../src/workflows/decisions.js';
 import { pauseUpdate, resumeUpdate } from '../../src/workflows/messages.js';
 import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
-import { startSync, table, testConfig, waitUntilSyncing, workflowBundle, type RunningSync } from '../support/sync.js';
+import {
+  startSync,
+  table,
+  testConfig,
+  waitUntilSyncing,
+  workflowBundle,
+  type RunningSync,
+} from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
 
 const stack = testStack();
@@ -26,7 +33,9 @@ const ddl = (t: string) =>
 async function createBoth(t: string, rows = 50): Promise<void> {
   await db(stack.source.databaseUrl).query(ddl(t));
   await db(stack.target.databaseUrl).query(ddl(t));
-  await db(stack.source.databaseUrl).query(`INSERT INTO public.${t} (id, note) SELECT g, 'row ' || g FROM generate_series(1, ${rows}) g`);
+  await db(stack.source.databaseUrl).query(
+    `INSERT INTO public.${t} (id, note) SELECT g, 'row ' || g FROM generate_series(1, ${rows}) g`,
+  );
 }
 
 async function converged(t: string): Promise<boolean> {
@@ -55,8 +64,12 @@ before(async () => {
   // `broken` exists on the source only.
   await db(stack.source.databaseUrl).query(ddl(broken.table));
   // A long interval: what arrives quickly came through realtime or a catch-up pass.
-  sync = await startSync(testConfig([healing, pausing, healthy, broken], { reconcile: { intervalMs: 60_000 } }));
-  renewSync = await startSync(testConfig([renewing], { reconcile: { intervalMs: 200 } }), { settings: { maxPassesPerRun: 3 } });
+  sync = await startSync(
+    testConfig([healing, pausing, healthy, broken], { reconcile: { intervalMs: 60_000 } }),
+  );
+  renewSync = await startSync(testConfig([renewing], { reconcile: { intervalMs: 200 } }), {
+    settings: { maxPassesPerRun: 3 },
+  });
 });
 
 after(async () => {
@@ -75,7 +88,9 @@ describe('table workflow', () => {
     });
     assert.equal(response.status, 200);
     // Committed while the socket is down: Realtime will never deliver these.
-    await db(stack.source.databaseUrl).query(`INSERT INTO public.${healing.table} (id, note) VALUES (1001, 'in the gap')`);
+    await db(stack.source.databaseUrl).query(
+      `INSERT INTO public.${healing.table} (id, note) VALUES (1001, 'in the gap')`,
+    );
     await db(stack.source.databaseUrl).query(`DELETE FROM public.${healing.table} WHERE id = 3`);
     await waitFor(async () => (await onTarget(healing.table, 1001)) && !(await onTarget(healing.table, 3)), {
       timeoutMs: 15_000,
@@ -95,14 +110,24 @@ describe('table workflow', () => {
     const paused = await handle.executeUpdate(pauseUpdate, { args: ['test'] });
     assert.equal(paused.state, 'paused');
     assert.equal(paused.realtime.connected, false);
-    await db(stack.source.databaseUrl).query(`INSERT INTO public.${pausing.table} (id, note) VALUES (2001, 'while paused')`);
+    await db(stack.source.databaseUrl).query(
+      `INSERT INTO public.${pausing.table} (id, note) VALUES (2001, 'while paused')`,
+    );
     // A positive control on another table proves changes are flowing meanwhile.
-    await db(stack.source.databaseUrl).query(`INSERT INTO public.${healthy.table} (id, note) VALUES (2001, 'control')`);
-    await waitFor(() => onTarget(healthy.table, 2001), { timeoutMs: 5000, message: 'control row did not arrive' });
+    await db(stack.source.databaseUrl).query(
+      `INSERT INTO public.${healthy.table} (id, note) VALUES (2001, 'control')`,
+    );
+    await waitFor(() => onTarget(healthy.table, 2001), {
+      timeoutMs: 5000,
+      message: 'control row did not arrive',
+    });
     assert.equal(await onTarget(pausing.table, 2001), false, 'a paused table receives nothing');
     const resumed = await handle.executeUpdate(resumeUpdate);
     assert.notEqual(resumed.state, 'paused');
-    await waitFor(() => onTarget(pausing.table, 2001), { timeoutMs: 10_000, message: 'row written while paused did not arrive after resume' });
+    await waitFor(() => onTarget(pausing.table, 2001), {
+      timeoutMs: 10_000,
+      message: 'row written while paused did not arrive after resume',
+    });
   });
 
   test('a table missing on the target fails alone, with a message that says how to fix it', async () => {
@@ -111,7 +136,10 @@ describe('table workflow', () => {
       const s = await sync.status(broken);
       return s.state === 'failing' && s.lastError ? s : undefined;
     });
-    assert.match(status.lastError!.message, new RegExp(`target project .*public\\.${broken.table} does not exist.*create it`));
+    assert.match(
+      status.lastError!.message,
+      new RegExp(`target project .*public\\.${broken.table} does not exist.*create it`),
+    );
     assert.ok(!status.lastError!.message.includes(stack.target.serviceRoleKey));
     assert.equal((await sync.status(healthy)).state, 'running');
   });
@@ -124,13 +152,21 @@ describe('table workflow', () => {
         const s = await renewSync.status(renewing);
         return s.runs >= 3 && s.realtime.connected ? s : undefined;
       },
-      { timeoutMs: 30_000, message: async () => `no continue-as-new: ${JSON.stringify(await renewSync.status(renewing))}` },
+      {
+        timeoutMs: 30_000,
+        message: async () => `no continue-as-new: ${JSON.stringify(await renewSync.status(renewing))}`,
+      },
     );
     assert.notEqual((await handle.describe()).runId, firstRun);
     assert.equal(status.initialCopy.rowsCopied, 50, 'the copy is not repeated by a new run');
     assert.ok(status.passes >= 6, 'pass counts carry over');
-    await db(stack.source.databaseUrl).query(`INSERT INTO public.${renewing.table} (id, note) VALUES (3001, 'after renewal')`);
-    await waitFor(() => onTarget(renewing.table, 3001), { timeoutMs: 5000, message: 'changes stopped after continue-as-new' });
+    await db(stack.source.databaseUrl).query(
+      `INSERT INTO public.${renewing.table} (id, note) VALUES (3001, 'after renewal')`,
+    );
+    await waitFor(() => onTarget(renewing.table, 3001), {
+      timeoutMs: 5000,
+      message: 'changes stopped after continue-as-new',
+    });
   });
 
   test('recorded histories replay deterministically', async () => {

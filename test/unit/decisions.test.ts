@@ -62,7 +62,10 @@ describe('checkpoint', () => {
 
   test('never moves backwards', () => {
     assert.equal(advanceCursor(null, '2026-01-01T00:00:00+00:00'), '2026-01-01T00:00:00+00:00');
-    assert.equal(advanceCursor('2026-01-02T00:00:00+00:00', '2026-01-01T00:00:00+00:00'), '2026-01-02T00:00:00+00:00');
+    assert.equal(
+      advanceCursor('2026-01-02T00:00:00+00:00', '2026-01-01T00:00:00+00:00'),
+      '2026-01-02T00:00:00+00:00',
+    );
     assert.equal(advanceCursor('2026-01-02T00:00:00+00:00', null), '2026-01-02T00:00:00+00:00');
   });
 
@@ -110,7 +113,12 @@ describe('timing', () => {
   });
 
   test('continues as new when suggested, after the pass bound, or near the history limit', () => {
-    const base = { continueAsNewSuggested: false, passesThisRun: 3, maxPassesPerRun: 500, historyLength: 100 };
+    const base = {
+      continueAsNewSuggested: false,
+      passesThisRun: 3,
+      maxPassesPerRun: 500,
+      historyLength: 100,
+    };
     assert.equal(shouldContinueAsNew(base), false);
     assert.equal(shouldContinueAsNew({ ...base, continueAsNewSuggested: true }), true);
     assert.equal(shouldContinueAsNew({ ...base, passesThisRun: 500 }), true);
@@ -121,9 +129,21 @@ describe('timing', () => {
 describe('realtime progress and status', () => {
   test('progress adds counts; the watermark is monotonic', () => {
     let state = initialState(settings, NOW);
-    const progress = { connected: true, watermark: '2026-01-31T12:00:01.000Z', lagMs: 40, written: 3, skipped: 1, deleted: 2, reread: 0 };
+    const progress = {
+      connected: true,
+      watermark: '2026-01-31T12:00:01.000Z',
+      lagMs: 40,
+      written: 3,
+      skipped: 1,
+      deleted: 2,
+      reread: 0,
+    };
     state = applyRealtimeProgress(state, progress, NOW);
-    state = applyRealtimeProgress(state, { ...progress, watermark: '2026-01-31T11:00:00.000Z', written: 2 }, NOW + 1);
+    state = applyRealtimeProgress(
+      state,
+      { ...progress, watermark: '2026-01-31T11:00:00.000Z', written: 2 },
+      NOW + 1,
+    );
     assert.equal(state.counters.realtimeWritten, 5);
     assert.equal(state.counters.realtimeDeleted, 4);
     assert.equal(state.realtime.watermark, '2026-01-31T12:00:01.000Z');
@@ -134,7 +154,10 @@ describe('realtime progress and status', () => {
     const state = initialState(settings, NOW);
     assert.equal(stateName(state, false), 'starting');
     assert.equal(stateName({ ...state, prepared: true }, false), 'copying');
-    assert.equal(stateName({ ...state, prepared: true, initialCopy: { ...state.initialCopy, done: true } }, false), 'running');
+    assert.equal(
+      stateName({ ...state, prepared: true, initialCopy: { ...state.initialCopy, done: true } }, false),
+      'running',
+    );
     assert.equal(stateName({ ...state, prepared: true, paused: true }, false), 'paused');
     assert.equal(stateName({ ...state, prepared: true, consecutiveFailures: 2 }, false), 'failing');
     assert.equal(stateName(state, true), 'stopped');
@@ -143,7 +166,11 @@ describe('realtime progress and status', () => {
   test('lag: realtime lag when the feed is live, time since the last good pass otherwise', () => {
     let state = recordPass(initialState(settings, NOW), pass(), null);
     assert.equal(lagSeconds(state, false, NOW + 12_000), 12);
-    state = applyRealtimeProgress(state, { connected: true, watermark: null, lagMs: 150, written: 0, skipped: 0, deleted: 0, reread: 0 }, NOW);
+    state = applyRealtimeProgress(
+      state,
+      { connected: true, watermark: null, lagMs: 150, written: 0, skipped: 0, deleted: 0, reread: 0 },
+      NOW,
+    );
     assert.equal(lagSeconds(state, true, NOW + 12_000), 0.15);
     assert.equal(lagSeconds(initialState(settings, NOW), false, NOW), null);
   });
