@@ -143,7 +143,9 @@ program
         searchAttributes: await searchAttributesRegistered(c, cfg.temporal.namespace),
       });
       for (const e of await ensureTableWorkflows(c, { ...cfg, tables }, settings)) {
-        console.log(`${e.table}: ${e.started ? 'started' : 'already running'} (${e.workflowId})`);
+        console.log(
+          `${e.table}: ${e.started ? (e.resumed ? 'resumed from its last checkpoint' : 'started') : 'already running'} (${e.workflowId})`,
+        );
       }
     } finally {
       await c.connection.close();

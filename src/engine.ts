@@ -13,6 +13,7 @@ import type { Logger } from './logger.js';
 import type { SourceProject } from './supabase/ports.js';
 import { SyncError } from './supabase/ports.js';
 import { reconcileWorkflowIdFor, workflowIdFor } from './workflows/decisions.js';
+import { configureUpdate } from './workflows/messages.js';
 import type { SyncSettings, SyncState, TableSpec, TableSyncInput } from './workflows/types.js';
 import type { TableSyncResult } from './workflows/table-sync.js';
 
@@ -95,6 +96,8 @@ export interface EnsuredWorkflow {
   table: string;
   workflowId: string;
   started: boolean;
+  /** Started from the checkpoint a stopped run of this table ended with. */
+  resumed: boolean;
 }
 
 /** Starts one `tableSync` per table; a workflow already running for a table is kept as it is. */
@@ -108,10 +111,20 @@ export async function ensureTableWorkflows(
     const spec = tableSpec(table);
     const workflowId = workflowIdFor(spec);
     if (await isRunning(client, workflowId)) {
-      ensured.push({ table: table.qualifiedName, workflowId, started: false });
+      // Kept, with its checkpoint; the current settings and table config apply from now on.
+      await client.workflow
+        .getHandle(workflowId)
+        .executeUpdate(configureUpdate, { args: [{ table: spec, settings }] });
+      ensured.push({ table: table.qualifiedName, workflowId, started: false, resumed: false });
       continue;
     }
-    const input: TableSyncInput = { table: spec, settings };
+    // A table stopped earlier resumes from the checkpoint its last run ended with.
+    const previous = await lastCompletedState(client, workflowId);
+    const input: TableSyncInput = {
+      table: spec,
+      settings,
+      ...(previous ? { state: { ...previous, paused: false } } : {}),
+    };
     await client.workflow.start('tableSync', {
       workflowId,
       taskQueue: config.temporal.taskQueue,
@@ -122,7 +135,7 @@ export async function ensureTableWorkflows(
         ? { searchAttributes: { SyncTable: [table.qualifiedName], SyncState: ['starting'] } }
         : {}),
     });
-    ensured.push({ table: table.qualifiedName, workflowId, started: true });
+    ensured.push({ table: table.qualifiedName, workflowId, started: true, resumed: previous !== undefined });
   }
   return ensured;
 }
@@ -136,8 +149,8 @@ async function isRunning(client: Client, workflowId: string): Promise<boolean> {
   }
 }
 
-/** The checkpoint the last reconcile-only run of this table ended with, if it completed. */
-async function lastReconcileState(client: Client, workflowId: string): Promise<SyncState | undefined> {
+/** The checkpoint the last run of this workflow id ended with, if it completed. */
+async function lastCompletedState(client: Client, workflowId: string): Promise<SyncState | undefined> {
   try {
     const handle = client.workflow.getHandle<(input: TableSyncInput) => Promise<TableSyncResult>>(workflowId);
     const description = await handle.describe();
@@ -169,7 +182,7 @@ export async function reconcileOnce(
     const spec = tableSpec(table);
     const workflowId = reconcileWorkflowIdFor(spec);
     try {
-      const previous = await lastReconcileState(client, workflowId);
+      const previous = await lastCompletedState(client, workflowId);
       const input: TableSyncInput = {
         table: spec,
         settings: { ...settings, loop: false, realtime: false },

@@ -116,7 +116,7 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
     for (const e of ensured) {
       logger.info(
         { table: e.table, workflowId: e.workflowId },
-        `${e.table}: ${e.started ? 'started' : 'kept running'} workflow ${e.workflowId}`,
+        `${e.table}: ${e.started ? (e.resumed ? 'resumed from its last checkpoint:' : 'started') : 'kept running (current settings applied):'} workflow ${e.workflowId}`,
       );
     }
     logger.info(

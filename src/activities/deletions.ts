@@ -12,7 +12,14 @@ import type { ReplayDeletionsInput, ReplayDeletionsResult } from './types.js';
 /** A key as text, the same whether it came from the ledger's jsonb or from a row read over REST. */
 function keyText(primaryKeys: string[], row: Row): string {
   return JSON.stringify(
-    primaryKeys.map((k) => (row[k] === null || row[k] === undefined ? null : String(row[k]))),
+    primaryKeys.map((k) => {
+      const value = row[k];
+      if (value === null || value === undefined) return null;
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+        return String(value);
+      return JSON.stringify(value);
+    }),
   );
 }
 

@@ -3,7 +3,7 @@
  * Updates are used where the caller must know the change took effect.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { RealtimeProgress, ReconcileResult, TableStatus } from './types.js';
+import type { RealtimeProgress, ReconcileResult, TableStatus, TableSyncInput } from './types.js';
 
 /** Stop the timer passes and the realtime feed until resumed. Returns the new status. */
 export const pauseUpdate = defineUpdate<TableStatus, [reason: string]>('pause');
@@ -15,6 +15,9 @@ export const reconcileNowUpdate = defineUpdate<
   ReconcileResult,
   [options: { since?: string; full?: boolean }]
 >('reconcileNow');
+
+/** New settings for a running table (the env and tables config at `npm run sync` start); the checkpoint is kept. */
+export const configureUpdate = defineUpdate<TableStatus, [Omit<TableSyncInput, 'state'>]>('configure');
 
 /** From the realtime activity, at most every few seconds: counts and the watermark. */
 export const realtimeProgressSignal = defineSignal<[RealtimeProgress]>('realtimeProgress');

@@ -31,6 +31,7 @@ import {
   tableName,
 } from './decisions.js';
 import {
+  configureUpdate,
   pauseUpdate,
   realtimeProgressSignal,
   realtimeSubscribedSignal,
@@ -84,10 +85,16 @@ function errorMessage(error: unknown): string {
 }
 
 export async function tableSync(input: TableSyncInput): Promise<TableSyncResult> {
-  const { table: spec, settings } = input;
+  // The table's settings can change while it runs (the `configure` update, sent by `npm run sync`).
+  let spec = input.table;
+  let settings = input.settings;
   const name = tableName(spec);
-  const ref: TableRefInput = { schema: spec.schema, table: spec.table, primaryKeys: spec.primaryKeys };
-  const realtimeEnabled = settings.realtime && spec.realtime && settings.loop;
+  const ref = (): TableRefInput => ({
+    schema: spec.schema,
+    table: spec.table,
+    primaryKeys: spec.primaryKeys,
+  });
+  const realtimeEnabled = () => settings.realtime && spec.realtime && settings.loop;
   let state: SyncState = { ...(input.state ?? initialState(settings, Date.now())) };
   state.runs += 1;
   // A new run (continue-as-new or a fresh start) learns the live connection state anew.
@@ -158,6 +165,32 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       },
     },
   );
+  setHandler(
+    configureUpdate,
+    async (next: Omit<TableSyncInput, 'state'>) => {
+      const keysChanged =
+        next.table.primaryKeys.join() !== spec.primaryKeys.join() ||
+        next.table.incrementalFields.join() !== spec.incrementalFields.join();
+      const feedWas = realtimeEnabled();
+      spec = next.table;
+      settings = next.settings;
+      if (keysChanged) {
+        // Different key or version columns: check the table again and restart the feed with them.
+        state = { ...state, prepared: false };
+        await stopFeed();
+      } else if (feedWas && !realtimeEnabled()) {
+        await stopFeed();
+      }
+      return status();
+    },
+    {
+      validator: (next: Omit<TableSyncInput, 'state'>) => {
+        if (next.table.schema !== spec.schema || next.table.table !== spec.table) {
+          throw new Error(`this workflow syncs ${name}, not ${tableName(next.table)}`);
+        }
+      },
+    },
+  );
   setHandler(realtimeProgressSignal, (progress) => {
     if (typeof progress !== 'object' || progress === null) return;
     state = applyRealtimeProgress(state, progress, Date.now());
@@ -181,7 +214,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     const scope = new CancellationScope();
     feedScope = scope;
     feedRunning = scope
-      .run(() => feed.streamRealtimeChanges({ table: ref, versionColumn: state.versionColumn }))
+      .run(() => feed.streamRealtimeChanges({ table: ref(), versionColumn: state.versionColumn }))
       .catch((error: unknown) => {
         if (isCancellation(error)) return;
         fail('realtime', error);
@@ -201,7 +234,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
 
   const prepare = async (): Promise<boolean> => {
     try {
-      const prepared = await setup.prepareTable({ table: ref, incrementalFields: spec.incrementalFields });
+      const prepared = await setup.prepareTable({ table: ref(), incrementalFields: spec.incrementalFields });
       state.versionColumn = prepared.versionColumn;
       state.prepared = true;
       if (state.initialCopy.total === null)
@@ -228,7 +261,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       if (stopping || state.paused) return false;
       const byKey = copy().mode === 'full' || state.versionColumn === null;
       const chunk = await passes.reconcileChunk({
-        table: ref,
+        table: ref(),
         versionColumn: state.versionColumn,
         mode: byKey ? 'by-key' : 'by-version',
         afterKey: copy().keyCursor,
@@ -266,7 +299,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     let maxVersion: string | null = null;
     for (;;) {
       const chunk: ReconcileChunkResult = await passes.reconcileChunk({
-        table: ref,
+        table: ref(),
         versionColumn: state.versionColumn,
         mode: byKey ? 'by-key' : 'by-version',
         afterKey,
@@ -288,7 +321,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
   const replayDeletions = async (pass: PassSummary) => {
     for (;;) {
       const result = await passes.replayDeletions({
-        table: ref,
+        table: ref(),
         versionColumn: state.versionColumn,
         batchSize: settings.batchSize,
         maxDurationMs: CHUNK_MS,

@@ -141,7 +141,10 @@ describe('npm run sync', () => {
         timeoutMs: 30_000,
         message: () => `did not converge; output:\n${second.output()}`,
       });
-      assert.match(second.output(), new RegExp(`kept running workflow table-sync:public\\.${name}`));
+      assert.match(
+        second.output(),
+        new RegExp(`kept running \\(current settings applied\\): workflow table-sync:public\\.${name}`),
+      );
       const status = await client.workflow.getHandle(`table-sync:public.${name}`).query(statusQuery);
       assert.equal(
         status.initialCopy.rowsCopied,

@@ -10,9 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { tableSpec } from '../../src/engine.js';
+import { ensureTableWorkflows, tableSpec } from '../../src/engine.js';
 import { workflowIdFor } from '../../src/workflows/decisions.js';
-import { pauseUpdate, resumeUpdate } from '../../src/workflows/messages.js';
+import { pauseUpdate, resumeUpdate, stopUpdate } from '../../src/workflows/messages.js';
 import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import {
@@ -142,6 +142,34 @@ describe('table workflow', () => {
     );
     assert.ok(!status.lastError!.message.includes(stack.target.serviceRoleKey));
     assert.equal((await sync.status(healthy)).state, 'running');
+  });
+
+  test('npm run sync applies changed settings to a running table; a stopped table resumes from its checkpoint', async () => {
+    await waitUntilSyncing(sync, pausing);
+    const handle = sync.client.workflow.getHandle(workflowIdFor(tableSpec(pausing)));
+    const only = { ...sync.config, tables: [pausing] };
+    // Kept running, with realtime now off.
+    const [kept] = await ensureTableWorkflows(sync.client, only, { ...sync.settings, realtime: false });
+    assert.equal(kept!.started, false);
+    const reconfigured = await sync.status(pausing);
+    assert.equal(reconfigured.realtime.enabled, false);
+    assert.equal(reconfigured.realtime.connected, false);
+
+    const stopped = await handle.executeUpdate(stopUpdate);
+    assert.equal(stopped.state, 'stopped');
+    assert.equal((await handle.describe()).status.name, 'COMPLETED');
+    await db(stack.source.databaseUrl).query(
+      `INSERT INTO public.${pausing.table} (id, note) VALUES (2002, 'while stopped')`,
+    );
+    const [resumed] = await ensureTableWorkflows(sync.client, only, sync.settings);
+    assert.deepEqual([resumed!.started, resumed!.resumed], [true, true]);
+    await waitFor(() => onTarget(pausing.table, 2002), {
+      timeoutMs: 10_000,
+      message: 'row written while stopped did not arrive',
+    });
+    const status = await waitUntilSyncing(sync, pausing);
+    assert.equal(status.initialCopy.rowsCopied, 50, 'not copied again');
+    assert.ok(status.runs >= 2);
   });
 
   test('continue-as-new carries the checkpoint and restarts the realtime feed', async () => {
