@@ -9,7 +9,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
-import pg from 'pg';
 import { ConfigError, loadConfig, readEnvSources, type SyncConfig } from './config/index.js';
 import { runSync } from './sync.js';
 
@@ -71,6 +70,7 @@ async function withEnvFile(): Promise<number> {
 
 async function demo(options: { dataDir: string; changes?: number; intervalMs: number }): Promise<number> {
   const { startStack, writeEnvFile } = await import('../devstack/stack.js');
+  const { default: pg } = await import('pg');
   console.log(`no .env.sync here: starting the demo on a local stack (data in ${options.dataDir}) …`);
   const stack = await startStack({ persistDir: options.dataDir, log: () => {} });
   const ddl = `CREATE TABLE IF NOT EXISTS public.${DEMO_TABLE} (

@@ -1,0 +1,13 @@
+# The supabase-sync worker (`npm run sync`). Configuration comes from the environment (or an
+# env file mounted at /app/.env.sync) and the tables file mounted at /app/sync/tables.config.json.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production SUPABASE_SYNC_SKIP_TEMPORAL_CLI=1
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY src ./src
+COPY supabase ./supabase
+COPY sync ./sync
+COPY bin ./bin
+USER node
+CMD ["node", "--import", "tsx", "src/sync.ts"]
