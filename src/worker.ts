@@ -23,6 +23,8 @@ export function installRuntime(logger: Logger): void {
   runtimeInstalled = true;
   const sdk = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
+    // Core (Rust) log lines are forwarded to the same JSON logger instead of stderr.
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
     logger: new DefaultLogger('WARN', (entry) => {
       const meta = { ...(entry.meta ?? {}) };
       if (entry.level === 'ERROR') sdk.error(meta, entry.message);

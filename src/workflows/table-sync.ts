@@ -198,6 +198,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
   setHandler(realtimeSubscribedSignal, () => {
     // Realtime does not replay what happened while it was not subscribed: catch up now.
     catchUpRequested = true;
+    if (state.lastError?.where === 'realtime') state.lastError = null;
     state.realtime = { ...state.realtime, connected: true, subscriptions: state.realtime.subscriptions + 1 };
   });
 

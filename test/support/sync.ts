@@ -145,13 +145,14 @@ export async function startSync(
     status: (t) => worker.client.workflow.getHandle(workflowIdFor(tableSpec(t))).query(statusQuery),
     stopWorker,
     close: async () => {
+      // Stop the worker first (its realtime feeds hand over), then end the workflows.
+      await stopWorker();
       for (const t of config.tables) {
         await worker.client.workflow
           .getHandle(workflowIdFor(tableSpec(t)))
           .terminate('test finished')
           .catch(() => undefined);
       }
-      await stopWorker();
       await worker.close();
     },
   };
