@@ -16,6 +16,9 @@ export const reconcileNowUpdate = defineUpdate<
   [options: { since?: string; full?: boolean }]
 >('reconcileNow');
 
+/** Copy the whole table again (progress in the status query's `initialCopy`). Returns at once. */
+export const backfillUpdate = defineUpdate<TableStatus>('backfill');
+
 /** New settings for a running table (the env and tables config at `npm run sync` start); the checkpoint is kept. */
 export const configureUpdate = defineUpdate<TableStatus, [Omit<TableSyncInput, 'state'>]>('configure');
 

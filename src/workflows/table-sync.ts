@@ -24,6 +24,7 @@ import {
   buildStatus,
   initialState,
   nextWaitMs,
+  planInitialCopy,
   reconcileFrom,
   recordPass,
   searchAttributeState,
@@ -31,6 +32,7 @@ import {
   tableName,
 } from './decisions.js';
 import {
+  backfillUpdate,
   configureUpdate,
   pauseUpdate,
   realtimeProgressSignal,
@@ -191,6 +193,18 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       },
     },
   );
+  setHandler(backfillUpdate, async () => {
+    // A full re-copy: the first copy again, from the start of the key order, with a fresh count.
+    // It starts between chunks, so no chunk of a pass in flight lands in the new copy's progress.
+    await condition(() => !passRunning);
+    state = {
+      ...state,
+      prepared: false,
+      initialCopy: { ...planInitialCopy({ initialBackfillMs: null }, Date.now()) },
+    };
+    catchUpRequested = true;
+    return status();
+  });
   setHandler(realtimeProgressSignal, (progress) => {
     if (typeof progress !== 'object' || progress === null) return;
     state = applyRealtimeProgress(state, progress, Date.now());
