@@ -36,9 +36,11 @@ export interface MicroBatch {
 
 /**
  * Coalesces changes per key, keeping commit order: the last change to a key wins, and an update
- * that changed the key also deletes the old key.
+ * that changed the key also deletes the old key. `columns`: the table's columns, when known. An
+ * UPDATE whose record lacks some of them (Realtime leaves out unchanged TOAST values — large text,
+ * jsonb, bytea) is re-read by key rather than written with those columns missing.
  */
-export function coalesce(ref: TableRef, events: ChangeEvent[]): MicroBatch {
+export function coalesce(ref: TableRef, events: ChangeEvent[], columns?: ReadonlySet<string>): MicroBatch {
   const latest = new Map<string, { kind: 'upsert' | 'delete' | 'reread'; row: Row }>();
   let maxCommit: string | null = null;
   const put = (kind: 'upsert' | 'delete' | 'reread', row: Row) => {
@@ -63,7 +65,9 @@ export function coalesce(ref: TableRef, events: ChangeEvent[]): MicroBatch {
       put('delete', { ...oldKey, _deleted_at: event.commitTimestamp });
     }
     if (!newKey) continue;
-    if (event.errors) put('reread', newKey);
+    const partial =
+      event.type === 'UPDATE' && columns !== undefined && [...columns].some((c) => !(c in event.record!));
+    if (event.errors || partial) put('reread', newKey);
     else put('upsert', event.record!);
   }
   const batch: MicroBatch = { upserts: [], deletes: [], reread: [], maxCommit };
@@ -87,6 +91,8 @@ export function createRealtimeActivities(deps: ActivityDeps) {
       const progressEvery = input.progressIntervalMs ?? 2000;
       const log = deps.logger.child({ table, attempt: activityInfo().attempt });
 
+      // The table's columns: from a row read now, then from every INSERT (which carries all of them).
+      const columns = new Set<string>(await deps.source.readColumns(ref).catch(() => []));
       let queue: ChangeEvent[] = [];
       let failure: string | null = null;
       let live = false;
@@ -110,6 +116,9 @@ export function createRealtimeActivities(deps: ActivityDeps) {
       const subscription = deps.source.subscribe(
         ref,
         (event) => {
+          if (event.type === 'INSERT' && event.record && !event.errors) {
+            for (const column of Object.keys(event.record)) columns.add(column);
+          }
           queue.push(event);
           // The first change of a batch starts a short coalescing window; a full batch goes at once.
           if (queue.length === 1) setTimeout(nudge, FLUSH_INTERVAL_MS);
@@ -147,7 +156,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         if (queue.length === 0) return;
         const events = queue;
         queue = [];
-        const batch = coalesce(ref, events);
+        const batch = coalesce(ref, events, columns.size > 0 ? columns : undefined);
         if (batch.reread.length > 0) {
           const rows = await applyWithRetry('re-reading truncated rows', () =>
             deps.source.readRowsByKeys(ref, batch.reread),

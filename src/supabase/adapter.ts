@@ -263,6 +263,13 @@ class SupabaseProject implements SourceProject, TargetProject {
     return count ?? undefined;
   }
 
+  async readColumns(ref: TableRef): Promise<string[]> {
+    const { data, error, status } = await this.from(ref).select('*').limit(1);
+    if (error) this.fail('reading a row', ref, error, status);
+    const row = (data as Row[] | null)?.[0];
+    return row ? Object.keys(row) : [];
+  }
+
   async readMaxVersion(ref: TableRef, versionColumn: string): Promise<string | null> {
     const { data, error, status } = await this.from(ref)
       .select(versionColumn)

@@ -46,6 +46,8 @@ export interface SourceProject {
   /** The first of `candidates` that exists on the table, or undefined. Throws SyncError for a missing table/key. */
   findVersionColumn(ref: TableRef, candidates: string[]): Promise<string | undefined>;
   countRows(ref: TableRef): Promise<number | undefined>;
+  /** The table's column names, from one row (empty if the table has no rows). */
+  readColumns(ref: TableRef): Promise<string[]>;
   /** The highest non-null value of the version column, as the API returns it. */
   readMaxVersion(ref: TableRef, versionColumn: string): Promise<string | null>;
   /** Rows ordered by (version, key) strictly after `after`, or from `from` (inclusive) when `after` is null. */
