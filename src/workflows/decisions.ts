@@ -41,10 +41,19 @@ export function emptyCounters(): Counters {
   };
 }
 
-/** A timestamp version as milliseconds, or undefined for versions that are not timestamps. */
+/** A version with a date but no time zone: a `timestamp` (without time zone) or `date` column. */
+function isZoneless(version: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(version);
+}
+
+/**
+ * A timestamp version as milliseconds, or undefined for versions that are not timestamps. Zoneless
+ * values are read as UTC, whatever the worker's time zone, so arithmetic on them stays exact.
+ */
 function versionMillis(version: string): number | undefined {
   if (!/^\d{4}-\d{2}-\d{2}/.test(version)) return undefined;
-  const ms = Date.parse(version.includes('T') ? version : version.replace(' ', 'T'));
+  const text = version.replace(' ', 'T');
+  const ms = Date.parse(isZoneless(version) ? `${text.includes('T') ? text : `${text}T00:00:00`}Z` : text);
   return Number.isNaN(ms) ? undefined : ms;
 }
 
@@ -79,7 +88,9 @@ export function reconcileFrom(cursor: string | null, lookbackMs: number): string
   if (cursor === null) return null;
   const ms = versionMillis(cursor);
   if (ms === undefined) return cursor;
-  return new Date(ms - lookbackMs).toISOString();
+  const from = new Date(ms - lookbackMs).toISOString();
+  // Keep a zoneless version zoneless: the database compares it as a local timestamp.
+  return isZoneless(cursor) ? from.slice(0, -1) : from;
 }
 
 /** The first copy: the whole table, unless SYNC_INITIAL_BACKFILL_MS limits it to a window. */

@@ -73,6 +73,12 @@ describe('checkpoint', () => {
     assert.equal(reconcileFrom('2026-01-31T12:00:00+00:00', 300_000), '2026-01-31T11:55:00.000Z');
     assert.equal(reconcileFrom(null, 300_000), null);
     assert.equal(reconcileFrom('42', 300_000), '42', 'non-timestamp versions have no lookback');
+    assert.equal(
+      reconcileFrom('2026-01-31T12:00:00.123456', 300_000),
+      '2026-01-31T11:55:00.123',
+      'a timestamp without time zone stays zoneless, whatever the worker time zone',
+    );
+    assert.equal(reconcileFrom('2026-01-31', 86_400_000), '2026-01-30T00:00:00.000');
   });
 
   test('recording a pass adds its counts and advances the cursor; a failed one counts the streak', () => {
