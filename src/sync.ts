@@ -41,7 +41,7 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
   }
   const logger = options.logger ?? createLogger(config.logLevel);
   const once = options.cron === true || config.mode === 'reconcile' || !config.loop;
-  installRuntime(logger);
+  installRuntime(logger, config);
 
   let client;
   try {

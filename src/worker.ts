@@ -4,33 +4,60 @@
  * config: they never enter workflow history.
  */
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import type { SyncConfig } from './config/index.js';
 import type { Logger } from './logger.js';
+import { prometheusExporter, SyncMetrics, tableFromWorkflowId } from './metrics.js';
 import { connectSource, connectTarget } from './supabase/adapter.js';
 import type { SourceProject, TargetProject } from './supabase/ports.js';
-import { realtimeProgressSignal, realtimeSubscribedSignal } from './workflows/messages.js';
+import { feedControlQuery, realtimeProgressSignal, realtimeSubscribedSignal } from './workflows/messages.js';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
 let runtimeInstalled = false;
 
-/** Routes the SDK's own logs into our JSON logger. Must run before any connection; once per process. */
-export function installRuntime(logger: Logger): void {
+/**
+ * Routes the SDK's own logs into our JSON logger and serves Prometheus metrics (the SDK's and ours,
+ * see metrics.ts) at `config.metrics.address`. Must run before any connection; once per process.
+ */
+export function installRuntime(logger: Logger, config?: Pick<SyncConfig, 'metrics'>): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const sdk = logger.child({ component: 'temporal-sdk' });
-  Runtime.install({
-    // Core (Rust) log lines are forwarded to the same JSON logger instead of stderr.
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
-    logger: new DefaultLogger('WARN', (entry) => {
-      const meta = { ...(entry.meta ?? {}) };
-      if (entry.level === 'ERROR') sdk.error(meta, entry.message);
-      else sdk.warn(meta, entry.message);
-    }),
-  });
+  const install = (address: string | null) => {
+    const metrics = prometheusExporter(address);
+    Runtime.install({
+      // Core (Rust) log lines are forwarded to the same JSON logger instead of stderr.
+      telemetryOptions: {
+        logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+        ...(metrics ? { metrics } : {}),
+      },
+      logger: new DefaultLogger('WARN', (entry) => {
+        const meta: Record<string, unknown> = { ...(entry.meta ?? {}) };
+        // SDK lines about a table's workflow or activity carry `table` like ours do.
+        const table = tableFromWorkflowId(typeof meta.workflowId === 'string' ? meta.workflowId : undefined);
+        if (table && meta.table === undefined) meta.table = table;
+        if (entry.level === 'ERROR') sdk.error(meta, entry.message);
+        else sdk.warn(meta, entry.message);
+      }),
+    });
+  };
+  const address = config?.metrics.address ?? null;
+  if (address === null) return install(null);
+  try {
+    install(address);
+    logger.info({ metrics: address }, `Prometheus metrics at http://${address}/metrics`);
+  } catch (error) {
+    // A metrics port in use must not stop the backups: say so loudly and sync without metrics.
+    logger.error(
+      { metrics: address },
+      `SYNC_METRICS_ADDRESS=${address}: cannot serve Prometheus metrics there (${(error as Error).message}); syncing without metrics: choose another ip:port or set SYNC_METRICS_ADDRESS=off`,
+    );
+    install(null);
+  }
 }
 
 export interface SyncWorkerOptions {
@@ -53,28 +80,61 @@ export interface SyncWorker {
   close(): Promise<void>;
 }
 
+/**
+ * Where and how to reach the Temporal frontend: plain, or TLS with an mTLS client certificate
+ * (TEMPORAL_TLS_CERT_PATH / TEMPORAL_TLS_KEY_PATH) and/or an API key (TEMPORAL_API_KEY, which
+ * implies TLS), as Temporal Cloud needs. Used by both the client and the worker's connection.
+ */
+export function temporalConnectionOptions(temporal: SyncConfig['temporal']): {
+  address: string;
+  tls?: TLSConfig | true;
+  apiKey?: string;
+} {
+  const tls: TLSConfig | true | undefined = temporal.tls
+    ? {
+        clientCertPair: { crt: readFileSync(temporal.tls.certPath), key: readFileSync(temporal.tls.keyPath) },
+      }
+    : temporal.apiKey !== undefined
+      ? true
+      : undefined;
+  return {
+    address: temporal.address,
+    ...(tls ? { tls } : {}),
+    ...(temporal.apiKey !== undefined ? { apiKey: temporal.apiKey } : {}),
+  };
+}
+
 export async function connectClient(config: SyncConfig): Promise<Client> {
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
+  const connection = await Connection.connect({
+    ...temporalConnectionOptions(config.temporal),
+    connectTimeout: 5000,
+  });
   return new Client({ connection, namespace: config.temporal.namespace });
 }
 
 export async function createSyncWorker(options: SyncWorkerOptions): Promise<SyncWorker> {
   const { config, logger } = options;
-  installRuntime(logger);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  installRuntime(logger, config);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const client = await connectClient(config);
   const shuttingDown = new AbortController();
+  // Metrics (metrics.ts): activity timings/errors/row counts by interceptor, realtime counts and
+  // lag from the progress reports. A no-op meter when SYNC_METRICS_ADDRESS=off.
+  const metrics = new SyncMetrics(Runtime.instance().metricMeter, logger);
   const activities = createActivities({
     shutdown: shuttingDown.signal,
     source: options.source ?? connectSource(config.source),
     target: options.target ?? connectTarget(config.target),
     logger,
-    notify: {
+    client,
+    notify: metrics.wrapNotify({
       realtimeProgress: (workflowId, progress) =>
         client.workflow.getHandle(workflowId).signal(realtimeProgressSignal, progress),
       realtimeSubscribed: (workflowId, at) =>
         client.workflow.getHandle(workflowId).signal(realtimeSubscribedSignal, { at }),
-    },
+      feedWanted: async (workflowId, generation) =>
+        (await client.workflow.getHandle(workflowId).query(feedControlQuery)).generation === generation,
+    }),
   });
   const worker = await Worker.create({
     connection,
@@ -82,13 +142,11 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     taskQueue: config.temporal.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities,
+    interceptors: { activity: [metrics.activityInterceptor(shuttingDown.signal)] },
     // Each table holds one slot for its realtime feed plus one for a pass; leave headroom.
     maxConcurrentActivityTaskExecutions: config.tables.length * 2 + 20,
     // Let in-flight batches finish on shutdown; realtime feeds are cancelled and flush first.
     shutdownGraceTime: '20s',
-    // Cancellation reaches an activity with a heartbeat response: heartbeat often enough that a
-    // pause, stop or continue-as-new stops a realtime feed within a couple of seconds.
-    maxHeartbeatThrottleInterval: '2s',
   });
   let running: Promise<void> | undefined;
   return {

@@ -12,6 +12,7 @@ import {
   redactedConfig,
   type SyncConfig,
 } from '../src/config/index.js';
+import { temporalConnectionOptions } from '../src/worker.js';
 
 const SOURCE_KEY = 'source-secret-service-role-key-0123456789';
 const TARGET_KEY = 'target-secret-service-role-key-9876543210';
@@ -22,6 +23,10 @@ const REQUIRED: Record<string, string> = {
   SYNC_TARGET_SUPABASE_URL: 'https://backup.supabase.co',
   SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY: TARGET_KEY,
 };
+
+const API_KEY = 'temporal-cloud-api-key-secret-abcdef012345';
+const FAKE_CERT = '-----BEGIN CERTIFICATE-----\nMIIBfakecert\n-----END CERTIFICATE-----\n';
+const FAKE_KEY = '-----BEGIN PRIVATE KEY-----\nMIIEfakekey\n-----END PRIVATE KEY-----\n';
 
 const MINIMAL_TABLES = '{"tables": [{"name": "orders"}]}';
 
@@ -74,6 +79,8 @@ function loadError(s: Setup): string {
     assert.doesNotMatch(err.message, /[\r\n]/, 'message must be one line');
     assert.ok(!err.message.includes(SOURCE_KEY), 'message leaks the source key');
     assert.ok(!err.message.includes(TARGET_KEY), 'message leaks the target key');
+    assert.ok(!err.message.includes(API_KEY), 'message leaks the Temporal API key');
+    assert.ok(!err.message.includes('MIIEfakekey'), 'message leaks the TLS key');
     return err.message;
   }
   assert.fail('expected a ConfigError');
@@ -101,6 +108,7 @@ void test('minimal config: required variables only, every default applied', () =
       realtime: true,
       loop: true,
       temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'supabase-sync' },
+      metrics: { address: '127.0.0.1:9464' },
       logLevel: 'info',
       envFile: undefined,
       tableConfigFile: path.join(cwd, 'sync', 'tables.config.json'),
@@ -141,10 +149,16 @@ void test('full config from an env file, every field set', () => {
       'TEMPORAL_ADDRESS=temporal.internal:7233',
       'TEMPORAL_NAMESPACE=prod',
       'TEMPORAL_TASK_QUEUE=sync-q',
+      `TEMPORAL_API_KEY=${API_KEY}`,
+      'TEMPORAL_TLS_CERT_PATH=certs/client.pem',
+      'TEMPORAL_TLS_KEY_PATH=certs/client.key',
+      'SYNC_METRICS_ADDRESS=0.0.0.0:9100',
       'SYNC_LOG_LEVEL=DEBUG',
     ].join('\n'),
     tables: null,
     files: {
+      'certs/client.pem': FAKE_CERT,
+      'certs/client.key': FAKE_KEY,
       'conf/my-tables.json': JSON.stringify([
         {
           name: 'billing.invoices',
@@ -166,7 +180,17 @@ void test('full config from an env file, every field set', () => {
       mode: 'reconcile',
       realtime: false,
       loop: false,
-      temporal: { address: 'temporal.internal:7233', namespace: 'prod', taskQueue: 'sync-q' },
+      temporal: {
+        address: 'temporal.internal:7233',
+        namespace: 'prod',
+        taskQueue: 'sync-q',
+        apiKey: API_KEY,
+        tls: {
+          certPath: path.join(cwd, 'certs', 'client.pem'),
+          keyPath: path.join(cwd, 'certs', 'client.key'),
+        },
+      },
+      metrics: { address: '0.0.0.0:9100' },
       logLevel: 'debug',
       envFile: path.join(cwd, '.env.sync'),
       tableConfigFile: path.join(cwd, 'conf', 'my-tables.json'),
@@ -342,6 +366,48 @@ void test('redactedConfig hides both service role keys', () => {
   assert.equal(config.source.serviceRoleKey, SOURCE_KEY, 'the original is not modified');
 });
 
+void test('redactedConfig hides the Temporal API key', () => {
+  const config = load({ env: withEnv({ TEMPORAL_API_KEY: API_KEY }) });
+  assert.equal(config.temporal.apiKey, API_KEY);
+  const printed = JSON.stringify(redactedConfig(config));
+  assert.ok(!printed.includes(API_KEY));
+  assert.match(printed, /"apiKey":"\*\*\*"/);
+});
+
+void test('SYNC_METRICS_ADDRESS: ip:port (IPv4 or IPv6) or off', () => {
+  const address = (value: string) => load({ env: withEnv({ SYNC_METRICS_ADDRESS: value }) }).metrics.address;
+  assert.equal(address('0.0.0.0:9464'), '0.0.0.0:9464');
+  assert.equal(address('127.0.0.1:19100'), '127.0.0.1:19100');
+  assert.equal(address('[::1]:9464'), '[::1]:9464');
+  assert.equal(address('off'), null);
+  assert.equal(address('OFF'), null);
+  assert.equal(load({ env: withEnv({ SYNC_METRICS_ADDRESS: '  ' }) }).metrics.address, '127.0.0.1:9464');
+});
+
+void test('Temporal connection options: plain, API key (TLS on), mTLS certificate pair', () => {
+  const base = { address: 'ns.acct.tmprl.cloud:7233', namespace: 'ns.acct', taskQueue: 'q' };
+  assert.deepEqual(temporalConnectionOptions(base), { address: base.address });
+  assert.deepEqual(temporalConnectionOptions({ ...base, apiKey: API_KEY }), {
+    address: base.address,
+    tls: true,
+    apiKey: API_KEY,
+  });
+  const { cwd, env } = setup({
+    env: withEnv({ TEMPORAL_TLS_CERT_PATH: 'c.pem', TEMPORAL_TLS_KEY_PATH: 'c.key' }),
+    files: { 'c.pem': FAKE_CERT, 'c.key': FAKE_KEY },
+  });
+  try {
+    const config = loadConfig({ env, cwd });
+    const options = temporalConnectionOptions(config.temporal);
+    assert.equal(options.apiKey, undefined);
+    assert.ok(typeof options.tls === 'object');
+    assert.equal(Buffer.from(options.tls.clientCertPair!.crt).toString('utf8'), FAKE_CERT);
+    assert.equal(Buffer.from(options.tls.clientCertPair!.key).toString('utf8'), FAKE_KEY);
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 
 const F = 'sync/tables.config.json';
@@ -446,6 +512,59 @@ const badInputs: { name: string; setup: Setup; message: string | RegExp }[] = [
     name: 'a key pasted into the wrong variable is still not shown',
     setup: { env: withEnv({ SYNC_MODE: TARGET_KEY }) },
     message: 'SYNC_MODE="***" in the environment: must be "default" or "reconcile"',
+  },
+  {
+    name: 'metrics address with a host name',
+    setup: { env: withEnv({ SYNC_METRICS_ADDRESS: 'localhost:9464' }) },
+    message:
+      'SYNC_METRICS_ADDRESS="localhost:9464" in the environment: must be ip:port to serve Prometheus metrics on (e.g. 127.0.0.1:9464, or 0.0.0.0:9464 for every interface; an IP address, not a host name), or off',
+  },
+  {
+    name: 'metrics address without a port',
+    setup: { env: {}, envFile: envLines({ ...REQUIRED, SYNC_METRICS_ADDRESS: '0.0.0.0' }) },
+    message:
+      'SYNC_METRICS_ADDRESS="0.0.0.0" in .env.sync: must be ip:port to serve Prometheus metrics on (e.g. 127.0.0.1:9464, or 0.0.0.0:9464 for every interface; an IP address, not a host name), or off',
+  },
+  {
+    name: 'metrics port out of range',
+    setup: { env: withEnv({ SYNC_METRICS_ADDRESS: '127.0.0.1:70000' }) },
+    message: /^SYNC_METRICS_ADDRESS="127\.0\.0\.1:70000" in the environment: must be ip:port /,
+  },
+  {
+    name: 'TLS certificate without its key',
+    setup: { env: withEnv({ TEMPORAL_TLS_CERT_PATH: 'c.pem' }), files: { 'c.pem': FAKE_CERT } },
+    message:
+      'TEMPORAL_TLS_KEY_PATH must be set together with TEMPORAL_TLS_CERT_PATH (mTLS needs the client certificate and its private key, PEM files); set it in the environment or create .env.sync (see sync/env.sync.example), e.g. TEMPORAL_TLS_KEY_PATH=/etc/supabase-sync/client.key',
+  },
+  {
+    name: 'TLS key without its certificate',
+    setup: { env: withEnv({ TEMPORAL_TLS_KEY_PATH: 'c.key' }), files: { 'c.key': FAKE_KEY } },
+    message:
+      'TEMPORAL_TLS_CERT_PATH must be set together with TEMPORAL_TLS_KEY_PATH (mTLS needs the client certificate and its private key, PEM files); set it in the environment or create .env.sync (see sync/env.sync.example), e.g. TEMPORAL_TLS_CERT_PATH=/etc/supabase-sync/client.pem',
+  },
+  {
+    name: 'TLS certificate file missing',
+    setup: {
+      env: withEnv({ TEMPORAL_TLS_CERT_PATH: 'certs/missing.pem', TEMPORAL_TLS_KEY_PATH: 'c.key' }),
+      files: { 'c.key': FAKE_KEY },
+    },
+    message:
+      /^TEMPORAL_TLS_CERT_PATH="certs\/missing\.pem" in the environment: file not found \(\/.*\/certs\/missing\.pem\); point it at the client certificate \(a PEM file\)$/,
+  },
+  {
+    name: 'TLS key file is not PEM (contents never shown)',
+    setup: {
+      env: withEnv({ TEMPORAL_TLS_CERT_PATH: 'c.pem', TEMPORAL_TLS_KEY_PATH: 'c.key' }),
+      files: { 'c.pem': FAKE_CERT, 'c.key': 'MIIEfakekey' },
+    },
+    message:
+      /^TEMPORAL_TLS_KEY_PATH="c\.key" in the environment: is not a PEM file \(no "-----BEGIN" line in \/.*\/c\.key\); point it at the client certificate's private key \(a PEM file\)$/,
+  },
+  {
+    name: 'Temporal API key with a space (value never shown)',
+    setup: { env: withEnv({ TEMPORAL_API_KEY: `${API_KEY} x` }) },
+    message:
+      'TEMPORAL_API_KEY in the environment: contains spaces or line breaks; paste the key again as one line',
   },
   {
     name: 'SYNC_ENV_PATH names a missing file',

@@ -3,6 +3,7 @@
  * activities-dependency-injection sample). Each is thin: it calls the source/target ports.
  */
 import type { ActivityDeps } from './deps.js';
+import { createCheckpointActivities } from './checkpoints.js';
 import { createDeletionActivities } from './deletions.js';
 import { createPrepareActivities } from './prepare.js';
 import { createRealtimeActivities } from './realtime.js';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReconcileActivities(deps),
     ...createDeletionActivities(deps),
     ...createRealtimeActivities(deps),
+    ...createCheckpointActivities(deps),
   };
 }
 

@@ -8,6 +8,7 @@
  * key; a lost subscription fails the activity and Temporal retries it with backoff.
  */
 import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ChangeEvent, Row, TableRef } from '../supabase/ports.js';
 import { advanceCursor } from '../workflows/decisions.js';
 import type { RealtimeProgress } from '../workflows/types.js';
@@ -21,6 +22,8 @@ const MAX_BATCH = 500;
 /** The subscription must be live (`system` ok) within this time, or the attempt fails. */
 const SUBSCRIBE_TIMEOUT_MS = 20_000;
 const APPLY_ATTEMPTS = 3;
+/** How often the feed asks its workflow whether it should still run. */
+const CONTROL_CHECK_MS = 2000;
 
 export function keyString(ref: TableRef, row: Row): string {
   return JSON.stringify(ref.primaryKeys.map((k) => row[k] ?? null));
@@ -196,6 +199,18 @@ export function createRealtimeActivities(deps: ActivityDeps) {
 
       const started = Date.now();
       let cancelled = false;
+      let released = false; // the workflow no longer wants this feed: stop cleanly
+      let lastCheck = started;
+      const checkWanted = async () => {
+        if (Date.now() - lastCheck < CONTROL_CHECK_MS) return;
+        lastCheck = Date.now();
+        try {
+          if (!(await deps.notify.feedWanted(workflowId, input.generation))) released = true;
+        } catch (error) {
+          // The workflow is gone: stop. Anything else (a busy worker): ask again later.
+          if (error instanceof WorkflowNotFoundError) released = true;
+        }
+      };
       ctx.cancelled.catch(() => {
         cancelled = true;
         nudge();
@@ -207,7 +222,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
       if (deps.shutdown?.aborted) onShutdown();
       deps.shutdown?.addEventListener('abort', onShutdown);
       try {
-        while (!cancelled && failure === null) {
+        while (!cancelled && !released && failure === null) {
           if (!live && Date.now() - started > SUBSCRIBE_TIMEOUT_MS) {
             failure = `Realtime subscription to ${table} was not live within ${SUBSCRIBE_TIMEOUT_MS / 1000} s`;
             break;
@@ -219,6 +234,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
           await flush();
           heartbeat({ watermark: pending.watermark });
           await report(false);
+          await checkWanted();
         }
         await flush();
       } catch (error) {
@@ -231,6 +247,10 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         await report(true);
       }
       if (cancelled) throw new CancelledFailure('realtime feed stopped');
+      if (released) {
+        log.info('realtime feed stopped: the workflow no longer wants it');
+        return;
+      }
       if (deps.shutdown?.aborted) log.info('realtime feed handed over: the worker is shutting down');
       else log.warn({ reason: failure }, 'realtime subscription lost; Temporal will retry');
       throw ApplicationFailure.retryable(failure ?? 'realtime feed ended', 'RealtimeLost');

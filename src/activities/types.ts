@@ -60,6 +60,8 @@ export interface ReplayDeletionsResult {
 export interface RealtimeFeedInput {
   table: TableRefInput;
   versionColumn: string | null;
+  /** Identifies this feed; it stops when the workflow no longer wants this generation. */
+  generation: string;
   /** How often progress is signalled to the workflow at most (default 2000 ms). */
   progressIntervalMs?: number;
 }

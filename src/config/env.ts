@@ -4,6 +4,7 @@
  * modified. Empty (or whitespace-only) values count as unset.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
@@ -12,10 +13,13 @@ import type { EnvConfig } from './types.js';
 
 export const DEFAULT_ENV_FILE = '.env.sync';
 export const DEFAULT_TABLE_CONFIG = 'sync/tables.config.json';
+/** Where the worker serves Prometheus metrics unless SYNC_METRICS_ADDRESS says otherwise. */
+export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';
 
 export const SECRET_VARIABLES = [
   'SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY',
   'SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY',
+  'TEMPORAL_API_KEY',
 ] as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -148,6 +152,24 @@ function required(schema: z.ZodType<string, string>) {
   return z.string({ error: 'is not set' }).pipe(schema);
 }
 
+/** `ip:port` for the Prometheus endpoint (the SDK binds a socket address: no host names), or `off`. */
+function metricsAddress() {
+  const message =
+    'must be ip:port to serve Prometheus metrics on (e.g. 127.0.0.1:9464, or 0.0.0.0:9464 for every interface; an IP address, not a host name), or off';
+  return z.string().transform((value, ctx): string | null => {
+    if (value.toLowerCase() === 'off') return null;
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(value);
+    const host = match?.[1] ?? match?.[2];
+    const port = Number(match?.[3]);
+    const ok = host !== undefined && net.isIP(host) !== 0 && port >= 1 && port <= 65535;
+    if (!ok) {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
 const secret = z
   .string({ error: 'is not set' })
   .regex(/^\S+$/, { error: 'contains spaces or line breaks; paste the key again as one line' });
@@ -183,6 +205,10 @@ const EnvSchema = z
       .default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: noSpaces('Temporal namespace').default('default'),
     TEMPORAL_TASK_QUEUE: noSpaces('task queue name').default('supabase-sync'),
+    TEMPORAL_API_KEY: secret.optional(),
+    TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+    TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+    SYNC_METRICS_ADDRESS: metricsAddress().default(DEFAULT_METRICS_ADDRESS),
     SYNC_LOG_LEVEL: z
       .string()
       .toLowerCase()
@@ -197,6 +223,20 @@ const EnvSchema = z
         message:
           'is the same project as SYNC_SOURCE_SUPABASE_URL; the target must be a different (backup) project',
       });
+    }
+    const pair = [
+      ['TEMPORAL_TLS_CERT_PATH', env.TEMPORAL_TLS_CERT_PATH],
+      ['TEMPORAL_TLS_KEY_PATH', env.TEMPORAL_TLS_KEY_PATH],
+    ] as const;
+    for (const [index, [name, value]] of pair.entries()) {
+      const [otherName, otherValue] = pair[1 - index]!;
+      if (value === undefined && otherValue !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `must be set together with ${otherName} (mTLS needs the client certificate and its private key, PEM files)`,
+        });
+      }
     }
   });
 
@@ -218,6 +258,8 @@ function sameUrl(a: string, b: string): boolean {
 }
 
 const EXAMPLES: Record<string, string> = {
+  TEMPORAL_TLS_CERT_PATH: '/etc/supabase-sync/client.pem',
+  TEMPORAL_TLS_KEY_PATH: '/etc/supabase-sync/client.key',
   SYNC_SOURCE_SUPABASE_URL: 'https://<primary-ref>.supabase.co',
   SYNC_TARGET_SUPABASE_URL: 'https://<backup-ref>.supabase.co',
   SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY: '<service role key of the primary project>',
@@ -260,6 +302,13 @@ export function parseEnv(sources: EnvSources): EnvConfig {
   const result = EnvSchema.safeParse(sources.values);
   if (!result.success) throw envError(result.error.issues, sources);
   const env = result.data;
+  const tls =
+    env.TEMPORAL_TLS_CERT_PATH !== undefined && env.TEMPORAL_TLS_KEY_PATH !== undefined
+      ? {
+          certPath: pemFile('TEMPORAL_TLS_CERT_PATH', 'the client certificate', sources),
+          keyPath: pemFile('TEMPORAL_TLS_KEY_PATH', "the client certificate's private key", sources),
+        }
+      : undefined;
   return {
     source: { url: env.SYNC_SOURCE_SUPABASE_URL, serviceRoleKey: env.SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY },
     target: { url: env.SYNC_TARGET_SUPABASE_URL, serviceRoleKey: env.SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY },
@@ -276,9 +325,39 @@ export function parseEnv(sources: EnvSources): EnvConfig {
       address: env.TEMPORAL_ADDRESS,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
+      ...(env.TEMPORAL_API_KEY !== undefined ? { apiKey: env.TEMPORAL_API_KEY } : {}),
+      ...(tls ? { tls } : {}),
     },
+    metrics: { address: env.SYNC_METRICS_ADDRESS },
     logLevel: env.SYNC_LOG_LEVEL,
     envFile: sources.envFile,
     tableConfigFile: path.resolve(sources.cwd, env.SYNC_TABLE_CONFIG),
   };
+}
+
+/**
+ * A TLS file named by a variable: resolved against cwd, and checked now (readable, PEM) so a wrong
+ * path is one clear line at start rather than a TLS handshake error later. Its contents are never shown.
+ */
+function pemFile(name: string, what: string, sources: EnvSources): string {
+  const given = sources.values[name] ?? '';
+  const absolute = path.resolve(sources.cwd, given);
+  const where = sources.origin[name] === 'file' ? sources.envFileLabel : 'the environment';
+  const fail = (why: string) =>
+    new ConfigError(`${name}=${show(given)} in ${where}: ${why}; point it at ${what} (a PEM file)`);
+  let text: string;
+  try {
+    text = fs.readFileSync(absolute, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw fail(
+      code === 'ENOENT'
+        ? `file not found (${absolute})`
+        : code === 'EISDIR'
+          ? `is a directory (${absolute})`
+          : `cannot be read (${code ?? (err as Error).message})`,
+    );
+  }
+  if (!text.includes('-----BEGIN ')) throw fail(`is not a PEM file (no "-----BEGIN" line in ${absolute})`);
+  return absolute;
 }

@@ -2,6 +2,7 @@ export type { EnvConfig, SyncConfig, SyncMode, TableConfig } from './types.js';
 export { ConfigError } from './errors.js';
 export {
   DEFAULT_ENV_FILE,
+  DEFAULT_METRICS_ADDRESS,
   DEFAULT_TABLE_CONFIG,
   LOG_LEVELS,
   loadEnv,

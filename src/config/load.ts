@@ -44,7 +44,12 @@ export function redactedConfig(config: SyncConfig): SyncConfig {
     source: { ...config.source, serviceRoleKey: '***' },
     target: { ...config.target, serviceRoleKey: '***' },
     reconcile: { ...config.reconcile },
-    temporal: { ...config.temporal },
+    temporal: {
+      ...config.temporal,
+      ...(config.temporal.apiKey !== undefined ? { apiKey: '***' } : {}),
+      ...(config.temporal.tls ? { tls: { ...config.temporal.tls } } : {}),
+    },
+    metrics: { ...config.metrics },
     tables: config.tables.map((t) => ({
       ...t,
       primaryKeys: [...t.primaryKeys],

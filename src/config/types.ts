@@ -25,7 +25,17 @@ export interface SyncConfig {
   mode: SyncMode;
   realtime: boolean;
   loop: boolean;
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    /** TEMPORAL_API_KEY (a secret, like the service role keys): sent as a bearer token, over TLS. */
+    apiKey?: string;
+    /** mTLS client certificate and key (absolute paths; PEM), e.g. for Temporal Cloud. */
+    tls?: { certPath: string; keyPath: string };
+  };
+  /** Prometheus scrape address (`ip:port`), or null when SYNC_METRICS_ADDRESS=off. */
+  metrics: { address: string | null };
   logLevel: string;
   /** Absolute path of the env file actually read, if any. */
   envFile: string | undefined;

@@ -28,3 +28,5 @@ export const realtimeProgressSignal = defineSignal<[RealtimeProgress]>('realtime
 export const realtimeSubscribedSignal = defineSignal<[{ at: string }]>('realtimeSubscribed');
 
 export const statusQuery = defineQuery<TableStatus>('status');
+/** Polled by the realtime activity: the feed generation the workflow wants running (null: none). */
+export const feedControlQuery = defineQuery<{ generation: string | null }>('feedControl');

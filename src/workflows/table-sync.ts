@@ -34,6 +34,7 @@ import {
 import {
   backfillUpdate,
   configureUpdate,
+  feedControlQuery,
   pauseUpdate,
   realtimeProgressSignal,
   realtimeSubscribedSignal,
@@ -66,7 +67,9 @@ const passes = proxyActivities<SyncActivities>({
 });
 const feed = proxyActivities<SyncActivities>({
   startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '30 seconds',
+  // Liveness only (a dead worker's feed is retried elsewhere): rare heartbeats keep the cost low.
+  // Stopping is signalled through the feedControl query, not heartbeat responses.
+  heartbeatTimeout: '2 minutes',
   // Unlimited retries with backoff: a dropped socket is retried until the feed is cancelled.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
   // Wait for the activity to acknowledge cancellation: two subscriptions never overlap for long.
@@ -112,6 +115,8 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
   let feedScope: CancellationScope | undefined;
   let feedRunning: Promise<void> | undefined;
   let feedRetryAt = 0;
+  let feedCount = 0;
+  let feedGeneration: string | null = null;
   let passesThisRun = 0;
   let shownState = '';
 
@@ -130,6 +135,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
   };
 
   setHandler(statusQuery, status);
+  setHandler(feedControlQuery, () => ({ generation: feedGeneration }));
   setHandler(pauseUpdate, async (reason?: string) => {
     state.paused = true;
     log.info(`${name}: paused${reason ? ` (${reason})` : ''}`);
@@ -228,8 +234,11 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       return;
     const scope = new CancellationScope();
     feedScope = scope;
+    feedCount += 1;
+    const generation = `${workflowInfo().runId}/${feedCount}`;
+    feedGeneration = generation;
     feedRunning = scope
-      .run(() => feed.streamRealtimeChanges({ table: ref(), versionColumn: state.versionColumn }))
+      .run(() => feed.streamRealtimeChanges({ table: ref(), versionColumn: state.versionColumn, generation }))
       .catch((error: unknown) => {
         if (isCancellation(error)) return;
         fail('realtime', error);
@@ -243,6 +252,8 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
   };
   const stopFeed = async () => {
     if (!feedRunning) return;
+    // The feed sees this within ~2 s through the feedControl query; cancellation is the fallback.
+    feedGeneration = null;
     feedScope?.cancel();
     await feedRunning;
   };
@@ -428,6 +439,8 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       if (stopping) break;
       if (Date.now() < nextPassAt && !catchUpRequested && ticketsIssued === ticketsDone) continue;
     }
+    // A backfill (or new key columns) asks for the table to be checked and counted again first.
+    if (!state.prepared) continue;
     const manual = ticketsIssued > ticketsDone;
     const options = manual ? (manualOptions.shift() ?? {}) : {};
     const kind: PassSummary['kind'] = !state.initialCopy.done

@@ -239,10 +239,14 @@ BEGIN
     p_schema, p_table, join_cond, version_guard)
   USING p_keys;
   GET DIAGNOSTICS deleted = ROW_COUNT;
+  -- One tombstone row per key: a key may come more than once (the ledger logs a key deleted,
+  -- re-inserted and deleted again twice), and ON CONFLICT DO UPDATE cannot touch a row twice.
   EXECUTE format(
     'INSERT INTO public.sync_tombstones (schema_name, table_name, primary_key, deleted_at) '
-    'SELECT %1$L, %2$L, %3$s, coalesce((e.value ->> ''_deleted_at'')::timestamptz, now()) '
-    'FROM jsonb_array_elements($1) e, jsonb_populate_record(NULL::%1$I.%2$I, e.value) r '
+    'SELECT %1$L, %2$L, k, max(d) FROM ('
+    'SELECT %3$s AS k, coalesce((e.value ->> ''_deleted_at'')::timestamptz, now()) AS d '
+    'FROM jsonb_array_elements($1) e, jsonb_populate_record(NULL::%1$I.%2$I, e.value) r) s '
+    'GROUP BY k '
     'ON CONFLICT (schema_name, table_name, primary_key) DO UPDATE SET deleted_at = greatest(public.sync_tombstones.deleted_at, EXCLUDED.deleted_at), recorded_at = now()',
     p_schema, p_table, pk_obj)
   USING p_keys;

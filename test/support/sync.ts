@@ -54,7 +54,7 @@ export function table(
 
 export function testConfig(
   tables: TableConfig[],
-  overrides: Partial<Pick<SyncConfig, 'realtime' | 'loop' | 'mode'>> & {
+  overrides: Partial<Pick<SyncConfig, 'realtime' | 'loop' | 'mode' | 'metrics'>> & {
     reconcile?: Partial<SyncConfig['reconcile']>;
   } = {},
 ): SyncConfig {
@@ -77,6 +77,8 @@ export function testConfig(
       namespace: stack.temporal.namespace,
       taskQueue: `test-${randomBytes(4).toString('hex')}`,
     },
+    // Off unless a test asks: test files run in parallel processes and would fight over one port.
+    metrics: overrides.metrics ?? { address: null },
     logLevel: process.env.TEST_LOG_LEVEL ?? 'warn',
     envFile: undefined,
     tableConfigFile: '(test)',

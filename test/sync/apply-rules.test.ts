@@ -211,6 +211,26 @@ describe('a stale version never overwrites a newer one', () => {
     assert.equal((await targetRow(directName, 3))?.label, 'reborn');
   });
 
+  test('through the target API: one batch may name a key twice (ledger: deleted, re-inserted, deleted)', async () => {
+    // Found by the chaos suite: the tombstone upsert failed with "ON CONFLICT DO UPDATE command
+    // cannot affect row a second time", and deletion replay of that table failed on every pass.
+    const api = connectTarget({ url: stack.target.url, serviceRoleKey: stack.target.serviceRoleKey });
+    await api.applyUpserts(ref, 'updated_at', [{ id: 5, label: 'alive', note: '', updated_at: t1 }]);
+    assert.deepEqual(
+      await api.applyDeletes(ref, 'updated_at', [
+        { id: 5, _deleted_at: t2 },
+        { id: 6, _deleted_at: t2 },
+        { id: 5, _deleted_at: t3 },
+      ]),
+      { deleted: 1 },
+    );
+    const { rows } = await target().query<{ newest: boolean }>(
+      `SELECT deleted_at = $2::timestamptz AS newest FROM public.sync_tombstones WHERE table_name = $1 AND primary_key = '{"id": 5}'`,
+      [directName, t3],
+    );
+    assert.deepEqual(rows, [{ newest: true }], 'one tombstone, the newest delete');
+  });
+
   test('end to end: quick successive updates end at the last version', async () => {
     for (let round = 1; round <= 10; round++) {
       await source().query(`UPDATE public.${versionsName} SET label = $1, updated_at = now() WHERE id = 1`, [

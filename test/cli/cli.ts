@@ -1,0 +1,103 @@
+/**
+ * Runs the `supabase-sync` CLI as a user does (`node bin/supabase-sync.mjs …`), configured by an
+ * env file and a tables file in a temp dir, against the harness's stack.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { testStack } from '../support/stack-env.js';
+
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliRun {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  done: Promise<CliResult>;
+}
+
+export class CliEnv {
+  private constructor(
+    readonly dir: string,
+    readonly taskQueue: string,
+  ) {}
+
+  /** Writes `sync.env` (the harness's stack, this task queue) and `tables.json` (these tables). */
+  static async create(taskQueue: string, tables: Array<string | Record<string, unknown>>): Promise<CliEnv> {
+    const stack = testStack();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-cli-'));
+    await writeFile(
+      path.join(dir, 'sync.env'),
+      [
+        `SYNC_SOURCE_SUPABASE_URL=${stack.source.url}`,
+        `SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY=${stack.source.serviceRoleKey}`,
+        `SYNC_TARGET_SUPABASE_URL=${stack.target.url}`,
+        `SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY=${stack.target.serviceRoleKey}`,
+        `TEMPORAL_ADDRESS=${stack.temporal.address}`,
+        `TEMPORAL_NAMESPACE=${stack.temporal.namespace}`,
+        `TEMPORAL_TASK_QUEUE=${taskQueue}`,
+        'SYNC_RECONCILE_INTERVAL_MS=1000',
+        '',
+      ].join('\n'),
+    );
+    const env = new CliEnv(dir, taskQueue);
+    await env.writeTables(tables);
+    return env;
+  }
+
+  writeTables(tables: Array<string | Record<string, unknown>>, file = 'tables.json'): Promise<void> {
+    return writeFile(
+      path.join(this.dir, file),
+      JSON.stringify({ tables: tables.map((t) => (typeof t === 'string' ? { name: t } : t)) }),
+    );
+  }
+
+  /** Any command in the project root with this configuration (e.g. the CLI under `script`). */
+  spawnRaw(command: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+    return spawn(command, args, {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        SYNC_ENV_PATH: path.join(this.dir, 'sync.env'),
+        SYNC_TABLE_CONFIG: path.join(this.dir, 'tables.json'),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  /** Starts the CLI; `done` resolves with its exit code and output. */
+  start(args: string[], env: Record<string, string> = {}): CliRun {
+    let stdout = '';
+    let stderr = '';
+    const child = this.spawnRaw(process.execPath, ['bin/supabase-sync.mjs', ...args], env);
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<CliResult>((resolve) =>
+      child.on('close', (code) => resolve({ code, stdout, stderr })),
+    );
+    return { child, stdout: () => stdout, stderr: () => stderr, done };
+  }
+
+  run(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+    return this.start(args, env).done;
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** For assertion messages. */
+export function show(r: CliResult): string {
+  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
