@@ -7,6 +7,7 @@ import { heartbeat } from '@temporalio/activity';
 import type { Row } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
+import { keepBeating } from './heartbeats.js';
 import type { ReplayDeletionsInput, ReplayDeletionsResult } from './types.js';
 
 /** A key as text, the same whether it came from the ledger's jsonb or from a row read over REST. */
@@ -26,41 +27,46 @@ function keyText(primaryKeys: string[], row: Row): string {
 export function createDeletionActivities(deps: ActivityDeps) {
   return {
     async replayDeletions(input: ReplayDeletionsInput): Promise<ReplayDeletionsResult> {
-      return failClearly(async () => {
-        const started = Date.now();
-        const result: ReplayDeletionsResult = { replayed: 0, deleted: 0, lastId: 0, done: false };
-        for (;;) {
-          const entries = await deps.source.readPendingDeletions(input.table, input.batchSize);
-          if (entries.length > 0) {
-            // A key that exists on the source again (deleted and re-inserted, or its row's key changed
-            // and another row took it over, even in one transaction) is not deleted: the row there is
-            // current, and reconciliation/realtime bring it. Deleting it with a tombstone newer than the
-            // row would keep it off the target until its next change.
-            const present = new Set(
-              (
-                await deps.source.readRowsByKeys(
-                  input.table,
-                  entries.map((e) => e.primaryKey),
-                )
-              ).map((row) => keyText(input.table.primaryKeys, row)),
-            );
-            const keys = entries
-              .filter((e) => !present.has(keyText(input.table.primaryKeys, e.primaryKey)))
-              .map((e) => ({ ...e.primaryKey, _deleted_at: e.deletedAt }));
-            const { deleted } = await deps.target.applyDeletes(input.table, input.versionColumn, keys);
-            await deps.source.markDeletionsProcessed(entries.map((e) => e.id));
-            result.replayed += entries.length;
-            result.deleted += deleted;
-            result.lastId = Math.max(result.lastId, ...entries.map((e) => e.id));
-            heartbeat(result);
-          }
-          if (entries.length < input.batchSize) {
-            result.done = true;
-            return result;
-          }
-          if (Date.now() - started >= input.maxDurationMs) return result;
-        }
-      });
+      const result: ReplayDeletionsResult = { replayed: 0, deleted: 0, lastId: 0, done: false };
+      return failClearly(() =>
+        keepBeating(
+          () => result,
+          async () => {
+            const started = Date.now();
+            for (;;) {
+              const entries = await deps.source.readPendingDeletions(input.table, input.batchSize);
+              if (entries.length > 0) {
+                // A key that exists on the source again (deleted and re-inserted, or its row's key changed
+                // and another row took it over, even in one transaction) is not deleted: the row there is
+                // current, and reconciliation/realtime bring it. Deleting it with a tombstone newer than the
+                // row would keep it off the target until its next change.
+                const present = new Set(
+                  (
+                    await deps.source.readRowsByKeys(
+                      input.table,
+                      entries.map((e) => e.primaryKey),
+                    )
+                  ).map((row) => keyText(input.table.primaryKeys, row)),
+                );
+                const keys = entries
+                  .filter((e) => !present.has(keyText(input.table.primaryKeys, e.primaryKey)))
+                  .map((e) => ({ ...e.primaryKey, _deleted_at: e.deletedAt }));
+                const { deleted } = await deps.target.applyDeletes(input.table, input.versionColumn, keys);
+                await deps.source.markDeletionsProcessed(entries.map((e) => e.id));
+                result.replayed += entries.length;
+                result.deleted += deleted;
+                result.lastId = Math.max(result.lastId, ...entries.map((e) => e.id));
+                heartbeat(result);
+              }
+              if (entries.length < input.batchSize) {
+                result.done = true;
+                return result;
+              }
+              if (Date.now() - started >= input.maxDurationMs) return result;
+            }
+          },
+        ),
+      );
     },
   };
 }

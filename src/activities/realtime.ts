@@ -71,7 +71,8 @@ export function coalesce(ref: TableRef, events: ChangeEvent[], columns?: Readonl
     const partial =
       event.type === 'UPDATE' && columns !== undefined && [...columns].some((c) => !(c in event.record!));
     if (event.errors || partial) put('reread', newKey);
-    else put('upsert', event.record!);
+    // The commit time lets the target tell a row re-inserted after a delete from a stale copy.
+    else put('upsert', { ...event.record!, _sync_commit_at: event.commitTimestamp });
   }
   const batch: MicroBatch = { upserts: [], deletes: [], reread: [], maxCommit };
   for (const { kind, row } of latest.values()) {

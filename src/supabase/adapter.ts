@@ -33,6 +33,7 @@ interface ApiError {
 
 const MIGRATION = 'supabase/migrations/20251120120000_create_sync_deletions_table.sql';
 const KEYS_PER_REQUEST = 100;
+const REQUEST_TIMEOUT_MS = 60_000;
 /** Upsert requests are split so none carries more than this much JSON (gateways cap request bodies). */
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
@@ -105,7 +106,9 @@ export function protectImpreciseNumbers(json: string): string {
 
 /** supabase-js's fetch: REST table reads come back with imprecise numbers protected (see above). */
 const losslessFetch: typeof fetch = async (input, init) => {
-  const response = await fetch(input, init);
+  // A request that gets no answer fails after REQUEST_TIMEOUT_MS instead of Node's 300 s: the
+  // activity is retried, and a page read is always written within that bound (see the tombstones).
+  const response = await fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
   const json = (response.headers.get('content-type') ?? '').includes('json');
   if (!json || !url.includes('/rest/v1/') || url.includes('/rest/v1/rpc/')) return response;

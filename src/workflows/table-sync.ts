@@ -62,14 +62,16 @@ const setup = proxyActivities<SyncActivities>({
 });
 const passes = proxyActivities<SyncActivities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
+  // A worker that dies mid-pass is noticed within this; pages heartbeat as they are written.
+  heartbeatTimeout: '20 seconds',
   retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '30s' },
 });
 const feed = proxyActivities<SyncActivities>({
   startToCloseTimeout: '24 hours',
-  // Liveness only (a dead worker's feed is retried elsewhere): rare heartbeats keep the cost low.
-  // Stopping is signalled through the feedControl query, not heartbeat responses.
-  heartbeatTimeout: '2 minutes',
+  // Liveness only: a dead worker's feed is retried elsewhere within a minute (reconciliation keeps
+  // running meanwhile). Heartbeats stay rare (about one a 48 s); stopping goes through the
+  // feedControl query, not heartbeat responses.
+  heartbeatTimeout: '1 minute',
   // Unlimited retries with backoff: a dropped socket is retried until the feed is cancelled.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
   // Wait for the activity to acknowledge cancellation: two subscriptions never overlap for long.

@@ -153,7 +153,13 @@ END $$;
 -- Upserts rows (a JSON array of objects as the source's REST API returns them).
 -- p_version_column: the incremental column (e.g. updated_at); a row is written only when the
 -- target has no row with that key, holds an older version, or holds the same version with
--- different values. Rows whose key has a tombstone at least as new as the row are skipped.
+-- different values.
+-- Tombstones: a row whose key was deleted on the target in the last two minutes is skipped if the
+-- delete is at least as new as the row's version (and, for a change from Realtime, which carries
+-- `_sync_commit_at`, as new as its commit). That stops a copy read before the delete, and written
+-- after it, from bringing the row back; reads are written within seconds, so two minutes is ample.
+-- Later, a row re-inserted by a transaction that began before the delete (its version is older than
+-- the delete) is no longer held off, and the next pass brings it.
 -- Returns {"written": n, "skipped": m}.
 CREATE OR REPLACE FUNCTION public.sync_apply_upserts(
   p_schema text, p_table text, p_primary_keys text[], p_version_column text, p_rows jsonb
@@ -163,17 +169,19 @@ DECLARE
   cols text[];
   missing text[];
   col_list text;
+  select_list text;
   update_list text;
   pk_list text;
   pk_json text;
   guard text;
   differs text;
-  tomb text := 'true';
+  tomb text;
   written integer;
   total integer := jsonb_array_length(p_rows);
 BEGIN
   IF total = 0 THEN RETURN jsonb_build_object('written', 0, 'skipped', 0); END IF;
-  SELECT array_agg(k) INTO cols FROM (SELECT DISTINCT jsonb_object_keys(r) AS k FROM jsonb_array_elements(p_rows) r) s;
+  SELECT array_agg(k) INTO cols FROM (SELECT DISTINCT jsonb_object_keys(r) AS k FROM jsonb_array_elements(p_rows) r) s
+   WHERE k <> '_sync_commit_at';
   SELECT array_agg(c) INTO missing FROM unnest(cols) c
    WHERE c <> ALL (public.sync_table_columns(p_schema, p_table, cols));
   IF missing IS NOT NULL THEN
@@ -186,25 +194,28 @@ BEGIN
         USING ERRCODE = '42703', HINT = 'Add the same columns to the target table (apply the source''s migrations to the target).';
     END IF;
   END IF;
-  SELECT string_agg(format('%I', c), ', '), string_agg(format('%I = EXCLUDED.%I', c, c), ', '),
+  SELECT string_agg(format('%I', c), ', '), string_agg(format('r.%I', c), ', '), string_agg(format('%I = EXCLUDED.%I', c, c), ', '),
          '(' || string_agg(format('t.%I', c), ', ') || ') IS DISTINCT FROM (' || string_agg(format('EXCLUDED.%I', c), ', ') || ')'
-    INTO col_list, update_list, differs FROM unnest(cols) c;
+    INTO col_list, select_list, update_list, differs FROM unnest(cols) c;
   SELECT string_agg(format('%I', k), ', '), 'jsonb_build_object(' || string_agg(format('%L, r.%I', k, k), ', ') || ')'
     INTO pk_list, pk_json FROM unnest(p_primary_keys) k;
+  tomb := format('NOT EXISTS (SELECT 1 FROM public.sync_tombstones ts WHERE ts.schema_name = %L AND ts.table_name = %L '
+                 'AND ts.primary_key = %s AND ts.recorded_at > now() - interval ''2 minutes'' '
+                 'AND (e.value ->> ''_sync_commit_at'' IS NULL OR ts.deleted_at >= (e.value ->> ''_sync_commit_at'')::timestamptz)',
+                 p_schema, p_table, pk_json);
   IF p_version_column IS NOT NULL THEN
     guard := format('t.%1$I IS NULL OR t.%1$I < EXCLUDED.%1$I OR (t.%1$I = EXCLUDED.%1$I AND %2$s)', p_version_column, differs);
-    tomb := format('NOT EXISTS (SELECT 1 FROM public.sync_tombstones ts WHERE ts.schema_name = %L AND ts.table_name = %L '
-                   'AND ts.primary_key = %s AND (r.%I IS NULL OR ts.deleted_at >= r.%I))',
-                   p_schema, p_table, pk_json, p_version_column, p_version_column);
+    tomb := tomb || format(' AND (r.%1$I IS NULL OR ts.deleted_at >= r.%1$I)', p_version_column);
   ELSE
     guard := differs;
   END IF;
+  tomb := tomb || ')';
   PERFORM set_config('session_replication_role', 'replica', true);
   EXECUTE format(
     'INSERT INTO %1$I.%2$I AS t (%3$s) OVERRIDING SYSTEM VALUE '
-    'SELECT %3$s FROM jsonb_populate_recordset(NULL::%1$I.%2$I, $1) AS r WHERE %4$s '
+    'SELECT %8$s FROM jsonb_array_elements($1) AS e, LATERAL jsonb_populate_record(NULL::%1$I.%2$I, e.value) AS r WHERE %4$s '
     'ON CONFLICT (%5$s) DO UPDATE SET %6$s WHERE %7$s',
-    p_schema, p_table, col_list, tomb, pk_list, update_list, guard)
+    p_schema, p_table, col_list, tomb, pk_list, update_list, guard, select_list)
   USING p_rows;
   GET DIAGNOSTICS written = ROW_COUNT;
   RETURN jsonb_build_object('written', written, 'skipped', total - written);

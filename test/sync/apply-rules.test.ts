@@ -324,6 +324,58 @@ describe('a row that exists on the source is never deleted from the target', () 
   });
 });
 
+describe('a row re-inserted by a transaction that began before the delete', () => {
+  // Its updated_at (the transaction's start) is older than the delete: found by the chaos suite.
+  async function reinsertAcrossDelete(name: string, id: number): Promise<void> {
+    const early: pg.PoolClient = await source().connect();
+    try {
+      await early.query('BEGIN');
+      await early.query('SELECT now()'); // the transaction's now() is fixed here
+      await source().query(`DELETE FROM public.${name} WHERE id = $1`, [id]);
+      await early.query(`INSERT INTO public.${name} (id, label) VALUES ($1, 'older stamp, newer row')`, [id]);
+      await early.query('COMMIT');
+    } finally {
+      early.release();
+    }
+  }
+
+  test('arrives through realtime: its commit is newer than the delete', async () => {
+    await reinsertAcrossDelete(deletesName, 600);
+    await waitFor(async () => (await targetRow(deletesName, 600))?.label === 'older stamp, newer row', {
+      timeoutMs: 5000,
+      message: 'the re-inserted row was held off the target',
+    });
+    await converged(deletesName, 3000, 'after a re-insert across a delete');
+  });
+
+  test('arrives through reconciliation once the tombstone no longer guards reads in flight', async () => {
+    const early: pg.PoolClient = await source().connect();
+    try {
+      await early.query('BEGIN');
+      await early.query('SELECT now()');
+      await source().query(`DELETE FROM public.${ledgerName} WHERE id = 6`);
+      const first = await reconcileNow(manual, ledger); // replays the delete: a tombstone on the target
+      assert.equal(first.pass?.deleted, 1, JSON.stringify(first));
+      await early.query(`INSERT INTO public.${ledgerName} (id, label) VALUES (6, 'older stamp, newer row')`);
+      await early.query('COMMIT');
+    } finally {
+      early.release();
+    }
+    // Within two minutes of the delete the tombstone holds back rows stamped before it.
+    const second = await reconcileNow(manual, ledger);
+    assert.equal(second.ok, true, JSON.stringify(second));
+    assert.equal(await targetRow(ledgerName, 6), undefined);
+    // Later, no copy read before the delete can still be in flight: the row is let through.
+    await target().query(
+      `UPDATE public.sync_tombstones SET recorded_at = recorded_at - interval '3 minutes' WHERE table_name = $1`,
+      [ledgerName],
+    );
+    const third = await reconcileNow(manual, ledger);
+    assert.equal(third.ok, true, JSON.stringify(third));
+    assert.equal((await targetRow(ledgerName, 6))?.label, 'older stamp, newer row');
+  });
+});
+
 describe('re-applying what the target already holds writes nothing', () => {
   test('a pass that re-reads unchanged rows leaves them untouched (same xmin)', async () => {
     const before = await targetRow(sameName, 4);
