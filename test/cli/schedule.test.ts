@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
+import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
@@ -16,6 +16,7 @@ import type { ScheduleReport } from '../../src/schedules.js';
 import type { ReconcileScheduleResult } from '../../src/workflows/reconcile-schedule.js';
 import type { TableSyncResult } from '../../src/workflows/table-sync.js';
 import { CliEnv, show } from './cli.js';
+import { inSync } from '../support/compare.js';
 
 const stack = testStack();
 const a = uniqueName('cli_sched_a');
@@ -28,14 +29,6 @@ let client: Client;
 
 const ddl = (n: string) =>
   `CREATE TABLE public.${n} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
-
-async function converged(n: string): Promise<boolean> {
-  const [s, d] = await Promise.all([
-    tableSnapshot(stack.source.databaseUrl, `public.${n}`, ['id']),
-    tableSnapshot(stack.target.databaseUrl, `public.${n}`, ['id']),
-  ]);
-  return JSON.stringify(s) === JSON.stringify(d);
-}
 
 async function describeJson(id = scheduleId): Promise<ScheduleReport> {
   const r = await cli.run(['schedule', 'describe', '--id', id, '--json']);
@@ -102,8 +95,8 @@ describe('supabase-sync schedule', () => {
         [`public.${b}`, `table-reconcile:public.${b}`, true, false, 300],
       ],
     );
-    assert.ok(await converged(a));
-    assert.ok(await converged(b));
+    assert.ok(await inSync(a));
+    assert.ok(await inSync(b));
     // The child is the reconcile-only table workflow, completed, with its checkpoint as result.
     const child = client.workflow.getHandle(`table-reconcile:public.${a}`);
     assert.equal((await child.describe()).status.name, 'COMPLETED');
@@ -131,8 +124,8 @@ describe('supabase-sync schedule', () => {
         `\\npublic\\.${b}: ok — read \\d+, written 1, unchanged \\d+, deletes replayed 0 \\(0 removed\\), from the last checkpoint\\n`,
       ),
     );
-    assert.ok(await converged(a));
-    assert.ok(await converged(b));
+    assert.ok(await inSync(a));
+    assert.ok(await inSync(b));
     const child = (await client.workflow
       .getHandle(`table-reconcile:public.${a}`)
       .result()) as TableSyncResult;

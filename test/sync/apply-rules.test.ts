@@ -15,10 +15,11 @@ import type { TableRef } from '../../src/supabase/ports.js';
 import { workflowIdFor } from '../../src/workflows/decisions.js';
 import { reconcileNowUpdate } from '../../src/workflows/messages.js';
 import type { ReconcileResult } from '../../src/workflows/types.js';
-import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
+import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
+import { waitInSync } from '../support/compare.js';
 
 const stack = testStack();
 const source = () => db(stack.source.databaseUrl);
@@ -47,30 +48,6 @@ const ddl = (name: string) => `CREATE TABLE public.${name} (
 
 let live: RunningSync;
 let manual: RunningSync;
-
-async function snapshots(name: string): Promise<[string[], string[]]> {
-  return Promise.all([
-    tableSnapshot(stack.source.databaseUrl, `public.${name}`, ['id']),
-    tableSnapshot(stack.target.databaseUrl, `public.${name}`, ['id']),
-  ]);
-}
-
-async function converged(name: string, timeoutMs: number, what: string): Promise<void> {
-  await waitFor(
-    async () => {
-      const [s, t] = await snapshots(name);
-      return JSON.stringify(s) === JSON.stringify(t);
-    },
-    {
-      timeoutMs,
-      message: async () => {
-        const [s, t] = await snapshots(name);
-        const diff = s.find((row, i) => row !== t[i]) ?? t.find((row, i) => row !== s[i]);
-        return `${what}: source has ${s.length} rows, target ${t.length}; first difference: ${diff}`;
-      },
-    },
-  );
-}
 
 async function targetRow(name: string, id: number) {
   const { rows } = await target().query<{ label: string; note: string; updated_at: string; xmin: string }>(
@@ -241,11 +218,11 @@ describe('a stale version never overwrites a newer one', () => {
         [`v${round}`],
       );
     }
-    await converged(versionsName, 5000, 'after 10 quick updates');
+    await waitInSync(versionsName, { timeoutMs: 5000, what: 'after 10 quick updates' });
     assert.equal((await targetRow(versionsName, 1))?.label, 'v10');
     // Reconcile passes and the feed keep running; nothing older comes back.
     await passesComplete(live, versions, 2);
-    await converged(versionsName, 1000, 'after two more passes');
+    await waitInSync(versionsName, { timeoutMs: 1000, what: 'after two more passes' });
   });
 });
 
@@ -257,9 +234,9 @@ describe('a row deleted on the source never stays in the target', () => {
       ]);
       await source().query(`DELETE FROM public.${deletesName} WHERE id % 10 = $1`, [round]);
     }
-    await converged(deletesName, 8000, 'after updates and deletes');
+    await waitInSync(deletesName, { timeoutMs: 8000, what: 'after updates and deletes' });
     await passesComplete(live, deletes, 2);
-    await converged(deletesName, 1000, 'after two more passes');
+    await waitInSync(deletesName, { timeoutMs: 1000, what: 'after two more passes' });
     const { rows } = await target().query<{ n: number }>(
       `SELECT count(*)::int AS n FROM public.${deletesName}`,
     );
@@ -277,7 +254,7 @@ describe('a row deleted on the source never stays in the target', () => {
       timeoutMs: 3000,
       message: 'the re-inserted row did not arrive',
     });
-    await converged(deletesName, 3000, 'after the re-insert');
+    await waitInSync(deletesName, { timeoutMs: 3000, what: 'after the re-insert' });
   });
 });
 
@@ -300,7 +277,7 @@ describe('a row that exists on the source is never deleted from the target', () 
     });
     // The ledger holds deletes for these keys: replaying them must not remove the new rows.
     await passesComplete(live, deletes, 2);
-    await converged(deletesName, 3000, 'after delete + re-insert in one transaction');
+    await waitInSync(deletesName, { timeoutMs: 3000, what: 'after delete + re-insert in one transaction' });
   });
 
   test('the same through reconciliation and ledger replay alone (realtime off)', async () => {
@@ -345,7 +322,7 @@ describe('a row re-inserted by a transaction that began before the delete', () =
       timeoutMs: 5000,
       message: 'the re-inserted row was held off the target',
     });
-    await converged(deletesName, 3000, 'after a re-insert across a delete');
+    await waitInSync(deletesName, { timeoutMs: 3000, what: 'after a re-insert across a delete' });
   });
 
   test('arrives through reconciliation once the tombstone no longer guards reads in flight', async () => {
@@ -410,7 +387,7 @@ describe('re-applying what the target already holds writes nothing', () => {
 
 describe("the target holds the source's values exactly", () => {
   test("the target's triggers (stamper, audit, deletion ledger) do not fire for the sync's writes", async () => {
-    await converged(triggersName, 3000, 'after the first copy');
+    await waitInSync(triggersName, { timeoutMs: 3000, what: 'after the first copy' });
     await source().query(
       `INSERT INTO public.${triggersName} (id, label, note) SELECT g, 'new', 'inserted' FROM generate_series(31, 40) g`,
     );
@@ -418,10 +395,10 @@ describe("the target holds the source's values exactly", () => {
       `UPDATE public.${triggersName} SET label = 'changed', note = 'updated', updated_at = now() WHERE id <= 10`,
     );
     await source().query(`DELETE FROM public.${triggersName} WHERE id BETWEEN 21 AND 25`);
-    await converged(triggersName, 5000, 'after inserts, updates and deletes');
+    await waitInSync(triggersName, { timeoutMs: 5000, what: 'after inserts, updates and deletes' });
     // Reconcile passes ran over the same rows as the feed: still exact.
     await passesComplete(live, triggers, 2);
-    await converged(triggersName, 1000, 'after two more passes');
+    await waitInSync(triggersName, { timeoutMs: 1000, what: 'after two more passes' });
     const audit = await target().query(`SELECT * FROM public.${triggersName}_audit`);
     assert.deepEqual(audit.rows, []);
     const ledgerRows = await target().query(`SELECT * FROM public.sync_deletions WHERE table_name = $1`, [
@@ -471,7 +448,7 @@ describe('deletion replay', () => {
     assert.equal(second.pass?.deletesReplayed, 1);
     assert.equal(second.pass?.deleted, 1);
     assert.equal(await targetRow(ledgerName, 1), undefined);
-    await converged(ledgerName, 1000, 'after both deletes');
+    await waitInSync(ledgerName, { timeoutMs: 1000, what: 'after both deletes' });
     const pending = await source().query(
       `SELECT id FROM public.sync_deletions WHERE table_name = $1 AND processed_at IS NULL`,
       [ledgerName],

@@ -13,9 +13,10 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { statusQuery } from '../../src/workflows/messages.js';
-import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
+import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { waitFor } from '../support/wait.js';
+import { inSync } from '../support/compare.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const stack = testStack();
@@ -53,14 +54,6 @@ function runSync(args: string[] = [], env: Record<string, string> = {}): Run {
 async function rowCount(url: string, table: string): Promise<number> {
   const { rows } = await db(url).query<{ n: string }>(`SELECT count(*) AS n FROM public.${table}`);
   return Number(rows[0]!.n);
-}
-
-async function converged(table: string): Promise<boolean> {
-  const [s, t] = await Promise.all([
-    tableSnapshot(stack.source.databaseUrl, `public.${table}`, ['id']),
-    tableSnapshot(stack.target.databaseUrl, `public.${table}`, ['id']),
-  ]);
-  return JSON.stringify(s) === JSON.stringify(t);
 }
 
 const ddl = (t: string) =>
@@ -137,7 +130,7 @@ describe('npm run sync', () => {
 
     const second = runSync();
     try {
-      await waitFor(() => converged(name), {
+      await waitFor(() => inSync(name), {
         timeoutMs: 30_000,
         message: () => `did not converge; output:\n${second.output()}`,
       });
@@ -189,7 +182,7 @@ describe('npm run sync', () => {
         `public\\.${cronName}: ok — read \\d+, written 1, unchanged \\d+, deletes replayed 1 \\(1 removed\\)`,
       ),
     );
-    assert.ok(await converged(cronName));
+    assert.ok(await inSync(cronName));
   });
 
   test('bad configuration: one clear line, exit code 2, nothing started', async () => {

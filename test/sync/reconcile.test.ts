@@ -13,10 +13,11 @@ import { workflowIdFor } from '../../src/workflows/decisions.js';
 import { reconcileNowUpdate } from '../../src/workflows/messages.js';
 import type { ReconcileResult } from '../../src/workflows/types.js';
 import type { TableConfig } from '../../src/config/index.js';
-import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
+import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
+import { inSync, waitInSync } from '../support/compare.js';
 
 const stack = testStack();
 const source = () => db(stack.source.databaseUrl);
@@ -43,29 +44,6 @@ const ddl = (name: string) => `CREATE TABLE public.${name} (
 
 let fast: RunningSync;
 let slow: RunningSync;
-
-async function snapshotsEqual(name: string): Promise<boolean> {
-  const [s, t] = await Promise.all([
-    tableSnapshot(stack.source.databaseUrl, `public.${name}`, ['id']),
-    tableSnapshot(stack.target.databaseUrl, `public.${name}`, ['id']),
-  ]);
-  return JSON.stringify(s) === JSON.stringify(t);
-}
-
-async function converged(name: string, timeoutMs: number, what: string): Promise<void> {
-  await waitFor(() => snapshotsEqual(name), {
-    timeoutMs,
-    message: async () => {
-      const [s, t] = await Promise.all([
-        tableSnapshot(stack.source.databaseUrl, `public.${name}`, ['id']),
-        tableSnapshot(stack.target.databaseUrl, `public.${name}`, ['id']),
-      ]);
-      return `${what}: source has ${s.length} rows, target ${t.length}; first difference: ${JSON.stringify(
-        s.find((row, i) => row !== t[i]) ?? t.find((row, i) => row !== s[i]),
-      )}`;
-    },
-  });
-}
 
 async function targetLabel(name: string, id: number): Promise<string | undefined> {
   const { rows } = await target().query<{ label: string }>(`SELECT label FROM public.${name} WHERE id = $1`, [
@@ -153,7 +131,7 @@ describe('reconciliation (realtime off)', () => {
     assert.equal(status.initialCopy.mode, 'full');
     assert.equal(status.initialCopy.rowsCopied, 25);
     assert.equal(status.realtime.enabled, false);
-    assert.ok(await snapshotsEqual(basicName));
+    assert.ok(await inSync(basicName));
   });
 
   test('an insert reaches the target within one interval', async () => {
@@ -182,7 +160,7 @@ describe('reconciliation (realtime off)', () => {
         message: 'the delete did not arrive within 3 s',
       },
     );
-    await converged(basicName, 3000, 'after insert, update and delete');
+    await waitInSync(basicName, { timeoutMs: 3000, what: 'after insert, update and delete' });
   });
 
   test('rows sharing one updated_at across page edges are all copied and the pass ends', async () => {
@@ -202,7 +180,7 @@ describe('reconciliation (realtime off)', () => {
     await source().query(
       `UPDATE public.${edgeName} SET label = label || ' (updated)', updated_at = now() WHERE id % 4 = 0`,
     );
-    await converged(edgeName, 3000, 'rows sharing a timestamp');
+    await waitInSync(edgeName, { timeoutMs: 3000, what: 'rows sharing a timestamp' });
     // Passes keep completing (none reads forever), each reading every row in the lookback window once.
     await passesComplete(fast, edge, 2);
     const status = await fast.status(edge);
@@ -244,7 +222,7 @@ describe('reconciliation (realtime off)', () => {
       timeoutMs: 3000,
       message: 'the late commit did not arrive within 3 s',
     });
-    await converged(lateName, 3000, 'after the late commit');
+    await waitInSync(lateName, { timeoutMs: 3000, what: 'after the late commit' });
   });
 
   test('SYNC_INITIAL_BACKFILL_MS: the first run copies only rows changed within the window', async () => {
@@ -270,11 +248,11 @@ describe('reconciliation (realtime off)', () => {
     const second = await reconcileNow(slow, windowed);
     assert.equal(second.pass?.written, 1, JSON.stringify(second));
     assert.equal(await targetLabel(windowName, 1), 'touched');
-    assert.ok(await snapshotsEqual(windowName));
+    assert.ok(await inSync(windowName));
   });
 
   test('the reconcileNow update returns the pass it ran, with matching counts', async () => {
-    assert.ok(await snapshotsEqual(manualName));
+    assert.ok(await inSync(manualName));
     await source().query(
       `INSERT INTO public.${manualName} (id, label) SELECT g, 'new ' || g FROM generate_series(101, 105) g`,
     );
@@ -297,7 +275,7 @@ describe('reconciliation (realtime off)', () => {
     assert.equal(pass.deletesReplayed, 2);
     assert.equal(pass.deleted, 2);
     assert.ok(pass.finishedAt >= pass.startedAt);
-    assert.ok(await snapshotsEqual(manualName));
+    assert.ok(await inSync(manualName));
 
     // Again: nothing left to do.
     const again = (await reconcileNow(slow, manual)).pass!;

@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connectSource } from '../../src/supabase/adapter.js';
 import type { TableRef } from '../../src/supabase/ports.js';
-import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
+import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
+import { waitInSync } from '../support/compare.js';
 
 const stack = testStack();
 const source = () => db(stack.source.databaseUrl);
@@ -118,30 +119,6 @@ const variants: Variant[] = [
 ];
 const syncs = new Map<Variant, RunningSync>();
 
-async function snapshots(name: string, key: string[]): Promise<[string[], string[]]> {
-  return Promise.all([
-    tableSnapshot(stack.source.databaseUrl, `public.${name}`, key),
-    tableSnapshot(stack.target.databaseUrl, `public.${name}`, key),
-  ]);
-}
-
-async function converged(name: string, key: string[], timeoutMs: number, what: string): Promise<void> {
-  await waitFor(
-    async () => {
-      const [s, t] = await snapshots(name, key);
-      return JSON.stringify(s) === JSON.stringify(t);
-    },
-    {
-      timeoutMs,
-      message: async () => {
-        const [s, t] = await snapshots(name, key);
-        const i = s.findIndex((row, j) => row !== t[j]);
-        return `${what}: source has ${s.length} rows, target ${t.length}; first difference at ${i}:\n  source ${s[i]}\n  target ${t[i]}`;
-      },
-    },
-  );
-}
-
 before(async () => {
   for (const v of variants) {
     for (const [name, ddl] of [
@@ -185,8 +162,12 @@ after(async () => {
 for (const v of variants) {
   describe(`values arrive exactly (${v.label})`, () => {
     test('the first copy of awkward keys and values is exact', async () => {
-      await converged(v.lines, ['tenant_id', 'line_no'], 3000, 'composite key table after the first copy');
-      await converged(v.types, ['key'], 3000, 'types table after the first copy');
+      await waitInSync(v.lines, {
+        key: ['tenant_id', 'line_no'],
+        timeoutMs: 3000,
+        what: 'composite key table after the first copy',
+      });
+      await waitInSync(v.types, { key: ['key'], timeoutMs: 3000, what: 'types table after the first copy' });
       const status = await syncs.get(v)!.status(syncs.get(v)!.config.tables[1]!);
       assert.equal(status.initialCopy.rowsCopied, 6);
     });
@@ -207,7 +188,7 @@ for (const v of variants) {
         ['a,b'],
       );
       await source().query(`DELETE FROM public.${v.types} WHERE key = ANY ($1)`, [['(paren)', "it's"]]);
-      await converged(v.types, ['key'], 5000, 'types table after changes');
+      await waitInSync(v.types, { key: ['key'], timeoutMs: 5000, what: 'types table after changes' });
       const { rows } = await target().query<{ amount: string; just: string; kind: string }>(
         `SELECT amount::text, just_string::text AS just, jsonb_typeof(just_string) AS kind FROM public.${v.types} WHERE key = 'plain'`,
       );
@@ -241,7 +222,11 @@ for (const v of variants) {
         `UPDATE public.${lines} SET line_no = line_no + 1000, updated_at = now() WHERE tenant_id = $1 AND line_no IN (1, 2)`,
         [TENANT_B],
       );
-      await converged(lines, ['tenant_id', 'line_no'], 5000, 'composite key table after changes');
+      await waitInSync(lines, {
+        key: ['tenant_id', 'line_no'],
+        timeoutMs: 5000,
+        what: 'composite key table after changes',
+      });
       const { rows } = await target().query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${lines}`);
       assert.equal(rows[0]?.n, 11);
     });
@@ -263,7 +248,11 @@ for (const v of variants) {
       } finally {
         client.release();
       }
-      await converged(lines, ['tenant_id', 'line_no'], 5000, 'composite key table after the swap');
+      await waitInSync(lines, {
+        key: ['tenant_id', 'line_no'],
+        timeoutMs: 5000,
+        what: 'composite key table after the swap',
+      });
       const sync = syncs.get(v)!;
       const t = sync.config.tables[0]!;
       // Later passes (and their deletion replay) keep both rows.
@@ -274,7 +263,11 @@ for (const v of variants) {
           message: 'no more passes',
         });
       }
-      await converged(lines, ['tenant_id', 'line_no'], 1000, 'composite key table after more passes');
+      await waitInSync(lines, {
+        key: ['tenant_id', 'line_no'],
+        timeoutMs: 1000,
+        what: 'composite key table after more passes',
+      });
     });
   });
 }

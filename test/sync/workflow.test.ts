@@ -13,7 +13,7 @@ import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-uti
 import { ensureTableWorkflows, tableSpec } from '../../src/engine.js';
 import { workflowIdFor } from '../../src/workflows/decisions.js';
 import { pauseUpdate, resumeUpdate, stopUpdate } from '../../src/workflows/messages.js';
-import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
+import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import {
   startSync,
@@ -24,6 +24,7 @@ import {
   type RunningSync,
 } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
+import { inSync } from '../support/compare.js';
 
 const stack = testStack();
 const fixture = fileURLToPath(new URL('../fixtures/table-sync-history.json', import.meta.url));
@@ -36,14 +37,6 @@ async function createBoth(t: string, rows = 50): Promise<void> {
   await db(stack.source.databaseUrl).query(
     `INSERT INTO public.${t} (id, note) SELECT g, 'row ' || g FROM generate_series(1, ${rows}) g`,
   );
-}
-
-async function converged(t: string): Promise<boolean> {
-  const [s, d] = await Promise.all([
-    tableSnapshot(stack.source.databaseUrl, `public.${t}`, ['id']),
-    tableSnapshot(stack.target.databaseUrl, `public.${t}`, ['id']),
-  ]);
-  return JSON.stringify(s) === JSON.stringify(d);
 }
 
 async function onTarget(t: string, id: number): Promise<boolean> {
@@ -101,7 +94,7 @@ describe('table workflow', () => {
       return s.realtime.subscriptions > before.realtime.subscriptions && s.realtime.connected ? s : undefined;
     });
     assert.ok(after.passes > before.passes, 'a catch-up pass ran after the resubscribe');
-    assert.ok(await converged(healing.table));
+    assert.ok(await inSync(healing.table));
   });
 
   test('pause stops syncing until resume; both are acknowledged', async () => {
