@@ -226,7 +226,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
 
   const startFeed = () => {
     if (
-      !realtimeEnabled ||
+      !realtimeEnabled() ||
       feedRunning ||
       state.paused ||
       stopping ||

@@ -104,6 +104,8 @@ before(async () => {
     `INSERT INTO public.${manualName} (id, label) SELECT g, 'seed ' || g FROM generate_series(1, 20) g`,
   );
 
+  // In the publication all the same: a feed would subscribe if one were (wrongly) started.
+  await source().query(`ALTER PUBLICATION supabase_realtime ADD TABLE public.${basicName}`);
   fast = await startSync(
     testConfig([basic, edge, late], { realtime: false, reconcile: { intervalMs: 1000, batchSize: 10 } }),
   );
@@ -132,6 +134,17 @@ describe('reconciliation (realtime off)', () => {
     assert.equal(status.initialCopy.rowsCopied, 25);
     assert.equal(status.realtime.enabled, false);
     assert.ok(await inSync(basicName));
+  });
+
+  test('with realtime off, no realtime feed runs', async () => {
+    const start = (await fast.status(basic)).passes;
+    const status = await waitFor(async () => {
+      const s = await fast.status(basic);
+      return s.passes >= start + 2 ? s : undefined;
+    });
+    assert.equal(status.realtime.enabled, false);
+    assert.equal(status.realtime.subscriptions, 0);
+    assert.equal(status.realtime.connected, false);
   });
 
   test('an insert reaches the target within one interval', async () => {
