@@ -9,6 +9,7 @@ import { CliError, client, config, selectTables, withTables } from './cli/common
 import { registerMigrate } from './cli/migrate.js';
 import { registerSchedule } from './cli/schedule.js';
 import { registerStatus } from './cli/status.js';
+import { registerVerify } from './cli/verify.js';
 import { ensureTableWorkflows, searchAttributesRegistered, syncSettings } from './engine.js';
 import { pauseUpdate, reconcileNowUpdate, resumeUpdate, stopUpdate } from './workflows/messages.js';
 
@@ -111,6 +112,7 @@ program
   );
 
 registerSchedule(program);
+registerVerify(program);
 registerMigrate(program);
 
 try {

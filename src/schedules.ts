@@ -14,6 +14,7 @@ import {
 import type { SyncConfig, TableConfig } from './config/index.js';
 import { searchAttributesRegistered, syncSettings, tableSpec } from './engine.js';
 import type { ReconcileScheduleInput, ReconcileScheduleResult } from './workflows/reconcile-schedule.js';
+import type { VerifyTablesInput, VerifyTablesResult } from './workflows/verify.js';
 
 export const DEFAULT_SCHEDULE_ID = 'supabase-sync-reconcile';
 export const SCHEDULE_WORKFLOW_TYPE = 'reconcileSchedule';
@@ -155,13 +156,84 @@ function specText(description: ScheduleDescription, memo: ScheduleMemo | undefin
   return parts.join(', ') || '(no spec)';
 }
 
-function runSummary(result: ReconcileScheduleResult): string {
+function runSummary(result: ReconcileScheduleResult | VerifyTablesResult): string {
+  if ('equal' in result) return verifySummary(result);
   return result.tables
     .map(
       (t) =>
         `${t.table} ${t.ok ? 'ok' : 'FAILED'}: read ${t.rowsRead}, written ${t.written}, deletes replayed ${t.deletesReplayed}${t.resumed ? '' : ' (first run: full copy)'}`,
     )
     .join('; ');
+}
+
+/** A `verifyTables` run in one line (for `schedule describe` of a verify schedule). */
+export function verifySummary(result: VerifyTablesResult): string {
+  return result.tables
+    .map((t) => {
+      const r = t.result;
+      if (!r) return `${t.table} FAILED: ${t.error ?? 'unknown error'}`;
+      const found = `${r.missing} missing, ${r.extra} extra, ${r.different} different`;
+      if (r.repair)
+        return `${t.table} ${r.equal ? 'repaired' : 'NOT EQUAL'}: ${found}, ${r.repair.written} written, ${r.repair.deleted} deleted`;
+      return `${t.table} ${r.equal ? `OK ${r.sourceRows} rows` : `DIFFERENT: ${found}`}`;
+    })
+    .join('; ');
+}
+
+export const DEFAULT_VERIFY_SCHEDULE_ID = 'supabase-sync-verify';
+export const VERIFY_WORKFLOW_TYPE = 'verifyTables';
+
+export interface VerifyScheduleRequest {
+  scheduleId: string;
+  timing: ScheduleTiming;
+  tables: TableConfig[];
+  repair: boolean;
+  replace?: boolean;
+}
+
+/**
+ * `supabase-sync verify --schedule 1d`: a Temporal Schedule that starts `verifyTables` every
+ * interval (overlap SKIP, like the reconcile schedule). Managed afterwards with `supabase-sync
+ * schedule describe|pause|unpause|trigger|delete --id supabase-sync-verify`.
+ */
+export async function createVerifySchedule(
+  client: Client,
+  config: SyncConfig,
+  request: VerifyScheduleRequest,
+): Promise<'created' | 'replaced'> {
+  const input: VerifyTablesInput = { tables: request.tables.map(tableSpec), repair: request.repair };
+  const memo: ScheduleMemo = {
+    spec: describeTiming(request.timing),
+    tables: request.tables.map((t) => t.qualifiedName),
+  };
+  const options: ScheduleOptions = {
+    scheduleId: request.scheduleId,
+    spec:
+      'every' in request.timing
+        ? { intervals: [{ every: parseEvery(request.timing.every) }] }
+        : { cronExpressions: [request.timing.cron] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: VERIFY_WORKFLOW_TYPE,
+      workflowId: request.scheduleId,
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute', pauseOnFailure: false },
+    memo: memo as unknown as Record<string, unknown>,
+    state: { paused: false, note: `verify${request.repair ? ' --repair' : ''}, ${memo.spec}` },
+  };
+  let replaced = false;
+  if (request.replace) {
+    try {
+      await client.schedule.getHandle(request.scheduleId).delete();
+      replaced = true;
+    } catch (error) {
+      if (!(error instanceof ScheduleNotFoundError)) throw error;
+    }
+  }
+  await client.schedule.create(options);
+  return replaced ? 'replaced' : 'created';
 }
 
 export async function describeReconcileSchedule(
@@ -183,7 +255,8 @@ export async function describeReconcileSchedule(
     try {
       const handle = client.workflow.getHandle(workflowId, firstExecutionRunId);
       status = (await handle.describe()).status.name;
-      if (status === 'COMPLETED') summary = runSummary((await handle.result()) as ReconcileScheduleResult);
+      if (status === 'COMPLETED')
+        summary = runSummary((await handle.result()) as ReconcileScheduleResult | VerifyTablesResult);
       if (status === 'FAILED') {
         summary = await handle.result().then(
           () => undefined,

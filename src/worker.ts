@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
+import { dataConverterFor } from './codec.js';
 import type { SyncConfig } from './config/index.js';
 import type { Logger } from './logger.js';
 import { prometheusExporter, SyncMetrics, tableFromWorkflowId } from './metrics.js';
@@ -109,7 +110,11 @@ export async function connectClient(config: SyncConfig): Promise<Client> {
     ...temporalConnectionOptions(config.temporal),
     connectTimeout: 5000,
   });
-  return new Client({ connection, namespace: config.temporal.namespace });
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterFor(config),
+  });
 }
 
 export async function createSyncWorker(options: SyncWorkerOptions): Promise<SyncWorker> {
@@ -142,6 +147,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     taskQueue: config.temporal.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities,
+    dataConverter: dataConverterFor(config),
     interceptors: { activity: [metrics.activityInterceptor(shuttingDown.signal)] },
     // Each table holds one slot for its realtime feed plus one for a pass; leave headroom.
     maxConcurrentActivityTaskExecutions: config.tables.length * 2 + 20,

@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   ConfigError,
+  DEFAULT_CODEC_CORS_ORIGINS,
   isValidIdentifier,
+  loadCodecServerEnv,
   loadConfig,
   loadEnv,
   parseTablesConfig,
@@ -737,4 +739,120 @@ for (const { name, setup: s, message } of badInputs) {
 
 void test('at least 15 bad inputs are covered', () => {
   assert.ok(badInputs.length >= 15);
+});
+
+// ---------------------------------------------------------------------------------------------
+// SYNC_PAYLOAD_KEY: optional encryption of what enters Temporal history (src/codec.ts).
+
+const PAYLOAD_KEY = Buffer.alloc(32, 7).toString('base64');
+
+void test('SYNC_PAYLOAD_KEY enables payload encryption; SYNC_PAYLOAD_KEY_ID defaults to "default"', () => {
+  assert.deepEqual(load({ env: withEnv({ SYNC_PAYLOAD_KEY: PAYLOAD_KEY }) }).payloadEncryption, {
+    key: PAYLOAD_KEY,
+    keyId: 'default',
+  });
+  const urlSafe = Buffer.alloc(32, 0xfb).toString('base64url');
+  const config = load({ env: withEnv({ SYNC_PAYLOAD_KEY: urlSafe, SYNC_PAYLOAD_KEY_ID: '2026-01' }) });
+  assert.deepEqual(config.payloadEncryption, {
+    key: Buffer.alloc(32, 0xfb).toString('base64'),
+    keyId: '2026-01',
+  });
+  assert.equal(redactedConfig(config).payloadEncryption?.key, '***');
+  assert.equal(load().payloadEncryption, undefined);
+});
+
+const payloadKeyCases: Array<{ name: string; env: Record<string, string>; message: string | RegExp }> = [
+  {
+    name: 'not base64',
+    env: { SYNC_PAYLOAD_KEY: 'not a key!' },
+    message:
+      /^SYNC_PAYLOAD_KEY in the environment: must be 32 random bytes in base64 \(44 characters; this is not base64\): generate one with `openssl rand -base64 32`/,
+  },
+  {
+    name: '16 bytes (AES-128 size)',
+    env: { SYNC_PAYLOAD_KEY: Buffer.alloc(16, 1).toString('base64') },
+    message:
+      /^SYNC_PAYLOAD_KEY in the environment: must be 32 random bytes in base64 \(44 characters; this decodes to 16 bytes\)/,
+  },
+  {
+    name: 'a hex key of 64 characters',
+    env: { SYNC_PAYLOAD_KEY: 'ab'.repeat(32) },
+    message:
+      /^SYNC_PAYLOAD_KEY in the environment: must be 32 random bytes in base64 .*this decodes to 48 bytes/,
+  },
+  {
+    name: 'key id without a key',
+    env: { SYNC_PAYLOAD_KEY_ID: 'k1' },
+    message:
+      /^SYNC_PAYLOAD_KEY_ID="k1" in the environment: is set but SYNC_PAYLOAD_KEY is not: set SYNC_PAYLOAD_KEY/,
+  },
+  {
+    name: 'key id with spaces',
+    env: { SYNC_PAYLOAD_KEY: PAYLOAD_KEY, SYNC_PAYLOAD_KEY_ID: 'my key' },
+    message: /^SYNC_PAYLOAD_KEY_ID="my key" in the environment: must be a short name for the key/,
+  },
+];
+
+for (const { name, env, message } of payloadKeyCases) {
+  void test(`bad SYNC_PAYLOAD_KEY: ${name}`, () => {
+    const actual = loadError({ env: withEnv(env) });
+    assert.match(actual, message instanceof RegExp ? message : new RegExp(message));
+    if (env.SYNC_PAYLOAD_KEY) assert.ok(!actual.includes(env.SYNC_PAYLOAD_KEY), 'the key is not shown');
+  });
+}
+
+void test('a bad SYNC_PAYLOAD_KEY from the env file names the file, not the value', () => {
+  const bad = Buffer.alloc(31, 9).toString('base64');
+  const actual = loadError({ env: {}, envFile: envLines({ ...REQUIRED, SYNC_PAYLOAD_KEY: bad }) });
+  assert.match(actual, /^SYNC_PAYLOAD_KEY in \.env\.sync: must be 32 random bytes in base64 .*31 bytes/);
+  assert.ok(!actual.includes(bad));
+});
+
+void test('the codec server configuration: key required, address and UI origins', () => {
+  const { cwd } = setup({ tables: null });
+  try {
+    const env = loadCodecServerEnv({ env: { SYNC_PAYLOAD_KEY: PAYLOAD_KEY }, cwd });
+    assert.deepEqual(env, {
+      payloadEncryption: { key: PAYLOAD_KEY, keyId: 'default' },
+      host: '127.0.0.1',
+      port: 8888,
+      corsOrigins: [...DEFAULT_CODEC_CORS_ORIGINS],
+    });
+    const custom = loadCodecServerEnv({
+      env: {
+        SYNC_PAYLOAD_KEY: PAYLOAD_KEY,
+        SYNC_CODEC_ADDRESS: '0.0.0.0:9999',
+        SYNC_CODEC_CORS_ORIGINS: 'https://temporal.example.com/, http://localhost:8233',
+      },
+      cwd,
+    });
+    assert.deepEqual(
+      [custom.host, custom.port, custom.corsOrigins],
+      ['0.0.0.0', 9999, ['https://temporal.example.com', 'http://localhost:8233']],
+    );
+    const error = (env: Record<string, string>) => {
+      try {
+        loadCodecServerEnv({ env, cwd });
+      } catch (err) {
+        assert.ok(err instanceof ConfigError);
+        assert.doesNotMatch(err.message, /[\r\n]/);
+        return err.message;
+      }
+      return assert.fail('expected a ConfigError');
+    };
+    assert.match(
+      error({}),
+      /^SYNC_PAYLOAD_KEY is not set; set it in the environment or create \.env\.sync .*openssl rand -base64 32/,
+    );
+    assert.match(
+      error({ SYNC_PAYLOAD_KEY: PAYLOAD_KEY, SYNC_CODEC_ADDRESS: 'http://localhost:8888' }),
+      /^SYNC_CODEC_ADDRESS="http:\/\/localhost:8888" in the environment: must be host:port to listen on/,
+    );
+    assert.match(
+      error({ SYNC_PAYLOAD_KEY: PAYLOAD_KEY, SYNC_CODEC_CORS_ORIGINS: 'localhost:8233' }),
+      /^SYNC_CODEC_CORS_ORIGINS="localhost:8233" in the environment: .*must be a comma-separated list of origins/,
+    );
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
 });

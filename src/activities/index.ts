@@ -8,6 +8,7 @@ import { createDeletionActivities } from './deletions.js';
 import { createPrepareActivities } from './prepare.js';
 import { createRealtimeActivities } from './realtime.js';
 import { createReconcileActivities } from './reconcile.js';
+import { createVerifyActivities } from './verify.js';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeletionActivities(deps),
     ...createRealtimeActivities(deps),
     ...createCheckpointActivities(deps),
+    ...createVerifyActivities(deps),
   };
 }
 

@@ -43,7 +43,12 @@ export interface MicroBatch {
  * UPDATE whose record lacks some of them (Realtime leaves out unchanged TOAST values — large text,
  * jsonb, bytea) is re-read by key rather than written with those columns missing.
  */
-export function coalesce(ref: TableRef, events: ChangeEvent[], columns?: ReadonlySet<string>): MicroBatch {
+export function coalesce(
+  ref: TableRef,
+  events: ChangeEvent[],
+  columns?: ReadonlySet<string>,
+  unscaled: ReadonlySet<string> = new Set(),
+): MicroBatch {
   const latest = new Map<string, { kind: 'upsert' | 'delete' | 'reread'; row: Row }>();
   let maxCommit: string | null = null;
   const put = (kind: 'upsert' | 'delete' | 'reread', row: Row) => {
@@ -70,7 +75,9 @@ export function coalesce(ref: TableRef, events: ChangeEvent[], columns?: Readonl
     if (!newKey) continue;
     const partial =
       event.type === 'UPDATE' && columns !== undefined && [...columns].some((c) => !(c in event.record!));
-    if (event.errors || partial) put('reread', newKey);
+    // A value of a numeric column without a declared scale lost its scale (1.50 → 1.5) in JSON.
+    const scaled = [...unscaled].some((c) => event.record![c] !== null && event.record![c] !== undefined);
+    if (event.errors || partial || scaled) put('reread', newKey);
     // The commit time lets the target tell a row re-inserted after a delete from a stale copy.
     else put('upsert', { ...event.record!, _sync_commit_at: event.commitTimestamp });
   }
@@ -97,6 +104,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
 
       // The table's columns: from a row read now, then from every INSERT (which carries all of them).
       const columns = new Set<string>(await deps.source.readColumns(ref).catch(() => []));
+      const unscaled = new Set<string>(await deps.source.readUnscaledNumericColumns(ref).catch(() => []));
       let queue: ChangeEvent[] = [];
       let failure: string | null = null;
       let live = false;
@@ -160,7 +168,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         if (queue.length === 0) return;
         const events = queue;
         queue = [];
-        const batch = coalesce(ref, events, columns.size > 0 ? columns : undefined);
+        const batch = coalesce(ref, events, columns.size > 0 ? columns : undefined, unscaled);
         if (batch.reread.length > 0) {
           const rows = await applyWithRetry('re-reading truncated rows', () =>
             deps.source.readRowsByKeys(ref, batch.reread),

@@ -20,6 +20,17 @@ export const SECRET_VARIABLES = [
   'SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY',
   'SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY',
   'TEMPORAL_API_KEY',
+  'SYNC_PAYLOAD_KEY',
+] as const;
+
+/** Where `npm run codec-server` listens unless SYNC_CODEC_ADDRESS says otherwise. */
+export const DEFAULT_CODEC_ADDRESS = '127.0.0.1:8888';
+/** Temporal UI origins the codec server answers (the dev server's UI, and docker compose's). */
+export const DEFAULT_CODEC_CORS_ORIGINS = [
+  'http://localhost:8233',
+  'http://127.0.0.1:8233',
+  'http://localhost:8080',
+  'http://127.0.0.1:8080',
 ] as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -170,6 +181,19 @@ function metricsAddress() {
   });
 }
 
+/** SYNC_PAYLOAD_KEY: 32 random bytes, base64 (standard or URL-safe alphabet). The value is never shown. */
+const payloadKey = z.string().transform((value, ctx): string => {
+  const bytes = /^[A-Za-z0-9+/_-]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : undefined;
+  if (!bytes || bytes.length !== 32) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be 32 random bytes in base64 (44 characters${bytes ? `; this decodes to ${bytes.length} bytes` : '; this is not base64'}): generate one with \`openssl rand -base64 32\` (and keep it: without it the histories cannot be read)`,
+    });
+    return z.NEVER;
+  }
+  return bytes.toString('base64');
+});
+
 const secret = z
   .string({ error: 'is not set' })
   .regex(/^\S+$/, { error: 'contains spaces or line breaks; paste the key again as one line' });
@@ -209,6 +233,13 @@ const EnvSchema = z
     TEMPORAL_TLS_CERT_PATH: z.string().optional(),
     TEMPORAL_TLS_KEY_PATH: z.string().optional(),
     SYNC_METRICS_ADDRESS: metricsAddress().default(DEFAULT_METRICS_ADDRESS),
+    SYNC_PAYLOAD_KEY: payloadKey.optional(),
+    SYNC_PAYLOAD_KEY_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,64}$/, {
+        error: 'must be a short name for the key (letters, digits, . _ : -; at most 64), e.g. 2026-01',
+      })
+      .optional(),
     SYNC_LOG_LEVEL: z
       .string()
       .toLowerCase()
@@ -222,6 +253,14 @@ const EnvSchema = z
         path: ['SYNC_TARGET_SUPABASE_URL'],
         message:
           'is the same project as SYNC_SOURCE_SUPABASE_URL; the target must be a different (backup) project',
+      });
+    }
+    if (env.SYNC_PAYLOAD_KEY_ID !== undefined && env.SYNC_PAYLOAD_KEY === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SYNC_PAYLOAD_KEY_ID'],
+        message:
+          'is set but SYNC_PAYLOAD_KEY is not: set SYNC_PAYLOAD_KEY (openssl rand -base64 32) to encrypt payloads, or unset SYNC_PAYLOAD_KEY_ID',
       });
     }
     const pair = [
@@ -264,6 +303,7 @@ const EXAMPLES: Record<string, string> = {
   SYNC_TARGET_SUPABASE_URL: 'https://<backup-ref>.supabase.co',
   SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY: '<service role key of the primary project>',
   SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY: '<service role key of the backup project>',
+  SYNC_PAYLOAD_KEY: '<output of: openssl rand -base64 32>',
 };
 
 /** Turns the first zod issue into the one-line message. */
@@ -284,7 +324,10 @@ function envError(issues: readonly z.core.$ZodIssue[], sources: EnvSources): Con
     );
   }
   const where = sources.origin[name] === 'file' ? sources.envFileLabel : 'the environment';
-  const shown = isSecret ? name : `${name}=${show(value)}`;
+  // A URL's user:password part (e.g. a database URL pasted into a Supabase URL) is not shown.
+  const shown = isSecret
+    ? name
+    : `${name}=${show(value.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^@/\s]*@/, '$1***@'))}`;
   return new ConfigError(`${shown} in ${where}: ${fragment}`);
 }
 
@@ -329,6 +372,9 @@ export function parseEnv(sources: EnvSources): EnvConfig {
       ...(tls ? { tls } : {}),
     },
     metrics: { address: env.SYNC_METRICS_ADDRESS },
+    ...(env.SYNC_PAYLOAD_KEY !== undefined
+      ? { payloadEncryption: { key: env.SYNC_PAYLOAD_KEY, keyId: env.SYNC_PAYLOAD_KEY_ID ?? 'default' } }
+      : {}),
     logLevel: env.SYNC_LOG_LEVEL,
     envFile: sources.envFile,
     tableConfigFile: path.resolve(sources.cwd, env.SYNC_TABLE_CONFIG),
@@ -360,4 +406,70 @@ function pemFile(name: string, what: string, sources: EnvSources): string {
   }
   if (!text.includes('-----BEGIN ')) throw fail(`is not a PEM file (no "-----BEGIN" line in ${absolute})`);
   return absolute;
+}
+
+export interface CodecServerEnv {
+  payloadEncryption: { key: string; keyId: string };
+  /** host:port to listen on (SYNC_CODEC_ADDRESS). */
+  host: string;
+  port: number;
+  /** Origins allowed to call it from a browser (SYNC_CODEC_CORS_ORIGINS, comma-separated). */
+  corsOrigins: string[];
+}
+
+const CodecServerSchema = z.object({
+  SYNC_PAYLOAD_KEY: z.string({ error: 'is not set' }).pipe(payloadKey),
+  SYNC_PAYLOAD_KEY_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, {
+      error: 'must be a short name for the key (letters, digits, . _ : -; at most 64), e.g. 2026-01',
+    })
+    .default('default'),
+  SYNC_CODEC_ADDRESS: z
+    .string()
+    .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/, {
+      error: 'must be host:port to listen on, e.g. 127.0.0.1:8888',
+    })
+    .default(DEFAULT_CODEC_ADDRESS),
+  SYNC_CODEC_CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter((o) => o !== ''),
+    )
+    .pipe(
+      z.array(
+        z.string().regex(/^https?:\/\/[^/\s]+$/, {
+          error:
+            'must be a comma-separated list of origins like http://localhost:8233 (scheme://host:port, no path)',
+        }),
+      ),
+    )
+    .optional(),
+});
+
+/**
+ * The codec server's configuration (`npm run codec-server`): only the key, where to listen and
+ * which Temporal UI origins may call it; read from the same env file and environment as the worker.
+ */
+export function loadCodecServerEnv(options: LoadOptions = {}): CodecServerEnv {
+  const sources = readEnvSources(options);
+  const result = CodecServerSchema.safeParse(sources.values);
+  if (!result.success) throw envError(result.error.issues, sources);
+  const env = result.data;
+  const split = /^(.*):(\d+)$/.exec(env.SYNC_CODEC_ADDRESS)!;
+  const port = Number(split[2]);
+  if (port < 1 || port > 65535) {
+    throw new ConfigError(
+      `SYNC_CODEC_ADDRESS=${show(env.SYNC_CODEC_ADDRESS)}: the port must be from 1 to 65535`,
+    );
+  }
+  return {
+    payloadEncryption: { key: env.SYNC_PAYLOAD_KEY, keyId: env.SYNC_PAYLOAD_KEY_ID },
+    host: split[1]!.replace(/^\[(.*)\]$/, '$1'),
+    port,
+    corsOrigins: env.SYNC_CODEC_CORS_ORIGINS ?? [...DEFAULT_CODEC_CORS_ORIGINS],
+  };
 }

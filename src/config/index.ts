@@ -1,11 +1,15 @@
 export type { EnvConfig, SyncConfig, SyncMode, TableConfig } from './types.js';
 export { ConfigError } from './errors.js';
 export {
+  DEFAULT_CODEC_ADDRESS,
+  DEFAULT_CODEC_CORS_ORIGINS,
   DEFAULT_ENV_FILE,
   DEFAULT_METRICS_ADDRESS,
   DEFAULT_TABLE_CONFIG,
   LOG_LEVELS,
+  loadCodecServerEnv,
   loadEnv,
+  type CodecServerEnv,
   parseEnv,
   readEnvSources,
   type EnvSources,

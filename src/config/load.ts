@@ -50,6 +50,7 @@ export function redactedConfig(config: SyncConfig): SyncConfig {
       ...(config.temporal.tls ? { tls: { ...config.temporal.tls } } : {}),
     },
     metrics: { ...config.metrics },
+    ...(config.payloadEncryption ? { payloadEncryption: { ...config.payloadEncryption, key: '***' } } : {}),
     tables: config.tables.map((t) => ({
       ...t,
       primaryKeys: [...t.primaryKeys],

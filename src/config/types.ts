@@ -34,6 +34,11 @@ export interface SyncConfig {
     /** mTLS client certificate and key (absolute paths; PEM), e.g. for Temporal Cloud. */
     tls?: { certPath: string; keyPath: string };
   };
+  /**
+   * SYNC_PAYLOAD_KEY (a secret: base64 of 32 bytes) and SYNC_PAYLOAD_KEY_ID: payloads entering
+   * Temporal history are encrypted with AES-256-GCM (src/codec.ts). Absent: not encrypted.
+   */
+  payloadEncryption?: { key: string; keyId: string };
   /** Prometheus scrape address (`ip:port`), or null when SYNC_METRICS_ADDRESS=off. */
   metrics: { address: string | null };
   logLevel: string;

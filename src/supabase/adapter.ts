@@ -7,6 +7,10 @@ import WebSocket from 'ws';
 import {
   SyncError,
   type ChangeEvent,
+  type KeyHash,
+  type KeyText,
+  type RangeBucket,
+  type RangeHash,
   type ChangeSubscription,
   type KeysetCursor,
   type PendingDeletion,
@@ -32,10 +36,18 @@ interface ApiError {
 }
 
 const MIGRATION = 'supabase/migrations/20251120120000_create_sync_deletions_table.sql';
+const VERIFY_MIGRATION = 'supabase/migrations/20251124120000_sync_verify.sql';
 const KEYS_PER_REQUEST = 100;
 const REQUEST_TIMEOUT_MS = 60_000;
 /** Upsert requests are split so none carries more than this much JSON (gateways cap request bodies). */
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+/** An API error's text in a message is cut at this length (and kept on one line). */
+const MAX_DETAIL_CHARS = 500;
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  return line.length > MAX_DETAIL_CHARS ? `${line.slice(0, MAX_DETAIL_CHARS)}…` : line;
+}
 
 /** Splits rows into consecutive groups whose JSON stays under `maxBytes` (a lone larger row goes alone). */
 export function splitBySize(rows: Row[], maxBytes: number): Row[][] {
@@ -94,7 +106,9 @@ export function protectImpreciseNumbers(json: string): string {
       let end = i + 1;
       while (end < json.length && /[0-9.eE+-]/.test(json[end]!)) end++;
       const token = json.slice(i, end);
-      if (depth === 2 && canonicalNumber(String(Number(token))) !== canonicalNumber(token)) {
+      // Quoted unless a double prints back exactly the same text: digits beyond a double's, and a
+      // scale (1.50, 2.0) that an unconstrained numeric column keeps, survive as text.
+      if (depth === 2 && String(Number(token)) !== token) {
         out += `${json.slice(copied, i)}"${token}"`;
         copied = end;
       }
@@ -108,7 +122,10 @@ export function protectImpreciseNumbers(json: string): string {
 const losslessFetch: typeof fetch = async (input, init) => {
   // A request that gets no answer fails after REQUEST_TIMEOUT_MS instead of Node's 300 s: the
   // activity is retried, and a page read is always written within that bound (see the tombstones).
-  const response = await fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const response = await fetch(input, {
+    ...init,
+    signal: init?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
   const json = (response.headers.get('content-type') ?? '').includes('json');
   if (!json || !url.includes('/rest/v1/') || url.includes('/rest/v1/rpc/')) return response;
@@ -182,12 +199,30 @@ class SupabaseProject implements SourceProject, TargetProject {
     return `SYNC_${this.project.role.toUpperCase()}_SUPABASE_SERVICE_ROLE_KEY`;
   }
 
-  /** Turns an API error into one clear line (never containing the key). */
+  private get urlVariable(): string {
+    return `SYNC_${this.project.role.toUpperCase()}_SUPABASE_URL`;
+  }
+
+  /**
+   * Turns an API error into one clear line (never containing the key, and no row data: Postgres
+   * puts row values in the details of integrity errors and in the message of data errors, and
+   * this line is stored in the table's status, in workflow history).
+   */
   private fail(what: string, ref: TableRef | undefined, error: ApiError, status: number): never {
     const table = ref ? `${ref.schema}.${ref.table}` : '';
     const on = `${this.project.role} project (${this.project.url})`;
-    const detail = [error.message, error.details, error.hint].filter((s) => s).join(' — ');
     const code = error.code ?? '';
+    const rowData = code.startsWith('22') || code.startsWith('23');
+    const message = code.startsWith('22')
+      ? (error.message ?? '').replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
+      : error.message;
+    // A network error's details are "TypeError: fetch failed\n\nCaused by: …" plus a stack: keep the cause.
+    const details = rowData ? null : (error.details ?? null)?.replace(/\n\s*at .*/g, '');
+    const detail = oneLine(
+      [details && message && details.startsWith(message) ? null : message, details, error.hint]
+        .filter((s) => s)
+        .join(' — '),
+    );
     if (status === 401 || status === 403 || code === '42501' || /^PGRST30/.test(code)) {
       throw new SyncError(
         `${on}: ${what} was refused (HTTP ${status}${code ? ` ${code}` : ''}): check ${this.keyVariable} is that project's service role key`,
@@ -203,7 +238,7 @@ class SupabaseProject implements SourceProject, TargetProject {
       code === 'PGRST002'
     ) {
       throw new SyncError(
-        `${on}: ${what} failed, the API is unreachable or failing (HTTP ${status}): ${detail}`,
+        `${on}: ${what} failed, the API is unreachable or failing (HTTP ${status}): ${detail}: check ${this.urlVariable} and that the project is up`,
         'unavailable',
       );
     }
@@ -225,9 +260,21 @@ class SupabaseProject implements SourceProject, TargetProject {
         'schema',
       );
     }
+    if (code === '42P10') {
+      throw new SyncError(
+        `${on}: ${what} on ${table}: primaryKeys (${ref?.primaryKeys.join(', ') ?? '?'}) is not the table's primary key or a unique constraint there: fix primaryKeys in the tables config (or add that primary key to the table)`,
+        'schema',
+      );
+    }
+    if (code.startsWith('22')) {
+      throw new SyncError(
+        `${on}: ${what} on ${table}: a value does not fit its column (${code}: ${detail}): make the column types of ${table} on the target match the source`,
+        'schema',
+      );
+    }
     if (status === 413) {
       throw new SyncError(
-        `${on}: ${what} on ${table}: the request is too large for the API (HTTP 413): lower SYNC_RECONCILE_BATCH_SIZE`,
+        `${on}: ${what} on ${table}: the API refused a request this large (HTTP 413; rows are sent in requests of at most ${MAX_REQUEST_BYTES / 1024 / 1024} MB, a larger row alone): raise the API's request body limit, or keep such large values out of the table (e.g. in Storage)`,
         'request',
       );
     }
@@ -271,6 +318,16 @@ class SupabaseProject implements SourceProject, TargetProject {
     if (error) this.fail('reading a row', ref, error, status);
     const row = (data as Row[] | null)?.[0];
     return row ? Object.keys(row) : [];
+  }
+
+  async readUnscaledNumericColumns(ref: TableRef): Promise<string[]> {
+    const response = await this.client.rpc('sync_unscaled_numeric_columns', {
+      p_schema: ref.schema,
+      p_table: ref.table,
+    });
+    // An older migration without the function: no such columns are known (values may lose their scale).
+    if (response.error) return [];
+    return (response.data as string[] | null) ?? [];
   }
 
   async readMaxVersion(ref: TableRef, versionColumn: string): Promise<string | null> {
@@ -431,6 +488,91 @@ class SupabaseProject implements SourceProject, TargetProject {
       'deleting rows',
       ref,
     );
+  }
+
+  /** The verify functions' calls: a missing function names the verify migration. */
+  private async verifyRpc<T>(
+    fn: string,
+    args: Record<string, unknown>,
+    what: string,
+    ref: TableRef,
+  ): Promise<T> {
+    try {
+      return await this.rpc<T>(fn, args, what, ref);
+    } catch (error) {
+      if (error instanceof SyncError && error.kind === 'migration') {
+        throw new SyncError(
+          `${this.project.role} project (${this.project.url}): the supabase-sync verify functions are missing: apply ${VERIFY_MIGRATION} to it (\`npx supabase-sync migrate\`)`,
+          'migration',
+        );
+      }
+      throw error;
+    }
+  }
+
+  async summarizeRange(
+    ref: TableRef,
+    after: KeyText | null,
+    until: KeyText | null,
+    buckets: number,
+    minBucketRows = 1,
+  ): Promise<RangeBucket[]> {
+    return this.verifyRpc<RangeBucket[]>(
+      'sync_range_summary',
+      {
+        p_schema: ref.schema,
+        p_table: ref.table,
+        p_primary_keys: ref.primaryKeys,
+        p_after: after,
+        p_until: until,
+        p_buckets: buckets,
+        p_min_bucket_rows: minBucketRows,
+      },
+      'summarizing a key range',
+      ref,
+    );
+  }
+
+  async hashRanges(
+    ref: TableRef,
+    after: KeyText | null,
+    bounds: Array<KeyText | null>,
+  ): Promise<RangeHash[]> {
+    if (bounds.length === 0) return [];
+    return this.verifyRpc<RangeHash[]>(
+      'sync_range_hashes',
+      {
+        p_schema: ref.schema,
+        p_table: ref.table,
+        p_primary_keys: ref.primaryKeys,
+        p_after: after,
+        p_bounds: bounds,
+      },
+      'checksumming key ranges',
+      ref,
+    );
+  }
+
+  async listRange(
+    ref: TableRef,
+    after: KeyText | null,
+    until: KeyText | null,
+    limit: number,
+  ): Promise<KeyHash[]> {
+    const rows = await this.verifyRpc<Array<[KeyText, string]>>(
+      'sync_range_rows',
+      {
+        p_schema: ref.schema,
+        p_table: ref.table,
+        p_primary_keys: ref.primaryKeys,
+        p_after: after,
+        p_until: until,
+        p_limit: limit,
+      },
+      'listing the keys of a range',
+      ref,
+    );
+    return rows.map(([key, hash]) => ({ key, hash }));
   }
 
   subscribe(

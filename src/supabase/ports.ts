@@ -42,10 +42,59 @@ export interface ChangeSubscription {
   close(): Promise<void>;
 }
 
-export interface SourceProject {
+/** A primary-key value as text, in primary-key order: exact for int8/numeric keys (see verify). */
+export type KeyText = string[];
+
+/** One bucket of `summarizeRange`: its first and last key, its row count and checksum. */
+export interface RangeBucket {
+  first: KeyText;
+  last: KeyText;
+  rows: number;
+  /** The sum of the rows' 64-bit checksums, as decimal text. */
+  hash: string;
+}
+
+/** Row count and checksum of one range of `hashRanges`. */
+export interface RangeHash {
+  rows: number;
+  hash: string;
+}
+
+/** One row of `listRange`: its key and its checksum. */
+export interface KeyHash {
+  key: KeyText;
+  hash: string;
+}
+
+/**
+ * Comparing a table on both projects without moving it (`supabase-sync verify`, the functions of
+ * supabase/migrations/20251124120000_sync_verify.sql). Ranges are (after, until] in key order; a null
+ * bound is open. Both projects implement it; optional so existing test doubles stay valid.
+ */
+export interface RangeChecksums {
+  /** The rows in (after, until] cut into at most `buckets` buckets of equal row counts (each of at least `minBucketRows`). */
+  summarizeRange?(
+    ref: TableRef,
+    after: KeyText | null,
+    until: KeyText | null,
+    buckets: number,
+    minBucketRows?: number,
+  ): Promise<RangeBucket[]>;
+  /** Count and checksum of (after, b1], (b1, b2], … (a null last bound: to the end). */
+  hashRanges?(ref: TableRef, after: KeyText | null, bounds: Array<KeyText | null>): Promise<RangeHash[]>;
+  /** Keys and checksums of the rows in (after, until], in key order, at most `limit`. */
+  listRange?(ref: TableRef, after: KeyText | null, until: KeyText | null, limit: number): Promise<KeyHash[]>;
+}
+
+export interface SourceProject extends RangeChecksums {
   /** The first of `candidates` that exists on the table, or undefined. Throws SyncError for a missing table/key. */
   findVersionColumn(ref: TableRef, candidates: string[]): Promise<string | undefined>;
   countRows(ref: TableRef): Promise<number | undefined>;
+  /**
+   * Columns of type numeric (or numeric[]) without a declared scale: Realtime sends their values as
+   * JSON numbers, which lose a scale such as 1.50; changes to rows holding them are re-read.
+   */
+  readUnscaledNumericColumns(ref: TableRef): Promise<string[]>;
   /** The table's column names, from one row (empty if the table has no rows). */
   readColumns(ref: TableRef): Promise<string[]>;
   /** The highest non-null value of the version column, as the API returns it. */
@@ -72,7 +121,7 @@ export interface SourceProject {
   ): ChangeSubscription;
 }
 
-export interface TargetProject {
+export interface TargetProject extends RangeChecksums {
   /** Throws SyncError when the table or key columns are missing on the target. */
   checkTable(ref: TableRef): Promise<void>;
   applyUpserts(

@@ -102,6 +102,19 @@ BEGIN
                             'realtime_publication', CASE WHEN added_to_publication THEN 'added' WHEN published THEN 'kept' ELSE 'not published' END);
 END $$;
 
+-- Columns of type numeric / numeric[] without a declared scale (Realtime's JSON numbers drop their
+-- scale, e.g. 1.50 → 1.5; the worker re-reads such rows over REST, where the text is exact).
+CREATE OR REPLACE FUNCTION public.sync_unscaled_numeric_columns(p_schema text, p_table text) RETURNS text[]
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$
+  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attnum), '{}')
+    FROM pg_catalog.pg_attribute a
+    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = p_schema AND c.relname = p_table AND a.attnum > 0 AND NOT a.attisdropped
+     AND a.atttypid IN ('pg_catalog.numeric'::pg_catalog.regtype, 'pg_catalog._numeric'::pg_catalog.regtype)
+     AND a.atttypmod = -1
+$$;
+
 -- Marks replayed ledger entries processed (and forgets entries processed over a week ago).
 CREATE OR REPLACE FUNCTION public.sync_mark_deletions_processed(p_ids bigint[]) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
@@ -280,6 +293,7 @@ REVOKE ALL ON FUNCTION public.sync_log_deletions() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.sync_log_key_change() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.sync_enable_table(text, text, text[], boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.sync_mark_deletions_processed(bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.sync_unscaled_numeric_columns(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.sync_table_columns(text, text, text[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.sync_apply_upserts(text, text, text[], text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.sync_apply_deletes(text, text, text[], text, jsonb) FROM PUBLIC;
@@ -289,7 +303,7 @@ BEGIN
   FOREACH r IN ARRAY ARRAY['anon', 'authenticated'] LOOP
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
       EXECUTE format('REVOKE ALL ON FUNCTION public.sync_log_deletions(), public.sync_log_key_change(), public.sync_enable_table(text, text, text[], boolean), '
-                     'public.sync_mark_deletions_processed(bigint[]), public.sync_table_columns(text, text, text[]), '
+                     'public.sync_mark_deletions_processed(bigint[]), public.sync_unscaled_numeric_columns(text, text), public.sync_table_columns(text, text, text[]), '
                      'public.sync_apply_upserts(text, text, text[], text, jsonb), public.sync_apply_deletes(text, text, text[], text, jsonb) FROM %I', r);
     END IF;
   END LOOP;
@@ -297,6 +311,7 @@ BEGIN
     GRANT SELECT, UPDATE ON TABLE public.sync_deletions TO service_role;
     GRANT ALL ON TABLE public.sync_tombstones TO service_role;
     GRANT EXECUTE ON FUNCTION public.sync_enable_table(text, text, text[], boolean), public.sync_mark_deletions_processed(bigint[]),
+      public.sync_unscaled_numeric_columns(text, text),
       public.sync_apply_upserts(text, text, text[], text, jsonb), public.sync_apply_deletes(text, text, text[], text, jsonb)
       TO service_role;
   END IF;

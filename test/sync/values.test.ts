@@ -32,6 +32,8 @@ const linesDdl = (name: string) => `CREATE TABLE public.${name} (
 const typesDdl = (name: string) => `CREATE TABLE public.${name} (
   key text PRIMARY KEY,
   amount numeric(30,10),
+  plain numeric,
+  ratio double precision,
   doc jsonb,
   just_string jsonb,
   ints int[],
@@ -75,6 +77,9 @@ function typesInsert(name: string, keys: string[], variant: number): { sql: stri
       `(${[
         p(key),
         `${p(i % 2 === 0 ? `12345678901234567890.${String(1234567890 + n).slice(-10)}` : `-0.000000000${(n % 9) + 1}`)}::numeric`,
+        // Unconstrained numeric keeps its scale: 1.50 and 2.0 must not arrive as 1.5 and 2.
+        `${p(i % 2 === 0 ? `${n}.50` : `${n}.0`)}::numeric`,
+        `${p(i % 2 === 0 ? 0.1 + n : 1e-7 * (n + 1))}::double precision`,
         `${p(JSON.stringify({ nested: { list: [1, 2.5, { deep: `say "hi" #${n}` }], flag: true, none: null }, quote: '"\\/', n }))}::jsonb`,
         `${p(JSON.stringify(`just a string ${n}`))}::jsonb`,
         `${p(`{${n},NULL,-3}`)}::int[]`,
@@ -91,7 +96,7 @@ function typesInsert(name: string, keys: string[], variant: number): { sql: stri
     );
   });
   return {
-    sql: `INSERT INTO public.${name} (key, amount, doc, just_string, ints, texts, at, local_at, day, flag, blob, body, empty, nothing)
+    sql: `INSERT INTO public.${name} (key, amount, plain, ratio, doc, just_string, ints, texts, at, local_at, day, flag, blob, body, empty, nothing)
           VALUES ${rows.join(',\n')}`,
     params,
   };

@@ -1,0 +1,179 @@
+/**
+ * `supabase-sync verify [TABLE…|--all] [--repair] [--json]`: runs the `verifyTables` workflow
+ * (src/workflows/verify.ts) and prints one line per table; exit 0 when the target equals the source,
+ * 1 when differences remain (or a table could not be compared), 2 for bad usage or configuration.
+ * `--schedule 1d` (or `--cron`) puts it on a Temporal Schedule instead (src/schedules.ts). The
+ * worker (`npm run sync`) must be running on the same task queue: it does the comparison.
+ */
+import { randomBytes } from 'node:crypto';
+import { ScheduleAlreadyRunning, WorkflowFailedError, type Client } from '@temporalio/client';
+import { Option, type Command } from 'commander';
+import { tableSpec } from '../engine.js';
+import {
+  DEFAULT_VERIFY_SCHEDULE_ID,
+  ScheduleUsageError,
+  VERIFY_WORKFLOW_TYPE,
+  createVerifySchedule,
+  describeReconcileSchedule,
+  parseEvery,
+} from '../schedules.js';
+import type { VerifiedTable, VerifyTablesInput, VerifyTablesResult } from '../workflows/verify.js';
+import type { KeyText } from '../supabase/ports.js';
+import { CliError, client, clock, config, selectTables } from './common.js';
+
+interface VerifyOptions {
+  all?: boolean;
+  repair?: boolean;
+  json?: boolean;
+  schedule?: string;
+  cron?: string;
+  id: string;
+  replace?: boolean;
+}
+
+/** `17`, or `(1, b)` for a composite key. */
+function showKey(key: KeyText): string {
+  return key.length === 1 ? key[0]! : `(${key.join(', ')})`;
+}
+
+export function verifyLine(t: VerifiedTable): string {
+  const r = t.result;
+  if (!r) return `${t.table}: not verified: ${t.error ?? 'unknown error'}`;
+  const found = r.missing + r.extra + r.different;
+  if (found === 0) return `${t.table}: OK ${r.sourceRows} rows`;
+  const counts = `${r.missing} missing, ${r.extra} extra, ${r.different} different`;
+  const kinds = (['missing', 'extra', 'different'] as const)
+    .map((kind) => {
+      const keys = r.sample.filter((s) => s.kind === kind).map((s) => showKey(s.key));
+      return keys.length > 0 ? `${kind} ${keys.join(', ')}` : '';
+    })
+    .filter((s) => s)
+    .join('; ');
+  const more = r.sample.length < found ? ', …' : '';
+  const line = `${t.table}: ${counts} (sample keys: ${kinds}${more})`;
+  if (!r.repair) return line;
+  const left = r.repair.remaining;
+  const after = r.equal
+    ? `now OK ${r.sourceRows} rows`
+    : `still ${left.missing} missing, ${left.extra} extra, ${left.different} different`;
+  return `${line} — repaired: ${r.repair.written} written, ${r.repair.deleted} deleted; ${after}`;
+}
+
+/** Fails fast (instead of waiting forever) when no worker polls the task queue. */
+async function requireWorker(c: Client, namespace: string, taskQueue: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const response = await c.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+    });
+    if ((response.pollers ?? []).length > 0) return;
+    if (attempt >= 10)
+      throw new CliError(
+        `no worker is polling task queue "${taskQueue}" on ${namespace}: start it (npm run sync), with the same TEMPORAL_TASK_QUEUE`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function schedule(options: VerifyOptions, names: string[]): Promise<void> {
+  if (options.schedule !== undefined && options.cron !== undefined)
+    throw new CliError('give one of --schedule (e.g. 1d) or --cron (e.g. "0 3 * * *")', 2);
+  if (options.json) throw new CliError('--json does not apply to --schedule', 2);
+  try {
+    if (options.schedule !== undefined) parseEvery(options.schedule);
+  } catch (error) {
+    if (error instanceof ScheduleUsageError)
+      throw new CliError(error.message.replace('--every', '--schedule'), 2);
+    throw error;
+  }
+  const cfg = config();
+  const tables = selectTables(cfg, names, options.all, true);
+  const c = await client(cfg);
+  try {
+    const outcome = await createVerifySchedule(c, cfg, {
+      scheduleId: options.id,
+      timing: options.schedule !== undefined ? { every: options.schedule } : { cron: options.cron! },
+      tables,
+      repair: options.repair === true,
+      replace: options.replace,
+    });
+    const report = await describeReconcileSchedule(c, options.id, 0);
+    console.log(
+      `schedule ${options.id} ${outcome}: verify${options.repair ? ' --repair' : ''} ${report.spec}, ${tables.length} table(s) (${tables.map((t) => t.qualifiedName).join(', ')}), task queue ${cfg.temporal.taskQueue}, next run ${report.nextRuns[0] ? clock(report.nextRuns[0]) : '?'}`,
+    );
+  } catch (error) {
+    if (error instanceof ScheduleAlreadyRunning) {
+      throw new CliError(
+        `schedule "${options.id}" already exists: \`supabase-sync schedule describe --id ${options.id}\`, or pass --replace`,
+      );
+    }
+    const message = (error as Error).message;
+    if (options.cron !== undefined && /cron|invalid/i.test(message))
+      throw new CliError(`--cron "${options.cron}": ${message}`, 2);
+    throw error;
+  } finally {
+    await c.connection.close();
+  }
+}
+
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description(
+      'prove the backup is complete: compare each table on both projects by key-range checksums; --repair fixes what differs',
+    )
+    .argument('[tables...]', 'default: all configured')
+    .option('--all', 'every configured table')
+    .option('--repair', 'write missing/different rows from the source, delete extra rows, and compare again')
+    .option('--json', 'the workflow result as JSON')
+    .option('--schedule <interval>', 'instead of running now: run it on a Temporal Schedule, e.g. 1d, 12h')
+    .option('--cron <expression>', 'like --schedule, with a cron expression in UTC')
+    .addOption(
+      new Option('--id <scheduleId>', 'schedule id (with --schedule/--cron)').default(
+        DEFAULT_VERIFY_SCHEDULE_ID,
+      ),
+    )
+    .option('--replace', 'replace a verify schedule with the same id (with --schedule/--cron)')
+    .action(async (names: string[], options: VerifyOptions) => {
+      if (options.schedule !== undefined || options.cron !== undefined) return schedule(options, names);
+      const cfg = config();
+      const tables = selectTables(cfg, names, options.all, true);
+      if (tables.length === 0) throw new CliError(`no tables configured in ${cfg.tableConfigFile}`, 2);
+      const c = await client(cfg);
+      let result: VerifyTablesResult;
+      try {
+        await requireWorker(c, cfg.temporal.namespace, cfg.temporal.taskQueue);
+        const input: VerifyTablesInput = { tables: tables.map(tableSpec), repair: options.repair === true };
+        const workflowId = `verify-${new Date().toISOString().replace(/[:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+        try {
+          result = await c.workflow.execute<(i: VerifyTablesInput) => Promise<VerifyTablesResult>>(
+            VERIFY_WORKFLOW_TYPE,
+            { taskQueue: cfg.temporal.taskQueue, workflowId, args: [input] },
+          );
+        } catch (error) {
+          if (error instanceof WorkflowFailedError)
+            throw new CliError(`${workflowId} failed: ${error.cause?.message ?? error.message}`);
+          throw error;
+        }
+      } finally {
+        await c.connection.close();
+      }
+      if (options.json) console.log(JSON.stringify(result, null, 2));
+      else for (const t of result.tables) (t.result ? console.log : console.error)(verifyLine(t));
+      if (!result.equal) {
+        const failed = result.tables.filter((t) => !t.result).length;
+        const different = result.tables.filter((t) => t.result && !t.result.equal).length;
+        throw new CliError(
+          [
+            different > 0
+              ? `${different} of ${result.tables.length} table(s) differ${options.repair ? ' after the repair' : ' (supabase-sync verify --repair fixes them)'}`
+              : '',
+            failed > 0 ? `${failed} of ${result.tables.length} table(s) could not be verified` : '',
+          ]
+            .filter((s) => s)
+            .join('; '),
+        );
+      }
+    });
+}
