@@ -102,16 +102,16 @@ async function scheduleOptions(
  * memo, which `describe` reads the spec from, cannot be updated in place); a run in progress is
  * not affected.
  */
-export async function createReconcileSchedule(
+/** Creates the schedule; with `replace`, deletes one of the same id first (its spec cannot be updated in place). */
+async function createOrReplace(
   client: Client,
-  config: SyncConfig,
-  request: ReconcileScheduleRequest & { replace?: boolean },
+  options: Parameters<Client['schedule']['create']>[0],
+  replace: boolean,
 ): Promise<'created' | 'replaced'> {
-  const options = await scheduleOptions(client, config, request);
   let replaced = false;
-  if (request.replace) {
+  if (replace) {
     try {
-      await client.schedule.getHandle(request.scheduleId).delete();
+      await client.schedule.getHandle(options.scheduleId).delete();
       replaced = true;
     } catch (error) {
       if (!(error instanceof ScheduleNotFoundError)) throw error;
@@ -119,6 +119,15 @@ export async function createReconcileSchedule(
   }
   await client.schedule.create(options);
   return replaced ? 'replaced' : 'created';
+}
+
+export async function createReconcileSchedule(
+  client: Client,
+  config: SyncConfig,
+  request: ReconcileScheduleRequest & { replace?: boolean },
+): Promise<'created' | 'replaced'> {
+  const options = await scheduleOptions(client, config, request);
+  return createOrReplace(client, options, request.replace === true);
 }
 
 export interface RecentRun {
@@ -223,17 +232,7 @@ export async function createVerifySchedule(
     memo: memo as unknown as Record<string, unknown>,
     state: { paused: false, note: `verify${request.repair ? ' --repair' : ''}, ${memo.spec}` },
   };
-  let replaced = false;
-  if (request.replace) {
-    try {
-      await client.schedule.getHandle(request.scheduleId).delete();
-      replaced = true;
-    } catch (error) {
-      if (!(error instanceof ScheduleNotFoundError)) throw error;
-    }
-  }
-  await client.schedule.create(options);
-  return replaced ? 'replaced' : 'created';
+  return createOrReplace(client, options, request.replace === true);
 }
 
 export async function describeReconcileSchedule(
