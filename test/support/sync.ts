@@ -13,9 +13,9 @@ import { createLogger } from '../../src/logger.js';
 import { connectSource } from '../../src/supabase/adapter.js';
 import type { SourceProject, TargetProject } from '../../src/supabase/ports.js';
 import { createSyncWorker, type SyncWorker } from '../../src/worker.js';
-import { statusQuery } from '../../src/workflows/messages.js';
+import { reconcileNowUpdate, statusQuery } from '../../src/workflows/messages.js';
 import { workflowIdFor } from '../../src/workflows/decisions.js';
-import type { SyncSettings, TableStatus } from '../../src/workflows/types.js';
+import type { ReconcileResult, SyncSettings, TableStatus } from '../../src/workflows/types.js';
 import { testStack } from './stack-env.js';
 import { waitFor } from './wait.js';
 
@@ -178,4 +178,29 @@ export async function waitUntilSyncing(
         `table ${t.qualifiedName} not syncing: ${JSON.stringify(await sync.status(t).catch((e: unknown) => String(e)))}`,
     },
   );
+}
+
+/** Waits until `count` more passes have completed than when called. */
+export async function passesComplete(
+  sync: RunningSync,
+  t: TableConfig,
+  count: number,
+  timeoutMs = 5000,
+): Promise<void> {
+  const start = (await sync.status(t)).passes;
+  await waitFor(async () => (await sync.status(t)).passes >= start + count, {
+    timeoutMs,
+    message: async () => `fewer than ${count} passes completed: ${JSON.stringify(await sync.status(t))}`,
+  });
+}
+
+/** Runs a pass now through the reconcileNow update and returns its result. */
+export function reconcileNow(
+  sync: RunningSync,
+  t: TableConfig,
+  options: { since?: string; full?: boolean } = {},
+): Promise<ReconcileResult> {
+  return sync.client.workflow
+    .getHandle(workflowIdFor(tableSpec(t)))
+    .executeUpdate(reconcileNowUpdate, { args: [options] });
 }

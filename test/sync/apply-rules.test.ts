@@ -7,17 +7,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import type { UpdateDefinition } from '@temporalio/client';
-import type { TableConfig } from '../../src/config/index.js';
-import { tableSpec } from '../../src/engine.js';
 import { connectSource, connectTarget } from '../../src/supabase/adapter.js';
 import type { TableRef } from '../../src/supabase/ports.js';
-import { workflowIdFor } from '../../src/workflows/decisions.js';
-import { reconcileNowUpdate } from '../../src/workflows/messages.js';
-import type { ReconcileResult } from '../../src/workflows/types.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
-import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
+import {
+  passesComplete,
+  reconcileNow,
+  startSync,
+  table,
+  testConfig,
+  waitUntilSyncing,
+  type RunningSync,
+} from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
 import { waitInSync } from '../support/compare.js';
 
@@ -55,27 +57,6 @@ async function targetRow(name: string, id: number) {
     [id],
   );
   return rows[0];
-}
-
-async function passesComplete(
-  sync: RunningSync,
-  t: TableConfig,
-  count: number,
-  timeoutMs = 5000,
-): Promise<void> {
-  const start = (await sync.status(t)).passes;
-  await waitFor(async () => (await sync.status(t)).passes >= start + count, {
-    timeoutMs,
-    message: async () => `fewer than ${count} passes completed: ${JSON.stringify(await sync.status(t))}`,
-  });
-}
-
-function reconcileNow(sync: RunningSync, t: TableConfig): Promise<ReconcileResult> {
-  const update = reconcileNowUpdate as UpdateDefinition<
-    ReconcileResult,
-    [{ since?: string; full?: boolean }]
-  >;
-  return sync.client.workflow.getHandle(workflowIdFor(tableSpec(t))).executeUpdate(update, { args: [{}] });
 }
 
 before(async () => {

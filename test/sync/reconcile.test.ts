@@ -7,15 +7,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import type { UpdateDefinition } from '@temporalio/client';
-import { tableSpec } from '../../src/engine.js';
-import { workflowIdFor } from '../../src/workflows/decisions.js';
-import { reconcileNowUpdate } from '../../src/workflows/messages.js';
-import type { ReconcileResult } from '../../src/workflows/types.js';
-import type { TableConfig } from '../../src/config/index.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
-import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
+import {
+  passesComplete,
+  reconcileNow,
+  startSync,
+  table,
+  testConfig,
+  waitUntilSyncing,
+  type RunningSync,
+} from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
 import { inSync, waitInSync } from '../support/compare.js';
 
@@ -55,35 +57,6 @@ async function targetLabel(name: string, id: number): Promise<string | undefined
 async function targetCount(name: string): Promise<number> {
   const { rows } = await target().query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${name}`);
   return rows[0]!.n;
-}
-
-/** Waits until `count` more passes have completed than when called. */
-async function passesComplete(
-  sync: RunningSync,
-  t: TableConfig,
-  count: number,
-  timeoutMs = 5000,
-): Promise<void> {
-  const start = (await sync.status(t)).passes;
-  await waitFor(async () => (await sync.status(t)).passes >= start + count, {
-    timeoutMs,
-    message: async () => `fewer than ${count} passes completed: ${JSON.stringify(await sync.status(t))}`,
-  });
-}
-
-function reconcileNow(
-  sync: RunningSync,
-  t: TableConfig,
-  options: { since?: string; full?: boolean } = {},
-): Promise<ReconcileResult> {
-  // The update's one argument is optional, which the client's overloads do not accept as such.
-  const update = reconcileNowUpdate as UpdateDefinition<
-    ReconcileResult,
-    [{ since?: string; full?: boolean }]
-  >;
-  return sync.client.workflow
-    .getHandle(workflowIdFor(tableSpec(t)))
-    .executeUpdate(update, { args: [options] });
 }
 
 before(async () => {
