@@ -71,10 +71,7 @@ async function scheduleOptions(
   };
   return {
     scheduleId: request.scheduleId,
-    spec:
-      'every' in request.timing
-        ? { intervals: [{ every: parseEvery(request.timing.every) }] }
-        : { cronExpressions: [request.timing.cron] },
+    spec: scheduleSpec(request.timing),
     action: {
       type: 'startWorkflow',
       workflowType: SCHEDULE_WORKFLOW_TYPE,
@@ -102,6 +99,13 @@ async function scheduleOptions(
  * memo, which `describe` reads the spec from, cannot be updated in place); a run in progress is
  * not affected.
  */
+/** The schedule's calendar: `--every` as an interval, or `--cron`. */
+function scheduleSpec(timing: ScheduleTiming): ScheduleOptions['spec'] {
+  return 'every' in timing
+    ? { intervals: [{ every: parseEvery(timing.every) }] }
+    : { cronExpressions: [timing.cron] };
+}
+
 /** Creates the schedule; with `replace`, deletes one of the same id first (its spec cannot be updated in place). */
 async function createOrReplace(
   client: Client,
@@ -217,10 +221,7 @@ export async function createVerifySchedule(
   };
   const options: ScheduleOptions = {
     scheduleId: request.scheduleId,
-    spec:
-      'every' in request.timing
-        ? { intervals: [{ every: parseEvery(request.timing.every) }] }
-        : { cronExpressions: [request.timing.cron] },
+    spec: scheduleSpec(request.timing),
     action: {
       type: 'startWorkflow',
       workflowType: VERIFY_WORKFLOW_TYPE,

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { testStack } from '../support/stack-env.js';
+import { envFileText } from '../support/stack-env.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -32,22 +32,8 @@ export class CliEnv {
 
   /** Writes `sync.env` (the harness's stack, this task queue) and `tables.json` (these tables). */
   static async create(taskQueue: string, tables: Array<string | Record<string, unknown>>): Promise<CliEnv> {
-    const stack = testStack();
     const dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-cli-'));
-    await writeFile(
-      path.join(dir, 'sync.env'),
-      [
-        `SYNC_SOURCE_SUPABASE_URL=${stack.source.url}`,
-        `SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY=${stack.source.serviceRoleKey}`,
-        `SYNC_TARGET_SUPABASE_URL=${stack.target.url}`,
-        `SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY=${stack.target.serviceRoleKey}`,
-        `TEMPORAL_ADDRESS=${stack.temporal.address}`,
-        `TEMPORAL_NAMESPACE=${stack.temporal.namespace}`,
-        `TEMPORAL_TASK_QUEUE=${taskQueue}`,
-        'SYNC_RECONCILE_INTERVAL_MS=1000',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(path.join(dir, 'sync.env'), envFileText(taskQueue));
     const env = new CliEnv(dir, taskQueue);
     await env.writeTables(tables);
     return env;

@@ -36,3 +36,20 @@ export function testStack(): {
     },
   };
 }
+
+/** An env file, as a user writes it, pointing `npm run sync` and the CLI at this stack and task queue. */
+export function envFileText(taskQueue: string, extra: string[] = []): string {
+  const stack = testStack();
+  return [
+    `SYNC_SOURCE_SUPABASE_URL=${stack.source.url}`,
+    `SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY=${stack.source.serviceRoleKey}`,
+    `SYNC_TARGET_SUPABASE_URL=${stack.target.url}`,
+    `SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY=${stack.target.serviceRoleKey}`,
+    `TEMPORAL_ADDRESS=${stack.temporal.address}`,
+    `TEMPORAL_NAMESPACE=${stack.temporal.namespace}`,
+    `TEMPORAL_TASK_QUEUE=${taskQueue}`,
+    'SYNC_RECONCILE_INTERVAL_MS=1000',
+    ...extra,
+    '',
+  ].join('\n');
+}

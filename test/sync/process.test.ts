@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
-import { testStack } from '../support/stack-env.js';
+import { envFileText, testStack } from '../support/stack-env.js';
 import { waitFor } from '../support/wait.js';
 import { inSync } from '../support/compare.js';
 
@@ -61,19 +61,7 @@ const ddl = (t: string) =>
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-proc-'));
-  await writeFile(
-    path.join(dir, 'sync.env'),
-    [
-      `SYNC_SOURCE_SUPABASE_URL=${stack.source.url}`,
-      `SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY=${stack.source.serviceRoleKey}`,
-      `SYNC_TARGET_SUPABASE_URL=${stack.target.url}`,
-      `SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY=${stack.target.serviceRoleKey}`,
-      `TEMPORAL_ADDRESS=${stack.temporal.address}`,
-      `TEMPORAL_TASK_QUEUE=${taskQueue}`,
-      'SYNC_RECONCILE_INTERVAL_MS=1000',
-      '',
-    ].join('\n'),
-  );
+  await writeFile(path.join(dir, 'sync.env'), envFileText(taskQueue));
   await writeFile(path.join(dir, 'tables.json'), JSON.stringify({ tables: [{ name, primaryKeys: ['id'] }] }));
   await writeFile(path.join(dir, 'cron-tables.json'), JSON.stringify({ tables: [{ name: cronName }] }));
   for (const url of [stack.source.databaseUrl, stack.target.databaseUrl]) {
