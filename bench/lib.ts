@@ -76,6 +76,32 @@ export async function createPair(sourceUrl: string, targetUrl: string, name: str
   await q(sourceUrl, sourceDdl(name));
   await q(targetUrl, targetDdl(name));
   if (rows > 0) await fill(sourceUrl, name, 1, rows);
+  await walDecoded(sourceUrl);
+}
+
+/**
+ * Waits until every logical slot on the server (the Realtime poller's, native subscriptions') has
+ * decoded the WAL written so far, so that decoding a bulk fill is not billed to the next measurement.
+ */
+export async function walDecoded(url: string, timeoutMs = 30_000): Promise<void> {
+  const [{ lsn } = { lsn: '0/0' }] = await q<{ lsn: string }>(
+    url,
+    'SELECT pg_current_wal_lsn()::text AS lsn',
+  );
+  await until(
+    'logical slots caught up',
+    async () =>
+      (
+        await q<{ behind: string }>(
+          url,
+          `SELECT count(*) AS behind FROM pg_replication_slots
+            WHERE slot_type = 'logical' AND active AND confirmed_flush_lsn < $1::pg_lsn`,
+          [lsn],
+        )
+      )[0]!.behind === '0',
+    timeoutMs,
+    50,
+  ).catch(() => undefined);
 }
 
 export async function fill(url: string, name: string, from: number, to: number): Promise<void> {
@@ -182,7 +208,9 @@ export function treeCpuSeconds(rootPid: number): number {
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ppid = Number(rest[1]);
       const pid = Number(entry);
-      cpu.set(pid, (Number(rest[11]) + Number(rest[12])) / CLK);
+      // utime + stime, plus cutime + cstime: the CPU of children it has reaped (Postgres backends
+      // that ended, e.g. short-lived connections) stays counted.
+      cpu.set(pid, (Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14])) / CLK);
       if (!children.has(ppid)) children.set(ppid, []);
       children.get(ppid)!.push(pid);
     } catch {

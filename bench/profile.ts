@@ -111,7 +111,7 @@ export async function profileCopy(
       apiCpu += cw1.api - c0.api;
       const a = args(10_000_000 * (2 * i + 2));
       t = performance.now();
-      await q(stack.target.databaseUrl, `SELECT public.sync_apply_upserts($1, $2, $3, $4, $5::jsonb)`, [
+      await q(stack.target.databaseUrl, `SELECT public.sync_apply_upserts($1, $2, $3, $4, $5::json)`, [
         a.p_schema,
         a.p_table,
         a.p_primary_keys,

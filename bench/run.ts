@@ -32,6 +32,16 @@ import { historyCost, type HistoryCost } from './temporal-cost.js';
 import { profileCopy, type ProfileRow } from './profile.js';
 
 const quick = process.argv.includes('--quick');
+const FIGURES = ['copy', 'freshness', 'catchup', 'scale', 'cost', 'profile'] as const;
+type Figure = (typeof FIGURES)[number];
+const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const only = onlyArg ? onlyArg.split(',').map((x) => x.trim()) : [...FIGURES];
+for (const f of only)
+  if (!(FIGURES as readonly string[]).includes(f)) {
+    process.stderr.write(`bench: unknown figure "${f}" in --only; choose from ${FIGURES.join(', ')}\n`);
+    process.exit(2);
+  }
+const want = (f: Figure) => only.includes(f);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CAN_THRESHOLD = 600;
 const S = quick
@@ -190,6 +200,8 @@ interface CopyResult {
   seconds: number;
   rowsPerSec: number;
   cpu: Cpu;
+  /** Ours only: from the first copy chunk to the last (without worker start and realtime subscribe). */
+  copyOnlySeconds?: number;
 }
 async function copyOurs(
   name: string,
@@ -203,14 +215,21 @@ async function copyOurs(
   const c0 = cpuNow();
   const started = Date.now();
   const s = await sync(config([t], { batchSize }));
-  await waitCopied(s, t, Math.max(120_000, rows / 5), true);
+  const st = await waitCopied(s, t, Math.max(120_000, rows / 5), true);
   const seconds = (Date.now() - started) / 1000;
+  const { startedAt: copyStart, finishedAt: copyEnd } = st.initialCopy;
   const cpu = cpuDelta(c0, cpuNow());
   const n = await count(T_URL(), name);
   if (n !== rows) throw new Error(`copy of ${name}: ${n} of ${rows} rows on the target`);
   if (!keep) await closeSync(s);
   return {
-    r: { rows, seconds: round(seconds, 2), rowsPerSec: Math.round(rows / seconds), cpu },
+    r: {
+      rows,
+      seconds: round(seconds, 2),
+      rowsPerSec: Math.round(rows / seconds),
+      cpu,
+      copyOnlySeconds: copyStart && copyEnd ? round((copyEnd - copyStart) / 1000, 2) : undefined,
+    },
     s: keep ? s : undefined,
     t,
   };
@@ -346,21 +365,26 @@ async function main() {
   const metricsPort = 19000 + (process.pid % 1000);
   const costIdle = table('bench_cost_idle');
   const costBusy = table('bench_cost_busy');
-  await createPair(S_URL(), T_URL(), costIdle.table, 1000);
-  await createPair(S_URL(), T_URL(), costBusy.table, 1000);
-  const costSync = await sync(config([costIdle, costBusy], { metrics: `127.0.0.1:${metricsPort}` }));
-  await waitCopied(costSync, costIdle, 60_000);
-  await waitCopied(costSync, costBusy, 60_000);
-  const costStart = Date.now();
+  let costSync: RunningSync | undefined;
+  let costStart = 0;
   let busyOn = true;
-  const busyLoop = (async () => {
-    while (busyOn) await load(S_URL(), [costBusy.table], 1000, 10, 5, 1);
-  })();
+  let busyLoop: Promise<void> = Promise.resolve();
+  if (want('cost')) {
+    await createPair(S_URL(), T_URL(), costIdle.table, 1000);
+    await createPair(S_URL(), T_URL(), costBusy.table, 1000);
+    costSync = await sync(config([costIdle, costBusy], { metrics: `127.0.0.1:${metricsPort}` }));
+    await waitCopied(costSync, costIdle, 60_000);
+    await waitCopied(costSync, costBusy, 60_000);
+    costStart = Date.now();
+    busyLoop = (async () => {
+      while (busyOn) await load(S_URL(), [costBusy.table], 1000, 10, 5, 1);
+    })();
+  }
 
   // 1. Initial copy
   const copies: Array<{ rows: number; ours: CopyResult; native: CopyResult; ratio: number }> = [];
   let fresh: { s: RunningSync; t: TableConfig } | undefined;
-  for (const rows of S.copySizes) {
+  for (const rows of want('copy') ? S.copySizes : []) {
     log(`initial copy: ${rows} rows (ours)`);
     const keep = rows === FRESH_ROWS;
     const ours = await copyOurs(`bench_copy_${rows}`, rows, 500, keep);
@@ -371,18 +395,56 @@ async function main() {
     copies.push({ rows, ours: ours.r, native, ratio: round(ours.r.rowsPerSec / native.rowsPerSec, 3) });
   }
   result.initialCopy = copies;
-  const c100 = copies.find((c) => c.rows === 100_000)!;
-  targets.push({ target: 'initial copy ≥ 0.5× native', value: `${c100.ratio}×`, pass: c100.ratio >= 0.5 });
+  const c100 = copies.find((c) => c.rows === 100_000);
+  if (c100)
+    targets.push({ target: 'initial copy ≥ 0.5× native', value: `${c100.ratio}×`, pass: c100.ratio >= 0.5 });
 
   // 2. Freshness: realtime (reconcile every 30 s alongside), reconcile only, native
   const freshRows: FreshRow[] = [];
+  if (want('freshness')) await figureFreshness(fresh, freshRows);
+  else if (fresh) await closeSync(fresh.s);
+  if (want('catchup')) await figureCatchUp();
+  const scale = want('scale') ? await figureScale() : [];
+  const canAt = want('cost') ? await figureContinueAsNew() : null;
+  let idle: HistoryCost | undefined;
+  let busy: HistoryCost | undefined;
+  if (costSync)
+    ({ idle, busy } = await figureCost(costSync, costIdle, costBusy, costStart, metricsPort, async () => {
+      busyOn = false;
+      await busyLoop;
+    }));
+  const { batches, breakdown } = want('profile') ? await figureProfile() : { batches: [], breakdown: [] };
+  result.targets = targets;
+  result.loadAvgAtEnd = os.loadavg().map((x) => round(x, 2));
+  result.startedAt = startedAt.toISOString();
+  result.durationSeconds = round((Date.now() - startedAt.getTime()) / 1000, 1);
+
+  printTable(copies, freshRows, scale, idle, busy, batches, breakdown, canAt);
+  const dir = path.join(here, 'results');
+  await mkdir(dir, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const suffix = `${quick ? '-quick' : ''}${onlyArg ? `-only-${only.join('-')}` : ''}`;
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  await writeFile(path.join(dir, `${stamp}${suffix}.json`), json);
+  if (!onlyArg) await writeFile(path.join(dir, `latest${quick ? '-quick' : ''}.json`), json);
+  log(`wrote bench/results/${stamp}${suffix}.json`);
+}
+
+async function figureFreshness(
+  kept: { s: RunningSync; t: TableConfig } | undefined,
+  freshRows: FreshRow[],
+): Promise<void> {
+  let fresh = kept;
+  if (!fresh) {
+    const o = await copyOurs(`bench_fresh_${FRESH_ROWS}`, FRESH_ROWS, 500, true);
+    fresh = { s: o.s!, t: o.t };
+  }
   for (const rate of S.rates) {
     log(`freshness: realtime ${rate}/s for ${S.seconds} s`);
-    freshRows.push(await freshness('ours (realtime)', [fresh!.t.table], FRESH_ROWS, rate, S.seconds));
+    freshRows.push(await freshness('ours (realtime)', [fresh.t.table], FRESH_ROWS, rate, S.seconds));
   }
-  await closeSync(fresh!.s);
-  // Reconcile only: the table is not in the realtime publication (see bench/README.md: the feed's
-  // `realtime` check in startFeed looks ineffective — unconfirmed; this keeps the measurement honest).
+  await closeSync(fresh.s);
+  // Reconcile only: realtime is off for the table (and the sync's realtime switch is off too).
   const offName = 'bench_fresh_off';
   const off = table(offName, { realtime: false });
   await createPair(S_URL(), T_URL(), offName, 20_000);
@@ -420,8 +482,10 @@ async function main() {
       value: `${at500.lag.p99} ms`,
       pass: at500.lag.p99 !== null && at500.lag.p99 <= 250,
     });
+}
 
-  // 3. Catch-up after the worker was down
+// 3. Catch-up after the worker was down
+async function figureCatchUp(): Promise<void> {
   log(`catch-up: ${S.catchUp} changes while the worker is down`);
   const cuName = 'bench_catchup';
   const cu = table(cuName);
@@ -482,8 +546,10 @@ async function main() {
     value: `${round(oursCatchUp, 1)} s for ${S.catchUp}${S.catchUp !== 100_000 ? ` (≈${round(per100k, 1)} s per 100k, extrapolated)` : ''}`,
     pass: per100k <= 5,
   });
+}
 
-  // 4. Scale
+// 4. Scale
+async function figureScale() {
   const scale: Array<{ tables: number; lag: LagStats; rssMb: number; heapMb: number; converged: boolean }> =
     [];
   for (const n of S.scale) {
@@ -511,8 +577,11 @@ async function main() {
     note: 'aggregate 100 changes/s spread over the tables; RSS is the bench process (worker + bench clients; the API runs in its own process)',
     rows: scale,
   };
+  return scale;
+}
 
-  // 5. Continue-as-new: a table passing every 100 ms until the server suggests continue-as-new.
+// 5. Continue-as-new: a table passing every 100 ms until the server suggests continue-as-new.
+async function figureContinueAsNew(): Promise<number | null> {
   log(`continue-as-new: waiting for the server's suggestion at ${CAN_THRESHOLD} events`);
   const canName = 'bench_can';
   const can = table(canName, { realtime: false });
@@ -530,10 +599,24 @@ async function main() {
     canError = String(e);
   }
   await closeSync(canSync);
+  result.continueAsNew = {
+    suggestedAtConfigured: CAN_THRESHOLD,
+    historyLengthAtContinueAsNew: canAt,
+    error: canError,
+  };
+  return canAt;
+}
 
-  // 5. Temporal cost (idle and busy tables, over the whole run so far)
-  busyOn = false;
-  await busyLoop;
+// 5. Temporal cost (idle and busy tables, over the whole run so far)
+async function figureCost(
+  costSync: RunningSync,
+  costIdle: TableConfig,
+  costBusy: TableConfig,
+  costStart: number,
+  metricsPort: number,
+  stopLoad: () => Promise<void>,
+): Promise<{ idle: HistoryCost; busy: HistoryCost }> {
+  await stopLoad();
   const costEnd = Date.now();
   let heartbeatsServer: number | null = null;
   let workerMetrics: Record<string, number> = {};
@@ -572,18 +655,13 @@ async function main() {
       note: 'the worker SDK exposes no heartbeat counter; see bench/README.md for the estimate from the code',
     },
     workerMetrics,
-    continueAsNew: {
-      suggestedAtConfigured: CAN_THRESHOLD,
-      historyLengthAtContinueAsNew: canAt,
-      error: canError,
-      defaults: {
-        'limit.historyCount.suggestContinueAsNew': 4096,
-        'limit.historySize.suggestContinueAsNew': '4 MB',
-        'limit.historyCount.warn': 10240,
-        'limit.historyCount.error': 51200,
-        'limit.historySize.error': '50 MB',
-        engineOwnLimit: '500 passes per run (maxPassesPerRun)',
-      },
+    continueAsNewDefaults: {
+      'limit.historyCount.suggestContinueAsNew': 4096,
+      'limit.historySize.suggestContinueAsNew': '4 MB',
+      'limit.historyCount.warn': 10240,
+      'limit.historyCount.error': 51200,
+      'limit.historySize.error': '50 MB',
+      engineOwnLimit: '500 passes per run (maxPassesPerRun)',
     },
   };
   targets.push({
@@ -591,8 +669,11 @@ async function main() {
     value: `${idle.actionsPerHour}`,
     pass: idle.actionsPerHour <= 120,
   });
+  return { idle, busy };
+}
 
-  // Profile: batch sizes, and where a page's time goes
+// Profile: batch sizes, and where a page's time goes
+async function figureProfile() {
   log('profile: initial copy at batch sizes 500/2000/5000');
   const batches: Array<{ batchSize: number; r: CopyResult }> = [];
   for (const b of [500, 2000, 5000]) {
@@ -609,28 +690,7 @@ async function main() {
     batchSizes: batches.map((b) => ({ batchSize: b.batchSize, ...b.r })),
     perPage: breakdown,
   };
-  result.targets = targets;
-  result.loadAvgAtEnd = os.loadavg().map((x) => round(x, 2));
-  result.startedAt = startedAt.toISOString();
-  result.durationSeconds = round((Date.now() - startedAt.getTime()) / 1000, 1);
-
-  printTable(
-    copies,
-    freshRows,
-    scale,
-    idle,
-    busy,
-    batches.map((b) => ({ batchSize: b.batchSize, ...b.r })),
-    breakdown,
-    canAt,
-  );
-  const dir = path.join(here, 'results');
-  await mkdir(dir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const json = `${JSON.stringify(result, null, 2)}\n`;
-  await writeFile(path.join(dir, `${stamp}${quick ? '-quick' : ''}.json`), json);
-  await writeFile(path.join(dir, 'latest.json'), json);
-  log(`wrote bench/results/${stamp}${quick ? '-quick' : ''}.json`);
+  return { batches: batches.map((b) => ({ batchSize: b.batchSize, ...b.r })), breakdown };
 }
 
 function fmtLag(l: LagStats): string {
@@ -640,8 +700,8 @@ function printTable(
   copies: Array<{ rows: number; ours: CopyResult; native: CopyResult; ratio: number }>,
   fresh: FreshRow[],
   scale: Array<{ tables: number; lag: LagStats; rssMb: number }>,
-  idle: HistoryCost,
-  busy: HistoryCost,
+  idle: HistoryCost | undefined,
+  busy: HistoryCost | undefined,
   batches: Array<{ batchSize: number } & CopyResult>,
   breakdown: ProfileRow[],
   canAt: number | null,
@@ -661,17 +721,20 @@ function printTable(
     out.push(
       `   ${f.mode.padEnd(40)} ${String(f.rate).padStart(5)}   ${String(f.achievedRate).padStart(8)}   ${fmtLag(f.lag)}${f.converged ? '' : ' NOT CONVERGED'}`,
     );
-  const cu = result.catchUp as {
-    changes: number;
-    oursSeconds: number;
-    nativeSeconds: number;
-    ratio: number;
-    oursWorkerStartMs: number;
-  };
-  out.push(
-    '',
-    `3. Catch-up of ${cu.changes} changes: ours ${cu.oursSeconds} s (incl. worker start ${cu.oursWorkerStartMs} ms), native ${cu.nativeSeconds} s, ratio ${cu.ratio}×`,
-  );
+  const cu = result.catchUp as
+    | {
+        changes: number;
+        oursSeconds: number;
+        nativeSeconds: number;
+        ratio: number;
+        oursWorkerStartMs: number;
+      }
+    | undefined;
+  if (cu)
+    out.push(
+      '',
+      `3. Catch-up of ${cu.changes} changes: ours ${cu.oursSeconds} s (incl. worker start ${cu.oursWorkerStartMs} ms), native ${cu.nativeSeconds} s, ratio ${cu.ratio}×`,
+    );
   out.push('', '4. Scale (100 changes/s total)   tables   lag p50 / p95 / p99        RSS');
   for (const s of scale)
     out.push(
@@ -685,9 +748,10 @@ function printTable(
     ['idle', idle],
     ['busy', busy],
   ] as const)
-    out.push(
-      `   ${k.padEnd(46)} ${String(c.eventsPerHour).padStart(6)}   ${String(c.actionsPerHour).padStart(7)}   (${c.perHour.activities} / ${c.perHour.timers} / ${c.perHour.signals} / ${c.perHour.updates})`,
-    );
+    if (c)
+      out.push(
+        `   ${k.padEnd(46)} ${String(c.eventsPerHour).padStart(6)}   ${String(c.actionsPerHour).padStart(7)}   (${c.perHour.activities} / ${c.perHour.timers} / ${c.perHour.signals} / ${c.perHour.updates})`,
+      );
   out.push(
     `   continue-as-new at history length ${canAt ?? '?'} (server suggestion set to ${CAN_THRESHOLD}; default 4096 events / 4 MB)`,
   );

@@ -9,6 +9,9 @@ import { createRestHandler } from './rest/index.js';
 import { createRealtimeServer } from './realtime/index.js';
 import { verifyServiceRoleJwt } from './keys.js';
 
+/** PostgREST's db-max-rows on the Supabase platform. */
+const PLATFORM_MAX_ROWS = 1000;
+
 export interface SupabaseApiOptions {
   /** Direct Postgres URL (a superuser; requests run as `service_role`). */
   databaseUrl: string;
@@ -27,7 +30,13 @@ export interface SupabaseApi {
 
 export async function startSupabaseApi(options: SupabaseApiOptions): Promise<SupabaseApi> {
   const host = options.host ?? '127.0.0.1';
-  const rest = await createRestHandler({ databaseUrl: options.databaseUrl, jwtSecret: options.jwtSecret });
+  // Reads capped at 1000 rows per request, as on the Supabase platform (db-max-rows), so code that
+  // pages through a table is tested against the cap it will meet.
+  const rest = await createRestHandler({
+    databaseUrl: options.databaseUrl,
+    jwtSecret: options.jwtSecret,
+    maxRows: PLATFORM_MAX_ROWS,
+  });
   const realtime = await createRealtimeServer({
     databaseUrl: options.databaseUrl,
     jwtSecret: options.jwtSecret,

@@ -61,21 +61,61 @@ export class ChangePoller<T extends ChangeTarget> {
   private readonly relations = new Map<number, RelationMessage>();
   private readonly typeNames = new Map<number, string>();
   private closed = false;
+  /** The loop stops (and the slot goes) when this is set; `ensureRunning` starts both again. */
+  private stopRequested = false;
+  private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
+  /** Start and stop run one at a time, in order. */
+  private ops: Promise<void> = Promise.resolve();
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ChangePollerOptions<T>) {}
 
-  /** Creates the slot (so changes committed from now on are seen), then polls in the background. */
-  async start(): Promise<void> {
-    await this.connect();
-    this.loopDone = this.loop();
+  /**
+   * Creates the slot (so changes committed from now on are seen) and polls in the background, if not
+   * already running. Called before a subscription is confirmed, as Realtime starts a tenant's
+   * replication when the first `postgres_changes` subscriber joins.
+   */
+  ensureRunning(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    return this.serially(async () => {
+      if (this.closed) throw new Error('realtime is shutting down');
+      if (this.running) return;
+      this.relations.clear();
+      await this.connect();
+      this.stopRequested = false;
+      this.running = true;
+      this.loopDone = this.loop();
+    });
+  }
+
+  /** Nobody subscribes any more: stop polling (and drop the slot) after `afterMs` unless one joins. */
+  idleSoon(afterMs: number): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => void this.serially(() => this.stop()).catch(() => undefined), afterMs);
+    this.idleTimer.unref();
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.idleTimer);
+    await this.serially(() => this.stop()).catch(() => undefined);
+  }
+
+  private serially(op: () => Promise<void>): Promise<void> {
+    const next = this.ops.then(op);
+    this.ops = next.catch(() => undefined);
+    return next;
+  }
+
+  private async stop(): Promise<void> {
+    if (!this.running) return;
+    this.stopRequested = true;
     this.wake?.();
     await this.loopDone;
+    this.running = false;
     await this.disconnect();
   }
 
@@ -119,19 +159,19 @@ export class ChangePoller<T extends ChangeTarget> {
   }
 
   private async loop(): Promise<void> {
-    while (!this.closed) {
+    while (!this.closed && !this.stopRequested) {
       let busy = false;
       try {
         if (!this.client) await this.connect();
         busy = await this.pollOnce();
       } catch (err) {
-        if (this.closed) break;
+        if (this.closed || this.stopRequested) break;
         this.options.log(`poll failed, recreating the slot (changes meanwhile are lost): ${String(err)}`);
         await this.disconnect();
         await this.sleep(RETRY_AFTER_ERROR_MS);
         continue;
       }
-      if (!busy && !this.closed) await this.sleep(IDLE_POLL_MS);
+      if (!busy && !this.closed && !this.stopRequested) await this.sleep(IDLE_POLL_MS);
     }
   }
 

@@ -10,7 +10,9 @@
  *
  * Simplifications:
  * - No RLS and one role: every token must be the project's service role key (HS256 JWT); no `sb_` keys.
- * - Single node, single tenant; one poller (pgoutput instead of wal2json) shared by all sockets.
+ * - Single node, single tenant; one poller (pgoutput instead of wal2json) shared by all sockets. It
+ *   runs (and holds its slot) from the first `postgres_changes` subscription until 30 s after the last
+ *   one leaves, as Realtime starts and stops a tenant's replication; nothing is decoded meanwhile.
  * - Only `postgres_changes`: broadcast and presence messages are accepted and ignored; no rate limits.
  * - Filters are evaluated in JS on the typed JSON values (numbers numerically, everything else as
  *   text), not with SQL operators on the column type; `like`/`match` use JS regular expressions.
@@ -41,5 +43,5 @@ export interface RealtimeServer {
 
 /** Creates the replication slot (changes committed from then on are captured) and returns the server. */
 export function createRealtimeServer(options: RealtimeServerOptions): Promise<RealtimeServer> {
-  return startRealtimeServer(options);
+  return Promise.resolve(startRealtimeServer(options));
 }

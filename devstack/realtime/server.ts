@@ -13,6 +13,9 @@ import { resolveBinding, SubscriptionRegistry, type Binding, type PublishedTable
 import { checkToken } from './tokens.js';
 import type { RealtimeServer, RealtimeServerOptions } from './index.js';
 
+/** The change poller (and its slot) stops this long after the last `postgres_changes` subscriber leaves. */
+const POLLER_IDLE_STOP_MS = 30_000;
+
 const PUBLICATION = 'supabase_realtime';
 /** The server retries a subscription that failed on a database error after 5–10 s. */
 const SUBSCRIBE_RETRY_MS = 5000;
@@ -45,7 +48,7 @@ function resolveBindings(bindings: Binding[], published: PublishedTable[]) {
   return { entries, error: undefined };
 }
 
-export async function startRealtimeServer(options: RealtimeServerOptions): Promise<RealtimeServer> {
+export function startRealtimeServer(options: RealtimeServerOptions): RealtimeServer {
   const log = (message: string) => console.error(`[devstack realtime] ${message}`);
   const registry = new SubscriptionRegistry<Channel>();
   const pool = new pg.Pool({
@@ -60,12 +63,6 @@ export async function startRealtimeServer(options: RealtimeServerOptions): Promi
     deliver: (channel, data, ids) => channel.connection.sendChange(channel, data, ids),
     log,
   });
-  try {
-    await poller.start();
-  } catch (err) {
-    await pool.end();
-    throw err;
-  }
 
   const connections = new Set<Connection>();
   const wss = new WebSocketServer({ noServer: true });
@@ -81,6 +78,11 @@ export async function startRealtimeServer(options: RealtimeServerOptions): Promi
       const { entries, error } = resolveBindings(channel.bindings, published);
       if (error !== undefined) {
         channel.connection.pushSystem(channel, PHX.postgresChanges, 'error', error);
+        return;
+      }
+      await poller.ensureRunning();
+      if (stale()) {
+        if (registry.size === 0) poller.idleSoon(POLLER_IDLE_STOP_MS);
         return;
       }
       registry.set(channel, entries);
@@ -102,7 +104,10 @@ export async function startRealtimeServer(options: RealtimeServerOptions): Promi
   const host: ConnectionHost = {
     jwtSecret: options.jwtSecret,
     subscribe: (channel) => void subscribe(channel),
-    unsubscribe: (channel) => registry.remove(channel),
+    unsubscribe: (channel) => {
+      registry.remove(channel);
+      if (registry.size === 0) poller.idleSoon(POLLER_IDLE_STOP_MS);
+    },
     log,
   };
 

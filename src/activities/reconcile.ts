@@ -14,6 +14,9 @@ import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
 import type { ReconcileChunkInput, ReconcileChunkResult } from './types.js';
 
+/** Pages written at once (reads stay one ahead); the target's rows are locked in key order. */
+const WRITES_IN_FLIGHT = 2;
+
 function keyOf(ref: TableRef, row: Row): KeyValues {
   return ref.primaryKeys.map((k) => row[k] as KeyValues[number]);
 }
@@ -58,44 +61,61 @@ export function createReconcileActivities(deps: ActivityDeps) {
                     input.batchSize,
                   );
 
-            let page = await read(progress.afterKey, progress.afterVersion);
-            for (;;) {
-              if (page.length === 0) {
-                progress.done = true;
-                break;
-              }
-              const last = page[page.length - 1]!;
-              const afterKey = keyOf(ref, last);
-              const afterVersion: VersionCursor = {
-                version: versionOf(last, input.versionColumn),
-                key: afterKey,
-              };
-              const full = page.length >= input.batchSize;
-              // Pipelining: fetch the next page while this one is written.
-              const next = full ? read(afterKey, afterVersion) : Promise.resolve<Row[]>([]);
-              next.catch(() => undefined);
-              const applied = await deps.target.applyUpserts(ref, input.versionColumn, page);
-              progress.rowsRead += page.length;
-              progress.written += applied.written;
-              progress.skipped += applied.skipped;
-              progress.afterKey = afterKey;
-              progress.afterVersion = afterVersion;
-              if (byKey) {
-                for (const row of page)
-                  progress.maxVersion = advanceCursor(
-                    progress.maxVersion,
-                    versionOf(row, input.versionColumn),
-                  );
-              } else {
-                progress.maxVersion = advanceCursor(progress.maxVersion, afterVersion.version);
-              }
+            // Writes in flight: pages are disjoint, so several may be written at once; progress (and
+            // the heartbeat a retry resumes from) only counts pages whose writes, and all earlier
+            // pages' writes, have finished.
+            const inFlight: Array<{
+              write: Promise<{ written: number; skipped: number }>;
+              rows: number;
+              afterKey: KeyValues;
+              afterVersion: VersionCursor;
+              maxVersion: string | null;
+            }> = [];
+            const settleOldest = async () => {
+              const w = inFlight.shift()!;
+              const applied = await w.write;
+              progress!.rowsRead += w.rows;
+              progress!.written += applied.written;
+              progress!.skipped += applied.skipped;
+              progress!.afterKey = w.afterKey;
+              progress!.afterVersion = w.afterVersion;
+              progress!.maxVersion = advanceCursor(progress!.maxVersion, w.maxVersion);
               heartbeat(progress);
-              if (!full) {
-                progress.done = true;
-                break;
+            };
+            try {
+              let page = await read(progress.afterKey, progress.afterVersion);
+              for (;;) {
+                if (page.length === 0) {
+                  progress.done = true;
+                  break;
+                }
+                const last = page[page.length - 1]!;
+                const afterKey = keyOf(ref, last);
+                const afterVersion: VersionCursor = {
+                  version: versionOf(last, input.versionColumn),
+                  key: afterKey,
+                };
+                // A short page is not proof of the end: the API may cap rows per response
+                // (PostgREST's max-rows), so only an empty page ends the pass.
+                const next = read(afterKey, afterVersion);
+                next.catch(() => undefined);
+                let maxVersion: string | null = afterVersion.version;
+                if (byKey) {
+                  maxVersion = null;
+                  for (const row of page)
+                    maxVersion = advanceCursor(maxVersion, versionOf(row, input.versionColumn));
+                }
+                const write = deps.target.applyUpserts(ref, input.versionColumn, page);
+                write.catch(() => undefined);
+                inFlight.push({ write, rows: page.length, afterKey, afterVersion, maxVersion });
+                while (inFlight.length >= WRITES_IN_FLIGHT) await settleOldest();
+                page = await next;
+                if (Date.now() - started >= input.maxDurationMs && page.length > 0) break;
               }
-              page = await next;
-              if (Date.now() - started >= input.maxDurationMs && page.length > 0) break;
+              while (inFlight.length > 0) await settleOldest();
+            } finally {
+              // On failure, let the other writes finish before the attempt ends (no write outlives it).
+              await Promise.allSettled(inFlight.map((w) => w.write));
             }
             return progress;
           },

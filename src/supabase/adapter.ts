@@ -70,6 +70,23 @@ export function splitBySize(rows: Row[], maxBytes: number): Row[][] {
   return groups;
 }
 
+/**
+ * Rows grouped by their keys (first-seen order). `sync_apply_upserts` takes the columns of a call
+ * from its first row, so a row lacking a column must not share a call with rows that have it.
+ */
+export function groupByColumns(rows: Row[]): Row[][] {
+  if (rows.length === 0) return [];
+  const first = Object.keys(rows[0]!).join('\u0000');
+  const groups = new Map<string, Row[]>([[first, []]]);
+  for (const row of rows) {
+    const columns = Object.keys(row).join('\u0000');
+    let group = groups.get(columns);
+    if (!group) groups.set(columns, (group = []));
+    group.push(row);
+  }
+  return [...groups.values()];
+}
+
 /** A JSON number as (sign, significant digits, exponent of the last digit), to compare values exactly. */
 function canonicalNumber(token: string): string {
   const match = /^(-?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(token);
@@ -354,7 +371,11 @@ class SupabaseProject implements SourceProject, TargetProject {
   ): Promise<Row[]> {
     let query = this.from(ref).select('*');
     if (after && after.version !== null) {
-      query = query.or(keysetAfter([versionColumn, ...ref.primaryKeys], [after.version, ...after.key]));
+      // The `gte` repeats the OR's leading bound so Postgres can start the index scan there
+      // (it derives no index bound from an OR): without it each page scans from the start.
+      query = query
+        .gte(versionColumn, after.version)
+        .or(keysetAfter([versionColumn, ...ref.primaryKeys], [after.version, ...after.key]));
     } else if (from !== null) {
       query = query.gte(versionColumn, from);
     } else {
@@ -369,7 +390,10 @@ class SupabaseProject implements SourceProject, TargetProject {
 
   async readByKey(ref: TableRef, after: KeysetCursor['key'] | null, limit: number): Promise<Row[]> {
     let query = this.from(ref).select('*');
-    if (after) query = query.or(keysetAfter(ref.primaryKeys, after));
+    if (after) {
+      if (ref.primaryKeys.length > 1) query = query.gte(ref.primaryKeys[0]!, after[0]);
+      query = query.or(keysetAfter(ref.primaryKeys, after));
+    }
     for (const key of ref.primaryKeys) query = query.order(key, { ascending: true });
     const { data, error, status } = await query.limit(limit);
     if (error) this.fail('copying rows', ref, error, status);
@@ -455,7 +479,7 @@ class SupabaseProject implements SourceProject, TargetProject {
     rows: Row[],
   ): Promise<{ written: number; skipped: number }> {
     const total = { written: 0, skipped: 0 };
-    for (const group of rows.length === 0 ? [] : splitBySize(rows, MAX_REQUEST_BYTES)) {
+    for (const group of groupByColumns(rows).flatMap((g) => splitBySize(g, MAX_REQUEST_BYTES))) {
       const result = await this.rpc<{ written: number; skipped: number }>(
         'sync_apply_upserts',
         {

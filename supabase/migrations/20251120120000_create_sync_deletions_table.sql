@@ -140,6 +140,7 @@ CREATE TABLE IF NOT EXISTS public.sync_tombstones (
   recorded_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (schema_name, table_name, primary_key)
 );
+CREATE INDEX IF NOT EXISTS sync_tombstones_recent ON public.sync_tombstones (schema_name, table_name, recorded_at);
 ALTER TABLE public.sync_tombstones ENABLE ROW LEVEL SECURITY;
 
 -- Checks names against the catalog and returns the writable columns named in p_columns.
@@ -174,8 +175,9 @@ END $$;
 -- Later, a row re-inserted by a transaction that began before the delete (its version is older than
 -- the delete) is no longer held off, and the next pass brings it.
 -- Returns {"written": n, "skipped": m}.
+DROP FUNCTION IF EXISTS public.sync_apply_upserts(text, text, text[], text, jsonb);
 CREATE OR REPLACE FUNCTION public.sync_apply_upserts(
-  p_schema text, p_table text, p_primary_keys text[], p_version_column text, p_rows jsonb
+  p_schema text, p_table text, p_primary_keys text[], p_version_column text, p_rows json
 ) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
 DECLARE
@@ -186,15 +188,20 @@ DECLARE
   update_list text;
   pk_list text;
   pk_json text;
+  pk_order text;
   guard text;
   differs text;
-  tomb text;
+  tomb text := 'true';
+  from_list text;
   written integer;
-  total integer := jsonb_array_length(p_rows);
+  total integer := json_array_length(p_rows);
+  from_realtime boolean;
 BEGIN
   IF total = 0 THEN RETURN jsonb_build_object('written', 0, 'skipped', 0); END IF;
-  SELECT array_agg(k) INTO cols FROM (SELECT DISTINCT jsonb_object_keys(r) AS k FROM jsonb_array_elements(p_rows) r) s
-   WHERE k <> '_sync_commit_at';
+  -- Every row of one call has the same keys (the worker groups rows by key set): the first row
+  -- names the columns. A row without a column would otherwise write NULL into it.
+  SELECT array_agg(k) INTO cols FROM json_object_keys(p_rows -> 0) k WHERE k <> '_sync_commit_at';
+  from_realtime := (p_rows -> 0 -> '_sync_commit_at') IS NOT NULL;
   SELECT array_agg(c) INTO missing FROM unnest(cols) c
    WHERE c <> ALL (public.sync_table_columns(p_schema, p_table, cols));
   IF missing IS NOT NULL THEN
@@ -210,25 +217,39 @@ BEGIN
   SELECT string_agg(format('%I', c), ', '), string_agg(format('r.%I', c), ', '), string_agg(format('%I = EXCLUDED.%I', c, c), ', '),
          '(' || string_agg(format('t.%I', c), ', ') || ') IS DISTINCT FROM (' || string_agg(format('EXCLUDED.%I', c), ', ') || ')'
     INTO col_list, select_list, update_list, differs FROM unnest(cols) c;
-  SELECT string_agg(format('%I', k), ', '), 'jsonb_build_object(' || string_agg(format('%L, r.%I', k, k), ', ') || ')'
-    INTO pk_list, pk_json FROM unnest(p_primary_keys) k;
-  tomb := format('NOT EXISTS (SELECT 1 FROM public.sync_tombstones ts WHERE ts.schema_name = %L AND ts.table_name = %L '
-                 'AND ts.primary_key = %s AND ts.recorded_at > now() - interval ''2 minutes'' '
-                 'AND (e.value ->> ''_sync_commit_at'' IS NULL OR ts.deleted_at >= (e.value ->> ''_sync_commit_at'')::timestamptz)',
-                 p_schema, p_table, pk_json);
+  SELECT string_agg(format('%I', k), ', '), 'jsonb_build_object(' || string_agg(format('%L, r.%I', k, k), ', ') || ')',
+         string_agg(format('r.%I', k), ', ')
+    INTO pk_list, pk_json, pk_order FROM unnest(p_primary_keys) k;
+  -- The per-row tombstone probe only when this table had a delete in the last two minutes.
+  IF EXISTS (SELECT 1 FROM public.sync_tombstones ts WHERE ts.schema_name = p_schema AND ts.table_name = p_table
+              AND ts.recorded_at > now() - interval '2 minutes') THEN
+    tomb := format('NOT EXISTS (SELECT 1 FROM public.sync_tombstones ts WHERE ts.schema_name = %L AND ts.table_name = %L '
+                   'AND ts.primary_key = %s AND ts.recorded_at > now() - interval ''2 minutes''',
+                   p_schema, p_table, pk_json);
+    IF from_realtime THEN
+      tomb := tomb || ' AND (e.value ->> ''_sync_commit_at'' IS NULL OR ts.deleted_at >= (e.value ->> ''_sync_commit_at'')::timestamptz)';
+    END IF;
+    IF p_version_column IS NOT NULL THEN
+      tomb := tomb || format(' AND (r.%1$I IS NULL OR ts.deleted_at >= r.%1$I)', p_version_column);
+    END IF;
+    tomb := tomb || ')';
+  END IF;
   IF p_version_column IS NOT NULL THEN
     guard := format('t.%1$I IS NULL OR t.%1$I < EXCLUDED.%1$I OR (t.%1$I = EXCLUDED.%1$I AND %2$s)', p_version_column, differs);
-    tomb := tomb || format(' AND (r.%1$I IS NULL OR ts.deleted_at >= r.%1$I)', p_version_column);
   ELSE
     guard := differs;
   END IF;
-  tomb := tomb || ')';
+  -- Rows are written in key order, so concurrent writers (pages in flight, the realtime feed) lock
+  -- keys in one order and cannot deadlock. One json_populate_recordset call unless the tombstone probe needs each row's commit time.
+  from_list := CASE WHEN from_realtime AND tomb <> 'true'
+    THEN format('json_array_elements($1) AS e, LATERAL json_populate_record(NULL::%I.%I, e.value) AS r', p_schema, p_table)
+    ELSE format('json_populate_recordset(NULL::%I.%I, $1) AS r', p_schema, p_table) END;
   PERFORM set_config('session_replication_role', 'replica', true);
   EXECUTE format(
     'INSERT INTO %1$I.%2$I AS t (%3$s) OVERRIDING SYSTEM VALUE '
-    'SELECT %8$s FROM jsonb_array_elements($1) AS e, LATERAL jsonb_populate_record(NULL::%1$I.%2$I, e.value) AS r WHERE %4$s '
+    'SELECT %8$s FROM %9$s WHERE %4$s ORDER BY %10$s '
     'ON CONFLICT (%5$s) DO UPDATE SET %6$s WHERE %7$s',
-    p_schema, p_table, col_list, tomb, pk_list, update_list, guard, select_list)
+    p_schema, p_table, col_list, tomb, pk_list, update_list, guard, select_list, from_list, pk_order)
   USING p_rows;
   GET DIAGNOSTICS written = ROW_COUNT;
   RETURN jsonb_build_object('written', written, 'skipped', total - written);
@@ -295,7 +316,7 @@ REVOKE ALL ON FUNCTION public.sync_enable_table(text, text, text[], boolean) FRO
 REVOKE ALL ON FUNCTION public.sync_mark_deletions_processed(bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.sync_unscaled_numeric_columns(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.sync_table_columns(text, text, text[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION public.sync_apply_upserts(text, text, text[], text, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.sync_apply_upserts(text, text, text[], text, json) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.sync_apply_deletes(text, text, text[], text, jsonb) FROM PUBLIC;
 DO $$
 DECLARE r text;
@@ -304,7 +325,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
       EXECUTE format('REVOKE ALL ON FUNCTION public.sync_log_deletions(), public.sync_log_key_change(), public.sync_enable_table(text, text, text[], boolean), '
                      'public.sync_mark_deletions_processed(bigint[]), public.sync_unscaled_numeric_columns(text, text), public.sync_table_columns(text, text, text[]), '
-                     'public.sync_apply_upserts(text, text, text[], text, jsonb), public.sync_apply_deletes(text, text, text[], text, jsonb) FROM %I', r);
+                     'public.sync_apply_upserts(text, text, text[], text, json), public.sync_apply_deletes(text, text, text[], text, jsonb) FROM %I', r);
     END IF;
   END LOOP;
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
@@ -312,7 +333,7 @@ BEGIN
     GRANT ALL ON TABLE public.sync_tombstones TO service_role;
     GRANT EXECUTE ON FUNCTION public.sync_enable_table(text, text, text[], boolean), public.sync_mark_deletions_processed(bigint[]),
       public.sync_unscaled_numeric_columns(text, text),
-      public.sync_apply_upserts(text, text, text[], text, jsonb), public.sync_apply_deletes(text, text, text[], text, jsonb)
+      public.sync_apply_upserts(text, text, text[], text, json), public.sync_apply_deletes(text, text, text[], text, jsonb)
       TO service_role;
   END IF;
 END $$;
