@@ -8,7 +8,7 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
-import type { SyncConfig, TableConfig } from './config/index.js';
+import { DEFAULT_RECONCILE_INTERVAL_LIVE_MS, type SyncConfig, type TableConfig } from './config/index.js';
 import type { Logger } from './logger.js';
 import type { SourceProject } from './supabase/ports.js';
 import { SyncError } from './supabase/ports.js';
@@ -33,6 +33,7 @@ export function tableSpec(table: TableConfig): TableSpec {
 export function syncSettings(config: SyncConfig, overrides: Partial<SyncSettings> = {}): SyncSettings {
   return {
     intervalMs: config.reconcile.intervalMs,
+    liveIntervalMs: config.reconcile.liveIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_LIVE_MS,
     lookbackMs: config.reconcile.lookbackMs,
     batchSize: config.reconcile.batchSize,
     initialBackfillMs: config.reconcile.initialBackfillMs ?? null,

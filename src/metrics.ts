@@ -5,7 +5,7 @@
  *
  * - from activity results, timings and failures, by an activity inbound interceptor (the activity
  *   code itself is not touched);
- * - from the realtime feed's progress reports, by wrapping `deps.notify.realtimeProgress`.
+ * - from the realtime feed's batches as they are applied, by wrapping `deps.notify.observeRealtime`.
  *
  * Labels are the table (`schema.table`), the activity type and the path; never row data or keys.
  * Recording a metric never fails an activity or a progress report.
@@ -175,14 +175,17 @@ export class SyncMetrics {
     });
   }
 
-  /** `deps.notify` with realtime progress (counts, lag, connected) recorded before it is signalled. */
+  /**
+   * `deps.notify` with the feed's realtime counts, lag and connection state recorded as each batch
+   * is applied (`observeRealtime`), not when they are signalled to the workflow (at most every 30 s).
+   */
   wrapNotify(notify: ActivityDeps['notify']): ActivityDeps['notify'] {
     return {
       ...notify,
-      realtimeProgress: (workflowId, progress) => {
+      observeRealtime: (workflowId, progress) => {
         const table = tableFromWorkflowId(workflowId);
         if (table) this.realtimeProgress(table, progress);
-        return notify.realtimeProgress(workflowId, progress);
+        notify.observeRealtime?.(workflowId, progress);
       },
     };
   }

@@ -15,6 +15,7 @@ import {
   type SyncConfig,
 } from '../src/config/index.js';
 import { temporalConnectionOptions } from '../src/worker.js';
+import { syncSettings } from '../src/engine.js';
 
 const SOURCE_KEY = 'source-secret-service-role-key-0123456789';
 const TARGET_KEY = 'target-secret-service-role-key-9876543210';
@@ -105,7 +106,13 @@ void test('minimal config: required variables only, every default applied', () =
     assert.deepEqual(config, {
       source: { url: 'https://primary.supabase.co', serviceRoleKey: SOURCE_KEY },
       target: { url: 'https://backup.supabase.co', serviceRoleKey: TARGET_KEY },
-      reconcile: { intervalMs: 30000, lookbackMs: 300000, batchSize: 500, initialBackfillMs: undefined },
+      reconcile: {
+        intervalMs: 30000,
+        liveIntervalMs: 300000,
+        lookbackMs: 300000,
+        batchSize: 500,
+        initialBackfillMs: undefined,
+      },
       mode: 'default',
       realtime: true,
       loop: true,
@@ -141,6 +148,7 @@ void test('full config from an env file, every field set', () => {
       'SYNC_TARGET_SUPABASE_URL=http://127.0.0.1:54322',
       `SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY=${TARGET_KEY}`,
       'SYNC_RECONCILE_INTERVAL_MS=1000',
+      'SYNC_RECONCILE_INTERVAL_LIVE_MS=600000',
       'SYNC_RECONCILE_LOOKBACK_MS=0',
       'SYNC_RECONCILE_BATCH_SIZE=10000',
       'SYNC_INITIAL_BACKFILL_MS=86400000',
@@ -178,7 +186,13 @@ void test('full config from an env file, every field set', () => {
     assert.deepEqual(config, {
       source: { url: 'http://127.0.0.1:54321', serviceRoleKey: SOURCE_KEY },
       target: { url: 'http://127.0.0.1:54322', serviceRoleKey: TARGET_KEY },
-      reconcile: { intervalMs: 1000, lookbackMs: 0, batchSize: 10000, initialBackfillMs: 86400000 },
+      reconcile: {
+        intervalMs: 1000,
+        liveIntervalMs: 600000,
+        lookbackMs: 0,
+        batchSize: 10000,
+        initialBackfillMs: 86400000,
+      },
       mode: 'reconcile',
       realtime: false,
       loop: false,
@@ -268,6 +282,16 @@ void test('real environment overrides the env file; empty values count as unset'
   assert.equal(config.reconcile.intervalMs, 5000);
   assert.equal(config.mode, 'reconcile');
   assert.equal(config.reconcile.initialBackfillMs, undefined);
+});
+
+void test('SYNC_RECONCILE_INTERVAL_LIVE_MS: 0 (the same as the base interval) is accepted as is', () => {
+  const config = load({ env: withEnv({ SYNC_RECONCILE_INTERVAL_LIVE_MS: '0' }) });
+  assert.equal(config.reconcile.liveIntervalMs, 0);
+  assert.equal(syncSettings(config).liveIntervalMs, 0);
+  assert.equal(
+    syncSettings({ ...config, reconcile: { ...config.reconcile, liveIntervalMs: undefined } }).liveIntervalMs,
+    300_000,
+  );
 });
 
 void test('loading never modifies the environment object or process.env', () => {
@@ -481,6 +505,18 @@ const badInputs: { name: string; setup: Setup; message: string | RegExp }[] = [
     setup: { env: withEnv({ SYNC_RECONCILE_INTERVAL_MS: '1.5' }) },
     message:
       'SYNC_RECONCILE_INTERVAL_MS="1.5" in the environment: must be a whole number of milliseconds from 1 to 2147483647',
+  },
+  {
+    name: 'live interval with a unit',
+    setup: { env: {}, envFile: envLines({ ...REQUIRED, SYNC_RECONCILE_INTERVAL_LIVE_MS: '5m' }) },
+    message:
+      'SYNC_RECONCILE_INTERVAL_LIVE_MS="5m" in .env.sync: must be a whole number of milliseconds from 0 to 2147483647, or 0 for the same as SYNC_RECONCILE_INTERVAL_MS',
+  },
+  {
+    name: 'live interval beyond a timer',
+    setup: { env: withEnv({ SYNC_RECONCILE_INTERVAL_LIVE_MS: '2147483648' }) },
+    message:
+      'SYNC_RECONCILE_INTERVAL_LIVE_MS="2147483648" in the environment: must be a whole number of milliseconds from 0 to 2147483647, or 0 for the same as SYNC_RECONCILE_INTERVAL_MS',
   },
   {
     name: 'negative backfill',

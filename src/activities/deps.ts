@@ -14,7 +14,13 @@ export interface ActivityDeps {
   shutdown?: AbortSignal;
   /** Reports to the table's workflow by id (no run id: it reaches the current run after continue-as-new). */
   notify: {
+    /** A signal (a billed action): connection changes at once, counts at most every 30 s. */
     realtimeProgress(workflowId: string, progress: RealtimeProgress): Promise<void>;
+    /**
+     * Local only, no Temporal call: every applied realtime batch (increments) and connection change,
+     * as it happens. The worker records metrics from it.
+     */
+    observeRealtime?(workflowId: string, progress: RealtimeProgress): void;
     realtimeSubscribed(workflowId: string, at: string): Promise<void>;
     /**
      * Whether the workflow still wants the feed of this generation (a query: no history event, not

@@ -1,7 +1,9 @@
 /**
  * The realtime feed: subscribes to the source table's `postgres_changes`, applies changes to the
  * target in micro-batches (coalesced per key, commit order kept), heartbeats, and reports progress
- * to the workflow at most every few seconds — never a signal per row.
+ * to the workflow by signal — never a signal per row: a connection change at once, counts and the
+ * watermark at most every PROGRESS_INTERVAL_MS, nothing while nothing changes (a signal is a
+ * billed Temporal action). Metrics see every batch at once, locally (`deps.notify.observeRealtime`).
  *
  * Supabase Realtime is at-most-once: every (re)subscribe is reported so the workflow runs a
  * catch-up reconciliation at once; a truncated or errored payload is re-read from the source by
@@ -24,6 +26,11 @@ const SUBSCRIBE_TIMEOUT_MS = 20_000;
 const APPLY_ATTEMPTS = 3;
 /** How often the feed asks its workflow whether it should still run. */
 const CONTROL_CHECK_MS = 2000;
+/**
+ * Counts and the watermark go to the workflow at most this often (the first change after a quiet
+ * spell goes at once); connection changes go at once. Input `progressIntervalMs` overrides it.
+ */
+export const PROGRESS_INTERVAL_MS = 30_000;
 
 export function keyString(ref: TableRef, row: Row): string {
   return JSON.stringify(ref.primaryKeys.map((k) => row[k] ?? null));
@@ -99,7 +106,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
       const workflowId = activityInfo().workflowExecution?.workflowId;
       if (!workflowId)
         throw ApplicationFailure.nonRetryable('streamRealtimeChanges runs only inside a table workflow');
-      const progressEvery = input.progressIntervalMs ?? 2000;
+      const progressEvery = input.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
       const log = deps.logger.child({ table, attempt: activityInfo().attempt });
 
       // The table's columns: from a row read now, then from every INSERT (which carries all of them).
@@ -124,6 +131,25 @@ export function createRealtimeActivities(deps: ActivityDeps) {
       };
       let dirty = false;
       let lastProgress = 0;
+      /** The connection state the workflow last heard from this attempt (null: nothing yet). */
+      let told: boolean | null = null;
+      /** Metrics: every batch and connection change, locally (no Temporal call). */
+      const observe = (delta: Partial<RealtimeProgress>) => {
+        try {
+          deps.notify.observeRealtime?.(workflowId, {
+            connected: pending.connected,
+            watermark: pending.watermark,
+            lagMs: null,
+            written: 0,
+            skipped: 0,
+            deleted: 0,
+            reread: 0,
+            ...delta,
+          });
+        } catch (error) {
+          log.warn({ err: String(error) }, 'could not record realtime metrics');
+        }
+      };
 
       const subscription = deps.source.subscribe(
         ref,
@@ -140,10 +166,13 @@ export function createRealtimeActivities(deps: ActivityDeps) {
           if (status.kind === 'live') {
             live = true;
             pending.connected = true;
-            dirty = true;
+            observe({});
+            // The realtimeSubscribed signal tells the workflow it is connected: no progress signal.
+            told = true;
             log.info('realtime subscription live; asking for a catch-up reconciliation');
             deps.notify.realtimeSubscribed(workflowId, new Date().toISOString()).catch((error: unknown) => {
               log.warn({ err: String(error) }, 'could not report the subscription to the workflow');
+              told = null; // the next progress report says it
             });
           } else {
             failure = status.reason;
@@ -169,38 +198,52 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         const events = queue;
         queue = [];
         const batch = coalesce(ref, events, columns.size > 0 ? columns : undefined, unscaled);
+        const delta = { written: 0, skipped: 0, deleted: 0, reread: 0 };
         if (batch.reread.length > 0) {
           const rows = await applyWithRetry('re-reading truncated rows', () =>
             deps.source.readRowsByKeys(ref, batch.reread),
           );
           batch.upserts.push(...rows);
-          pending.reread += batch.reread.length;
+          delta.reread = batch.reread.length;
         }
         if (batch.upserts.length > 0) {
           const r = await applyWithRetry('applying upserts', () =>
             deps.target.applyUpserts(ref, input.versionColumn, batch.upserts),
           );
-          pending.written += r.written;
-          pending.skipped += r.skipped;
+          delta.written = r.written;
+          delta.skipped = r.skipped;
         }
         if (batch.deletes.length > 0) {
           const r = await applyWithRetry('applying deletes', () =>
             deps.target.applyDeletes(ref, input.versionColumn, batch.deletes),
           );
-          pending.deleted += r.deleted;
+          delta.deleted = r.deleted;
         }
+        pending.written += delta.written;
+        pending.skipped += delta.skipped;
+        pending.deleted += delta.deleted;
+        pending.reread += delta.reread;
         pending.watermark = advanceCursor(pending.watermark, batch.maxCommit);
-        if (batch.maxCommit) pending.lagMs = Math.max(0, Date.now() - Date.parse(batch.maxCommit));
+        const lagMs = batch.maxCommit ? Math.max(0, Date.now() - Date.parse(batch.maxCommit)) : null;
+        if (lagMs !== null) pending.lagMs = lagMs;
         dirty = true;
+        observe({ ...delta, lagMs });
       };
 
-      const report = async (force: boolean) => {
+      /**
+       * Signals progress to the workflow: a connection change at once; counts and the watermark
+       * when the last report is at least `progressEvery` old; everything left when `final`.
+       */
+      const report = async (final: boolean) => {
         const now = Date.now();
-        if (!dirty || (!force && now - lastProgress < progressEvery)) return;
+        // At the end, say `disconnected` unless the workflow already heard it from this attempt.
+        const connectionChanged = final ? told !== false : pending.connected !== (told ?? false);
+        if (!connectionChanged && (!dirty || (!final && now - lastProgress < progressEvery))) return;
         const sent = { ...pending };
         pending.written = pending.skipped = pending.deleted = pending.reread = 0;
         dirty = false;
         lastProgress = now;
+        told = sent.connected;
         await deps.notify.realtimeProgress(workflowId, sent).catch((error: unknown) => {
           log.warn({ err: String(error) }, 'could not report progress to the workflow');
         });
@@ -252,7 +295,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         deps.shutdown?.removeEventListener('abort', onShutdown);
         await subscription.close();
         pending.connected = false;
-        dirty = true;
+        observe({});
         await report(true);
       }
       if (cancelled) throw new CancelledFailure('realtime feed stopped');

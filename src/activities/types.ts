@@ -62,6 +62,6 @@ export interface RealtimeFeedInput {
   versionColumn: string | null;
   /** Identifies this feed; it stops when the workflow no longer wants this generation. */
   generation: string;
-  /** How often progress is signalled to the workflow at most (default 2000 ms). */
+  /** How often counts are signalled to the workflow at most (default PROGRESS_INTERVAL_MS, 30 s). */
   progressIntervalMs?: number;
 }

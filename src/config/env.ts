@@ -35,6 +35,12 @@ export const DEFAULT_CODEC_CORS_ORIGINS = [
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/**
+ * SYNC_RECONCILE_INTERVAL_LIVE_MS's default: while a table's Realtime feed is live, reconciliation
+ * is the safety net and runs every 5 minutes (or every SYNC_RECONCILE_INTERVAL_MS, if longer).
+ */
+export const DEFAULT_RECONCILE_INTERVAL_LIVE_MS = 300_000;
+
 /** setTimeout's limit. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -205,6 +211,12 @@ const EnvSchema = z
     SYNC_TARGET_SUPABASE_URL: required(supabaseUrl()),
     SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY: secret,
     SYNC_RECONCILE_INTERVAL_MS: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds').default(30_000),
+    SYNC_RECONCILE_INTERVAL_LIVE_MS: wholeNumber(
+      0,
+      MAX_TIMER_MS,
+      ' of milliseconds',
+      ', or 0 for the same as SYNC_RECONCILE_INTERVAL_MS',
+    ).default(DEFAULT_RECONCILE_INTERVAL_LIVE_MS),
     SYNC_RECONCILE_LOOKBACK_MS: wholeNumber(0, Number.MAX_SAFE_INTEGER, ' of milliseconds').default(300_000),
     SYNC_RECONCILE_BATCH_SIZE: wholeNumber(1, 10_000).default(500),
     SYNC_INITIAL_BACKFILL_MS: wholeNumber(
@@ -357,6 +369,7 @@ export function parseEnv(sources: EnvSources): EnvConfig {
     target: { url: env.SYNC_TARGET_SUPABASE_URL, serviceRoleKey: env.SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY },
     reconcile: {
       intervalMs: env.SYNC_RECONCILE_INTERVAL_MS,
+      liveIntervalMs: env.SYNC_RECONCILE_INTERVAL_LIVE_MS,
       lookbackMs: env.SYNC_RECONCILE_LOOKBACK_MS,
       batchSize: env.SYNC_RECONCILE_BATCH_SIZE,
       initialBackfillMs: env.SYNC_INITIAL_BACKFILL_MS,

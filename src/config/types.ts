@@ -17,6 +17,11 @@ export interface SyncConfig {
   target: { url: string; serviceRoleKey: string };
   reconcile: {
     intervalMs: number;
+    /**
+     * SYNC_RECONCILE_INTERVAL_LIVE_MS: the interval while the table's Realtime feed is live, if longer
+     * than `intervalMs` (0: the same). Undefined: DEFAULT_RECONCILE_INTERVAL_LIVE_MS.
+     */
+    liveIntervalMs?: number;
     lookbackMs: number;
     batchSize: number;
     /** undefined = copy the whole table on the first run. */

@@ -131,9 +131,44 @@ export function initialState(settings: SyncSettings, nowMs: number): SyncState {
   };
 }
 
-/** How long to wait before the next pass: the interval, doubled per consecutive failure (capped). */
-export function nextWaitMs(settings: Pick<SyncSettings, 'intervalMs'>, consecutiveFailures: number): number {
-  if (consecutiveFailures <= 0) return settings.intervalMs;
+/**
+ * Whether the realtime feed is live: enabled for the table, running, connected by its last report,
+ * and not failed since. Reconciliation is then the safety net and runs at the live interval.
+ */
+export function feedIsLive(input: {
+  realtimeEnabled: boolean;
+  feedRunning: boolean;
+  state: Pick<SyncState, 'realtime' | 'lastError'>;
+}): boolean {
+  return (
+    input.realtimeEnabled &&
+    input.feedRunning &&
+    input.state.realtime.connected &&
+    input.state.lastError?.where !== 'realtime'
+  );
+}
+
+/**
+ * The time between timer-driven passes: the interval, or with a live realtime feed the live interval
+ * when it is longer (0, absent or at most the interval: the interval).
+ */
+export function passIntervalMs(
+  settings: Pick<SyncSettings, 'intervalMs' | 'liveIntervalMs'>,
+  live: boolean,
+): number {
+  return live ? Math.max(settings.intervalMs, settings.liveIntervalMs ?? 0) : settings.intervalMs;
+}
+
+/**
+ * How long to wait after a pass before the next one: the pass interval (longer while the feed is
+ * live); after failures, the base interval doubled per consecutive failure (capped), live or not.
+ */
+export function nextWaitMs(
+  settings: Pick<SyncSettings, 'intervalMs' | 'liveIntervalMs'>,
+  consecutiveFailures: number,
+  live = false,
+): number {
+  if (consecutiveFailures <= 0) return passIntervalMs(settings, live);
   const backoff = Math.min(MAX_BACKOFF_MS, settings.intervalMs * 2 ** Math.min(consecutiveFailures - 1, 16));
   return Math.max(settings.intervalMs, backoff);
 }

@@ -22,7 +22,7 @@ export const backfillUpdate = defineUpdate<TableStatus>('backfill');
 /** New settings for a running table (the env and tables config at `npm run sync` start); the checkpoint is kept. */
 export const configureUpdate = defineUpdate<TableStatus, [Omit<TableSyncInput, 'state'>]>('configure');
 
-/** From the realtime activity, at most every few seconds: counts and the watermark. */
+/** From the realtime activity: connection changes at once, counts and the watermark at most every 30 s. */
 export const realtimeProgressSignal = defineSignal<[RealtimeProgress]>('realtimeProgress');
 /** From the realtime activity on every (re)subscribe: Realtime does not replay, so catch up now. */
 export const realtimeSubscribedSignal = defineSignal<[{ at: string }]>('realtimeSubscribed');

@@ -22,6 +22,7 @@ import {
   advanceCursor,
   applyRealtimeProgress,
   buildStatus,
+  feedIsLive,
   initialState,
   nextWaitMs,
   planInitialCopy,
@@ -240,7 +241,16 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     const generation = `${workflowInfo().runId}/${feedCount}`;
     feedGeneration = generation;
     feedRunning = scope
-      .run(() => feed.streamRealtimeChanges({ table: ref(), versionColumn: state.versionColumn, generation }))
+      .run(() =>
+        feed.streamRealtimeChanges({
+          table: ref(),
+          versionColumn: state.versionColumn,
+          generation,
+          ...(settings.realtimeProgressMs !== undefined
+            ? { progressIntervalMs: settings.realtimeProgressMs }
+            : {}),
+        }),
+      )
       .catch((error: unknown) => {
         if (isCancellation(error)) return;
         fail('realtime', error);
@@ -411,9 +421,18 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     return pass;
   };
 
+  /** How long after the last pass the next one is due: longer while the realtime feed is live. */
+  const waitAfterPass = () =>
+    nextWaitMs(
+      settings,
+      state.consecutiveFailures,
+      feedIsLive({ realtimeEnabled: realtimeEnabled(), feedRunning: feedRunning !== undefined, state }),
+    );
+
   // ---- main loop ----
   publishState();
-  let nextPassAt = input.state && state.initialCopy.done ? Date.now() + settings.intervalMs : Date.now();
+  // null: a pass is due now. A new run of a table already copied waits a full interval first.
+  let lastPassAt: number | null = input.state && state.initialCopy.done ? Date.now() : null;
   while (!stopping) {
     if (!state.prepared) {
       if (!(await prepare())) {
@@ -432,10 +451,19 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
     }
     startFeed();
     publishState();
+    const wait = waitAfterPass();
+    const nextPassAt = lastPassAt === null ? Date.now() : lastPassAt + wait;
     const waitMs = nextPassAt - Date.now();
     if (waitMs > 0) {
+      // Also wakes when the wait itself changes (the feed connected or was lost, new settings):
+      // the loop then decides it again from the last pass.
       await condition(
-        () => stopping || state.paused || catchUpRequested || ticketsIssued > ticketsDone,
+        () =>
+          stopping ||
+          state.paused ||
+          catchUpRequested ||
+          ticketsIssued > ticketsDone ||
+          waitAfterPass() !== wait,
         waitMs,
       );
       if (stopping) break;
@@ -458,7 +486,7 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       ticketsDone += 1;
       lastManualResult = { table: name, ok: pass.ok, pass, error: pass.error };
     }
-    nextPassAt = Date.now() + nextWaitMs(settings, state.consecutiveFailures);
+    lastPassAt = Date.now();
     publishState();
     if (!settings.loop && (state.initialCopy.done || !pass.ok)) break;
     if (

@@ -14,7 +14,19 @@ export interface TableSpec {
 }
 
 export interface SyncSettings {
+  /** Time between timer-driven passes (SYNC_RECONCILE_INTERVAL_MS). */
   intervalMs: number;
+  /**
+   * Time between timer-driven passes while the realtime feed is live (SYNC_RECONCILE_INTERVAL_LIVE_MS):
+   * reconciliation is then the safety net. 0, absent (a workflow started before it existed) or at
+   * most `intervalMs`: the same as `intervalMs`.
+   */
+  liveIntervalMs?: number;
+  /**
+   * How often the realtime feed signals progress while only counts and the watermark move; absent:
+   * the feed's default (PROGRESS_INTERVAL_MS in src/activities/realtime.ts). For tests.
+   */
+  realtimeProgressMs?: number;
   lookbackMs: number;
   batchSize: number;
   /** Limits the first copy to rows changed in this window; null copies the whole table. */
@@ -112,7 +124,10 @@ export interface TableSyncInput {
   state?: SyncState;
 }
 
-/** Sent by the realtime activity at most every few seconds: increments since the last one. */
+/**
+ * Sent by the realtime activity when its connection changes, otherwise at most every 30 s (never
+ * while nothing changes): increments since the last one.
+ */
 export interface RealtimeProgress {
   connected: boolean;
   watermark: string | null;

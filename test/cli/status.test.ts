@@ -30,7 +30,8 @@ before(async () => {
   await db(stack.source.databaseUrl).query(
     `INSERT INTO public.${name} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 50) g`,
   );
-  sync = await startSync(testConfig([t]));
+  // Realtime counts reach the workflow every 250 ms here (30 s by default).
+  sync = await startSync(testConfig([t]), { settings: { realtimeProgressMs: 250 } });
   cli = await CliEnv.create(sync.config.temporal.taskQueue, [name, idle]);
   await waitUntilSyncing(sync, t);
   // One change by each path: realtime upsert and delete, and a ledger delete.

@@ -64,6 +64,8 @@ export function testConfig(
     target: { url: stack.target.url, serviceRoleKey: stack.target.serviceRoleKey },
     reconcile: {
       intervalMs: 1000,
+      // The same cadence whether the Realtime feed is live or not; tests of the live cadence set it.
+      liveIntervalMs: 0,
       lookbackMs: 300_000,
       batchSize: 500,
       initialBackfillMs: undefined,

@@ -61,8 +61,11 @@ before(async () => {
   );
   address = `127.0.0.1:${await freePort()}`;
   // A long interval: realtime changes are applied by realtime (no pass races it); passes on demand.
+  // Metrics see each realtime batch at once; the workflow's counters (compared with them) come by
+  // progress signal, every 250 ms here (30 s by default).
   sync = await startSync(
     testConfig([rt, rc, missing], { metrics: { address }, reconcile: { intervalMs: 60_000 } }),
+    { settings: { realtimeProgressMs: 250 } },
   );
   await waitUntilSyncing(sync, rt);
   await waitUntilSyncing(sync, rc, { realtime: false });

@@ -39,8 +39,11 @@ before(async () => {
   const docsDdl = `CREATE TABLE public.${docsName} (id int PRIMARY KEY, title text, body text, updated_at timestamptz NOT NULL DEFAULT now())`;
   await db(stack.source.databaseUrl).query(docsDdl);
   await db(stack.target.databaseUrl).query(docsDdl);
-  // A long interval: anything that arrives quickly came through realtime.
-  sync = await startSync(testConfig([orders, docs], { reconcile: { intervalMs: 60_000 } }));
+  // A long interval: anything that arrives quickly came through realtime. Progress is signalled
+  // every 250 ms here (30 s by default; test/sync/cadence.test.ts tests that) so counts show at once.
+  sync = await startSync(testConfig([orders, docs], { reconcile: { intervalMs: 60_000 } }), {
+    settings: { realtimeProgressMs: 250 },
+  });
   await waitUntilSyncing(sync, orders);
   await waitUntilSyncing(sync, docs);
 });

@@ -5,9 +5,11 @@ import {
   applyRealtimeProgress,
   buildStatus,
   compareVersions,
+  feedIsLive,
   initialState,
   lagSeconds,
   nextWaitMs,
+  passIntervalMs,
   planInitialCopy,
   reconcileFrom,
   recordPass,
@@ -116,6 +118,47 @@ describe('timing', () => {
     assert.equal(nextWaitMs(settings, 3), 120_000);
     assert.equal(nextWaitMs(settings, 10), 300_000);
     assert.equal(nextWaitMs({ intervalMs: 600_000 }, 3), 600_000, 'never shorter than the interval');
+  });
+
+  test('with a live realtime feed, passes run at the live interval when it is longer', () => {
+    const live = { ...settings, liveIntervalMs: 300_000 };
+    assert.equal(nextWaitMs(live, 0, true), 300_000);
+    assert.equal(nextWaitMs(live, 0, false), 30_000, 'the feed is not live: the base interval');
+    assert.equal(nextWaitMs(live, 0), 30_000, 'not live unless said');
+    assert.equal(
+      passIntervalMs({ intervalMs: 30_000, liveIntervalMs: 0 }, true),
+      30_000,
+      '0: the base interval',
+    );
+    assert.equal(
+      passIntervalMs({ intervalMs: 30_000, liveIntervalMs: 10_000 }, true),
+      30_000,
+      'never shorter',
+    );
+    assert.equal(passIntervalMs({ intervalMs: 30_000 }, true), 30_000, 'absent (an older workflow input)');
+    assert.equal(passIntervalMs({ intervalMs: 600_000, liveIntervalMs: 300_000 }, true), 600_000);
+  });
+
+  test('after failures the backoff applies whether or not the feed is live', () => {
+    const live = { ...settings, liveIntervalMs: 300_000 };
+    assert.equal(nextWaitMs(live, 1, true), 30_000);
+    assert.equal(nextWaitMs(live, 2, true), 60_000);
+    assert.equal(nextWaitMs(live, 10, true), 300_000);
+    assert.equal(nextWaitMs(live, 2, false), nextWaitMs(settings, 2));
+  });
+
+  test('the feed is live only when enabled, running, connected and not failed since', () => {
+    const state = initialState(settings, NOW);
+    const connected = { ...state, realtime: { ...state.realtime, connected: true } };
+    const input = { realtimeEnabled: true, feedRunning: true, state: connected };
+    assert.equal(feedIsLive(input), true);
+    assert.equal(feedIsLive({ ...input, realtimeEnabled: false }), false, 'realtime off / reconcile-only');
+    assert.equal(feedIsLive({ ...input, feedRunning: false }), false, 'feed not running');
+    assert.equal(feedIsLive({ ...input, state }), false, 'disconnected');
+    const failed = { ...connected, lastError: { at: NOW, where: 'realtime' as const, message: 'lost' } };
+    assert.equal(feedIsLive({ ...input, state: failed }), false, 'the feed failed');
+    const passFailed = { ...connected, lastError: { at: NOW, where: 'reconcile' as const, message: 'x' } };
+    assert.equal(feedIsLive({ ...input, state: passFailed }), true, 'a failed pass does not stop the feed');
   });
 
   test('continues as new when suggested, after the pass bound, or near the history limit', () => {
