@@ -15,7 +15,7 @@ import { keepBeating } from './heartbeats.js';
 import type { ReconcileChunkInput, ReconcileChunkResult } from './types.js';
 
 /** Pages written at once (reads stay one ahead); the target's rows are locked in key order. */
-const WRITES_IN_FLIGHT = 2;
+const WRITES_IN_FLIGHT = 3;
 
 function keyOf(ref: TableRef, row: Row): KeyValues {
   return ref.primaryKeys.map((k) => row[k] as KeyValues[number]);

@@ -39,6 +39,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  * SYNC_RECONCILE_INTERVAL_LIVE_MS's default: while a table's Realtime feed is live, reconciliation
  * is the safety net and runs every 5 minutes (or every SYNC_RECONCILE_INTERVAL_MS, if longer).
  */
+export const DEFAULT_RECONCILE_INTERVAL_MS = 30_000;
 export const DEFAULT_RECONCILE_INTERVAL_LIVE_MS = 300_000;
 
 /** setTimeout's limit. */
@@ -210,7 +211,9 @@ const EnvSchema = z
     SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY: secret,
     SYNC_TARGET_SUPABASE_URL: required(supabaseUrl()),
     SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY: secret,
-    SYNC_RECONCILE_INTERVAL_MS: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds').default(30_000),
+    SYNC_RECONCILE_INTERVAL_MS: wholeNumber(1, MAX_TIMER_MS, ' of milliseconds').default(
+      DEFAULT_RECONCILE_INTERVAL_MS,
+    ),
     SYNC_RECONCILE_INTERVAL_LIVE_MS: wholeNumber(
       0,
       MAX_TIMER_MS,
