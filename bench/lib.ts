@@ -83,7 +83,7 @@ export async function createPair(sourceUrl: string, targetUrl: string, name: str
  * Waits until every logical slot on the server (the Realtime poller's, native subscriptions') has
  * decoded the WAL written so far, so that decoding a bulk fill is not billed to the next measurement.
  */
-export async function walDecoded(url: string, timeoutMs = 30_000): Promise<void> {
+export async function walDecoded(url: string, timeoutMs = 180_000): Promise<void> {
   const [{ lsn } = { lsn: '0/0' }] = await q<{ lsn: string }>(
     url,
     'SELECT pg_current_wal_lsn()::text AS lsn',
@@ -101,7 +101,9 @@ export async function walDecoded(url: string, timeoutMs = 30_000): Promise<void>
       )[0]!.behind === '0',
     timeoutMs,
     50,
-  ).catch(() => undefined);
+  ).catch(() =>
+    process.stderr.write(`[bench] logical slots still decoding after ${timeoutMs} ms; going on\n`),
+  );
 }
 
 export async function fill(url: string, name: string, from: number, to: number): Promise<void> {

@@ -5,7 +5,10 @@
  */
 import { startStack, type Stack } from '../devstack/stack.js';
 
-const options = JSON.parse(process.argv[2] ?? '{}') as { temporalDynamicConfig?: string[] };
+const options = JSON.parse(process.argv[2] ?? '{}') as {
+  temporalDynamicConfig?: string[];
+  temporalExtraNamespaces?: string[];
+};
 const lines: string[] = [];
 let stack: Stack | undefined;
 let stopping = false;
@@ -27,6 +30,7 @@ try {
   stack = await startStack({
     temporalUi: false,
     temporalDynamicConfig: options.temporalDynamicConfig,
+    temporalExtraNamespaces: options.temporalExtraNamespaces,
     log: (line) => {
       lines.push(line);
       if (lines.length > 200) lines.shift();

@@ -78,3 +78,54 @@ export async function historyCost(
     runs,
   };
 }
+
+/**
+ * The Temporal server's own estimate of billable actions (its `action` counter, by action type) for
+ * one namespace: timers, activities, signals and updates as in the history, plus what the history
+ * does not show — activity heartbeats that reached the server and queries.
+ */
+export async function serverActions(metricsUrl: string, namespace: string): Promise<Record<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const counts: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('action{') || !line.includes(`namespace="${namespace}"`)) continue;
+    const type = /action_type="([^"]+)"/.exec(line)?.[1];
+    if (!type) continue;
+    counts[type] = (counts[type] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return counts;
+}
+
+/** Action types that follow wall-clock time (the feed's heartbeat cadence), not the workflow's periods. */
+const WALL_CLOCK_TYPES = new Set(['grpc_RecordActivityTaskHeartbeat', 'grpc_QueryWorkflow']);
+
+export interface ActionCost {
+  windowSeconds: number;
+  /** Per table-hour, by the server's action type. */
+  perHour: Record<string, number>;
+  actionsPerHour: number;
+}
+
+/**
+ * Per-hour actions from two readings of `serverActions`. With a time scale (the workflow's periods
+ * divided by it), its actions are divided by it again; heartbeats and queries follow wall-clock time.
+ */
+export function actionCost(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  windowMs: number,
+  timeScale = 1,
+): ActionCost {
+  const hours = windowMs / 3_600_000;
+  const perHour: Record<string, number> = {};
+  for (const type of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const delta = (after[type] ?? 0) - (before[type] ?? 0);
+    if (delta <= 0) continue;
+    perHour[type] = Math.round(delta / hours / (WALL_CLOCK_TYPES.has(type) ? 1 : timeScale));
+  }
+  return {
+    windowSeconds: Math.round(windowMs / 1000),
+    perHour,
+    actionsPerHour: Object.values(perHour).reduce((a, b) => a + b, 0),
+  };
+}

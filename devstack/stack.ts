@@ -32,6 +32,8 @@ export interface StackOptions {
   temporalUi?: boolean;
   /** Extra dynamic config for the Temporal dev server. */
   temporalDynamicConfig?: string[];
+  /** More namespaces for the dev server to create (besides `temporalNamespace`). */
+  temporalExtraNamespaces?: string[];
   log?: (line: string) => void;
 }
 
@@ -104,6 +106,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         namespace,
         dbFilename: persistDir ? path.join(persistDir, 'temporal.sqlite') : undefined,
         dynamicConfig: options.temporalDynamicConfig,
+        extraNamespaces: options.temporalExtraNamespaces,
         log: (line) => log(`temporal: ${line}`),
       });
       cleanups.push(() => server.stop());

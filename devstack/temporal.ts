@@ -107,6 +107,8 @@ export interface StartTemporalOptions {
   dbFilename?: string;
   /** Extra `--dynamic-config-value` entries, e.g. `limit.historyCount.suggestContinueAsNew=40`. */
   dynamicConfig?: string[];
+  /** More namespaces to create at start (besides `namespace`). */
+  extraNamespaces?: string[];
   log?: (line: string) => void;
 }
 
@@ -151,6 +153,7 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
     `${name}=${type}`,
   ]);
   const dynamicArgs = (options.dynamicConfig ?? []).flatMap((v) => ['--dynamic-config-value', v]);
+  const namespaceArgs = (options.extraNamespaces ?? []).flatMap((n) => ['--namespace', n]);
   if (!cli) {
     // Last resort: the SDK downloads a dev server (works only with internet access).
     log('no Temporal CLI found: falling back to the SDK download (needs internet)');
@@ -162,7 +165,7 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
         namespace,
         ...(options.uiPort ? { ui: true, uiPort: options.uiPort } : {}),
         ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
-        extraArgs: [...searchAttributeArgs, ...dynamicArgs],
+        extraArgs: [...searchAttributeArgs, ...dynamicArgs, ...namespaceArgs],
       },
     });
     return {
@@ -182,6 +185,7 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
     String(options.port),
     '--namespace',
     namespace,
+    ...namespaceArgs,
     '--log-level',
     'warn',
     ...(options.uiPort ? ['--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1'] : ['--headless']),
