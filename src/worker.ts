@@ -5,16 +5,35 @@
  */
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { Client, Connection, type TLSConfig } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import {
+  Client,
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  type ConnectionOptions,
+  type TLSConfig,
+} from '@temporalio/client';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type InjectedSinks,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
+import { FeedControlRegistry } from './activities/realtime.js';
 import { dataConverterFor } from './codec.js';
 import type { SyncConfig } from './config/index.js';
 import type { Logger } from './logger.js';
 import { prometheusExporter, SyncMetrics, tableFromWorkflowId } from './metrics.js';
 import { connectSource, connectTarget } from './supabase/adapter.js';
 import type { SourceProject, TargetProject } from './supabase/ports.js';
-import { feedControlQuery, realtimeProgressSignal, realtimeSubscribedSignal } from './workflows/messages.js';
+import {
+  realtimeProgressSignal,
+  realtimeSubscribedSignal,
+  type FeedControlSinks,
+} from './workflows/messages.js';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -69,6 +88,8 @@ export interface SyncWorkerOptions {
   /** Override the projects (tests inject faults here). */
   source?: SourceProject;
   target?: TargetProject;
+  /** gRPC interceptors on the worker's Temporal client (tests count the calls it makes). */
+  clientInterceptors?: ConnectionOptions['interceptors'];
 }
 
 export interface SyncWorker {
@@ -105,10 +126,17 @@ export function temporalConnectionOptions(temporal: SyncConfig['temporal']): {
   };
 }
 
-export async function connectClient(config: SyncConfig): Promise<Client> {
+export async function connectClient(
+  config: SyncConfig,
+  interceptors?: ConnectionOptions['interceptors'],
+): Promise<Client> {
   const connection = await Connection.connect({
     ...temporalConnectionOptions(config.temporal),
     connectTimeout: 5000,
+    // Given interceptors replace the SDK's default, which retries transient errors: keep it, innermost.
+    ...(interceptors
+      ? { interceptors: [...interceptors, makeGrpcRetryInterceptor(defaultGrpcRetryOptions())] }
+      : {}),
   });
   return new Client({
     connection,
@@ -117,11 +145,35 @@ export async function connectClient(config: SyncConfig): Promise<Client> {
   });
 }
 
+/**
+ * The realtime feeds running in this process. One per process rather than per worker: a workflow
+ * task and its feed handled by two workers of one process still meet here.
+ */
+const runningFeeds = new FeedControlRegistry();
+
+/**
+ * The workflow's feedControl sink: a release stops the feed of that generation at once if it runs
+ * in this process. Not called on replay: a replayed release was delivered when it was first made
+ * (and a replaying worker has no feed of that old generation to stop).
+ */
+export function feedControlSinks(feeds: FeedControlRegistry): InjectedSinks<FeedControlSinks> {
+  return {
+    feedControl: {
+      release: {
+        fn: (info, generation) => {
+          feeds.release({ namespace: info.namespace, workflowId: info.workflowId, generation });
+        },
+        callDuringReplay: false,
+      },
+    },
+  };
+}
+
 export async function createSyncWorker(options: SyncWorkerOptions): Promise<SyncWorker> {
   const { config, logger } = options;
   installRuntime(logger, config);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const client = await connectClient(config);
+  const client = await connectClient(config, options.clientInterceptors);
   const shuttingDown = new AbortController();
   // Metrics (metrics.ts): activity timings/errors/row counts by interceptor, realtime counts and
   // lag from the progress reports. A no-op meter when SYNC_METRICS_ADDRESS=off.
@@ -132,13 +184,12 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     target: options.target ?? connectTarget(config.target),
     logger,
     client,
+    feedControl: runningFeeds,
     notify: metrics.wrapNotify({
       realtimeProgress: (workflowId, progress) =>
         client.workflow.getHandle(workflowId).signal(realtimeProgressSignal, progress),
       realtimeSubscribed: (workflowId, at) =>
         client.workflow.getHandle(workflowId).signal(realtimeSubscribedSignal, { at }),
-      feedWanted: async (workflowId, generation) =>
-        (await client.workflow.getHandle(workflowId).query(feedControlQuery)).generation === generation,
     }),
   });
   const worker = await Worker.create({
@@ -147,6 +198,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     taskQueue: config.temporal.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities,
+    sinks: feedControlSinks(runningFeeds),
     dataConverter: dataConverterFor(config),
     interceptors: { activity: [metrics.activityInterceptor(shuttingDown.signal)] },
     // Each table holds one slot for its realtime feed plus one for a pass; leave headroom.

@@ -22,10 +22,25 @@ export interface ActivityDeps {
      */
     observeRealtime?(workflowId: string, progress: RealtimeProgress): void;
     realtimeSubscribed(workflowId: string, at: string): Promise<void>;
-    /**
-     * Whether the workflow still wants the feed of this generation (a query: no history event, not
-     * billed as an action). How a feed learns to stop within seconds without frequent heartbeats.
-     */
-    feedWanted(workflowId: string, generation: string): Promise<boolean>;
   };
+  /**
+   * Process-local, no Temporal call: a running feed listens here for its workflow's release, which
+   * the worker's feedControl sink delivers (src/worker.ts). How a feed stops at once on pause, stop
+   * and continue-as-new without asking its workflow (a query is a billed action) or frequent heartbeats.
+   */
+  feedControl: FeedControl;
+}
+
+/** One realtime feed: its workflow (workflow ids are unique within a namespace) and generation. */
+export interface FeedRef {
+  namespace: string;
+  workflowId: string;
+  /** `<runId>/<n>`: the workflow's n-th feed in that run. */
+  generation: string;
+}
+
+/** See FeedControlRegistry (src/activities/realtime.ts), the implementation. */
+export interface FeedControl {
+  /** Registers a running feed; `onRelease` runs when it must stop. Returns the function that unregisters it. */
+  listen(feed: FeedRef, onRelease: (reason: string) => void): () => void;
 }

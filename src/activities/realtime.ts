@@ -8,13 +8,16 @@
  * Supabase Realtime is at-most-once: every (re)subscribe is reported so the workflow runs a
  * catch-up reconciliation at once; a truncated or errored payload is re-read from the source by
  * key; a lost subscription fails the activity and Temporal retries it with backoff.
+ *
+ * The feed stops when its workflow releases it through the feedControl sink (FeedControlRegistry,
+ * at once, within this worker process) or cancels it (learnt from a heartbeat response, ≤ ~48 s); it
+ * never asks the workflow (a query is a billed action).
  */
 import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ChangeEvent, Row, TableRef } from '../supabase/ports.js';
 import { advanceCursor } from '../workflows/decisions.js';
 import type { RealtimeProgress } from '../workflows/types.js';
-import type { ActivityDeps } from './deps.js';
+import type { ActivityDeps, FeedControl, FeedRef } from './deps.js';
 import { asActivityFailure } from './errors.js';
 import type { RealtimeFeedInput } from './types.js';
 
@@ -24,13 +27,75 @@ const MAX_BATCH = 500;
 /** The subscription must be live (`system` ok) within this time, or the attempt fails. */
 const SUBSCRIBE_TIMEOUT_MS = 20_000;
 const APPLY_ATTEMPTS = 3;
-/** How often the feed asks its workflow whether it should still run. */
-const CONTROL_CHECK_MS = 2000;
+/** How long a release that found no running feed is remembered (the attempt may still be starting). */
+const RELEASE_MEMORY_MS = 10 * 60_000;
 /**
  * Counts and the watermark go to the workflow at most this often (the first change after a quiet
  * spell goes at once); connection changes go at once. Input `progressIntervalMs` overrides it.
  */
 export const PROGRESS_INTERVAL_MS = 30_000;
+
+/**
+ * The realtime feeds running in this worker process, so that their workflows can stop them at once
+ * through the feedControl sink (src/worker.ts): no Temporal call, nothing in history, not billed.
+ *
+ * - `release(feed)` stops the feed of that workflow and generation now. One that finds no feed
+ *   is remembered for RELEASE_MEMORY_MS, so an attempt that was still starting stops as soon as it
+ *   listens; a generation (`<runId>/<n>`) is never wanted again once released.
+ * - `listen` stops an older feed of the same workflow still registered here: a workflow wants at
+ *   most one feed and awaits the end of one before it starts the next, and Temporal starts another
+ *   attempt only once it has given up on the last one, so that older feed is stale (an attempt whose
+ *   heartbeats timed out, say while Temporal was unreachable, or a run already continued-as-new).
+ *
+ * A feed running in another process is not reached from here: cancellation is the fallback there.
+ */
+export class FeedControlRegistry implements FeedControl {
+  /** By workflow (`namespace workflowId`): the one feed registered for it. */
+  private readonly feeds = new Map<string, { generation: string; stop: (reason: string) => void }>();
+  /** `namespace workflowId generation` → when released, oldest first. */
+  private readonly released = new Map<string, number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  listen(ref: FeedRef, onRelease: (reason: string) => void): () => void {
+    const workflow = `${ref.namespace} ${ref.workflowId}`;
+    const older = this.feeds.get(workflow);
+    if (older) {
+      this.feeds.delete(workflow);
+      older.stop(`a newer feed of this workflow started in this worker (generation ${ref.generation})`);
+    }
+    if (this.released.has(`${workflow} ${ref.generation}`)) {
+      onRelease('released by the workflow before it started');
+      return () => {};
+    }
+    const feed = { generation: ref.generation, stop: onRelease };
+    this.feeds.set(workflow, feed);
+    return () => {
+      if (this.feeds.get(workflow) === feed) this.feeds.delete(workflow);
+    };
+  }
+
+  /** Returns whether the feed was running here. */
+  release(ref: FeedRef): boolean {
+    const now = this.now();
+    for (const [key, at] of this.released) {
+      if (now - at < RELEASE_MEMORY_MS) break;
+      this.released.delete(key);
+    }
+    const workflow = `${ref.namespace} ${ref.workflowId}`;
+    this.released.set(`${workflow} ${ref.generation}`, now);
+    const feed = this.feeds.get(workflow);
+    if (feed?.generation !== ref.generation) return false;
+    this.feeds.delete(workflow);
+    feed.stop('released by the workflow');
+    return true;
+  }
+
+  /** How many feeds are registered (for tests). */
+  get running(): number {
+    return this.feeds.size;
+  }
+}
 
 export function keyString(ref: TableRef, row: Row): string {
   return JSON.stringify(ref.primaryKeys.map((k) => row[k] ?? null));
@@ -251,18 +316,13 @@ export function createRealtimeActivities(deps: ActivityDeps) {
 
       const started = Date.now();
       let cancelled = false;
-      let released = false; // the workflow no longer wants this feed: stop cleanly
-      let lastCheck = started;
-      const checkWanted = async () => {
-        if (Date.now() - lastCheck < CONTROL_CHECK_MS) return;
-        lastCheck = Date.now();
-        try {
-          if (!(await deps.notify.feedWanted(workflowId, input.generation))) released = true;
-        } catch (error) {
-          // The workflow is gone: stop. Anything else (a busy worker): ask again later.
-          if (error instanceof WorkflowNotFoundError) released = true;
-        }
-      };
+      /** Why the workflow no longer wants this feed (its feedControl sink): stop cleanly. */
+      let released: string | null = null;
+      const feedRef = { namespace: activityInfo().namespace, workflowId, generation: input.generation };
+      const unlisten = deps.feedControl.listen(feedRef, (reason) => {
+        released ??= reason;
+        nudge();
+      });
       ctx.cancelled.catch(() => {
         cancelled = true;
         nudge();
@@ -274,7 +334,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
       if (deps.shutdown?.aborted) onShutdown();
       deps.shutdown?.addEventListener('abort', onShutdown);
       try {
-        while (!cancelled && !released && failure === null) {
+        while (!cancelled && released === null && failure === null) {
           if (!live && Date.now() - started > SUBSCRIBE_TIMEOUT_MS) {
             failure = `Realtime subscription to ${table} was not live within ${SUBSCRIBE_TIMEOUT_MS / 1000} s`;
             break;
@@ -286,12 +346,12 @@ export function createRealtimeActivities(deps: ActivityDeps) {
           await flush();
           heartbeat({ watermark: pending.watermark });
           await report(false);
-          await checkWanted();
         }
         await flush();
       } catch (error) {
         throw asActivityFailure(error);
       } finally {
+        unlisten();
         deps.shutdown?.removeEventListener('abort', onShutdown);
         await subscription.close();
         pending.connected = false;
@@ -299,8 +359,8 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         await report(true);
       }
       if (cancelled) throw new CancelledFailure('realtime feed stopped');
-      if (released) {
-        log.info('realtime feed stopped: the workflow no longer wants it');
+      if (released !== null) {
+        log.info({ reason: released }, 'realtime feed stopped: the workflow no longer wants it');
         return;
       }
       if (deps.shutdown?.aborted) log.info('realtime feed handed over: the worker is shutting down');

@@ -2,7 +2,7 @@
  * The table workflow's messages, shared by the workflow, the activities and the CLI.
  * Updates are used where the caller must know the change took effect.
  */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate, type Sinks } from '@temporalio/workflow';
 import type { RealtimeProgress, ReconcileResult, TableStatus, TableSyncInput } from './types.js';
 
 /** Stop the timer passes and the realtime feed until resumed. Returns the new status. */
@@ -28,5 +28,17 @@ export const realtimeProgressSignal = defineSignal<[RealtimeProgress]>('realtime
 export const realtimeSubscribedSignal = defineSignal<[{ at: string }]>('realtimeSubscribed');
 
 export const statusQuery = defineQuery<TableStatus>('status');
-/** Polled by the realtime activity: the feed generation the workflow wants running (null: none). */
-export const feedControlQuery = defineQuery<{ generation: string | null }>('feedControl');
+
+/**
+ * From the workflow to the worker process it runs in, through a Workflow Sink: not recorded in
+ * history, not a Temporal call, not billed. Registered by src/worker.ts with `callDuringReplay: false`.
+ */
+export interface FeedControlSinks extends Sinks {
+  feedControl: {
+    /**
+     * The workflow no longer wants the realtime feed of this generation (pause, stop, realtime off,
+     * new key columns, continue-as-new): a feed of it running in this worker process stops now.
+     */
+    release(generation: string): void;
+  };
+}

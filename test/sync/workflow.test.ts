@@ -1,7 +1,9 @@
 /**
  * The table workflow's lifecycle against the real stack: a dropped realtime socket's gap is healed
  * by a catch-up pass, pause/resume, continue-as-new carrying the checkpoint, a broken table failing
- * alone, and a replay of recorded histories guarding determinism.
+ * alone, and a replay of recorded histories guarding determinism. Pause, realtime off and
+ * continue-as-new stop the feed within moments (the workflow's feedControl sink); without it the
+ * feed would learn of its cancellation only from a heartbeat response, up to ~48 s later.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -11,6 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { ensureTableWorkflows, tableSpec } from '../../src/engine.js';
+import { connectSource } from '../../src/supabase/adapter.js';
+import { FeedControlRegistry } from '../../src/activities/realtime.js';
+import { feedControlSinks } from '../../src/worker.js';
 import { workflowIdFor } from '../../src/workflows/decisions.js';
 import { pauseUpdate, resumeUpdate, stopUpdate } from '../../src/workflows/messages.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
@@ -25,6 +30,7 @@ import {
 } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
 import { inSync } from '../support/compare.js';
+import { countSubscriptions, type CountingSource } from './subscriptions.js';
 
 const stack = testStack();
 const fixture = fileURLToPath(new URL('../fixtures/table-sync-history.json', import.meta.url));
@@ -51,17 +57,24 @@ const healthy = table(uniqueName('healthy'));
 const broken = table(uniqueName('broken'));
 let sync: RunningSync;
 let renewSync: RunningSync;
+let subscriptions: CountingSource;
+let renewSubscriptions: CountingSource;
+/** Pause and the other stops return once the feed has ended: at once, not after a heartbeat (~48 s). */
+const PROMPT_MS = 5000;
 
 before(async () => {
   for (const t of [healing, pausing, renewing, healthy]) await createBoth(t.table);
   // `broken` exists on the source only.
   await db(stack.source.databaseUrl).query(ddl(broken.table));
   // A long interval: what arrives quickly came through realtime or a catch-up pass.
-  sync = await startSync(
-    testConfig([healing, pausing, healthy, broken], { reconcile: { intervalMs: 60_000 } }),
-  );
-  renewSync = await startSync(testConfig([renewing], { reconcile: { intervalMs: 200 } }), {
+  const config = testConfig([healing, pausing, healthy, broken], { reconcile: { intervalMs: 60_000 } });
+  subscriptions = countSubscriptions(connectSource(config.source));
+  sync = await startSync(config, { source: subscriptions.source });
+  const renewConfig = testConfig([renewing], { reconcile: { intervalMs: 200 } });
+  renewSubscriptions = countSubscriptions(connectSource(renewConfig.source));
+  renewSync = await startSync(renewConfig, {
     settings: { maxPassesPerRun: 3 },
+    source: renewSubscriptions.source,
   });
 });
 
@@ -104,10 +117,16 @@ describe('table workflow', () => {
 
   test('pause stops syncing until resume; both are acknowledged', async () => {
     await waitUntilSyncing(sync, pausing);
+    assert.equal(subscriptions.open(pausing.qualifiedName), 1);
     const handle = sync.client.workflow.getHandle(workflowIdFor(tableSpec(pausing)));
+    const pausedAt = Date.now();
     const paused = await handle.executeUpdate(pauseUpdate, { args: ['test'] });
+    // The update returns once the feed has ended (it waits for the activity's cancellation).
+    const pauseMs = Date.now() - pausedAt;
+    assert.ok(pauseMs < PROMPT_MS, `pause took ${pauseMs} ms`);
     assert.equal(paused.state, 'paused');
     assert.equal(paused.realtime.connected, false);
+    assert.equal(subscriptions.open(pausing.qualifiedName), 0, 'the subscription is closed');
     await db(stack.source.databaseUrl).query(
       `INSERT INTO public.${pausing.table} (id, note) VALUES (2001, 'while paused')`,
     );
@@ -126,6 +145,8 @@ describe('table workflow', () => {
       timeoutMs: 10_000,
       message: 'row written while paused did not arrive after resume',
     });
+    await waitUntilSyncing(sync, pausing);
+    assert.equal(subscriptions.open(pausing.qualifiedName), 1, 'one subscription again');
   });
 
   test('a table missing on the target fails alone, with a message that says how to fix it', async () => {
@@ -146,8 +167,11 @@ describe('table workflow', () => {
     await waitUntilSyncing(sync, pausing);
     const handle = sync.client.workflow.getHandle(workflowIdFor(tableSpec(pausing)));
     const only = { ...sync.config, tables: [pausing] };
-    // Kept running, with realtime now off.
+    // Kept running, with realtime now off: the configure update returns once the feed has ended.
+    const offAt = Date.now();
     const [kept] = await ensureTableWorkflows(sync.client, only, { ...sync.settings, realtime: false });
+    assert.ok(Date.now() - offAt < PROMPT_MS, `turning realtime off took ${Date.now() - offAt} ms`);
+    assert.equal(subscriptions.open(pausing.qualifiedName), 0, 'the subscription is closed');
     assert.equal(kept!.started, false);
     const reconfigured = await sync.status(pausing);
     assert.equal(reconfigured.realtime.enabled, false);
@@ -173,6 +197,7 @@ describe('table workflow', () => {
   test('continue-as-new carries the checkpoint and restarts the realtime feed', async () => {
     const handle = renewSync.client.workflow.getHandle(workflowIdFor(tableSpec(renewing)));
     const firstRun = (await handle.describe()).runId;
+    // Each run stops its feed before continuing as new: two renewals within 30 s need prompt stops.
     const status = await waitFor(
       async () => {
         const s = await renewSync.status(renewing);
@@ -186,6 +211,7 @@ describe('table workflow', () => {
     assert.notEqual((await handle.describe()).runId, firstRun);
     assert.equal(status.initialCopy.rowsCopied, 50, 'the copy is not repeated by a new run');
     assert.ok(status.passes >= 6, 'pass counts carry over');
+    assert.equal(renewSubscriptions.peak(renewing.qualifiedName), 1, 'two runs never subscribe at once');
     await db(stack.source.databaseUrl).query(
       `INSERT INTO public.${renewing.table} (id, note) VALUES (3001, 'after renewal')`,
     );
@@ -200,7 +226,9 @@ describe('table workflow', () => {
     const { runId } = await handle.describe();
     const history = await renewSync.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
     const bundle = await workflowBundle();
-    await Worker.runReplayHistory({ workflowBundle: bundle }, history, handle.workflowId);
+    // With the worker's sinks, as it runs: the feedControl sink is not called on replay.
+    const sinks = feedControlSinks(new FeedControlRegistry());
+    await Worker.runReplayHistory({ workflowBundle: bundle, sinks }, history, handle.workflowId);
     if (process.env.RECORD_HISTORY === '1') {
       await mkdir(fileURLToPath(new URL('../fixtures/', import.meta.url)), { recursive: true });
       await writeFile(fixture, historyToJSON(history));
@@ -208,6 +236,6 @@ describe('table workflow', () => {
     // A history recorded by an earlier version of the workflow code must still replay.
     assert.ok(existsSync(fixture), 'test/fixtures/table-sync-history.json is committed');
     const recorded = historyFromJSON(JSON.parse(await readFile(fixture, 'utf8')) as unknown);
-    await Worker.runReplayHistory({ workflowBundle: bundle }, recorded, 'recorded');
+    await Worker.runReplayHistory({ workflowBundle: bundle, sinks }, recorded, 'recorded');
   });
 });
