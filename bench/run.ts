@@ -694,12 +694,17 @@ async function startCostTables(): Promise<CostTables> {
 async function figureCost(cost: CostTables): Promise<{ idle: CostFigure; busy: CostFigure }> {
   await cost.stopLoad();
   const end = Date.now();
+  // Both readings first: nothing the bench does afterwards (history reads, closing) is counted.
+  const readAfter = async (ns: string) =>
+    stack.temporalMetrics ? await serverActions(stack.temporalMetrics, ns) : null;
+  const afterAll = {
+    idle: await readAfter(COST_NAMESPACES.idle),
+    busy: await readAfter(COST_NAMESPACES.busy),
+  };
   const figures: Partial<Record<'idle' | 'busy', CostFigure>> = {};
   for (const kind of ['idle', 'busy'] as const) {
     const { s, t } = cost[kind];
-    const after = stack.temporalMetrics
-      ? await serverActions(stack.temporalMetrics, COST_NAMESPACES[kind])
-      : null;
+    const after = afterAll[kind];
     const history = await historyCost(s.client, workflowIdFor(tableSpec(t)), cost.start, end, COST_SCALE);
     const server = after ? actionCost(cost.actionsAtStart[kind], after, end - cost.start, COST_SCALE) : null;
     figures[kind] = { history, server, actionsPerHour: server?.actionsPerHour ?? history.actionsPerHour };

@@ -3,7 +3,6 @@
  * the target (recording tombstones), then marks the entries processed. Entries are chosen by
  * "not processed yet", so one whose transaction committed out of id order is still replayed.
  */
-import { heartbeat } from '@temporalio/activity';
 import type { Row } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
@@ -56,7 +55,6 @@ export function createDeletionActivities(deps: ActivityDeps) {
                 result.replayed += entries.length;
                 result.deleted += deleted;
                 result.lastId = Math.max(result.lastId, ...entries.map((e) => e.id));
-                heartbeat(result);
               }
               if (entries.length < input.batchSize) {
                 result.done = true;

@@ -4,8 +4,9 @@ import { heartbeat } from '@temporalio/activity';
 const EVERY_MS = 5000;
 
 /**
- * Runs `work` while heartbeating `details()` every few seconds, so one slow page (a large batch on
- * a slow target) is not mistaken for a dead worker by the activity's heartbeat timeout.
+ * Runs `work` while heartbeating `details()` (its progress so far) every few seconds, so a long pass
+ * or one slow page is not mistaken for a dead worker, and a retry resumes near where it stopped. A
+ * pass shorter than that sends no heartbeat: Temporal Cloud bills each one that reaches the server.
  */
 export async function keepBeating<T>(details: () => unknown, work: () => Promise<T>): Promise<T> {
   const timer = setInterval(() => heartbeat(details()), EVERY_MS);

@@ -2,10 +2,11 @@
  * Reconciliation: pages through the source table with keyset pagination and upserts each page
  * into the target. Ordering by (version, key) — or by key alone for the whole-table copy — means
  * rows sharing one timestamp at a page edge are neither skipped nor read forever. The next page is
- * fetched while the current one is written. Heartbeats carry the page cursor, so a retried attempt
- * resumes where the last one stopped.
+ * fetched while the current one is written. Heartbeats (every 5 s; none for a pass that ends sooner:
+ * Temporal Cloud bills each) carry the page cursor, so a retried attempt resumes near where the last
+ * one stopped.
  */
-import { activityInfo, heartbeat } from '@temporalio/activity';
+import { activityInfo } from '@temporalio/activity';
 import type { Row, TableRef } from '../supabase/ports.js';
 import { advanceCursor } from '../workflows/decisions.js';
 import type { KeyValues, VersionCursor } from '../workflows/types.js';
@@ -80,7 +81,6 @@ export function createReconcileActivities(deps: ActivityDeps) {
               progress!.afterKey = w.afterKey;
               progress!.afterVersion = w.afterVersion;
               progress!.maxVersion = advanceCursor(progress!.maxVersion, w.maxVersion);
-              heartbeat(progress);
             };
             try {
               let page = await read(progress.afterKey, progress.afterVersion);
