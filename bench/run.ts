@@ -33,6 +33,7 @@ import {
   sleep,
   treeCpuSeconds,
   until,
+  walDecoded,
   type LagStats,
 } from './lib.js';
 import {
@@ -526,6 +527,8 @@ async function figureCatchUp(): Promise<void> {
   syncs.delete(cuSync1);
   const cuTag = ++tagN;
   await bulkChange(cuName, S.catchUp, cuTag);
+  // By the time a worker comes back, Realtime has long decoded what changed meanwhile.
+  await walDecoded(S_URL());
   const cuStart = Date.now();
   const cuSync2 = await sync(cuConfig);
   const workerUpMs = Date.now() - cuStart;
@@ -552,6 +555,7 @@ async function figureCatchUp(): Promise<void> {
   await sleep(500);
   const ncuTag = ++tagN;
   await bulkChange(ncuName, S.catchUp, ncuTag);
+  await walDecoded(S_URL()); // the disabled subscription's slot is inactive: this waits for Realtime's only
   const ncuStart = Date.now();
   await q(T_URL(), `ALTER SUBSCRIPTION sub_${ncuName} ENABLE`);
   await until(
