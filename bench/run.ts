@@ -58,7 +58,7 @@ for (const f of only)
 const want = (f: Figure) => only.includes(f);
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The dev server suggests continue-as-new at this history length (default 4096), to see it within the run. */
-const CAN_THRESHOLD = quick ? 300 : 600;
+const CAN_THRESHOLD = quick ? 200 : 600;
 /** The Temporal-cost tables run on a clock this many times faster (quick: a 3-minute window). */
 const COST_SCALE = quick ? 10 : 1;
 const PROFILE_BATCHES = [250, 500, 1000];
@@ -67,10 +67,10 @@ const S = quick
       copySizes: [100_000],
       copyReps: 3,
       rates: [100, 500],
-      seconds: 10,
+      seconds: 8,
       catchUp: 100_000,
       scale: [1, 10],
-      profileRows: 30_000,
+      profileRows: 20_000,
     }
   : {
       copySizes: [100_000, 1_000_000],
@@ -595,7 +595,7 @@ async function figureScale() {
     const ts = names.map((nm) => table(nm));
     const s = await sync(config(ts));
     for (const t of ts) await waitCopied(s, t, 180_000);
-    const f = await freshness(`scale ${n}`, names, 2000, 100, quick ? 10 : 30);
+    const f = await freshness(`scale ${n}`, names, 2000, 100, quick ? 8 : 30);
     const mem = process.memoryUsage();
     scale.push({
       tables: n,
@@ -672,6 +672,8 @@ async function startCostTables(): Promise<CostTables> {
     await waitCopied(s, t, 60_000);
     started[kind] = { s, t };
   }
+  // The server's metrics are reported about once a second: let the status queries above land first.
+  await sleep(2000);
   const readActions = async (ns: string) =>
     stack.temporalMetrics ? await serverActions(stack.temporalMetrics, ns) : {};
   const actionsAtStart = {
@@ -698,7 +700,9 @@ async function startCostTables(): Promise<CostTables> {
 async function figureCost(cost: CostTables): Promise<{ idle: CostFigure; busy: CostFigure }> {
   await cost.stopLoad();
   const end = Date.now();
-  // Both readings first: nothing the bench does afterwards (history reads, closing) is counted.
+  // Both readings first (once the server has reported the window's last actions): nothing the bench
+  // does afterwards (history reads, closing) is counted.
+  await sleep(2000);
   const readAfter = async (ns: string) =>
     stack.temporalMetrics ? await serverActions(stack.temporalMetrics, ns) : null;
   const afterAll = {
