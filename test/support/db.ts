@@ -23,6 +23,26 @@ export async function closeDatabases(): Promise<void> {
   await Promise.all(all.map((p) => p.end()));
 }
 
+/**
+ * The tests' usual table, `(id bigint PRIMARY KEY, note text, updated_at)`, created on the source and
+ * the target of the test stack, with `rows` rows ('row 1', …) on the source.
+ */
+export async function createNotesTable(name: string, rows: number): Promise<void> {
+  const ddl = `CREATE TABLE public.${name} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
+  const source = db(requiredEnv('STACK_SOURCE_DATABASE_URL'));
+  await source.query(ddl);
+  await db(requiredEnv('STACK_TARGET_DATABASE_URL')).query(ddl);
+  await source.query(
+    `INSERT INTO public.${name} (id, note) SELECT g, 'row ' || g FROM generate_series(1, ${rows}) g`,
+  );
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run tests through test/run.ts`);
+  return value;
+}
+
 /** Every row of a table as JSON text, ordered by the given key: a direct comparison of two databases. */
 export async function tableSnapshot(url: string, table: string, orderBy: string[]): Promise<string[]> {
   const order = orderBy.map((c) => `"${c}"`).join(', ');

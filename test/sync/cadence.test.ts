@@ -12,7 +12,7 @@ import { ensureTableWorkflows, tableSpec } from '../../src/engine.js';
 import { workflowIdFor } from '../../src/workflows/decisions.js';
 import type { RealtimeProgress } from '../../src/workflows/types.js';
 import { waitInSync } from '../support/compare.js';
-import { closeDatabases, db, uniqueName } from '../support/db.js';
+import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
@@ -49,12 +49,7 @@ async function history(since: number): Promise<Counted> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
-  const ddl = `CREATE TABLE public.${t.table} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
-  await db(stack.source.databaseUrl).query(ddl);
-  await db(stack.target.databaseUrl).query(ddl);
-  await db(stack.source.databaseUrl).query(
-    `INSERT INTO public.${t.table} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 20) g`,
-  );
+  await createNotesTable(t.table, 20);
   // A 1 s interval, 60 s while the feed is live; the default progress interval (30 s).
   sync = await startSync(testConfig([t], { reconcile: { intervalMs: 1000, liveIntervalMs: 60_000 } }));
   await waitUntilSyncing(sync, t);

@@ -24,7 +24,7 @@ import { tableSpec } from '../../src/engine.js';
 import { connectClient } from '../../src/worker.js';
 import { workflowIdFor } from '../../src/workflows/decisions.js';
 import { statusQuery } from '../../src/workflows/messages.js';
-import { closeDatabases, db, uniqueName } from '../support/db.js';
+import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
@@ -41,14 +41,7 @@ let dir: string;
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-codec-'));
-  for (const url of [stack.source.databaseUrl, stack.target.databaseUrl]) {
-    await db(url).query(
-      `CREATE TABLE public.${t.table} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`,
-    );
-  }
-  await db(stack.source.databaseUrl).query(
-    `INSERT INTO public.${t.table} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 20) g`,
-  );
+  await createNotesTable(t.table, 20);
   sync = await startSync({
     ...testConfig([t]),
     payloadEncryption: { key: key.toString('base64'), keyId },

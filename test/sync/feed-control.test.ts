@@ -14,7 +14,7 @@ import { connectClient, createSyncWorker, type SyncWorker } from '../../src/work
 import { workflowIdFor } from '../../src/workflows/decisions.js';
 import { pauseUpdate, resumeUpdate, statusQuery, stopUpdate } from '../../src/workflows/messages.js';
 import type { TableStatus } from '../../src/workflows/types.js';
-import { closeDatabases, db, uniqueName } from '../support/db.js';
+import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { LogCapture, table, testConfig, workflowBundle } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
@@ -61,12 +61,7 @@ async function live(): Promise<TableStatus> {
 }
 
 before(async () => {
-  const ddl = `CREATE TABLE public.${idle.table} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
-  await db(stack.source.databaseUrl).query(ddl);
-  await db(stack.target.databaseUrl).query(ddl);
-  await db(stack.source.databaseUrl).query(
-    `INSERT INTO public.${idle.table} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 20) g`,
-  );
+  await createNotesTable(idle.table, 20);
   // As deployed: passes every 5 min while the feed is live (the test never waits that long).
   const config = testConfig([idle], { reconcile: { intervalMs: 1000, liveIntervalMs: 300_000 } });
   subscriptions = countSubscriptions(connectSource(config.source));

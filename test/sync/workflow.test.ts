@@ -18,7 +18,7 @@ import { FeedControlRegistry } from '../../src/activities/realtime.js';
 import { feedControlSinks } from '../../src/worker.js';
 import { workflowIdFor } from '../../src/workflows/decisions.js';
 import { pauseUpdate, resumeUpdate, stopUpdate } from '../../src/workflows/messages.js';
-import { closeDatabases, db, uniqueName } from '../support/db.js';
+import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import {
   startSync,
@@ -34,16 +34,7 @@ import { countSubscriptions, type CountingSource } from './subscriptions.js';
 
 const stack = testStack();
 const fixture = fileURLToPath(new URL('../fixtures/table-sync-history.json', import.meta.url));
-const ddl = (t: string) =>
-  `CREATE TABLE public.${t} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
-
-async function createBoth(t: string, rows = 50): Promise<void> {
-  await db(stack.source.databaseUrl).query(ddl(t));
-  await db(stack.target.databaseUrl).query(ddl(t));
-  await db(stack.source.databaseUrl).query(
-    `INSERT INTO public.${t} (id, note) SELECT g, 'row ' || g FROM generate_series(1, ${rows}) g`,
-  );
-}
+const createBoth = (t: string, rows = 50) => createNotesTable(t, rows);
 
 async function onTarget(t: string, id: number): Promise<boolean> {
   const { rows } = await db(stack.target.databaseUrl).query(`SELECT 1 FROM public.${t} WHERE id = $1`, [id]);
@@ -65,7 +56,9 @@ const PROMPT_MS = 5000;
 before(async () => {
   for (const t of [healing, pausing, renewing, healthy]) await createBoth(t.table);
   // `broken` exists on the source only.
-  await db(stack.source.databaseUrl).query(ddl(broken.table));
+  await db(stack.source.databaseUrl).query(
+    `CREATE TABLE public.${broken.table} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`,
+  );
   // A long interval: what arrives quickly came through realtime or a catch-up pass.
   const config = testConfig([healing, pausing, healthy, broken], { reconcile: { intervalMs: 60_000 } });
   subscriptions = countSubscriptions(connectSource(config.source));
