@@ -1,31 +1,18 @@
 /** Small helpers for the bench: databases, tables with an arrival stamp, clocks, process CPU. */
 import { readFileSync, readdirSync } from 'node:fs';
 import pg from 'pg';
+import { waitFor } from '../test/support/wait.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Polls `probe` until it returns a truthy value or the deadline passes (then throws). */
-export async function until<T>(
+/** Polls `probe` until it returns a truthy value or the deadline passes (then throws, naming `what`). */
+export function until<T>(
   what: string,
   probe: () => Promise<T | undefined | null | false>,
   timeoutMs: number,
   intervalMs = 100,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== null && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms: ${what}${last ? ` (${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`,
-      );
-    await sleep(intervalMs);
-  }
+  return waitFor(probe, { timeoutMs, intervalMs, message: what });
 }
 
 const pools = new Map<string, pg.Pool>();

@@ -32,24 +32,22 @@ function versionOf(row: Row, column: string | null): string | null {
 export function createReconcileActivities(deps: ActivityDeps) {
   return {
     async reconcileChunk(input: ReconcileChunkInput): Promise<ReconcileChunkResult> {
-      let progress: ReconcileChunkResult | undefined;
+      // Resume from the last heartbeat of a failed attempt, if any.
+      const progress = (activityInfo().heartbeatDetails as ReconcileChunkResult | undefined) ?? {
+        rowsRead: 0,
+        written: 0,
+        skipped: 0,
+        done: false,
+        afterKey: input.afterKey,
+        afterVersion: input.afterVersion,
+        maxVersion: null,
+      };
       return failClearly(() =>
         keepBeating(
           () => progress,
           async () => {
             const ref = input.table;
             const started = Date.now();
-            // Resume from the last heartbeat of a failed attempt, if any.
-            const resumed = activityInfo().heartbeatDetails as ReconcileChunkResult | undefined;
-            progress = resumed ?? {
-              rowsRead: 0,
-              written: 0,
-              skipped: 0,
-              done: false,
-              afterKey: input.afterKey,
-              afterVersion: input.afterVersion,
-              maxVersion: null,
-            };
             const byKey = input.mode === 'by-key' || input.versionColumn === null;
             const read = (afterKey: KeyValues | null, afterVersion: VersionCursor | null): Promise<Row[]> =>
               byKey
@@ -75,12 +73,12 @@ export function createReconcileActivities(deps: ActivityDeps) {
             const settleOldest = async () => {
               const w = inFlight.shift()!;
               const applied = await w.write;
-              progress!.rowsRead += w.rows;
-              progress!.written += applied.written;
-              progress!.skipped += applied.skipped;
-              progress!.afterKey = w.afterKey;
-              progress!.afterVersion = w.afterVersion;
-              progress!.maxVersion = advanceCursor(progress!.maxVersion, w.maxVersion);
+              progress.rowsRead += w.rows;
+              progress.written += applied.written;
+              progress.skipped += applied.skipped;
+              progress.afterKey = w.afterKey;
+              progress.afterVersion = w.afterVersion;
+              progress.maxVersion = advanceCursor(progress.maxVersion, w.maxVersion);
             };
             try {
               let page = await read(progress.afterKey, progress.afterVersion);
@@ -99,12 +97,13 @@ export function createReconcileActivities(deps: ActivityDeps) {
                 // (PostgREST's max-rows), so only an empty page ends the pass.
                 const next = read(afterKey, afterVersion);
                 next.catch(() => undefined);
-                let maxVersion: string | null = afterVersion.version;
-                if (byKey) {
-                  maxVersion = null;
-                  for (const row of page)
-                    maxVersion = advanceCursor(maxVersion, versionOf(row, input.versionColumn));
-                }
+                // In key order any row may hold the newest version; in version order the last does.
+                const maxVersion = byKey
+                  ? page.reduce<string | null>(
+                      (max, row) => advanceCursor(max, versionOf(row, input.versionColumn)),
+                      null,
+                    )
+                  : afterVersion.version;
                 const write = deps.target.applyUpserts(ref, input.versionColumn, page);
                 write.catch(() => undefined);
                 inFlight.push({ write, rows: page.length, afterKey, afterVersion, maxVersion });

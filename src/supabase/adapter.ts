@@ -75,9 +75,7 @@ export function splitBySize(rows: Row[], maxBytes: number): Row[][] {
  * from its first row, so a row lacking a column must not share a call with rows that have it.
  */
 export function groupByColumns(rows: Row[]): Row[][] {
-  if (rows.length === 0) return [];
-  const first = Object.keys(rows[0]!).join('\u0000');
-  const groups = new Map<string, Row[]>([[first, []]]);
+  const groups = new Map<string, Row[]>();
   for (const row of rows) {
     const columns = Object.keys(row).join('\u0000');
     let group = groups.get(columns);
@@ -198,6 +196,19 @@ export function keysetAfter(columns: string[], values: unknown[]): string {
     terms.push(equal.length === 0 ? greater : `and(${[...equal, greater].join(',')})`);
   }
   return terms.join(',');
+}
+
+/**
+ * Narrows a read to the rows after `values` in `columns` order: the keyset `or`, plus a `gte` that
+ * repeats its leading bound so Postgres can start the index scan there (it derives no index bound
+ * from an OR; without it every page of a pass scans from the start).
+ */
+function rowsAfter<Q extends { gte(column: string, value: unknown): Q; or(filters: string): Q }>(
+  query: Q,
+  columns: string[],
+  values: unknown[],
+): Q {
+  return query.gte(columns[0]!, values[0]).or(keysetAfter(columns, values));
 }
 
 function keyMatch(columns: string[], key: Row): string {
@@ -371,11 +382,7 @@ class SupabaseProject implements SourceProject, TargetProject {
   ): Promise<Row[]> {
     let query = this.from(ref).select('*');
     if (after && after.version !== null) {
-      // The `gte` repeats the OR's leading bound so Postgres can start the index scan there
-      // (it derives no index bound from an OR): without it each page scans from the start.
-      query = query
-        .gte(versionColumn, after.version)
-        .or(keysetAfter([versionColumn, ...ref.primaryKeys], [after.version, ...after.key]));
+      query = rowsAfter(query, [versionColumn, ...ref.primaryKeys], [after.version, ...after.key]);
     } else if (from !== null) {
       query = query.gte(versionColumn, from);
     } else {
@@ -390,10 +397,7 @@ class SupabaseProject implements SourceProject, TargetProject {
 
   async readByKey(ref: TableRef, after: KeysetCursor['key'] | null, limit: number): Promise<Row[]> {
     let query = this.from(ref).select('*');
-    if (after) {
-      if (ref.primaryKeys.length > 1) query = query.gte(ref.primaryKeys[0]!, after[0]);
-      query = query.or(keysetAfter(ref.primaryKeys, after));
-    }
+    if (after) query = rowsAfter(query, ref.primaryKeys, after);
     for (const key of ref.primaryKeys) query = query.order(key, { ascending: true });
     const { data, error, status } = await query.limit(limit);
     if (error) this.fail('copying rows', ref, error, status);
