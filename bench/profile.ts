@@ -4,7 +4,7 @@
  * `sync_apply_upserts` RPC) vs the same function called directly, and the API's CPU per request.
  */
 import { performance } from 'node:perf_hooks';
-import { protectImpreciseNumbers } from '../src/supabase/adapter.js';
+import { protectImpreciseNumbers } from '../src/supabase/lossless-json.js';
 import { q, round } from './lib.js';
 
 export interface ProfileRow {

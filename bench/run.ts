@@ -16,8 +16,7 @@ import {
 } from '../src/config/index.js';
 import { PROGRESS_INTERVAL_MS } from '../src/activities/realtime.js';
 import type { SyncSettings } from '../src/workflows/types.js';
-import { workflowIdFor } from '../src/workflows/decisions.js';
-import { tableSpec } from '../src/engine.js';
+import { workflowIdFor } from '../src/workflows/ids.js';
 import { startSync, table, workflowBundle, type RunningSync } from '../test/support/sync.js';
 import {
   closeDbs,
@@ -620,7 +619,7 @@ async function figureContinueAsNew(): Promise<number | null> {
   const can = table(canName, { realtime: false });
   await createPair(S_URL(), T_URL(), canName, 10);
   const canSync = await sync(config([can], { realtime: false, intervalMs: 100 }));
-  const handle = canSync.client.workflow.getHandle(workflowIdFor(tableSpec(can)));
+  const handle = canSync.client.workflow.getHandle(workflowIdFor(can));
   const firstRun = (await handle.describe()).runId;
   let canAt: number | null = null;
   let canError: string | undefined;
@@ -713,7 +712,7 @@ async function figureCost(cost: CostTables): Promise<{ idle: CostFigure; busy: C
   for (const kind of ['idle', 'busy'] as const) {
     const { s, t } = cost[kind];
     const after = afterAll[kind];
-    const history = await historyCost(s.client, workflowIdFor(tableSpec(t)), cost.start, end, COST_SCALE);
+    const history = await historyCost(s.client, workflowIdFor(t), cost.start, end, COST_SCALE);
     const server = after ? actionCost(cost.actionsAtStart[kind], after, end - cost.start, COST_SCALE) : null;
     figures[kind] = { history, server, actionsPerHour: server?.actionsPerHour ?? history.actionsPerHour };
     await closeSync(s);

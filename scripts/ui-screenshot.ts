@@ -14,17 +14,13 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { chromium } from 'playwright-core';
 import type { SyncConfig, TableConfig } from '../src/config/index.js';
-import {
-  enableDeleteTracking,
-  ensureTableWorkflows,
-  searchAttributesRegistered,
-  syncSettings,
-  tableSpec,
-} from '../src/engine.js';
-import { createLogger } from '../src/logger.js';
-import { connectSource } from '../src/supabase/adapter.js';
+import { createLogger } from '../src/engine/logger.js';
+import { syncSettings } from '../src/engine/settings.js';
+import { enableDeleteTracking, ensureTableWorkflows } from '../src/engine/tables.js';
+import { connectSource } from '../src/supabase/source.js';
+import { searchAttributesRegistered } from '../src/temporal/connection.js';
 import { createSyncWorker, type SyncWorker } from '../src/worker.js';
-import { workflowIdFor } from '../src/workflows/decisions.js';
+import { workflowIdFor } from '../src/workflows/ids.js';
 import { statusQuery } from '../src/workflows/messages.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -149,7 +145,7 @@ async function main(): Promise<number> {
     console.log(`syncing ${tables.map((t) => t.qualifiedName).join(', ')} …`);
     for (const t of tables) {
       await until(`${t.qualifiedName} to finish its first copy`, async () => {
-        const status = await client.workflow.getHandle(workflowIdFor(tableSpec(t))).query(statusQuery);
+        const status = await client.workflow.getHandle(workflowIdFor(t)).query(statusQuery);
         return status.initialCopy.done && status.realtime.connected ? status : undefined;
       });
     }

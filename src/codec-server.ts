@@ -1,158 +1,34 @@
 /**
- * `npm run codec-server`: the Temporal codec-server protocol over HTTP, so the Temporal UI (and
- * `temporal workflow show --codec-endpoint`) can show payloads encrypted with SYNC_PAYLOAD_KEY.
- *
- *   POST /encode, POST /decode   body and answer: {"payloads": [{"metadata": {k: base64}, "data": base64}]}
- *   OPTIONS (CORS preflight)     for the UI origins in SYNC_CODEC_CORS_ORIGINS
- *
- * Anyone who can reach it can decrypt: it listens on 127.0.0.1:8888 unless SYNC_CODEC_ADDRESS says
- * otherwise. Exit codes: 0 stopped, 1 could not listen, 2 bad configuration.
+ * `npm run codec-server`: serves the payload codec (src/temporal/codec-http.ts) so the Temporal UI
+ * can show payloads encrypted with SYNC_PAYLOAD_KEY. It listens on 127.0.0.1:8888 unless
+ * SYNC_CODEC_ADDRESS says otherwise. Exit codes: 0 stopped, 1 could not listen, 2 bad configuration.
  */
-import http from 'node:http';
-import type { Payload, PayloadCodec } from '@temporalio/common';
-import { AesGcmPayloadCodec } from './codec.js';
 import { ConfigError, loadCodecServerEnv, type CodecServerEnv } from './config/index.js';
+import { payloadCodecFor } from './temporal/codec.js';
+import { startCodecServer, type CodecServer } from './temporal/codec-http.js';
 
-interface JsonPayload {
-  metadata?: Record<string, string> | null;
-  data?: string | null;
-}
-
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
-
-function fromJson(payload: JsonPayload): Payload {
-  const metadata: Record<string, Uint8Array> = {};
-  for (const [key, value] of Object.entries(payload.metadata ?? {})) {
-    metadata[key] = Buffer.from(value, 'base64');
+let env: CodecServerEnv;
+try {
+  env = loadCodecServerEnv();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`supabase-sync codec-server: ${error.message}`);
+    process.exit(2);
   }
-  return { metadata, data: Buffer.from(payload.data ?? '', 'base64') };
+  throw error;
 }
-
-function toJson(payload: Payload): JsonPayload {
-  const metadata: Record<string, string> = {};
-  for (const [key, value] of Object.entries(payload.metadata ?? {})) {
-    metadata[key] = Buffer.from(value ?? new Uint8Array()).toString('base64');
-  }
-  return { metadata, data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64') };
-}
-
-function parsePayloads(body: string): Payload[] {
-  const json = JSON.parse(body) as { payloads?: unknown };
-  if (!json || typeof json !== 'object' || !Array.isArray(json.payloads)) {
-    throw new Error('the body must be {"payloads": [...]}');
-  }
-  return (json.payloads as JsonPayload[]).map(fromJson);
-}
-
-export interface CodecServer {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** Serves `codec` on host:port. */
-export async function startCodecServer(
-  codec: PayloadCodec,
-  options: { host: string; port: number; corsOrigins: readonly string[] },
-): Promise<CodecServer> {
-  const server = http.createServer((req, res) => {
-    const origin = req.headers.origin;
-    const headers: Record<string, string> = { vary: 'Origin' };
-    if (origin !== undefined && options.corsOrigins.includes(origin)) {
-      headers['access-control-allow-origin'] = origin;
-      headers['access-control-allow-methods'] = 'POST, OPTIONS';
-      headers['access-control-allow-headers'] = 'Content-Type, X-Namespace, Authorization';
-      headers['access-control-allow-credentials'] = 'true';
-      headers['access-control-max-age'] = '600';
-    }
-    const reply = (status: number, body: unknown) => {
-      res.writeHead(status, { ...headers, 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, headers);
-      res.end();
-      return;
-    }
-    if (req.method !== 'POST' || (pathname !== '/encode' && pathname !== '/decode')) {
-      reply(404, { message: 'POST /encode or POST /decode with {"payloads": [...]}' });
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (size > MAX_BODY_BYTES) {
-        reply(413, { message: `the body is larger than ${MAX_BODY_BYTES} bytes` });
-        return;
-      }
-      let payloads: Payload[];
-      try {
-        payloads = parsePayloads(Buffer.concat(chunks).toString('utf8'));
-      } catch (error) {
-        reply(400, { message: `bad request: ${(error as Error).message}` });
-        return;
-      }
-      const work = pathname === '/encode' ? codec.encode(payloads) : codec.decode(payloads);
-      work.then(
-        (result) => reply(200, { payloads: result.map(toJson) }),
-        // The codec's messages name key ids, never keys.
-        (error: unknown) => reply(400, { message: (error as Error).message }),
-      );
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  return {
-    url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
-export function codecFromEnv(env: CodecServerEnv): AesGcmPayloadCodec {
-  return new AesGcmPayloadCodec(
-    Buffer.from(env.payloadEncryption.key, 'base64'),
-    env.payloadEncryption.keyId,
+let server: CodecServer;
+try {
+  server = await startCodecServer(payloadCodecFor(env)!, env);
+} catch (error) {
+  console.error(
+    `supabase-sync codec-server: cannot listen on SYNC_CODEC_ADDRESS=${env.host}:${env.port} (${(error as Error).message}): choose another host:port`,
   );
+  process.exit(1);
 }
-
-const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isMain) {
-  let env: CodecServerEnv;
-  try {
-    env = loadCodecServerEnv();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`supabase-sync codec-server: ${error.message}`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  let server: CodecServer;
-  try {
-    server = await startCodecServer(codecFromEnv(env), env);
-  } catch (error) {
-    console.error(
-      `supabase-sync codec-server: cannot listen on SYNC_CODEC_ADDRESS=${env.host}:${env.port} (${(error as Error).message}): choose another host:port`,
-    );
-    process.exit(1);
-  }
-  console.log(
-    `codec server for key id "${env.payloadEncryption.keyId}" at ${server.url} (POST /encode, /decode); Temporal UI origins allowed: ${env.corsOrigins.join(', ')}. In the UI: Settings → Codec Server → ${server.url}`,
-  );
-  const stop = () => void server.close().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
+console.log(
+  `codec server for key id "${env.payloadEncryption.keyId}" at ${server.url} (POST /encode, /decode); Temporal UI origins allowed: ${env.corsOrigins.join(', ')}. In the UI: Settings → Codec Server → ${server.url}`,
+);
+const stop = () => void server.close().then(() => process.exit(0));
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -14,8 +14,8 @@ import {
   redactedConfig,
   type SyncConfig,
 } from '../src/config/index.js';
-import { temporalConnectionOptions } from '../src/worker.js';
-import { syncSettings } from '../src/engine.js';
+import { syncSettings } from '../src/engine/settings.js';
+import { temporalConnectionOptions } from '../src/temporal/connection.js';
 
 const SOURCE_KEY = 'source-secret-service-role-key-0123456789';
 const TARGET_KEY = 'target-secret-service-role-key-9876543210';
@@ -778,7 +778,7 @@ void test('at least 15 bad inputs are covered', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// SYNC_PAYLOAD_KEY: optional encryption of what enters Temporal history (src/codec.ts).
+// SYNC_PAYLOAD_KEY: optional encryption of what enters Temporal history (src/temporal/codec.ts).
 
 const PAYLOAD_KEY = Buffer.alloc(32, 7).toString('base64');
 

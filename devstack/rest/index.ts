@@ -1,6 +1,6 @@
 /**
  * A local stand-in for PostgREST (as Supabase serves it at /rest/v1) for the unmodified supabase-js client.
- * Wire behaviour follows /work/shared/reference/supabase-wire.md §1.
+ * Wire behaviour follows what the supabase-js client sends and PostgREST answers (its source is the truth).
  *
  * Simplifications (deliberate; a development and test tool):
  * - One key only: the project's service_role JWT, in `apikey` (Kong's key-auth) and `Authorization: Bearer`.

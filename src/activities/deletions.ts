@@ -3,25 +3,11 @@
  * the target (recording tombstones), then marks the entries processed. Entries are chosen by
  * "not processed yet", so one whose transaction committed out of id order is still replayed.
  */
-import type { Row } from '../supabase/ports.js';
+import { keyText } from '../core/keys.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
 import type { ReplayDeletionsInput, ReplayDeletionsResult } from './types.js';
-
-/** A key as text, the same whether it came from the ledger's jsonb or from a row read over REST. */
-function keyText(primaryKeys: string[], row: Row): string {
-  return JSON.stringify(
-    primaryKeys.map((k) => {
-      const value = row[k];
-      if (value === null || value === undefined) return null;
-      if (typeof value === 'string') return value;
-      if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-        return String(value);
-      return JSON.stringify(value);
-    }),
-  );
-}
 
 export function createDeletionActivities(deps: ActivityDeps) {
   return {

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { SourceProject, TargetProject } from '../supabase/ports.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../engine/logger.js';
 import type { RealtimeProgress } from '../workflows/types.js';
 
 /** What the activities need, injected by the worker (and by tests). */
@@ -8,7 +8,7 @@ export interface ActivityDeps {
   source: SourceProject;
   target: TargetProject;
   logger: Logger;
-  /** Temporal client for checkpoint look-ups (src/activities/checkpoints.ts); the worker passes its own. */
+  /** Temporal client for checkpoint look-ups (checkpoints.ts); the worker passes its own. */
   client?: Client;
   /** Aborted when the worker begins a graceful shutdown: long-running feeds flush and hand over. */
   shutdown?: AbortSignal;
@@ -23,11 +23,7 @@ export interface ActivityDeps {
     observeRealtime?(workflowId: string, progress: RealtimeProgress): void;
     realtimeSubscribed(workflowId: string, at: string): Promise<void>;
   };
-  /**
-   * Process-local, no Temporal call: a running feed listens here for its workflow's release, which
-   * the worker's feedControl sink delivers (src/worker.ts). How a feed stops at once on pause, stop
-   * and continue-as-new without asking its workflow (a query is a billed action) or frequent heartbeats.
-   */
+  /** Where a running feed learns that its workflow released it (src/temporal/feed-control.ts). */
   feedControl: FeedControl;
 }
 
@@ -39,7 +35,7 @@ export interface FeedRef {
   generation: string;
 }
 
-/** See FeedControlRegistry (src/activities/realtime.ts), the implementation. */
+/** Implemented by FeedControlRegistry (src/temporal/feed-control.ts). */
 export interface FeedControl {
   /** Registers a running feed; `onRelease` runs when it must stop. Returns the function that unregisters it. */
   listen(feed: FeedRef, onRelease: (reason: string) => void): () => void;

@@ -2,14 +2,13 @@
  * Reconciliation: pages through the source table with keyset pagination and upserts each page
  * into the target. Ordering by (version, key) — or by key alone for the whole-table copy — means
  * rows sharing one timestamp at a page edge are neither skipped nor read forever. The next page is
- * fetched while the current one is written. Heartbeats (every 5 s; none for a pass that ends sooner:
- * Temporal Cloud bills each) carry the page cursor, so a retried attempt resumes near where the last
- * one stopped.
+ * fetched while the current one is written. Heartbeats (heartbeats.ts) carry the page cursor, so a
+ * retried attempt resumes near where the last one stopped.
  */
 import { activityInfo } from '@temporalio/activity';
-import type { Row, TableRef } from '../supabase/ports.js';
-import { advanceCursor } from '../workflows/decisions.js';
-import type { KeyValues, VersionCursor } from '../workflows/types.js';
+import { keyValues } from '../core/keys.js';
+import { advanceCursor, versionOf } from '../core/versions.js';
+import type { KeysetCursor, KeyValues, Row } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
@@ -17,17 +16,6 @@ import type { ReconcileChunkInput, ReconcileChunkResult } from './types.js';
 
 /** Pages written at once (reads stay one ahead); the target's rows are locked in key order. */
 const WRITES_IN_FLIGHT = 3;
-
-function keyOf(ref: TableRef, row: Row): KeyValues {
-  return ref.primaryKeys.map((k) => row[k] as KeyValues[number]);
-}
-
-function versionOf(row: Row, column: string | null): string | null {
-  if (!column) return null;
-  const value = row[column];
-  if (value === null || value === undefined) return null;
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
 
 export function createReconcileActivities(deps: ActivityDeps) {
   return {
@@ -49,7 +37,7 @@ export function createReconcileActivities(deps: ActivityDeps) {
             const ref = input.table;
             const started = Date.now();
             const byKey = input.mode === 'by-key' || input.versionColumn === null;
-            const read = (afterKey: KeyValues | null, afterVersion: VersionCursor | null): Promise<Row[]> =>
+            const read = (afterKey: KeyValues | null, afterVersion: KeysetCursor | null): Promise<Row[]> =>
               byKey
                 ? deps.source.readByKey(ref, afterKey, input.batchSize)
                 : deps.source.readByVersion(
@@ -67,7 +55,7 @@ export function createReconcileActivities(deps: ActivityDeps) {
               write: Promise<{ written: number; skipped: number }>;
               rows: number;
               afterKey: KeyValues;
-              afterVersion: VersionCursor;
+              afterVersion: KeysetCursor;
               maxVersion: string | null;
             }> = [];
             const settleOldest = async () => {
@@ -88,8 +76,8 @@ export function createReconcileActivities(deps: ActivityDeps) {
                   break;
                 }
                 const last = page[page.length - 1]!;
-                const afterKey = keyOf(ref, last);
-                const afterVersion: VersionCursor = {
+                const afterKey = keyValues(ref.primaryKeys, last);
+                const afterVersion: KeysetCursor = {
                   version: versionOf(last, input.versionColumn),
                   key: afterKey,
                 };

@@ -1,15 +1,12 @@
-/** Activity inputs and results: names, cursors and counts only (they are recorded in history). */
-import type { KeyValues, VersionCursor } from '../workflows/types.js';
-
-export interface TableRefInput {
-  schema: string;
-  table: string;
-  primaryKeys: string[];
-}
+/**
+ * Activity inputs and results: names, cursors and counts only (they are recorded in history).
+ * `table` is the table's TableConfig as the workflow holds it.
+ */
+import type { TableConfig } from '../config/types.js';
+import type { KeysetCursor, KeyValues } from '../supabase/ports.js';
 
 export interface PrepareTableInput {
-  table: TableRefInput;
-  incrementalFields: string[];
+  table: TableConfig;
 }
 
 export interface PrepareTableResult {
@@ -20,12 +17,12 @@ export interface PrepareTableResult {
 }
 
 export interface ReconcileChunkInput {
-  table: TableRefInput;
+  table: TableConfig;
   versionColumn: string | null;
   /** 'by-key': the whole table in key order; 'by-version': rows changed at/after `from`. */
   mode: 'by-key' | 'by-version';
   afterKey: KeyValues | null;
-  afterVersion: VersionCursor | null;
+  afterVersion: KeysetCursor | null;
   from: string | null;
   batchSize: number;
   /** Return after about this long (not done) so the workflow records a checkpoint. */
@@ -38,13 +35,13 @@ export interface ReconcileChunkResult {
   skipped: number;
   done: boolean;
   afterKey: KeyValues | null;
-  afterVersion: VersionCursor | null;
+  afterVersion: KeysetCursor | null;
   /** Highest version among the rows read (null if none or no version column). */
   maxVersion: string | null;
 }
 
 export interface ReplayDeletionsInput {
-  table: TableRefInput;
+  table: TableConfig;
   versionColumn: string | null;
   batchSize: number;
   maxDurationMs: number;
@@ -58,7 +55,7 @@ export interface ReplayDeletionsResult {
 }
 
 export interface RealtimeFeedInput {
-  table: TableRefInput;
+  table: TableConfig;
   versionColumn: string | null;
   /** Identifies this feed; it stops when the workflow no longer wants this generation. */
   generation: string;

@@ -6,8 +6,8 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { tableSpec } from '../engine.js';
-import { workflowIdFor } from '../workflows/decisions.js';
+import { errorMessage } from '../core/errors.js';
+import { workflowIdFor } from '../workflows/ids.js';
 import { backfillUpdate, statusQuery } from '../workflows/messages.js';
 import type { TableStatus } from '../workflows/types.js';
 import {
@@ -76,7 +76,7 @@ export function registerBackfill(program: Command): void {
       const cfg = config();
       const [table] = selectTables(cfg, [name], false);
       const t = table!;
-      const id = workflowIdFor(tableSpec(t));
+      const id = workflowIdFor(t);
       const c = await client(cfg);
       try {
         let started: TableStatus;
@@ -84,7 +84,7 @@ export function registerBackfill(program: Command): void {
           started = await c.workflow.getHandle(id).executeUpdate(backfillUpdate);
         } catch (error) {
           if (error instanceof WorkflowNotFoundError) throw new CliError(notRunningMessage(t));
-          throw new CliError(`${t.qualifiedName}: backfill not accepted: ${(error as Error).message}`);
+          throw new CliError(`${t.qualifiedName}: backfill not accepted: ${errorMessage(error)}`);
         }
         console.log(`${t.qualifiedName}: backfill started: copying the whole table again (workflow ${id})`);
         if (started.state === 'paused') {

@@ -1,9 +1,9 @@
 /** What the CLI's commands share: one-line errors with exit codes, config, the Temporal client, table selection. */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ConfigError, loadConfig, type SyncConfig, type TableConfig } from '../config/index.js';
-import { tableSpec } from '../engine.js';
-import { connectClient } from '../worker.js';
-import { workflowIdFor } from '../workflows/decisions.js';
+import { errorMessage } from '../core/errors.js';
+import { connectClient } from '../temporal/connection.js';
+import { workflowIdFor } from '../workflows/ids.js';
 
 /** An error shown as one line (`supabase-sync: …`), exiting with `exitCode`. */
 export class CliError extends Error {
@@ -31,7 +31,7 @@ export async function client(cfg: SyncConfig): Promise<Client> {
     return c;
   } catch (error) {
     throw new CliError(
-      `Temporal is not reachable at ${cfg.temporal.address} (${(error as Error).message}): start it or set TEMPORAL_ADDRESS`,
+      `Temporal is not reachable at ${cfg.temporal.address} (${errorMessage(error)}): start it or set TEMPORAL_ADDRESS`,
     );
   }
 }
@@ -58,7 +58,7 @@ export function selectTables(
 }
 
 export function notRunningMessage(t: TableConfig): string {
-  return `${t.qualifiedName}: no running workflow ${workflowIdFor(tableSpec(t))}: start it with \`supabase-sync start ${t.qualifiedName}\` (or npm run sync)`;
+  return `${t.qualifiedName}: no running workflow ${workflowIdFor(t)}: start it with \`supabase-sync start ${t.qualifiedName}\` (or npm run sync)`;
 }
 
 /** Runs `work` per table, one line each; failures are reported per table and counted. */
@@ -74,7 +74,7 @@ export async function withTables(
   let failed = 0;
   try {
     for (const t of tables) {
-      const id = workflowIdFor(tableSpec(t));
+      const id = workflowIdFor(t);
       try {
         console.log(await work(c, t, id));
       } catch (error) {
@@ -82,7 +82,7 @@ export async function withTables(
         console.error(
           error instanceof WorkflowNotFoundError
             ? notRunningMessage(t)
-            : `${t.qualifiedName}: ${(error as Error).message}`,
+            : `${t.qualifiedName}: ${errorMessage(error)}`,
         );
       }
     }

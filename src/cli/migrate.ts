@@ -7,7 +7,7 @@ import {
   listMigrations,
   readMigration,
   redactDatabaseUrl,
-} from '../migrate.js';
+} from '../supabase/migrations.js';
 import { CliError } from './common.js';
 
 export function registerMigrate(program: Command): void {

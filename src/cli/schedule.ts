@@ -11,15 +11,19 @@ import {
 } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import {
+  describeSchedule,
+  triggerSchedule,
+  type RecentRun,
+  type ScheduleReport,
+} from '../temporal/schedule-report.js';
+import {
   DEFAULT_SCHEDULE_ID,
   ScheduleUsageError,
   createReconcileSchedule,
-  describeReconcileSchedule,
   parseEvery,
-  triggerReconcileSchedule,
-  type ScheduleReport,
-} from '../schedules.js';
+} from '../temporal/schedules.js';
 import type { ReconcileScheduleResult } from '../workflows/reconcile-schedule.js';
+import type { VerifyTablesResult } from '../workflows/verify.js';
 import { CliError, client, clock, config, selectTables } from './common.js';
 
 const idOption = () => new Option('--id <scheduleId>', 'schedule id').default(DEFAULT_SCHEDULE_ID);
@@ -41,6 +45,51 @@ async function withClient<T>(scheduleId: string, work: (c: Client) => Promise<T>
   }
 }
 
+/** A recent run in one line: its result per table, or why it failed. */
+function runSummary(run: RecentRun): string | undefined {
+  if (run.failure !== undefined) return run.failure;
+  const result = run.result;
+  if (!result) return undefined;
+  if ('equal' in result) return verifySummary(result);
+  return result.tables
+    .map(
+      (t) =>
+        `${t.table} ${t.ok ? 'ok' : 'FAILED'}: read ${t.rowsRead}, written ${t.written}, deletes replayed ${t.deletesReplayed}${t.resumed ? '' : ' (first run: full copy)'}`,
+    )
+    .join('; ');
+}
+
+/** A `verifyTables` run in one line (for a verify schedule). */
+function verifySummary(result: VerifyTablesResult): string {
+  return result.tables
+    .map((t) => {
+      const r = t.result;
+      if (!r) return `${t.table} FAILED: ${t.error ?? 'unknown error'}`;
+      const found = `${r.missing} missing, ${r.extra} extra, ${r.different} different`;
+      if (r.repair)
+        return `${t.table} ${r.equal ? 'repaired' : 'NOT EQUAL'}: ${found}, ${r.repair.written} written, ${r.repair.deleted} deleted`;
+      return `${t.table} ${r.equal ? `OK ${r.sourceRows} rows` : `DIFFERENT: ${found}`}`;
+    })
+    .join('; ');
+}
+
+/** The report as `describe --json` prints it: each recent run with a one-line summary. */
+export type ScheduleReportJson = ReturnType<typeof reportJson>;
+
+function reportJson(r: ScheduleReport) {
+  return {
+    ...r,
+    recent: r.recent.map((run) => ({
+      workflowId: run.workflowId,
+      runId: run.runId,
+      scheduledAt: run.scheduledAt,
+      takenAt: run.takenAt,
+      status: run.status,
+      summary: runSummary(run),
+    })),
+  };
+}
+
 function renderReport(r: ScheduleReport): string {
   const lines = [
     `schedule ${r.scheduleId}: ${r.paused ? 'PAUSED' : 'active'}${r.note ? ` (${r.note})` : ''}`,
@@ -55,7 +104,7 @@ function renderReport(r: ScheduleReport): string {
       .reverse()
       .map(
         (a) =>
-          `    ${clock(a.takenAt)} ${a.status.toLowerCase()} ${a.workflowId}${a.summary ? ` — ${a.summary}` : ''}`,
+          `    ${clock(a.takenAt)} ${a.status.toLowerCase()} ${a.workflowId}${runSummary(a) !== undefined ? ` — ${runSummary(a)}` : ''}`,
       ),
   ];
   return lines.join('\n');
@@ -111,7 +160,7 @@ export function registerSchedule(program: Command): void {
             paused: options.paused,
             replace: options.replace,
           });
-          const report = await describeReconcileSchedule(c, options.id, 0);
+          const report = await describeSchedule(c, options.id, 0);
           console.log(
             `schedule ${options.id} ${outcome}: ${report.spec}, ${tables.length} table(s) (${tables.map((t) => t.qualifiedName).join(', ')}), task queue ${cfg.temporal.taskQueue}${report.paused ? ', paused' : `, next run ${report.nextRuns[0] ? clock(report.nextRuns[0]) : '?'}`}`,
           );
@@ -139,8 +188,8 @@ export function registerSchedule(program: Command): void {
     .option('--json', 'as JSON')
     .action((options: { id: string; json?: boolean }) =>
       withClient(options.id, async (c) => {
-        const report = await describeReconcileSchedule(c, options.id);
-        console.log(options.json ? JSON.stringify(report, null, 2) : renderReport(report));
+        const report = await describeSchedule(c, options.id);
+        console.log(options.json ? JSON.stringify(reportJson(report), null, 2) : renderReport(report));
       }),
     );
 
@@ -164,7 +213,7 @@ export function registerSchedule(program: Command): void {
     .action((options: { id: string; note?: string }) =>
       withClient(options.id, async (c) => {
         await c.schedule.getHandle(options.id).unpause(options.note ?? 'unpaused from the CLI');
-        const report = await describeReconcileSchedule(c, options.id, 0);
+        const report = await describeSchedule(c, options.id, 0);
         console.log(
           `schedule ${options.id}: active, next run ${report.nextRuns[0] ? clock(report.nextRuns[0]) : '?'}`,
         );
@@ -178,7 +227,7 @@ export function registerSchedule(program: Command): void {
     .option('--wait', 'wait for the run and print its result (exit 1 if a table failed)')
     .action((options: { id: string; wait?: boolean }) =>
       withClient(options.id, async (c) => {
-        const run = await triggerReconcileSchedule(c, options.id);
+        const run = await triggerSchedule(c, options.id);
         if (!run) {
           throw new CliError(
             `schedule ${options.id}: no run started (a run is still in progress: see \`supabase-sync schedule describe --id ${options.id}\`)`,

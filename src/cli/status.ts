@@ -2,8 +2,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { TableConfig } from '../config/index.js';
-import { tableSpec } from '../engine.js';
-import { workflowIdFor } from '../workflows/decisions.js';
+import { workflowIdFor } from '../workflows/ids.js';
 import { statusQuery } from '../workflows/messages.js';
 import type { TableStatus } from '../workflows/types.js';
 import { ago, client, clock, config, interruptSignal, pause, seconds, selectTables } from './common.js';
@@ -14,7 +13,7 @@ export async function readStatuses(c: Client, tables: TableConfig[]): Promise<St
   return Promise.all(
     tables.map(async (t): Promise<StatusEntry> => {
       try {
-        return await c.workflow.getHandle(workflowIdFor(tableSpec(t))).query(statusQuery);
+        return await c.workflow.getHandle(workflowIdFor(t)).query(statusQuery);
       } catch (error) {
         if (!(error instanceof WorkflowNotFoundError)) throw error;
         return { table: t.qualifiedName, state: 'not started' };

@@ -8,17 +8,21 @@
 import { randomBytes } from 'node:crypto';
 import { ScheduleAlreadyRunning, WorkflowFailedError, type Client } from '@temporalio/client';
 import { Option, type Command } from 'commander';
-import { tableSpec } from '../engine.js';
+import type { KeyText } from '../supabase/ports.js';
+import { describeSchedule } from '../temporal/schedule-report.js';
 import {
   DEFAULT_VERIFY_SCHEDULE_ID,
   ScheduleUsageError,
-  VERIFY_WORKFLOW_TYPE,
   createVerifySchedule,
-  describeReconcileSchedule,
   parseEvery,
-} from '../schedules.js';
-import type { VerifiedTable, VerifyTablesInput, VerifyTablesResult } from '../workflows/verify.js';
-import type { KeyText } from '../supabase/ports.js';
+} from '../temporal/schedules.js';
+import { oneOffWorkflowId } from '../workflows/ids.js';
+import {
+  verifyTables,
+  type VerifiedTable,
+  type VerifyTablesInput,
+  type VerifyTablesResult,
+} from '../workflows/verify.js';
 import { CliError, client, clock, config, selectTables } from './common.js';
 
 interface VerifyOptions {
@@ -98,7 +102,7 @@ async function schedule(options: VerifyOptions, names: string[]): Promise<void> 
       repair: options.repair === true,
       replace: options.replace,
     });
-    const report = await describeReconcileSchedule(c, options.id, 0);
+    const report = await describeSchedule(c, options.id, 0);
     console.log(
       `schedule ${options.id} ${outcome}: verify${options.repair ? ' --repair' : ''} ${report.spec}, ${tables.length} table(s) (${tables.map((t) => t.qualifiedName).join(', ')}), task queue ${cfg.temporal.taskQueue}, next run ${report.nextRuns[0] ? clock(report.nextRuns[0]) : '?'}`,
     );
@@ -144,13 +148,14 @@ export function registerVerify(program: Command): void {
       let result: VerifyTablesResult;
       try {
         await requireWorker(c, cfg.temporal.namespace, cfg.temporal.taskQueue);
-        const input: VerifyTablesInput = { tables: tables.map(tableSpec), repair: options.repair === true };
-        const workflowId = `verify-${new Date().toISOString().replace(/[:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+        const input: VerifyTablesInput = { tables, repair: options.repair === true };
+        const workflowId = oneOffWorkflowId('verify', new Date(), randomBytes(3).toString('hex'));
         try {
-          result = await c.workflow.execute<(i: VerifyTablesInput) => Promise<VerifyTablesResult>>(
-            VERIFY_WORKFLOW_TYPE,
-            { taskQueue: cfg.temporal.taskQueue, workflowId, args: [input] },
-          );
+          result = await c.workflow.execute(verifyTables, {
+            taskQueue: cfg.temporal.taskQueue,
+            workflowId,
+            args: [input],
+          });
         } catch (error) {
           if (error instanceof WorkflowFailedError)
             throw new CliError(`${workflowId} failed: ${error.cause?.message ?? error.message}`);

@@ -1,22 +1,26 @@
 /**
- * What the sync needs from a Supabase project, independent of how it is reached. Activities call
- * these ports; `adapter.ts` is the one module that implements them with supabase-js.
+ * What the sync needs from a Supabase project, independent of how it is reached: the one contract
+ * the activities see. The supabase-js adapters implement it, one module per role: `source.ts`
+ * (reading the primary), `target.ts` (writing the backup), `realtime.ts` (the change feed).
  * Row data flows through these calls inside activities and never reaches Temporal.
  */
+import type { TableConfig } from '../config/types.js';
 
 export type Row = Record<string, unknown>;
 
-/** A table with its schema, key columns and the incremental (version) column chosen for it. */
-export interface TableRef {
-  schema: string;
-  table: string;
-  primaryKeys: string[];
-}
+/** The part of a table (its TableConfig) that reading and writing it needs. */
+export type TableRef = Pick<TableConfig, 'schema' | 'table' | 'primaryKeys'>;
 
-/** Keyset position: the incremental value (as the API returns it) and the key values after it. */
+/** A primary key's values in key order, as the REST API returns them. */
+export type KeyValues = Array<string | number | boolean | null>;
+
+/**
+ * A keyset position: the version (as the API returns it; null in key order) and the key of the
+ * last row read. Pages continue strictly after it. Kept in workflow state and in heartbeats.
+ */
 export interface KeysetCursor {
   version: string | null;
-  key: Array<string | number | boolean | null>;
+  key: KeyValues;
 }
 
 export interface PendingDeletion {
@@ -108,7 +112,7 @@ export interface SourceProject extends RangeChecksums {
     limit: number,
   ): Promise<Row[]>;
   /** Rows ordered by key strictly after `after` (the whole table). */
-  readByKey(ref: TableRef, after: KeysetCursor['key'] | null, limit: number): Promise<Row[]>;
+  readByKey(ref: TableRef, after: KeyValues | null, limit: number): Promise<Row[]>;
   readRowsByKeys(ref: TableRef, keys: Row[]): Promise<Row[]>;
   readPendingDeletions(ref: TableRef, limit: number): Promise<PendingDeletion[]>;
   markDeletionsProcessed(ids: number[]): Promise<void>;

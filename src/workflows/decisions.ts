@@ -2,6 +2,10 @@
  * The table workflow's decisions as pure functions: where the next pass starts, how the checkpoint
  * advances, when to back off, when to continue-as-new, what status to show. Tested without a server.
  */
+import type { PrepareTableResult } from '../activities/types.js';
+import type { TableConfig } from '../config/types.js';
+import { advanceCursor } from '../core/versions.js';
+import { tableName } from './ids.js';
 import type {
   Counters,
   InitialCopyState,
@@ -10,23 +14,10 @@ import type {
   SyncSettings,
   SyncState,
   SyncStateName,
-  TableSpec,
   TableStatus,
 } from './types.js';
 
 export const MAX_BACKOFF_MS = 5 * 60_000;
-
-export function tableName(spec: Pick<TableSpec, 'schema' | 'table'>): string {
-  return `${spec.schema}.${spec.table}`;
-}
-
-export function workflowIdFor(spec: Pick<TableSpec, 'schema' | 'table'>): string {
-  return `table-sync:${tableName(spec)}`;
-}
-
-export function reconcileWorkflowIdFor(spec: Pick<TableSpec, 'schema' | 'table'>): string {
-  return `table-reconcile:${tableName(spec)}`;
-}
 
 export function emptyCounters(): Counters {
   return {
@@ -39,58 +30,6 @@ export function emptyCounters(): Counters {
     ledgerDeleted: 0,
     ledgerReplayed: 0,
   };
-}
-
-/** A version with a date but no time zone: a `timestamp` (without time zone) or `date` column. */
-function isZoneless(version: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(version);
-}
-
-/**
- * A timestamp version as milliseconds, or undefined for versions that are not timestamps. Zoneless
- * values are read as UTC, whatever the worker's time zone, so arithmetic on them stays exact.
- */
-function versionMillis(version: string): number | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}/.test(version)) return undefined;
-  const text = version.replace(' ', 'T');
-  const ms = Date.parse(isZoneless(version) ? `${text.includes('T') ? text : `${text}T00:00:00`}Z` : text);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
-/** Compares two versions as the database would (timestamps by instant, numbers numerically). */
-export function compareVersions(a: string, b: string): number {
-  const am = versionMillis(a);
-  const bm = versionMillis(b);
-  if (am !== undefined && bm !== undefined && am !== bm) return am - bm;
-  if (am !== undefined && bm !== undefined) {
-    // Same millisecond: compare the fractional digits beyond it as text (same format from one API).
-    return a < b ? -1 : a > b ? 1 : 0;
-  }
-  const an = Number(a);
-  const bn = Number(b);
-  if (!Number.isNaN(an) && !Number.isNaN(bn)) return an - bn;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The checkpoint never moves backwards. */
-export function advanceCursor(current: string | null, seen: string | null): string | null {
-  if (seen === null) return current;
-  if (current === null) return seen;
-  return compareVersions(seen, current) > 0 ? seen : current;
-}
-
-/**
- * Where an incremental pass starts reading: the checkpoint minus the lookback window, so rows
- * committed late (a long transaction that stamped its rows before the checkpoint) are read again.
- * Versions that are not timestamps have no lookback.
- */
-export function reconcileFrom(cursor: string | null, lookbackMs: number): string | null {
-  if (cursor === null) return null;
-  const ms = versionMillis(cursor);
-  if (ms === undefined) return cursor;
-  const from = new Date(ms - lookbackMs).toISOString();
-  // Keep a zoneless version zoneless: the database compares it as a local timestamp.
-  return isZoneless(cursor) ? from.slice(0, -1) : from;
 }
 
 /** The first copy: the whole table, unless SYNC_INITIAL_BACKFILL_MS limits it to a window. */
@@ -129,6 +68,17 @@ export function initialState(settings: SyncSettings, nowMs: number): SyncState {
     passes: 0,
     runs: 0,
   };
+}
+
+/**
+ * Whether the table has a realtime feed: on for it and for the worker, and the workflow keeps
+ * running (a one-pass run, `loop` off, never starts one).
+ */
+export function realtimeEnabled(
+  table: Pick<TableConfig, 'realtime'>,
+  settings: Pick<SyncSettings, 'realtime' | 'loop'>,
+): boolean {
+  return settings.realtime && table.realtime && settings.loop;
 }
 
 /**
@@ -211,6 +161,27 @@ export function applyRealtimeProgress(
   };
 }
 
+/**
+ * Records what preparing the table found: its version column, the source's row count (the first
+ * copy's total) and, before a whole-table copy, where reconciliation resumes after it: the newest
+ * version that existed when the copy began, so everything changed during the copy is read again.
+ */
+export function recordPrepared(state: SyncState, prepared: PrepareTableResult): SyncState {
+  const copy = state.initialCopy;
+  return {
+    ...state,
+    versionColumn: prepared.versionColumn,
+    prepared: true,
+    initialCopy: {
+      ...copy,
+      total: copy.total ?? prepared.sourceRows,
+      from: copy.mode === 'full' && copy.from === null ? prepared.maxVersion : copy.from,
+    },
+    lastError: state.lastError?.where === 'prepare' ? null : state.lastError,
+    consecutiveFailures: 0,
+  };
+}
+
 /** Records a finished pass: counters, the checkpoint, and the failure streak. */
 export function recordPass(state: SyncState, pass: PassSummary, maxVersionSeen: string | null): SyncState {
   const counters = { ...state.counters };
@@ -229,13 +200,31 @@ export function recordPass(state: SyncState, pass: PassSummary, maxVersionSeen: 
   };
 }
 
-export function stateName(state: SyncState, stopping: boolean): SyncStateName {
-  if (stopping) return 'stopped';
+/**
+ * A table workflow's lifecycle: `preparing` (the table checked on both projects, its version column
+ * chosen; again after new key columns or a backfill), `copying` (the first copy, chunk by chunk),
+ * `running` (the realtime feed, and a pass when one is due), `paused` (no feed, no timer passes),
+ * `stopping` (the feed stopped, the workflow completes with its checkpoint).
+ */
+export type Phase = 'preparing' | 'copying' | 'running' | 'paused' | 'stopping';
+
+export function phaseOf(
+  state: Pick<SyncState, 'paused' | 'prepared' | 'initialCopy'>,
+  stopping: boolean,
+): Phase {
+  if (stopping) return 'stopping';
   if (state.paused) return 'paused';
+  if (!state.prepared) return 'preparing';
+  return state.initialCopy.done ? 'running' : 'copying';
+}
+
+/** The state shown in status and in the SyncState search attribute: the phase, or `failing`. */
+export function stateName(state: SyncState, stopping: boolean): SyncStateName {
+  const phase = phaseOf(state, stopping);
+  if (phase === 'stopping') return 'stopped';
+  if (phase === 'paused') return 'paused';
   if (state.consecutiveFailures > 0 || (!state.prepared && state.lastError !== null)) return 'failing';
-  if (!state.prepared) return 'starting';
-  if (!state.initialCopy.done) return 'copying';
-  return 'running';
+  return phase === 'preparing' ? 'starting' : phase;
 }
 
 /**
@@ -252,32 +241,27 @@ export function lagSeconds(state: SyncState, realtimeEnabled: boolean, nowMs: nu
 }
 
 export function buildStatus(
-  spec: TableSpec,
+  table: Pick<TableConfig, 'schema' | 'table' | 'realtime'>,
   settings: SyncSettings,
   state: SyncState,
   stopping: boolean,
   nowMs: number,
 ): TableStatus {
-  const realtimeEnabled = settings.realtime && spec.realtime;
+  const realtime = realtimeEnabled(table, settings);
   return {
-    table: tableName(spec),
+    table: tableName(table),
     state: stateName(state, stopping),
     versionColumn: state.versionColumn,
     reconcileCursor: state.reconcileCursor,
     ledgerPosition: state.ledgerPosition,
     initialCopy: state.initialCopy,
-    realtime: { ...state.realtime, enabled: realtimeEnabled },
+    realtime: { ...state.realtime, enabled: realtime },
     counters: state.counters,
     lastPass: state.lastPass,
     lastSuccessAt: state.lastSuccessAt,
     lastError: state.lastError,
-    lagSeconds: lagSeconds(state, realtimeEnabled, nowMs),
+    lagSeconds: lagSeconds(state, realtime, nowMs),
     passes: state.passes,
     runs: state.runs,
   };
-}
-
-/** The value shown in the Temporal UI's SyncState search attribute. */
-export function searchAttributeState(state: SyncState, stopping: boolean): string {
-  return stateName(state, stopping);
 }

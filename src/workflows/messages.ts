@@ -29,10 +29,7 @@ export const realtimeSubscribedSignal = defineSignal<[{ at: string }]>('realtime
 
 export const statusQuery = defineQuery<TableStatus>('status');
 
-/**
- * From the workflow to the worker process it runs in, through a Workflow Sink: not recorded in
- * history, not a Temporal call, not billed. Registered by src/worker.ts with `callDuringReplay: false`.
- */
+/** From the workflow to the worker process it runs in, through a Workflow Sink: see src/temporal/feed-control.ts. */
 export interface FeedControlSinks extends Sinks {
   feedControl: {
     /**

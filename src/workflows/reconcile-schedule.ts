@@ -1,9 +1,10 @@
 /**
- * Workflow `reconcileSchedule`: what a Temporal Schedule (`supabase-sync schedule create`) starts.
- * One reconcile-only pass per table, each as a child `tableSync` (loop off, realtime off) with the
- * workflow id `table-reconcile:<table>` — the id `npm run sync --cron` uses — starting from the
- * checkpoint the last completed run of that id ended with, so scheduled runs and cron runs share
- * checkpoints. Only names, cursors and counts pass through here, never row data.
+ * Workflow `reconcileSchedule`: the reconcile-only mode. A Temporal Schedule (`supabase-sync
+ * schedule create`) starts it every tick; `npm run sync --cron` runs it once. One reconcile-only
+ * pass per table, each as a child `tableSync` (loop off, realtime off) with the workflow id
+ * `table-reconcile:<table>`, starting from the checkpoint the last completed run of that id ended
+ * with, so scheduled runs and cron runs share checkpoints. Only names, cursors and counts pass
+ * through here, never row data.
  */
 import {
   ApplicationFailure,
@@ -13,12 +14,14 @@ import {
   proxyActivities,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
-import { reconcileWorkflowIdFor, tableName } from './decisions.js';
-import type { tableSync } from './table-sync.js';
-import type { SyncSettings, TableSpec, TableSyncInput } from './types.js';
+import type { TableConfig } from '../config/types.js';
+import { errorMessage } from '../core/errors.js';
+import { reconcileWorkflowIdFor, tableName } from './ids.js';
+import { tableSync } from './table-sync.js';
+import type { SyncSettings, TableSyncInput } from './types.js';
 
 export interface ReconcileScheduleInput {
-  tables: TableSpec[];
+  tables: TableConfig[];
   /** Fixed when the schedule is created; `loop` and `realtime` are forced off for the passes. */
   settings: SyncSettings;
 }
@@ -34,6 +37,8 @@ export interface ScheduledTableResult {
   skipped: number;
   deletesReplayed: number;
   deleted: number;
+  /** How long the pass took (absent in results recorded by earlier versions). */
+  durationMs?: number;
   error?: string;
 }
 
@@ -48,13 +53,7 @@ const lookups = proxyActivities<SyncActivities>({
   retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '10s' },
 });
 
-function errorMessage(error: unknown): string {
-  let e = error as { message?: string; cause?: unknown } | undefined;
-  while (e?.cause && (e.cause as { message?: string }).message) e = e.cause;
-  return e?.message ?? String(error);
-}
-
-async function reconcileTable(spec: TableSpec, settings: SyncSettings): Promise<ScheduledTableResult> {
+async function reconcileTable(spec: TableConfig, settings: SyncSettings): Promise<ScheduledTableResult> {
   const table = tableName(spec);
   const workflowId = reconcileWorkflowIdFor(spec);
   const result: ScheduledTableResult = {
@@ -76,7 +75,7 @@ async function reconcileTable(spec: TableSpec, settings: SyncSettings): Promise<
       settings: { ...settings, loop: false, realtime: false },
       ...(previous ? { state: { ...previous, paused: false } } : {}),
     };
-    const run = await executeChild<typeof tableSync>('tableSync', {
+    const run = await executeChild(tableSync, {
       workflowId,
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
@@ -91,6 +90,7 @@ async function reconcileTable(spec: TableSpec, settings: SyncSettings): Promise<
       result.skipped = pass.skipped;
       result.deletesReplayed = pass.deletesReplayed;
       result.deleted = pass.deleted;
+      result.durationMs = pass.finishedAt - pass.startedAt;
     }
     result.ok = pass !== null && pass.ok && run.status.lastError === null;
     if (!result.ok) result.error = run.status.lastError?.message ?? pass?.error ?? 'no pass ran';

@@ -2,16 +2,8 @@
  * What a table workflow carries: names, cursors and counts only — never row data, never keys
  * (service role keys stay in the worker's config).
  */
-
-export interface TableSpec {
-  schema: string;
-  table: string;
-  primaryKeys: string[];
-  /** Ordered candidates; the first that exists on the source table is the version column. */
-  incrementalFields: string[];
-  realtime: boolean;
-  reconcile: boolean;
-}
+import type { TableConfig } from '../config/types.js';
+import type { KeysetCursor, KeyValues } from '../supabase/ports.js';
 
 export interface SyncSettings {
   /** Time between timer-driven passes (SYNC_RECONCILE_INTERVAL_MS). */
@@ -24,7 +16,7 @@ export interface SyncSettings {
   liveIntervalMs?: number;
   /**
    * How often the realtime feed signals progress while only counts and the watermark move; absent:
-   * the feed's default (PROGRESS_INTERVAL_MS in src/activities/realtime.ts). For tests.
+   * the feed's default (PROGRESS_INTERVAL_MS in src/activities/realtime.ts, 30 s). For tests.
    */
   realtimeProgressMs?: number;
   lookbackMs: number;
@@ -40,20 +32,13 @@ export interface SyncSettings {
   searchAttributes: boolean;
 }
 
-export type KeyValues = Array<string | number | boolean | null>;
-
-export interface VersionCursor {
-  version: string | null;
-  key: KeyValues;
-}
-
 export interface InitialCopyState {
   done: boolean;
   /** 'full': the whole table in key order; 'window': rows whose version is at or after `from`. */
   mode: 'full' | 'window';
   from: string | null;
   keyCursor: KeyValues | null;
-  versionCursor: VersionCursor | null;
+  versionCursor: KeysetCursor | null;
   rowsCopied: number;
   total: number | null;
   startedAt: number | null;
@@ -119,7 +104,7 @@ export interface SyncState {
 }
 
 export interface TableSyncInput {
-  table: TableSpec;
+  table: TableConfig;
   settings: SyncSettings;
   state?: SyncState;
 }

@@ -9,11 +9,12 @@
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
 import type { VerifyTableResult } from '../activities/verify.js';
-import { tableName } from './decisions.js';
-import type { TableSpec } from './types.js';
+import type { TableConfig } from '../config/types.js';
+import { errorMessage } from '../core/errors.js';
+import { tableName } from './ids.js';
 
 export interface VerifyTablesInput {
-  tables: TableSpec[];
+  tables: TableConfig[];
   repair: boolean;
   /** Differing keys returned per table at most (default 20). */
   sampleSize?: number;
@@ -39,20 +40,13 @@ const { verifyTable } = proxyActivities<SyncActivities>({
   retry: { maximumAttempts: 3, initialInterval: '2s', maximumInterval: '30s' },
 });
 
-function errorMessage(error: unknown): string {
-  let e = error as { message?: string; cause?: unknown } | undefined;
-  while (e?.cause && (e.cause as { message?: string }).message) e = e.cause;
-  return e?.message ?? String(error);
-}
-
 export async function verifyTables(input: VerifyTablesInput): Promise<VerifyTablesResult> {
   const tables = await Promise.all(
     input.tables.map(async (spec): Promise<VerifiedTable> => {
       const table = tableName(spec);
       try {
         const result = await verifyTable({
-          table: { schema: spec.schema, table: spec.table, primaryKeys: spec.primaryKeys },
-          incrementalFields: spec.incrementalFields,
+          table: spec,
           repair: input.repair,
           sampleSize: input.sampleSize ?? 20,
         });

@@ -1,7 +1,8 @@
 -- supabase-sync: `verify` — compare a table on the source and the target without moving it: row
 -- counts and checksums over primary-key ranges, narrowed down to the keys that differ.
--- Apply to BOTH projects, after 20251120120000_create_sync_deletions_table.sql (it uses
--- public.sync_table_columns). Idempotent: safe to run again. Everything here is for `service_role` only.
+-- Apply every migration in supabase/migrations to BOTH projects; these functions call
+-- public.sync_table_columns (20251125120000_sync_apply_functions.sql) when they run.
+-- Idempotent: safe to run again. Everything here is for `service_role` only.
 --
 -- Keys travel as JSON arrays of TEXT, in primary-key order (["42"], ["7", "b"]): exact for int8 and
 -- numeric (no JSON-number rounding in JavaScript), cast back to each column's type here.

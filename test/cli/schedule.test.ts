@@ -12,7 +12,7 @@ import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
-import type { ScheduleReport } from '../../src/schedules.js';
+import type { ScheduleReportJson } from '../../src/cli/schedule.js';
 import type { ReconcileScheduleResult } from '../../src/workflows/reconcile-schedule.js';
 import type { TableSyncResult } from '../../src/workflows/table-sync.js';
 import { CliEnv, show } from './cli.js';
@@ -30,10 +30,10 @@ let client: Client;
 const ddl = (n: string) =>
   `CREATE TABLE public.${n} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
 
-async function describeJson(id = scheduleId): Promise<ScheduleReport> {
+async function describeJson(id = scheduleId): Promise<ScheduleReportJson> {
   const r = await cli.run(['schedule', 'describe', '--id', id, '--json']);
   assert.equal(r.code, 0, show(r));
-  return JSON.parse(r.stdout) as ScheduleReport;
+  return JSON.parse(r.stdout) as ScheduleReportJson;
 }
 
 before(async () => {

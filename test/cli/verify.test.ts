@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, type RunningSync } from '../support/sync.js';
-import type { ScheduleReport } from '../../src/schedules.js';
+import type { ScheduleReportJson } from '../../src/cli/schedule.js';
 import type { VerifyTablesResult } from '../../src/workflows/verify.js';
 import { CliEnv, show } from './cli.js';
 
@@ -157,7 +157,7 @@ describe('supabase-sync verify', () => {
     );
     const d = await cli.run(['schedule', 'describe', '--id', scheduleId, '--json']);
     assert.equal(d.code, 0, show(d));
-    const report = JSON.parse(d.stdout) as ScheduleReport;
+    const report = JSON.parse(d.stdout) as ScheduleReportJson;
     assert.equal(report.workflowType, 'verifyTables');
     assert.deepEqual(report.tables, [`public.${a}`]);
     const dup = await cli.run(['verify', a, '--schedule', '1d', '--id', scheduleId]);

@@ -8,13 +8,14 @@ import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { SyncConfig, TableConfig } from '../../src/config/index.js';
-import { enableDeleteTracking, ensureTableWorkflows, syncSettings, tableSpec } from '../../src/engine.js';
-import { createLogger } from '../../src/logger.js';
-import { connectSource } from '../../src/supabase/adapter.js';
+import { createLogger } from '../../src/engine/logger.js';
+import { syncSettings } from '../../src/engine/settings.js';
+import { enableDeleteTracking, ensureTableWorkflows } from '../../src/engine/tables.js';
+import { connectSource } from '../../src/supabase/source.js';
 import type { SourceProject, TargetProject } from '../../src/supabase/ports.js';
 import { createSyncWorker, type SyncWorker } from '../../src/worker.js';
 import { reconcileNowUpdate, statusQuery } from '../../src/workflows/messages.js';
-import { workflowIdFor } from '../../src/workflows/decisions.js';
+import { workflowIdFor } from '../../src/workflows/ids.js';
 import type { ReconcileResult, SyncSettings, TableStatus } from '../../src/workflows/types.js';
 import { testStack } from './stack-env.js';
 import { waitFor } from './wait.js';
@@ -146,14 +147,14 @@ export async function startSync(
     worker,
     logs,
     settings,
-    status: (t) => worker.client.workflow.getHandle(workflowIdFor(tableSpec(t))).query(statusQuery),
+    status: (t) => worker.client.workflow.getHandle(workflowIdFor(t)).query(statusQuery),
     stopWorker,
     close: async () => {
       // Stop the worker first (its realtime feeds hand over), then end the workflows.
       await stopWorker();
       for (const t of config.tables) {
         await worker.client.workflow
-          .getHandle(workflowIdFor(tableSpec(t)))
+          .getHandle(workflowIdFor(t))
           .terminate('test finished')
           .catch(() => undefined);
       }
@@ -203,6 +204,6 @@ export function reconcileNow(
   options: { since?: string; full?: boolean } = {},
 ): Promise<ReconcileResult> {
   return sync.client.workflow
-    .getHandle(workflowIdFor(tableSpec(t)))
+    .getHandle(workflowIdFor(t))
     .executeUpdate(reconcileNowUpdate, { args: [options] });
 }

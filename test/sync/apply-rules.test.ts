@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import { connectSource, connectTarget } from '../../src/supabase/adapter.js';
+import { connectSource } from '../../src/supabase/source.js';
+import { connectTarget } from '../../src/supabase/target.js';
 import type { TableRef } from '../../src/supabase/ports.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';

@@ -26,8 +26,8 @@ import { bootstrapDatabase } from '../../devstack/bootstrap.js';
 import { makeServiceRoleKey, newJwtSecret } from '../../devstack/keys.js';
 import { freePort } from '../../devstack/ports.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
-import { enableDeleteTracking } from '../../src/engine.js';
-import { connectSource } from '../../src/supabase/adapter.js';
+import { enableDeleteTracking } from '../../src/engine/tables.js';
+import { connectSource } from '../../src/supabase/source.js';
 import type { TableStatus } from '../../src/workflows/types.js';
 import type { TableConfig } from '../../src/config/index.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
@@ -469,7 +469,7 @@ const projectCases: ProjectCase[] = [
       return { url: otherApi.url, serviceRoleKey: makeServiceRoleKey(secret) };
     },
     message: () =>
-      /^target project \(http:\/\/127\.0\.0\.1:\d+\): the supabase-sync functions are missing: apply supabase\/migrations\/20251120120000_create_sync_deletions_table\.sql to it \(npm run sync applies nothing itself\)$/,
+      /^target project \(http:\/\/127\.0\.0\.1:\d+\): the supabase-sync functions are missing: apply supabase\/migrations\/20251125120000_sync_apply_functions\.sql to it \(npm run sync applies nothing itself\)$/,
   },
 ];
 

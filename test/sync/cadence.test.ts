@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { ensureTableWorkflows, tableSpec } from '../../src/engine.js';
-import { workflowIdFor } from '../../src/workflows/decisions.js';
+import { ensureTableWorkflows } from '../../src/engine/tables.js';
+import { workflowIdFor } from '../../src/workflows/ids.js';
 import type { RealtimeProgress } from '../../src/workflows/types.js';
 import { waitInSync } from '../support/compare.js';
 import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
@@ -30,7 +30,7 @@ interface Counted {
 
 /** Timers, activities and signals in the table's history after `since` (ms). */
 async function history(since: number): Promise<Counted> {
-  const h = await sync.client.workflow.getHandle(workflowIdFor(tableSpec(t))).fetchHistory();
+  const h = await sync.client.workflow.getHandle(workflowIdFor(t)).fetchHistory();
   const counted: Counted = { timers: 0, activities: 0, progress: [], subscribed: 0 };
   for (const e of h.events ?? []) {
     const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);

@@ -21,7 +21,7 @@ describe('chaos (short)', () => {
       seed,
       durationMs: 12_000,
       // A worker SIGKILLed during a reconciliation pass leaves that activity to Temporal's heartbeat
-      // timeout (1 minute in src/workflows/table-sync.ts) before a new attempt runs: the deadline
+      // timeout (1 minute in src/workflows/feed.ts) before a new attempt runs: the deadline
       // covers it. The kill comes first so that wait overlaps the rest of the run.
       convergeTimeoutMs: 75_000,
       faults: [

@@ -1,5 +1,5 @@
 /**
- * SYNC_PAYLOAD_KEY: what enters Temporal history is encrypted (AES-256-GCM, src/codec.ts), the
+ * SYNC_PAYLOAD_KEY: what enters Temporal history is encrypted (AES-256-GCM, src/temporal/codec.ts), the
  * worker and a client with the key work as before, a client without it cannot read the payloads,
  * and `npm run codec-server` decodes them for the Temporal UI.
  */
@@ -19,10 +19,9 @@ import {
   decodePayloadMessage,
   encodePayloadMessage,
   ENCRYPTED_ENCODING,
-} from '../../src/codec.js';
-import { tableSpec } from '../../src/engine.js';
-import { connectClient } from '../../src/worker.js';
-import { workflowIdFor } from '../../src/workflows/decisions.js';
+} from '../../src/temporal/codec.js';
+import { connectClient } from '../../src/temporal/connection.js';
+import { workflowIdFor } from '../../src/workflows/ids.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
@@ -114,7 +113,7 @@ describe('payload codec', () => {
       { timeoutMs: 10_000, message: 'the row did not arrive' },
     );
     // Realtime progress signals carry payloads too: wait until one is in the history.
-    const handle = sync.client.workflow.getHandle(workflowIdFor(tableSpec(t)));
+    const handle = sync.client.workflow.getHandle(workflowIdFor(t));
     const history = await waitFor(async () => {
       const h = await handle.fetchHistory();
       return h.events?.some((e) => e.workflowExecutionSignaledEventAttributes) ? h : undefined;
@@ -132,7 +131,7 @@ describe('payload codec', () => {
   test('a client with the key reads the status; a client without it cannot', async () => {
     const withKey = await connectClient(sync.config);
     try {
-      const status = await withKey.workflow.getHandle(workflowIdFor(tableSpec(t))).query(statusQuery);
+      const status = await withKey.workflow.getHandle(workflowIdFor(t)).query(statusQuery);
       assert.equal(status.table, t.qualifiedName);
       assert.equal(status.state, 'running');
     } finally {
@@ -143,13 +142,13 @@ describe('payload codec', () => {
       namespace: sync.config.temporal.namespace,
     });
     await assert.rejects(
-      withoutKey.workflow.getHandle(workflowIdFor(tableSpec(t))).query(statusQuery),
+      withoutKey.workflow.getHandle(workflowIdFor(t)).query(statusQuery),
       /binary\/encrypted/,
     );
   });
 
   test('npm run codec-server decodes a payload from that history for the Temporal UI', async () => {
-    const history = await sync.client.workflow.getHandle(workflowIdFor(tableSpec(t))).fetchHistory();
+    const history = await sync.client.workflow.getHandle(workflowIdFor(t)).fetchHistory();
     const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     assert.ok(input, 'the start event has an input');
     const port = await freePort();

@@ -7,11 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client, ConnectionOptions } from '@temporalio/client';
-import { enableDeleteTracking, ensureTableWorkflows, syncSettings, tableSpec } from '../../src/engine.js';
-import { createLogger } from '../../src/logger.js';
-import { connectSource } from '../../src/supabase/adapter.js';
-import { connectClient, createSyncWorker, type SyncWorker } from '../../src/worker.js';
-import { workflowIdFor } from '../../src/workflows/decisions.js';
+import { createLogger } from '../../src/engine/logger.js';
+import { syncSettings } from '../../src/engine/settings.js';
+import { enableDeleteTracking, ensureTableWorkflows } from '../../src/engine/tables.js';
+import { connectSource } from '../../src/supabase/source.js';
+import { connectClient } from '../../src/temporal/connection.js';
+import { createSyncWorker, type SyncWorker } from '../../src/worker.js';
+import { workflowIdFor } from '../../src/workflows/ids.js';
 import { pauseUpdate, resumeUpdate, statusQuery, stopUpdate } from '../../src/workflows/messages.js';
 import type { TableStatus } from '../../src/workflows/types.js';
 import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
@@ -24,7 +26,7 @@ type Interceptor = NonNullable<ConnectionOptions['interceptors']>[number];
 
 const stack = testStack();
 const idle = table(uniqueName('feedctl'));
-const workflowId = workflowIdFor(tableSpec(idle));
+const workflowId = workflowIdFor(idle);
 /** Every call the worker's client made, by method (`QueryWorkflow`, `SignalWorkflowExecution`, …). */
 const calls: string[] = [];
 const countCalls: Interceptor = (options, nextCall) => {

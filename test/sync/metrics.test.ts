@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../devstack/ports.js';
-import { tableSpec } from '../../src/engine.js';
-import { METRICS } from '../../src/metrics.js';
-import { workflowIdFor } from '../../src/workflows/decisions.js';
+import { METRICS } from '../../src/temporal/metrics.js';
+import { workflowIdFor } from '../../src/workflows/ids.js';
 import { reconcileNowUpdate } from '../../src/workflows/messages.js';
 import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
 import { metricValue, parsePrometheus, scrape, type Sample } from '../support/prometheus.js';
@@ -155,7 +154,7 @@ describe('Prometheus metrics', () => {
   test('deletes replayed from the ledger count as deletes rows', async () => {
     await db(stack.source.databaseUrl).query(`DELETE FROM public.${rcName} WHERE id IN (1, 2, 3)`);
     const result = await sync.client.workflow
-      .getHandle(workflowIdFor(tableSpec(rc)))
+      .getHandle(workflowIdFor(rc))
       .executeUpdate(reconcileNowUpdate, { args: [{}] });
     assert.equal(result.ok, true, result.error);
     const deleted = await metricAtLeast(

@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { makeServiceRoleKey, newJwtSecret } from '../../devstack/keys.js';
 import { freePort } from '../../devstack/ports.js';
-import { tableSpec } from '../../src/engine.js';
-import { workflowIdFor } from '../../src/workflows/decisions.js';
+import { workflowIdFor } from '../../src/workflows/ids.js';
 import type { TableStatus } from '../../src/workflows/types.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { scrape } from '../support/prometheus.js';
@@ -155,7 +154,7 @@ describe('secrets stay in the worker config', () => {
       [good, missing],
       [wrongKey, badKey],
     ] as const) {
-      const history = await sync.client.workflow.getHandle(workflowIdFor(tableSpec(t))).fetchHistory();
+      const history = await sync.client.workflow.getHandle(workflowIdFor(t)).fetchHistory();
       assert.ok((history.events?.length ?? 0) > 5);
       assertNoSecrets(historyText(history), `the history of ${t.qualifiedName}`);
     }

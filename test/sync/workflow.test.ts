@@ -12,11 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { ensureTableWorkflows, tableSpec } from '../../src/engine.js';
-import { connectSource } from '../../src/supabase/adapter.js';
-import { FeedControlRegistry } from '../../src/activities/realtime.js';
-import { feedControlSinks } from '../../src/worker.js';
-import { workflowIdFor } from '../../src/workflows/decisions.js';
+import { ensureTableWorkflows } from '../../src/engine/tables.js';
+import { connectSource } from '../../src/supabase/source.js';
+import { FeedControlRegistry, feedControlSinks } from '../../src/temporal/feed-control.js';
+import { workflowIdFor } from '../../src/workflows/ids.js';
 import { pauseUpdate, resumeUpdate, stopUpdate } from '../../src/workflows/messages.js';
 import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
@@ -111,7 +110,7 @@ describe('table workflow', () => {
   test('pause stops syncing until resume; both are acknowledged', async () => {
     await waitUntilSyncing(sync, pausing);
     assert.equal(subscriptions.open(pausing.qualifiedName), 1);
-    const handle = sync.client.workflow.getHandle(workflowIdFor(tableSpec(pausing)));
+    const handle = sync.client.workflow.getHandle(workflowIdFor(pausing));
     const pausedAt = Date.now();
     const paused = await handle.executeUpdate(pauseUpdate, { args: ['test'] });
     // The update returns once the feed has ended (it waits for the activity's cancellation).
@@ -158,7 +157,7 @@ describe('table workflow', () => {
 
   test('npm run sync applies changed settings to a running table; a stopped table resumes from its checkpoint', async () => {
     await waitUntilSyncing(sync, pausing);
-    const handle = sync.client.workflow.getHandle(workflowIdFor(tableSpec(pausing)));
+    const handle = sync.client.workflow.getHandle(workflowIdFor(pausing));
     const only = { ...sync.config, tables: [pausing] };
     // Kept running, with realtime now off: the configure update returns once the feed has ended.
     const offAt = Date.now();
@@ -188,7 +187,7 @@ describe('table workflow', () => {
   });
 
   test('continue-as-new carries the checkpoint and restarts the realtime feed', async () => {
-    const handle = renewSync.client.workflow.getHandle(workflowIdFor(tableSpec(renewing)));
+    const handle = renewSync.client.workflow.getHandle(workflowIdFor(renewing));
     const firstRun = (await handle.describe()).runId;
     // Each run stops its feed before continuing as new: two renewals within 30 s need prompt stops.
     const status = await waitFor(
@@ -215,7 +214,7 @@ describe('table workflow', () => {
   });
 
   test('recorded histories replay deterministically', async () => {
-    const handle = renewSync.client.workflow.getHandle(workflowIdFor(tableSpec(renewing)));
+    const handle = renewSync.client.workflow.getHandle(workflowIdFor(renewing));
     const { runId } = await handle.describe();
     const history = await renewSync.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
     const bundle = await workflowBundle();

@@ -1,23 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { TableConfig } from '../../src/config/types.js';
+import { advanceCursor, compareVersions, reconcileFrom } from '../../src/core/versions.js';
 import {
-  advanceCursor,
   applyRealtimeProgress,
   buildStatus,
-  compareVersions,
   feedIsLive,
   initialState,
   lagSeconds,
   nextWaitMs,
   passIntervalMs,
   planInitialCopy,
-  reconcileFrom,
   recordPass,
   shouldContinueAsNew,
   stateName,
-  workflowIdFor,
 } from '../../src/workflows/decisions.js';
-import type { PassSummary, SyncSettings, TableSpec } from '../../src/workflows/types.js';
+import { workflowIdFor } from '../../src/workflows/ids.js';
+import type { PassSummary, SyncSettings } from '../../src/workflows/types.js';
 
 const settings: SyncSettings = {
   intervalMs: 30_000,
@@ -29,9 +28,10 @@ const settings: SyncSettings = {
   maxPassesPerRun: 500,
   searchAttributes: false,
 };
-const spec: TableSpec = {
+const spec: TableConfig = {
   schema: 'public',
   table: 'orders',
+  qualifiedName: 'public.orders',
   primaryKeys: ['id'],
   incrementalFields: ['updated_at'],
   realtime: true,

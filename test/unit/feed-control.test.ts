@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FeedControlRegistry } from '../../src/activities/realtime.js';
+import { FeedControlRegistry } from '../../src/temporal/feed-control.js';
 
 const ref = (workflowId: string, generation: string, namespace = 'default') => ({
   namespace,

@@ -1,7 +1,7 @@
 /** Rows sent to `sync_apply_upserts` in one call share their columns (it reads them off the first row). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { groupByColumns } from '../../src/supabase/adapter.js';
+import { groupByColumns } from '../../src/supabase/target.js';
 
 test('rows with the same keys stay in one group, in order', () => {
   const rows = [

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-export const migrationsDir = fileURLToPath(new URL('../supabase/migrations/', import.meta.url));
+export const migrationsDir = fileURLToPath(new URL('../../supabase/migrations/', import.meta.url));
 const MIGRATION_FILE = /^(\d{14})_([a-z0-9_]+)\.sql$/;
 
 export interface Migration {

@@ -13,9 +13,10 @@
 import { performance } from 'node:perf_hooks';
 import { CancelledFailure, type MetricMeter } from '@temporalio/common';
 import type { ActivityInterceptorsFactory, MetricsExporterConfig } from '@temporalio/worker';
-import type { ActivityDeps } from './activities/deps.js';
-import type { Logger } from './logger.js';
-import type { RealtimeProgress } from './workflows/types.js';
+import type { ActivityDeps } from '../activities/deps.js';
+import type { Logger } from '../engine/logger.js';
+import { tableFromWorkflowId } from '../workflows/ids.js';
+import type { RealtimeProgress } from '../workflows/types.js';
 
 export const METRICS = {
   rowsApplied: 'supabase_sync_rows_applied_total',
@@ -41,12 +42,6 @@ export function prometheusExporter(address: string | null): MetricsExporterConfi
       histogramBucketOverrides: { [METRICS.activityDuration]: ACTIVITY_DURATION_BUCKETS },
     },
   };
-}
-
-/** `table-sync:public.orders` → `public.orders` (the workflow id names the table). */
-export function tableFromWorkflowId(workflowId: string | undefined): string | undefined {
-  const match = /^table-sync:(.+)$/.exec(workflowId ?? '');
-  return match?.[1];
 }
 
 /** `schema.table` from an activity's first argument (every activity takes `{ table: { schema, table } }`). */

@@ -1,0 +1,39 @@
+/**
+ * The reconcile-only run (`npm run sync --cron`, SYNC_MODE=reconcile, SYNC_LOOP=false): one tick of
+ * the reconcile schedule, run now. The `reconcileSchedule` workflow runs one reconciliation +
+ * deletion pass per table, each from its `table-reconcile:<table>` checkpoint, and reports each table.
+ */
+import { randomBytes } from 'node:crypto';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { SyncConfig } from '../config/index.js';
+import {
+  reconcileSchedule,
+  type ReconcileScheduleResult,
+  type ScheduledTableResult,
+} from '../workflows/reconcile-schedule.js';
+import { oneOffWorkflowId } from '../workflows/ids.js';
+import type { SyncSettings } from '../workflows/types.js';
+
+/** One result per table, in the order of the tables file; a table that failed carries `error`. */
+export async function reconcileOnce(
+  client: Client,
+  config: SyncConfig,
+  settings: SyncSettings,
+): Promise<ScheduledTableResult[]> {
+  const workflowId = oneOffWorkflowId('reconcile-once', new Date(), randomBytes(3).toString('hex'));
+  try {
+    const result = await client.workflow.execute(reconcileSchedule, {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [{ tables: config.tables, settings }],
+    });
+    return result.tables;
+  } catch (error) {
+    // A table failed: the run fails (so the UI shows it) and carries every table's result.
+    const details =
+      error instanceof WorkflowFailedError ? (error.cause as { details?: unknown[] })?.details : undefined;
+    const result = details?.[0] as ReconcileScheduleResult | undefined;
+    if (result?.tables) return result.tables;
+    throw error;
+  }
+}

@@ -1,0 +1,18 @@
+/** The table workflows' settings, from the configuration (the env file and the environment). */
+import { DEFAULT_RECONCILE_INTERVAL_LIVE_MS, type SyncConfig } from '../config/index.js';
+import type { SyncSettings } from '../workflows/types.js';
+
+export function syncSettings(config: SyncConfig, overrides: Partial<SyncSettings> = {}): SyncSettings {
+  return {
+    intervalMs: config.reconcile.intervalMs,
+    liveIntervalMs: config.reconcile.liveIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_LIVE_MS,
+    lookbackMs: config.reconcile.lookbackMs,
+    batchSize: config.reconcile.batchSize,
+    initialBackfillMs: config.reconcile.initialBackfillMs ?? null,
+    realtime: config.realtime,
+    loop: config.loop && config.mode !== 'reconcile',
+    maxPassesPerRun: 500,
+    searchAttributes: false,
+    ...overrides,
+  };
+}

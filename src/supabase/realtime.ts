@@ -1,0 +1,74 @@
+/**
+ * The change feed: Supabase Realtime `postgres_changes` of one source table, as ChangeEvents. A
+ * client (and socket) of its own per subscription, so a dropped socket affects that table only.
+ * Realtime is at-most-once: the activity that consumes this catches up by reconciliation.
+ */
+import { REALTIME_SUBSCRIBE_STATES } from '@supabase/supabase-js';
+import { newClient, type ProjectConnection } from './client.js';
+import { mayBeImprecise } from './lossless-json.js';
+import type { ChangeEvent, ChangeSubscription, Row, SubscriptionStatus, TableRef } from './ports.js';
+
+interface ChangePayload {
+  eventType: 'INSERT' | 'UPDATE' | 'DELETE';
+  commit_timestamp?: string | null;
+  new?: Row;
+  old?: Row;
+  errors?: string[] | null;
+}
+
+const present = (row: Row | undefined) => (row && Object.keys(row).length > 0 ? row : undefined);
+
+/** A Realtime payload as a ChangeEvent; a number that may have lost digits is an error (re-read). */
+function changeEvent(payload: ChangePayload): ChangeEvent {
+  const record = present(payload.new);
+  const errors = payload.errors && payload.errors.length > 0 ? [...payload.errors] : [];
+  const imprecise = record ? Object.keys(record).filter((c) => mayBeImprecise(record[c])) : [];
+  if (imprecise.length > 0)
+    errors.push(`more digits than a double holds in ${imprecise.join(', ')}: re-read`);
+  return {
+    type: payload.eventType,
+    commitTimestamp: payload.commit_timestamp ?? null,
+    record,
+    oldRecord: present(payload.old),
+    errors: errors.length > 0 ? errors : null,
+  };
+}
+
+export function subscribeToChanges(
+  project: ProjectConnection,
+  ref: TableRef,
+  onChange: (event: ChangeEvent) => void,
+  onStatus: (status: SubscriptionStatus) => void,
+): ChangeSubscription {
+  const client = newClient(project);
+  let closed = false;
+  const lost = (reason: string) => {
+    if (!closed) onStatus({ kind: 'lost', reason });
+  };
+  const channel = client
+    .channel(`supabase-sync:${ref.schema}.${ref.table}`)
+    .on('postgres_changes', { event: '*', schema: ref.schema, table: ref.table }, (payload: ChangePayload) =>
+      onChange(changeEvent(payload)),
+    )
+    .on('system', {}, (payload: { extension?: string; status?: string; message?: string }) => {
+      if (payload.extension !== 'postgres_changes') return;
+      if (payload.status === 'ok') onStatus({ kind: 'live' });
+      else
+        lost(
+          `Realtime could not subscribe to ${ref.schema}.${ref.table}: ${payload.message ?? 'unknown error'}`,
+        );
+    })
+    .subscribe((status, error) => {
+      if (status === REALTIME_SUBSCRIBE_STATES.CHANNEL_ERROR)
+        lost(`Realtime channel error: ${error?.message ?? 'unknown'}`);
+      else if (status === REALTIME_SUBSCRIBE_STATES.TIMED_OUT) lost('Realtime subscription timed out');
+      else if (status === REALTIME_SUBSCRIBE_STATES.CLOSED) lost('Realtime channel closed by the server');
+    });
+  return {
+    close: async () => {
+      closed = true;
+      await client.removeChannel(channel).catch(() => undefined);
+      await client.realtime.disconnect();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The Temporal SDK's runtime for this process: its own logs routed into our JSON logger, and
+ * Prometheus metrics (the SDK's and ours, metrics.ts) served at SYNC_METRICS_ADDRESS. Must be
+ * installed before any connection; once per process.
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { SyncConfig } from '../config/index.js';
+import type { Logger } from '../engine/logger.js';
+import { tableFromWorkflowId } from '../workflows/ids.js';
+import { prometheusExporter } from './metrics.js';
+
+let installed = false;
+
+export function installRuntime(logger: Logger, config?: Pick<SyncConfig, 'metrics'>): void {
+  if (installed) return;
+  installed = true;
+  const sdk = logger.child({ component: 'temporal-sdk' });
+  const install = (address: string | null) => {
+    const metrics = prometheusExporter(address);
+    Runtime.install({
+      // Core (Rust) log lines are forwarded to the same JSON logger instead of stderr.
+      telemetryOptions: {
+        logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+        ...(metrics ? { metrics } : {}),
+      },
+      logger: new DefaultLogger('WARN', (entry) => {
+        const meta: Record<string, unknown> = { ...(entry.meta ?? {}) };
+        // SDK lines about a table's workflow or activity carry `table` like ours do.
+        const table = tableFromWorkflowId(typeof meta.workflowId === 'string' ? meta.workflowId : undefined);
+        if (table && meta.table === undefined) meta.table = table;
+        if (entry.level === 'ERROR') sdk.error(meta, entry.message);
+        else sdk.warn(meta, entry.message);
+      }),
+    });
+  };
+  const address = config?.metrics.address ?? null;
+  if (address === null) return install(null);
+  try {
+    install(address);
+    logger.info({ metrics: address }, `Prometheus metrics at http://${address}/metrics`);
+  } catch (error) {
+    // A metrics port in use must not stop the backups: say so loudly and sync without metrics.
+    logger.error(
+      { metrics: address },
+      `SYNC_METRICS_ADDRESS=${address}: cannot serve Prometheus metrics there (${(error as Error).message}); syncing without metrics: choose another ip:port or set SYNC_METRICS_ADDRESS=off`,
+    );
+    install(null);
+  }
+}

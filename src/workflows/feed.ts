@@ -1,0 +1,89 @@
+/**
+ * The table workflow's realtime feed: the `streamRealtimeChanges` activity, at most one at a time,
+ * started while the table runs and stopped on every path that ends it (pause, stop, realtime turned
+ * off, new key columns, continue-as-new). How a stop reaches the activity: src/temporal/feed-control.ts.
+ */
+import {
+  ActivityCancellationType,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  proxySinks,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SyncActivities } from '../activities/index.js';
+import type { RealtimeFeedInput } from '../activities/types.js';
+import type { FeedControlSinks } from './messages.js';
+
+const { streamRealtimeChanges } = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '24 hours',
+  // Liveness only: a dead worker's feed is retried elsewhere within a minute (reconciliation keeps
+  // running meanwhile). Heartbeats stay rare (the SDK sends one every 48 s, 80% of this).
+  heartbeatTimeout: '1 minute',
+  // Unlimited retries with backoff: a dropped socket is retried until the feed is cancelled.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  // Wait for the activity to acknowledge cancellation: two subscriptions never overlap for long.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+const { feedControl } = proxySinks<FeedControlSinks>();
+
+/** After a feed failed for good (not a retried drop: a non-retryable error), wait this long to start another. */
+const RETRY_AFTER_FAILURE_MS = 60_000;
+
+export class RealtimeFeed {
+  private scope: CancellationScope | undefined;
+  private ended: Promise<void> | undefined;
+  /** `<runId>/<n>`: the n-th feed of this run; a released generation is never wanted again. */
+  private generation: string | null = null;
+  private started = 0;
+  private retryAt = 0;
+
+  /**
+   * @param onFailure a feed failed (not cancelled): record it as the table's error.
+   * @param onEnd a feed ended, however: the table is no longer connected.
+   */
+  constructor(
+    private readonly onFailure: (error: unknown) => void,
+    private readonly onEnd: () => void,
+  ) {}
+
+  get running(): boolean {
+    return this.ended !== undefined;
+  }
+
+  /** Starts a feed unless one runs, or a failed one is still waiting to be retried. */
+  start(input: Omit<RealtimeFeedInput, 'generation'>): void {
+    if (this.ended || Date.now() < this.retryAt) return;
+    const scope = new CancellationScope();
+    this.scope = scope;
+    this.started += 1;
+    const generation = `${workflowInfo().runId}/${this.started}`;
+    this.generation = generation;
+    this.ended = scope
+      .run(() => streamRealtimeChanges({ ...input, generation }))
+      .catch((error: unknown) => {
+        if (isCancellation(error)) return;
+        this.onFailure(error);
+        this.retryAt = Date.now() + RETRY_AFTER_FAILURE_MS;
+      })
+      .finally(() => {
+        this.ended = undefined;
+        this.scope = undefined;
+        this.onEnd();
+      });
+  }
+
+  /**
+   * Stops the feed and waits until it has ended. First the feedControl sink (at once, in the worker
+   * process that runs this workflow task), then cancellation of its scope (the fallback for a feed in
+   * another process); WAIT_CANCELLATION_COMPLETED makes this wait for the feed to end either way. A
+   * new run (continue-as-new) starts its feed only after this: two runs' feeds never overlap.
+   */
+  async stop(): Promise<void> {
+    if (!this.ended) return;
+    if (this.generation !== null) feedControl.release(this.generation);
+    this.generation = null;
+    this.scope?.cancel();
+    await this.ended;
+  }
+}

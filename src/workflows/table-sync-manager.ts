@@ -1,0 +1,294 @@
+/**
+ * One table's sync, as its workflow holds it (in the style of the safe-message-handlers sample's
+ * ClusterManager): the table and its settings, its SyncState (the checkpoint, carried over
+ * continue-as-new), what each message does, and the steps of the workflow's loop (table-sync.ts).
+ * Decisions are the pure functions of decisions.ts; the activities are called through feed.ts
+ * (the realtime feed) and passes.ts (copy, reconciliation, deletion replay).
+ */
+import { condition, log, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { SyncActivities } from '../activities/index.js';
+import type { TableConfig } from '../config/types.js';
+import { errorMessage } from '../core/errors.js';
+import {
+  applyRealtimeProgress,
+  buildStatus,
+  feedIsLive,
+  initialState,
+  nextWaitMs,
+  phaseOf,
+  planInitialCopy,
+  realtimeEnabled,
+  recordPrepared,
+  shouldContinueAsNew,
+  stateName,
+  type Phase,
+} from './decisions.js';
+import { RealtimeFeed } from './feed.js';
+import { PassRequests } from './pass-requests.js';
+import { tableName } from './ids.js';
+import { runPass, type PassOptions, type PassTable } from './passes.js';
+import type {
+  LastError,
+  PassSummary,
+  RealtimeProgress,
+  ReconcileResult,
+  SyncSettings,
+  SyncState,
+  TableStatus,
+  TableSyncInput,
+} from './types.js';
+
+const { prepareTable } = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 3, initialInterval: '1s', maximumInterval: '10s' },
+});
+
+type Configuration = Omit<TableSyncInput, 'state'>;
+
+export class TableSyncManager implements PassTable {
+  /** The table and its settings can change while it runs (the `configure` update from `npm run sync`). */
+  table: TableConfig;
+  settings: SyncSettings;
+  state: SyncState;
+  stopping = false;
+  /** When the last pass ended; null: a pass is due now. */
+  private lastPassAt: number | null;
+  private passRunning = false;
+  private readonly requests: PassRequests;
+  /** state.passes when this run began: passes of this run are counted from it. */
+  private readonly passesBefore: number;
+  private shownState = '';
+  readonly feed = new RealtimeFeed(
+    (error) => this.fail('realtime', error),
+    () => (this.state.realtime = { ...this.state.realtime, connected: false }),
+  );
+
+  constructor(input: TableSyncInput) {
+    this.table = input.table;
+    this.settings = input.settings;
+    this.state = { ...(input.state ?? initialState(input.settings, Date.now())) };
+    this.state.runs += 1;
+    // A new run (continue-as-new or a fresh start) learns the live connection state anew.
+    this.state.realtime = { ...this.state.realtime, connected: false };
+    // A new run of a table already copied waits a full interval before its first pass.
+    this.lastPassAt = input.state && this.state.initialCopy.done ? Date.now() : null;
+    this.requests = new PassRequests(this.name);
+    this.passesBefore = this.state.passes;
+  }
+
+  get name(): string {
+    return tableName(this.table);
+  }
+
+  get phase(): Phase {
+    return phaseOf(this.state, this.stopping);
+  }
+
+  private get realtimeEnabled(): boolean {
+    return realtimeEnabled(this.table, this.settings);
+  }
+
+  status(): TableStatus {
+    return buildStatus(this.table, this.settings, this.state, this.stopping, Date.now());
+  }
+
+  /** Shows the state in the Temporal UI (the SyncState search attribute) when it changed. */
+  publishState(): void {
+    if (!this.settings.searchAttributes) return;
+    const now = stateName(this.state, this.stopping);
+    if (now === this.shownState) return;
+    this.shownState = now;
+    upsertSearchAttributes({ SyncTable: [this.name], SyncState: [now] });
+  }
+
+  fail(where: LastError['where'], error: unknown): void {
+    const message = errorMessage(error);
+    this.state.lastError = { at: Date.now(), where, message };
+    log.warn(`${this.name}: ${where} failed: ${message}`);
+  }
+
+  // ---- messages ----
+
+  async pause(reason?: string): Promise<TableStatus> {
+    this.state.paused = true;
+    log.info(`${this.name}: paused${reason ? ` (${reason})` : ''}`);
+    await condition(() => !this.passRunning && !this.feed.running);
+    this.publishState();
+    return this.status();
+  }
+
+  resume(): TableStatus {
+    this.state.paused = false;
+    this.publishState();
+    return this.status();
+  }
+
+  async stop(): Promise<TableStatus> {
+    this.stopping = true;
+    await condition(() => !this.passRunning && !this.feed.running);
+    return this.status();
+  }
+
+  reconcileNow(options?: PassOptions): Promise<ReconcileResult> {
+    return this.requests.manual(options, () => this.stopping);
+  }
+
+  validateConfigure(next: Configuration): void {
+    if (next.table.schema !== this.table.schema || next.table.table !== this.table.table) {
+      throw new Error(`this workflow syncs ${this.name}, not ${tableName(next.table)}`);
+    }
+  }
+
+  async configure(next: Configuration): Promise<TableStatus> {
+    const keysChanged =
+      next.table.primaryKeys.join() !== this.table.primaryKeys.join() ||
+      next.table.incrementalFields.join() !== this.table.incrementalFields.join();
+    const feedWas = this.realtimeEnabled;
+    this.table = next.table;
+    this.settings = next.settings;
+    if (keysChanged) {
+      // Different key or version columns: check the table again and restart the feed with them.
+      this.state = { ...this.state, prepared: false };
+      await this.feed.stop();
+    } else if (feedWas && !this.realtimeEnabled) {
+      await this.feed.stop();
+    }
+    return this.status();
+  }
+
+  /**
+   * A full re-copy: the first copy again, from the start of the key order, with a fresh count. It
+   * starts between chunks, so no chunk of a pass in flight lands in the new copy's progress.
+   */
+  async backfill(): Promise<TableStatus> {
+    await condition(() => !this.passRunning);
+    this.state = {
+      ...this.state,
+      prepared: false,
+      initialCopy: { ...planInitialCopy({ initialBackfillMs: null }, Date.now()) },
+    };
+    this.requests.catchUp = true;
+    return this.status();
+  }
+
+  onRealtimeProgress(progress: RealtimeProgress): void {
+    if (typeof progress !== 'object' || progress === null) return;
+    this.state = applyRealtimeProgress(this.state, progress, Date.now());
+  }
+
+  /** Realtime does not replay what happened while it was not subscribed: catch up now. */
+  onRealtimeSubscribed(): void {
+    this.requests.catchUp = true;
+    if (this.state.lastError?.where === 'realtime') this.state.lastError = null;
+    this.state.realtime = {
+      ...this.state.realtime,
+      connected: true,
+      subscriptions: this.state.realtime.subscriptions + 1,
+    };
+  }
+
+  // ---- the loop's steps (table-sync.ts) ----
+
+  /** preparing: checks the table on both projects and picks its version column. */
+  async prepare(): Promise<boolean> {
+    try {
+      this.state = recordPrepared(this.state, await prepareTable({ table: this.table }));
+      return true;
+    } catch (error) {
+      this.fail('prepare', error);
+      this.state.consecutiveFailures += 1;
+      return false;
+    }
+  }
+
+  /** After a failed prepare: waits out the backoff (or a stop). */
+  async retryLater(): Promise<void> {
+    await condition(() => this.stopping, nextWaitMs(this.settings, this.state.consecutiveFailures));
+  }
+
+  /** paused, with no `reconcileNow` waiting: the feed stops until resumed (or stopped, or asked for a pass). */
+  get idlePaused(): boolean {
+    return this.state.paused && !this.requests.manualPending;
+  }
+
+  async whilePaused(): Promise<void> {
+    await this.feed.stop();
+    this.publishState();
+    await condition(() => !this.state.paused || this.stopping || this.requests.manualPending);
+  }
+
+  /** copying / running: the feed runs whenever the table may have one. */
+  startFeed(): void {
+    if (!this.realtimeEnabled || this.state.paused || this.stopping || !this.state.prepared) return;
+    this.feed.start({
+      table: this.table,
+      versionColumn: this.state.versionColumn,
+      ...(this.settings.realtimeProgressMs !== undefined
+        ? { progressIntervalMs: this.settings.realtimeProgressMs }
+        : {}),
+    });
+  }
+
+  /** How long after the last pass the next one is due: longer while the realtime feed is live. */
+  private waitAfterPass(): number {
+    const live = feedIsLive({
+      realtimeEnabled: this.realtimeEnabled,
+      feedRunning: this.feed.running,
+      state: this.state,
+    });
+    return nextWaitMs(this.settings, this.state.consecutiveFailures, live);
+  }
+
+  /** Waits until a pass is due (or asked for); false when the loop should look at the table again first. */
+  async untilPassDue(): Promise<boolean> {
+    const wait = this.waitAfterPass();
+    const nextPassAt = this.lastPassAt === null ? Date.now() : this.lastPassAt + wait;
+    const waitMs = nextPassAt - Date.now();
+    if (waitMs > 0) {
+      // Also wakes when the wait itself changes (the feed connected or was lost, new settings):
+      // the loop then decides it again from the last pass.
+      await condition(
+        () =>
+          this.stopping ||
+          this.state.paused ||
+          this.requests.catchUp ||
+          this.requests.manualPending ||
+          this.waitAfterPass() !== wait,
+        waitMs,
+      );
+      if (this.stopping) return false;
+      if (Date.now() < nextPassAt && !this.requests.catchUp && !this.requests.manualPending) return false;
+    }
+    // A backfill (or new key columns) asks for the table to be checked and counted again first.
+    return this.state.prepared;
+  }
+
+  /** Runs the pass that is due (see PassRequests.next) and records it. */
+  async runDuePass(): Promise<PassSummary> {
+    const { kind, options, manual } = this.requests.next(!this.state.initialCopy.done);
+    this.passRunning = true;
+    const pass = await runPass(this, kind, options).finally(() => (this.passRunning = false));
+    this.requests.finished(pass, manual);
+    this.lastPassAt = Date.now();
+    this.publishState();
+    return pass;
+  }
+
+  shouldContinueAsNew(): boolean {
+    return shouldContinueAsNew({
+      continueAsNewSuggested: workflowInfo().continueAsNewSuggested,
+      passesThisRun: this.passesThisRun,
+      maxPassesPerRun: this.settings.maxPassesPerRun,
+      historyLength: workflowInfo().historyLength,
+    });
+  }
+
+  get passesThisRun(): number {
+    return this.state.passes - this.passesBefore;
+  }
+
+  /** What continue-as-new carries over, and what the workflow returns. */
+  configuration(): TableSyncInput & { state: SyncState } {
+    return { table: this.table, settings: this.settings, state: this.state };
+  }
+}
