@@ -3,19 +3,18 @@ export { ConfigError } from './errors.js';
 export {
   DEFAULT_CODEC_ADDRESS,
   DEFAULT_CODEC_CORS_ORIGINS,
-  DEFAULT_ENV_FILE,
+  loadCodecServerEnv,
+  type CodecServerEnv,
+} from './codec-env.js';
+export { DEFAULT_ENV_FILE, readEnvSources, type EnvSources, type LoadOptions } from './env-sources.js';
+export {
   DEFAULT_METRICS_ADDRESS,
   DEFAULT_RECONCILE_INTERVAL_LIVE_MS,
   DEFAULT_RECONCILE_INTERVAL_MS,
   DEFAULT_TABLE_CONFIG,
   LOG_LEVELS,
-  loadCodecServerEnv,
   loadEnv,
-  type CodecServerEnv,
   parseEnv,
-  readEnvSources,
-  type EnvSources,
-  type LoadOptions,
 } from './env.js';
 export { isValidIdentifier, parseQualifiedName, MAX_IDENTIFIER_BYTES } from './identifiers.js';
 export {

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { ConfigError } from './errors.js';
-import { readEnvSources, parseEnv, SECRET_VARIABLES, type LoadOptions } from './env.js';
+import { readEnvSources, type LoadOptions } from './env-sources.js';
+import { SECRET_VARIABLES } from './env-values.js';
+import { parseEnv } from './env.js';
 import { readTablesFile } from './tables.js';
 import type { SyncConfig } from './types.js';
 
