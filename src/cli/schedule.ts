@@ -1,6 +1,6 @@
 /**
  * `supabase-sync schedule create|describe|pause|unpause|trigger|delete`: the reconcile-only mode
- * on a Temporal Schedule (src/schedules.ts). The worker (`npm run sync`) must be running on the
+ * on a Temporal Schedule (src/temporal/schedules.ts). The worker (`npm run sync`) must be running on the
  * same task queue for scheduled runs to execute.
  */
 import {

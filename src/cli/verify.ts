@@ -2,7 +2,7 @@
  * `supabase-sync verify [TABLE…|--all] [--repair] [--json]`: runs the `verifyTables` workflow
  * (src/workflows/verify.ts) and prints one line per table; exit 0 when the target equals the source,
  * 1 when differences remain (or a table could not be compared), 2 for bad usage or configuration.
- * `--schedule 1d` (or `--cron`) puts it on a Temporal Schedule instead (src/schedules.ts). The
+ * `--schedule 1d` (or `--cron`) puts it on a Temporal Schedule instead (src/temporal/schedules.ts). The
  * worker (`npm run sync`) must be running on the same task queue: it does the comparison.
  */
 import { randomBytes } from 'node:crypto';

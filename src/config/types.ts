@@ -41,7 +41,7 @@ export interface SyncConfig {
   };
   /**
    * SYNC_PAYLOAD_KEY (a secret: base64 of 32 bytes) and SYNC_PAYLOAD_KEY_ID: payloads entering
-   * Temporal history are encrypted with AES-256-GCM (src/codec.ts). Absent: not encrypted.
+   * Temporal history are encrypted with AES-256-GCM (src/temporal/codec.ts). Absent: not encrypted.
    */
   payloadEncryption?: { key: string; keyId: string };
   /** Prometheus scrape address (`ip:port`), or null when SYNC_METRICS_ADDRESS=off. */

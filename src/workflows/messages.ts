@@ -3,7 +3,7 @@
  * Updates are used where the caller must know the change took effect.
  */
 import { defineQuery, defineSignal, defineUpdate, type Sinks } from '@temporalio/workflow';
-import type { RealtimeProgress, ReconcileResult, TableStatus, TableSyncInput } from './types.js';
+import type { PassOptions, RealtimeProgress, ReconcileResult, TableStatus, TableSyncInput } from './types.js';
 
 /** Stop the timer passes and the realtime feed until resumed. Returns the new status. */
 export const pauseUpdate = defineUpdate<TableStatus, [reason: string]>('pause');
@@ -11,10 +11,7 @@ export const resumeUpdate = defineUpdate<TableStatus>('resume');
 /** Finish the current pass, stop the realtime feed, and complete the workflow. */
 export const stopUpdate = defineUpdate<TableStatus>('stop');
 /** Run a reconciliation + deletion pass now and return its result. `since` re-reads from that ISO time. */
-export const reconcileNowUpdate = defineUpdate<
-  ReconcileResult,
-  [options: { since?: string; full?: boolean }]
->('reconcileNow');
+export const reconcileNowUpdate = defineUpdate<ReconcileResult, [options: PassOptions]>('reconcileNow');
 
 /** Copy the whole table again (progress in the status query's `initialCopy`). Returns at once. */
 export const backfillUpdate = defineUpdate<TableStatus>('backfill');

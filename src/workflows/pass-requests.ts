@@ -4,8 +4,7 @@
  * backfill began).
  */
 import { condition } from '@temporalio/workflow';
-import type { PassOptions } from './passes.js';
-import type { PassSummary, ReconcileResult } from './types.js';
+import type { PassOptions, PassSummary, ReconcileResult } from './types.js';
 
 export class PassRequests {
   private issued = 0;

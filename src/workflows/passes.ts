@@ -12,7 +12,7 @@ import { errorMessage } from '../core/errors.js';
 import { advanceCursor, reconcileFrom } from '../core/versions.js';
 import { recordPass } from './decisions.js';
 import { tableName } from './ids.js';
-import type { LastError, PassSummary, SyncSettings, SyncState } from './types.js';
+import type { LastError, PassOptions, PassSummary, SyncSettings, SyncState } from './types.js';
 
 /** An activity chunk returns after about this long so progress is checkpointed in state. */
 const CHUNK_MS = 20_000;
@@ -23,8 +23,6 @@ const { reconcileChunk, replayDeletions } = proxyActivities<SyncActivities>({
   heartbeatTimeout: '20 seconds',
   retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '30s' },
 });
-
-export type PassOptions = { since?: string; full?: boolean };
 
 /** What a pass reads, and the state it moves (the TableSyncManager). */
 export interface PassTable {

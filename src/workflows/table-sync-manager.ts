@@ -26,9 +26,10 @@ import {
 import { RealtimeFeed } from './feed.js';
 import { PassRequests } from './pass-requests.js';
 import { tableName } from './ids.js';
-import { runPass, type PassOptions, type PassTable } from './passes.js';
+import { runPass, type PassTable } from './passes.js';
 import type {
   LastError,
+  PassOptions,
   PassSummary,
   RealtimeProgress,
   ReconcileResult,

@@ -17,9 +17,8 @@ import {
   statusQuery,
   stopUpdate,
 } from './messages.js';
-import type { PassOptions } from './passes.js';
 import { TableSyncManager } from './table-sync-manager.js';
-import type { SyncState, TableStatus, TableSyncInput } from './types.js';
+import type { PassOptions, SyncState, TableStatus, TableSyncInput } from './types.js';
 
 export interface TableSyncResult {
   status: TableStatus;

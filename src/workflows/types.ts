@@ -142,6 +142,12 @@ export interface TableStatus {
   runs: number;
 }
 
+/** What a `reconcileNow` pass reads: since a time (`since`, ISO 8601), the whole table (`full`), or from the checkpoint. */
+export interface PassOptions {
+  since?: string;
+  full?: boolean;
+}
+
 export interface ReconcileResult {
   table: string;
   ok: boolean;
