@@ -10,9 +10,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { FeedControlRegistry, feedControlSinks } from '../../src/temporal/feed-control.js';
 import { workflowBundle } from '../support/sync.js';
+
+// The SDK's own logs: warnings and errors only.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const dir = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 

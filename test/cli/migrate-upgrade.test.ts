@@ -1,0 +1,100 @@
+/**
+ * A project migrated before the apply functions were split out of
+ * 20251120120000_create_sync_deletions_table.sql (test/fixtures/migrations-before-split: the
+ * migrations as they were) upgrades with `migrate --apply`: only the new file is applied, the
+ * recorded versions stay, and the sync writes to it before and after through the same functions.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startSupabaseApi, type SupabaseApi } from '../../devstack/api.js';
+import { bootstrapDatabase } from '../../devstack/bootstrap.js';
+import { makeServiceRoleKey, newJwtSecret } from '../../devstack/keys.js';
+import { freePort } from '../../devstack/ports.js';
+import { applyMigrations } from '../../src/supabase/migrations.js';
+import { connectTarget } from '../../src/supabase/target.js';
+import { closeDatabases, db, uniqueName } from '../support/db.js';
+import { testStack } from '../support/stack-env.js';
+import { CliEnv, show } from './cli.js';
+
+const stack = testStack();
+const database = uniqueName('cli_upgrade');
+const beforeSplit = fileURLToPath(new URL('../fixtures/migrations-before-split/', import.meta.url));
+const table = { schema: 'public', table: 'orders', primaryKeys: ['id'] };
+let cli: CliEnv;
+let url: string;
+let api: SupabaseApi;
+let serviceRoleKey: string;
+
+async function rows(): Promise<Array<{ id: string; note: string }>> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (
+      await c.query<{ id: string; note: string }>('SELECT id::text, note FROM public.orders ORDER BY id')
+    ).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+before(async () => {
+  cli = await CliEnv.create('unused', ['unused']);
+  await db(stack.target.databaseUrl).query(`CREATE DATABASE ${database}`);
+  const u = new URL(stack.target.databaseUrl);
+  u.pathname = `/${database}`;
+  url = u.toString();
+  await bootstrapDatabase(url);
+  assert.deepEqual(
+    (await applyMigrations(url, beforeSplit)).map((m) => m.version),
+    ['20251120120000', '20251124120000'],
+  );
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query(
+    'CREATE TABLE public.orders (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL)',
+  );
+  await c.end();
+  const secret = newJwtSecret();
+  api = await startSupabaseApi({ databaseUrl: url, jwtSecret: secret, port: await freePort() });
+  serviceRoleKey = makeServiceRoleKey(secret);
+});
+
+after(async () => {
+  await api?.close();
+  await db(stack.target.databaseUrl).query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await cli?.remove();
+  await closeDatabases();
+});
+
+test('migrate --apply on a project migrated before the split applies only the apply functions; writes keep working', async () => {
+  const target = connectTarget({ url: api.url, serviceRoleKey });
+  const row = (id: number, note: string) => ({ id, note, updated_at: `2026-01-31T12:00:0${id}+00:00` });
+  assert.deepEqual(await target.applyUpserts(table, 'updated_at', [row(1, 'before')]), {
+    written: 1,
+    skipped: 0,
+  });
+
+  const upgrade = await cli.run(['migrate', '--apply', '--db-url', url]);
+  assert.equal(upgrade.code, 0, show(upgrade));
+  const lines = upgrade.stdout.trimEnd().split('\n');
+  assert.match(lines[0]!, /^applied 20251125120000_sync_apply_functions to postgres:\/\/postgres:\*\*\*@/);
+  assert.match(lines.at(-1)!, /: 1 migration\(s\) applied, 2 already there$/);
+  assert.equal(lines.length, 2, show(upgrade));
+
+  assert.deepEqual(await target.applyUpserts(table, 'updated_at', [row(1, 'after'), row(2, 'new')]), {
+    written: 2,
+    skipped: 0,
+  });
+  assert.deepEqual(
+    await target.applyDeletes(table, 'updated_at', [{ id: 2, _deleted_at: '2026-01-31T13:00:00Z' }]),
+    {
+      deleted: 1,
+    },
+  );
+  assert.deepEqual(await rows(), [{ id: '1', note: 'after' }]);
+
+  const again = await cli.run(['migrate', '--apply', '--db-url', url]);
+  assert.match(again.stdout, /: up to date \(3 migration\(s\) already applied\)\n$/, show(again));
+});
