@@ -11,15 +11,15 @@ import {
 } from '@temporalio/client';
 import type { SyncConfig } from '../config/index.js';
 import { errorMessage } from '../core/errors.js';
-import type { Logger } from './logger.js';
 import { SyncError, type SourceProject } from '../supabase/ports.js';
 import { lastCompletedCheckpoint } from '../temporal/checkpoints.js';
-import { syncSettings } from './settings.js';
 import { realtimeEnabled } from '../workflows/decisions.js';
 import { workflowIdFor } from '../workflows/ids.js';
 import { configureUpdate } from '../workflows/messages.js';
 import { tableSync } from '../workflows/table-sync.js';
 import type { SyncSettings, TableSyncInput } from '../workflows/types.js';
+import type { Logger } from './logger.js';
+import { syncSettings } from './settings.js';
 
 export interface TrackingReport {
   table: string;
