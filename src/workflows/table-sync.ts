@@ -49,6 +49,8 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
   setHandler(realtimeProgressSignal, (progress) => table.onRealtimeProgress(progress));
   setHandler(realtimeSubscribedSignal, () => table.onRealtimeSubscribed());
 
+  // The commands this loop issues, in this order, are what running workflows' histories replay
+  // against (test/workflow/replay.test.ts): a change of them needs a `patched()` branch.
   table.publishState();
   while (table.phase !== 'stopping') {
     // preparing: check the table on both projects (again after new key columns or a backfill).
