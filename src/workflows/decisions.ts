@@ -4,6 +4,7 @@
  */
 import type { PrepareTableResult } from '../activities/types.js';
 import type { TableConfig } from '../config/types.js';
+import { NEEDS_A_PERSON } from '../core/errors.js';
 import { advanceCursor } from '../core/versions.js';
 import { tableName } from './ids.js';
 import type {
@@ -110,6 +111,25 @@ export function passIntervalMs(
 }
 
 /**
+ * Whether the table waits for a person: it could not be prepared for a reason retrying cannot fix
+ * (schema drift, a wrong key in the tables file, a missing migration, a refused key).
+ */
+export function isBlocked(state: Pick<SyncState, 'prepared' | 'lastError'>): boolean {
+  return !state.prepared && state.lastError !== null && NEEDS_A_PERSON.includes(state.lastError.kind ?? '');
+}
+
+/**
+ * How long a table that could not be prepared waits before it tries again: a blocked one (see
+ * isBlocked) the interval, so a fix takes effect within it; otherwise the backoff.
+ */
+export function prepareRetryMs(
+  settings: Pick<SyncSettings, 'intervalMs' | 'liveIntervalMs'>,
+  state: Pick<SyncState, 'prepared' | 'lastError' | 'consecutiveFailures'>,
+): number {
+  return isBlocked(state) ? settings.intervalMs : nextWaitMs(settings, state.consecutiveFailures);
+}
+
+/**
  * How long to wait after a pass before the next one: the pass interval (longer while the feed is
  * live); after failures, the base interval doubled per consecutive failure (capped), live or not.
  */
@@ -179,6 +199,7 @@ export function recordPrepared(state: SyncState, prepared: PrepareTableResult): 
     },
     lastError: state.lastError?.where === 'prepare' ? null : state.lastError,
     consecutiveFailures: 0,
+    schemaDrift: prepared.drift ?? [],
   };
 }
 
@@ -223,6 +244,7 @@ export function stateName(state: SyncState, stopping: boolean): SyncStateName {
   const phase = phaseOf(state, stopping);
   if (phase === 'stopping') return 'stopped';
   if (phase === 'paused') return 'paused';
+  if (isBlocked(state)) return 'blocked';
   if (state.consecutiveFailures > 0 || (!state.prepared && state.lastError !== null)) return 'failing';
   return phase === 'preparing' ? 'starting' : phase;
 }
@@ -263,5 +285,6 @@ export function buildStatus(
     lagSeconds: lagSeconds(state, realtime, nowMs),
     passes: state.passes,
     runs: state.runs,
+    schemaDrift: state.schemaDrift ?? [],
   };
 }

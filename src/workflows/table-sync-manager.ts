@@ -5,10 +5,17 @@
  * Decisions are the pure functions of decisions.ts; the activities are called through feed.ts
  * (the realtime feed) and passes.ts (copy, reconciliation, deletion replay).
  */
-import { condition, log, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  log,
+  patched,
+  proxyActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
 import type { TableConfig } from '../config/types.js';
-import { errorMessage } from '../core/errors.js';
+import { errorKind, errorMessage } from '../core/errors.js';
 import {
   applyRealtimeProgress,
   buildStatus,
@@ -16,6 +23,7 @@ import {
   initialState,
   nextWaitMs,
   phaseOf,
+  prepareRetryMs,
   planInitialCopy,
   realtimeEnabled,
   recordPrepared,
@@ -46,6 +54,9 @@ const { prepareTable } = proxyActivities<SyncActivities>({
 
 type Configuration = Omit<TableSyncInput, 'state'>;
 
+/** patched() id: a schema error in a pass or the feed sends the table back to preparing (2026-12-02). */
+const SCHEMA_BLOCKS = 'schema-error-blocks-table';
+
 export class TableSyncManager implements PassTable {
   /** The table and its settings can change while it runs (the `configure` update from `npm run sync`). */
   table: TableConfig;
@@ -60,7 +71,10 @@ export class TableSyncManager implements PassTable {
   private readonly passesBefore: number;
   private shownState = '';
   readonly feed = new RealtimeFeed(
-    (error) => this.fail('realtime', error),
+    (error) => {
+      this.fail('realtime', error);
+      this.blockOnSchemaError();
+    },
     () => (this.state.realtime = { ...this.state.realtime, connected: false }),
   );
 
@@ -104,8 +118,20 @@ export class TableSyncManager implements PassTable {
 
   fail(where: LastError['where'], error: unknown): void {
     const message = errorMessage(error);
-    this.state.lastError = { at: Date.now(), where, message };
+    const kind = errorKind(error);
+    this.state.lastError = { at: Date.now(), where, message, ...(kind ? { kind } : {}) };
     log.warn(`${this.name}: ${where} failed: ${message}`);
+  }
+
+  /**
+   * A pass or the feed failed because the table's schema changed (a column added on the source but
+   * not on the target, …): the table is checked again, and waits (blocked, its feed stopped) until
+   * the target matches; its checkpoint stays where it was, so no row is skipped.
+   */
+  private blockOnSchemaError(): boolean {
+    if (this.state.lastError?.kind !== 'schema' || !patched(SCHEMA_BLOCKS)) return false;
+    this.state = { ...this.state, prepared: false };
+    return true;
   }
 
   // ---- messages ----
@@ -202,9 +228,9 @@ export class TableSyncManager implements PassTable {
     }
   }
 
-  /** After a failed prepare: waits out the backoff (or a stop). */
+  /** After a failed prepare: waits out the backoff, or one interval when blocked (or a stop). */
   async retryLater(): Promise<void> {
-    await condition(() => this.stopping, nextWaitMs(this.settings, this.state.consecutiveFailures));
+    await condition(() => this.stopping, prepareRetryMs(this.settings, this.state));
   }
 
   /** paused, with no `reconcileNow` waiting: the feed stops until resumed (or stopped, or asked for a pass). */
@@ -271,6 +297,7 @@ export class TableSyncManager implements PassTable {
     const pass = await runPass(this, kind, options).finally(() => (this.passRunning = false));
     this.requests.finished(pass, manual);
     this.lastPassAt = Date.now();
+    if (!pass.ok && this.blockOnSchemaError()) await this.feed.stop();
     this.publishState();
     return pass;
   }
