@@ -9,6 +9,7 @@ import { CliError } from './cli/common.js';
 import { registerLifecycle } from './cli/lifecycle.js';
 import { registerMigrate } from './cli/migrate.js';
 import { registerSchedule } from './cli/schedule.js';
+import { registerSchema } from './cli/schema.js';
 import { registerStatus } from './cli/status.js';
 import { registerVerify } from './cli/verify.js';
 
@@ -33,6 +34,7 @@ registerStatus(program);
 registerBackfill(program);
 registerSchedule(program);
 registerVerify(program);
+registerSchema(program);
 registerMigrate(program);
 
 try {

@@ -1,7 +1,7 @@
 import { pickVersionColumn } from '../core/table-schema.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
-import { checkSchema } from './schema-check.js';
+import { checkSchema, driftNotes } from './schema-check.js';
 import type { PrepareTableInput, PrepareTableResult } from './types.js';
 
 /**

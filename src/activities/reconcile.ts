@@ -12,6 +12,7 @@ import type { KeysetCursor, KeyValues, Row } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
+import { checkSchema, driftNotes } from './schema-check.js';
 import { writeRows } from './writes.js';
 import type { ReconcileChunkInput, ReconcileChunkResult } from './types.js';
 
@@ -37,6 +38,7 @@ export function createReconcileActivities(deps: ActivityDeps) {
           async () => {
             const ref = input.table;
             const started = Date.now();
+            if (input.checkSchema) progress.drift = driftNotes((await checkSchema(deps, ref)).differences);
             const byKey = input.mode === 'by-key' || input.versionColumn === null;
             const read = (afterKey: KeyValues | null, afterVersion: KeysetCursor | null): Promise<Row[]> =>
               byKey

@@ -10,6 +10,7 @@ import { diffTableSchemas, driftMessage, type SchemaDifference } from '../core/s
 import type { TableSchema } from '../core/table-schema.js';
 import { SyncError } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
+import type { DriftNote } from './types.js';
 
 /** The newest migration of the supabase-sync functions this worker needs on both projects. */
 export const FUNCTIONS_VERSION = 20261202120300;
@@ -57,6 +58,16 @@ function checkKey(table: TableConfig, source: TableSchema): void {
       'config',
     );
   }
+}
+
+/** Differences as the workflow keeps them (what and how to fix; no row data). */
+export function driftNotes(differences: SchemaDifference[]): DriftNote[] {
+  return differences.map(({ kind, name, message, sql }) => ({
+    kind,
+    ...(name ? { name } : {}),
+    message,
+    sql,
+  }));
 }
 
 export async function checkSchema(

@@ -33,6 +33,8 @@ export interface ReconcileChunkInput {
   batchSize: number;
   /** Return after about this long (not done) so the workflow records a checkpoint. */
   maxDurationMs: number;
+  /** Check the table's schema on both projects first (the first chunk of a pass): drift comes back in the result. */
+  checkSchema?: boolean;
 }
 
 export interface ReconcileChunkResult {
@@ -44,6 +46,8 @@ export interface ReconcileChunkResult {
   afterVersion: KeysetCursor | null;
   /** Highest version among the rows read (null if none or no version column). */
   maxVersion: string | null;
+  /** With `checkSchema`: the differences that do not stop the table (a blocking one fails the chunk). */
+  drift?: DriftNote[];
 }
 
 export interface ReplayDeletionsInput {

@@ -16,6 +16,7 @@ import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
 import type { DriftNote } from './types.js';
 import { TableVerifier, type DifferenceCounts, type Leaf, type Side } from './verify-ranges.js';
+import { driftNotes } from './schema-check.js';
 import { writeRows } from './writes.js';
 
 export type DifferenceKind = 'missing' | 'extra' | 'different';

@@ -15,6 +15,8 @@ import { createSyncWorker, type SyncWorker } from '../worker.js';
 import type { ScheduledTableResult } from '../workflows/reconcile-schedule.js';
 import { reconcileOnce } from './reconcile-once.js';
 import { syncSettings } from './settings.js';
+import { reportUnsynced, TableDiscovery } from './discovery.js';
+import { resolveTables, type ResolvedTables } from './resolve-tables.js';
 import { enableDeleteTracking, ensureTableWorkflows, logReports } from './tables.js';
 
 export interface RunSyncOptions {
@@ -66,8 +68,21 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
     searchAttributes: await searchAttributesRegistered(client, config.temporal.namespace),
     ...(once ? { loop: false, realtime: false } : {}),
   });
+  const source = connectSource(config.source);
+  let resolved: ResolvedTables;
   try {
-    logReports(logger, await enableDeleteTracking(connectSource(config.source), config, settings));
+    // The tables file's entries and patterns against the source's catalog (keys it does not give).
+    resolved = await resolveTables(config, source);
+    reportUnsynced(logger, resolved);
+    if (resolved.tables.length === 0) {
+      logger.error(
+        `no table to sync: the patterns of ${config.tableConfigFile} select no table of the source (it has ${resolved.unsynced.length}${resolved.unsynced.length > 0 ? `: ${resolved.unsynced.slice(0, 10).join(', ')}` : ''})`,
+      );
+      await client.connection.close();
+      return 1;
+    }
+    config = { ...config, tables: resolved.tables };
+    logReports(logger, await enableDeleteTracking(source, config, settings));
   } catch (error) {
     logger.error(errorMessage(error));
     await client.connection.close();
@@ -83,6 +98,7 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
     return 1;
   }
   const running = sync.run();
+  let discovery: TableDiscovery | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -113,6 +129,18 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
       return failed === 0 ? 0 : 1;
     }
     const ensured = await ensureTableWorkflows(client, config, settings);
+    sync.metrics.unsyncedTables(resolved.unsynced);
+    // Tables created on the source from now on are found within a minute.
+    discovery = new TableDiscovery({
+      client,
+      config,
+      settings,
+      source,
+      logger,
+      known: ensured.map((e) => e.table),
+      onUnsynced: (tables) => sync.metrics.unsyncedTables(tables),
+    });
+    discovery.start();
     for (const e of ensured) {
       logger.info(
         { table: e.table, workflowId: e.workflowId },
@@ -123,6 +151,7 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
       `syncing ${ensured.length} table(s) on task queue ${config.temporal.taskQueue} (Temporal ${config.temporal.address}, namespace ${config.temporal.namespace}); Ctrl-C stops the worker, the workflows wait for it`,
     );
     await running;
+    await discovery.stop();
     await sync.close();
     logger.info('worker stopped');
     return 0;
@@ -130,6 +159,7 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
     logger.error(error instanceof SyncError ? error.message : `sync failed: ${errorMessage(error)}`);
     stop('error');
     await running.catch(() => undefined);
+    await discovery?.stop();
     await sync.close();
     return 1;
   }

@@ -197,7 +197,9 @@ export function recordPrepared(state: SyncState, prepared: PrepareTableResult): 
       total: copy.total ?? prepared.sourceRows,
       from: copy.mode === 'full' && copy.from === null ? prepared.maxVersion : copy.from,
     },
-    lastError: state.lastError?.where === 'prepare' ? null : state.lastError,
+    // The table checked out: a failure to prepare, or a schema error it ran into, is over.
+    lastError:
+      state.lastError?.where === 'prepare' || state.lastError?.kind === 'schema' ? null : state.lastError,
     consecutiveFailures: 0,
     schemaDrift: prepared.drift ?? [],
   };

@@ -219,7 +219,10 @@ export class TableSyncManager implements PassTable {
   /** preparing: checks the table on both projects and picks its version column. */
   async prepare(): Promise<boolean> {
     try {
+      const wasBlocked = this.state.lastError?.kind === 'schema';
       this.state = recordPrepared(this.state, await prepareTable({ table: this.table }));
+      // The schema the feed failed on was fixed: it starts again now, not after its failure delay.
+      if (wasBlocked && patched(SCHEMA_BLOCKS)) this.feed.retryNow();
       return true;
     } catch (error) {
       this.fail('prepare', error);

@@ -257,7 +257,11 @@ BEGIN
       RETURN jsonb_build_object('blockers', blockers, 'constraint', idx.relname);
     END IF;
   END LOOP;
-  -- Nothing outside is in the way: the rows involved go, and the source's state of them comes back.
+  -- Nothing outside is in the way: the keys gone from the source go (with their tombstones), the
+  -- rows involved go, and the source's state of them comes back.
+  IF p_gone IS NOT NULL AND jsonb_array_length(p_gone) > 0 THEN
+    deleted := (public.sync_apply_deletes(p_schema, p_table, p_primary_keys, p_version_column, p_gone) ->> 'deleted')::integer;
+  END IF;
   EXECUTE format('DELETE FROM %1$s WHERE (%2$s) IN (SELECT %3$s FROM json_populate_recordset(NULL::%1$s, $1) AS k)',
                  tbl, pk_cols, pk_k) USING w;
   IF json_array_length(w) > 0 THEN
@@ -266,9 +270,6 @@ BEGIN
     EXECUTE format('INSERT INTO %1$s (%2$s) OVERRIDING SYSTEM VALUE SELECT %2$s FROM json_populate_recordset(NULL::%1$s, $1) ORDER BY %3$s',
                    tbl, insert_cols, pk_cols) USING w;
     GET DIAGNOSTICS written = ROW_COUNT;
-  END IF;
-  IF p_gone IS NOT NULL AND jsonb_array_length(p_gone) > 0 THEN
-    deleted := (public.sync_apply_deletes(p_schema, p_table, p_primary_keys, p_version_column, p_gone) ->> 'deleted')::integer;
   END IF;
   RETURN jsonb_build_object('written', written, 'deleted', deleted);
 END $$;
