@@ -387,7 +387,7 @@ void test('table patterns: include/exclude with * and ?, entries override and ad
     ['private.audit_12', false],
     ['other.orders', false],
   ] as const) {
-    assert.equal(selectedByPatterns(file.patterns!, name), selected, name);
+    assert.equal(selectedByPatterns(file.patterns ?? { include: [], exclude: [] }, name), selected, name);
   }
   assert.deepEqual(parseTablesFile({ include: ['*'] }, 'x.json').tables, []);
   assert.throws(

@@ -28,12 +28,7 @@ export function createPrepareActivities(deps: ActivityDeps) {
           versionColumn,
           sourceRows,
           maxVersion,
-          drift: differences.map(({ kind, name, message, sql }) => ({
-            kind,
-            ...(name ? { name } : {}),
-            message,
-            sql,
-          })),
+          drift: driftNotes(differences),
         };
       });
     },

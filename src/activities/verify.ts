@@ -78,12 +78,7 @@ async function compareSchemas(
   const differences = diffTableSchemas(source, target);
   if (!target.exists) throw new SyncError(differences[0]!.message, 'schema');
   return {
-    notes: differences.map(({ kind, name, message, sql }) => ({
-      kind,
-      ...(name ? { name } : {}),
-      message,
-      sql,
-    })),
+    notes: driftNotes(differences),
     columnsDiffer: differences.some((d) => d.kind === 'column-missing' || d.kind === 'column-extra'),
   };
 }
