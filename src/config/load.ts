@@ -46,6 +46,7 @@ export function redactedConfig(config: SyncConfig): SyncConfig {
     source: { ...config.source, serviceRoleKey: '***' },
     target: { ...config.target, serviceRoleKey: '***' },
     reconcile: { ...config.reconcile },
+    discovery: { ...config.discovery },
     temporal: {
       ...config.temporal,
       ...(config.temporal.apiKey !== undefined ? { apiKey: '***' } : {}),

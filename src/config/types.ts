@@ -34,6 +34,8 @@ export interface SyncConfig {
     /** undefined = copy the whole table on the first run. */
     initialBackfillMs: number | undefined;
   };
+  /** SYNC_DISCOVERY_INTERVAL_MS: how often a running worker looks for new tables on the source. */
+  discovery: { intervalMs: number };
   mode: SyncMode;
   realtime: boolean;
   loop: boolean;

@@ -32,9 +32,10 @@ export function reportUnsynced(logger: Logger, resolved: ResolvedTables, previou
   for (const s of resolved.skipped) logger.warn({ table: s.table }, `not synced: ${s.reason}`);
   const added = resolved.unsynced.filter((t) => !previous.includes(t));
   if (added.length > 0) {
+    const shown = added.slice(0, 20).join(', ');
     logger.info(
-      { tables: added },
-      `on the source, not synced (no entry or pattern of the tables file selects them): ${added.join(', ')}`,
+      { tables: added.length },
+      `on the source, not synced (no entry or pattern of the tables file selects them): ${shown}${added.length > 20 ? ` and ${added.length - 20} more (supabase-sync status lists them)` : ''}`,
     );
   }
 }
@@ -50,7 +51,8 @@ export class TableDiscovery {
   }
 
   start(): void {
-    const every = this.options.intervalMs ?? DISCOVERY_INTERVAL_MS;
+    const every =
+      this.options.intervalMs ?? this.options.config.discovery?.intervalMs ?? DISCOVERY_INTERVAL_MS;
     this.timer = setInterval(() => {
       this.running ??= this.look().finally(() => (this.running = undefined));
     }, every);

@@ -3,15 +3,14 @@
  * does not give is read from the catalog), and the tables its `include` patterns select minus the
  * `exclude` ones (an entry of the file overrides their settings). Every other table on the source
  * is "on the source, not synced" (status and a metric list them: no table is left out by accident).
- * Run at start and, while the worker runs, every DISCOVERY_INTERVAL_MS to find new tables.
+ * Run at start and, while the worker runs, every SYNC_DISCOVERY_INTERVAL_MS to find new tables.
  */
 import type { SyncConfig, TableConfig } from '../config/index.js';
 import { DEFAULT_INCREMENTAL_FIELDS, selectedByPatterns } from '../config/index.js';
 import type { TableListing } from '../core/table-schema.js';
 import type { CatalogReader } from '../supabase/ports.js';
 
-/** How often a running worker looks for tables created on the source since it started. */
-export const DISCOVERY_INTERVAL_MS = 60_000;
+export { DEFAULT_DISCOVERY_INTERVAL_MS as DISCOVERY_INTERVAL_MS } from '../config/env.js';
 
 export interface ResolvedTables {
   tables: TableConfig[];
