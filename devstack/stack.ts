@@ -44,6 +44,8 @@ export interface StackProject {
   url: string;
   serviceRoleKey: string;
   databaseUrl: string;
+  /** Where the project's Storage keeps object bytes (removed on stop unless persisted). */
+  storageDir: string;
 }
 
 export interface Stack {
@@ -137,17 +139,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       db: PostgresServer,
       secret: string,
       port: number | undefined,
-    ): Promise<SupabaseApi> => {
+    ): Promise<SupabaseApi & { storageDir: string }> => {
+      const dir = await storageDir(name);
       const api = await startSupabaseApi({
         databaseUrl: db.url,
         jwtSecret: secret,
         port: port ?? (await freePort()),
         name,
-        storageDir: await storageDir(name),
+        storageDir: dir,
         storageFileSizeLimit: options.storageFileSizeLimit,
       });
       cleanups.push(() => api.close());
-      return api;
+      return { ...api, storageDir: dir };
     };
     const [sourceApi, targetApi] = await Promise.all([
       startApi('source', sourceDb, secrets.source, ports.sourceApi),
@@ -158,11 +161,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       url: sourceApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.source),
       databaseUrl: sourceDb.url,
+      storageDir: sourceApi.storageDir,
     };
     const target = {
       url: targetApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.target),
       databaseUrl: targetDb.url,
+      storageDir: targetApi.storageDir,
     };
     const temporalInfo = {
       address: temporal?.address ?? options.temporalAddress!,

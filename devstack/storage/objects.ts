@@ -45,7 +45,7 @@ async function readable(
     const bucket = await findBucket(tx, bucketName);
     if (!bucket || ((!caller.authenticated || publicOnly) && !bucket.public)) throw ERRORS.noSuchBucket();
     mustBeValidKey(r.params.key);
-    const row = await findObject(tx, bucketName, r.params.key!);
+    const row = await findObject(tx, bucketName, r.params.key);
     if (!row) throw ERRORS.noSuchKey();
     return row;
   });

@@ -130,7 +130,7 @@ void describe('list', () => {
       ['a/1.txt', 'a/2.txt', 'a/deep/3.txt'],
     );
     assert.equal(flat.data?.hasNext, false);
-    const delimited = await sb.storage.from(id).listV2({ with_delimiter: true } as never);
+    const delimited = await sb.storage.from(id).listV2({ with_delimiter: true });
     assert.deepEqual(
       delimited.data?.folders.map((f) => f.name),
       ['a/', 'c/'],
@@ -234,7 +234,7 @@ void describe('signed and public URLs', () => {
       .from(id)
       .createSignedUrl('s/one.txt', 60, { download: 'mine.txt' });
     assert.equal(error, null);
-    const res = await fetch(data!.signedUrl);
+    const res = await fetch(data.signedUrl);
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 's/one.txt');
     assert.match(res.headers.get('expires') ?? '', /GMT$/);
@@ -242,7 +242,7 @@ void describe('signed and public URLs', () => {
       res.headers.get('content-disposition'),
       "attachment; filename=mine.txt; filename*=UTF-8''mine.txt",
     );
-    const tampered = await fetch(data!.signedUrl.replace('/s/one.txt', '/two.txt'));
+    const tampered = await fetch(data.signedUrl.replace('/s/one.txt', '/two.txt'));
     assert.equal(tampered.status, 400);
     assert.deepEqual(await tampered.json(), {
       statusCode: '400',
@@ -250,7 +250,7 @@ void describe('signed and public URLs', () => {
       error: 'InvalidSignature',
       message: 'Invalid signature',
     });
-    const forged = await fetch(data!.signedUrl.replace(/token=[^&]+/, (t) => `${t.slice(0, -2)}xx`));
+    const forged = await fetch(data.signedUrl.replace(/token=[^&]+/, (t) => `${t.slice(0, -2)}xx`));
     assert.equal(((await forged.json()) as { message: string }).message, 'signature verification failed');
     assert.equal(
       apiError((await sb.storage.from(id).createSignedUrl('missing.txt', 60)).error).statusCode,
@@ -259,7 +259,7 @@ void describe('signed and public URLs', () => {
 
     const many = await sb.storage.from(id).createSignedUrls(['two.txt', 'missing.txt'], 60);
     assert.equal(many.data?.[0]?.error, null);
-    assert.equal(await (await fetch(many.data![0]!.signedUrl!)).text(), 'two.txt');
+    assert.equal(await (await fetch(many.data[0].signedUrl!)).text(), 'two.txt');
     assert.deepEqual(many.data?.[1], {
       error: 'Either the object does not exist or you do not have access to it',
       path: 'missing.txt',
@@ -284,7 +284,7 @@ void describe('signed and public URLs', () => {
     assert.equal(error, null);
     const uploaded = await sb.storage
       .from(id)
-      .uploadToSignedUrl('up/file.txt', data!.token, Buffer.from('signed upload'), {
+      .uploadToSignedUrl('up/file.txt', data.token, Buffer.from('signed upload'), {
         contentType: 'text/plain',
       });
     assert.deepEqual(uploaded, { data: { path: 'up/file.txt', fullPath: `${id}/up/file.txt` }, error: null });

@@ -71,7 +71,7 @@ void describe('buckets', () => {
     });
     assert.deepEqual(updated, { data: { message: 'Successfully updated' }, error: null });
     const after = (
-      await db.query(
+      await db.query<Record<string, unknown>>(
         'select public, file_size_limit, allowed_mime_types from storage.buckets where id = $1',
         [id],
       )
@@ -206,7 +206,7 @@ void describe('objects', () => {
     assert.equal(row?.id, data?.id);
     assert.deepEqual(row?.path_tokens, ['docs', 'hello.txt']);
     assert.deepEqual(row?.user_metadata, { owner: 'alice', n: 1 });
-    const { lastModified, ...metadata } = row!.metadata as Record<string, unknown>;
+    const { lastModified, ...metadata } = row.metadata as Record<string, unknown>;
     assert.deepEqual(metadata, {
       eTag: md5(body),
       size: body.length,

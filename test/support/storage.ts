@@ -15,7 +15,7 @@ export const serviceRoleKey = env('SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY');
 export const storageUrl = `${url}/storage/v1`;
 
 export function client(key = serviceRoleKey): SupabaseClient {
-  return createClient(url, key, {
+  return createClient<Record<string, never>>(url, key, {
     realtime: { transport: WebSocket as unknown as never },
     auth: { persistSession: false, autoRefreshToken: false },
   });
