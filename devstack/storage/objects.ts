@@ -31,57 +31,45 @@ export function ownerOf(caller: Caller): string | undefined {
   return typeof caller.claims.sub === 'string' ? caller.claims.sub : undefined;
 }
 
-/** The bucket and row a read route serves; an anonymous caller sees only public buckets. */
-async function readable(
-  ctx: StorageContext,
-  caller: Caller,
-  r: StorageRequest,
-  operation: string,
-  publicOnly = false,
-) {
+export const ANONYMOUS: Caller = { authenticated: false, claims: { role: 'anon' } };
+
+/**
+ * The row a read route serves. /object/public/… needs no token and serves public buckets only;
+ * /object/authenticated/… requires one; plain /object/… takes a token if valid, else is anonymous.
+ * An anonymous caller sees only public buckets (a private one is "Bucket not found").
+ */
+async function readable(ctx: StorageContext, r: StorageRequest, operation: string): Promise<ObjectRow> {
+  const route = r.params.route;
+  const publicOnly = route === 'public';
+  const caller = publicOnly ? ANONYMOUS : authenticate(r.req, ctx.jwtSecret, route !== 'authenticated');
   const bucketName = r.params.bucket!;
   mustBeValidBucketName(bucketName);
-  return ctx.db.transaction(scopeOf(caller, r, operation), async (tx) => {
-    const bucket = await findBucket(tx, bucketName);
-    if (!bucket || ((!caller.authenticated || publicOnly) && !bucket.public)) throw ERRORS.noSuchBucket();
-    mustBeValidKey(r.params.key);
-    const row = await findObject(tx, bucketName, r.params.key);
-    if (!row) throw ERRORS.noSuchKey();
-    return row;
-  });
+  return ctx.db.transaction(
+    scopeOf(caller, r, publicOnly ? operation.replace('authenticated', 'public') : operation),
+    async (tx) => {
+      const bucket = await findBucket(tx, bucketName);
+      if (!bucket || ((!caller.authenticated || publicOnly) && !bucket.public)) throw ERRORS.noSuchBucket();
+      mustBeValidKey(r.params.key);
+      const row = await findObject(tx, bucketName, r.params.key);
+      if (!row) throw ERRORS.noSuchKey();
+      return row;
+    },
+  );
 }
 
 /** GET /object/:bucket/*, /object/authenticated/:bucket/*, /object/public/:bucket/*. */
 export const getObject: Handler = async (ctx, r) => {
-  const route = r.params.route;
-  const caller =
-    route === 'public'
-      ? ({ authenticated: false, claims: { role: 'anon' } } as Caller)
-      : authenticate(r.req, ctx.jwtSecret, route !== 'authenticated');
-  const operation = route === 'public' ? 'storage.object.get_public' : 'storage.object.get_authenticated';
-  const row = await readable(ctx, caller, r, operation, route === 'public');
-  await sendObject(ctx, r, row);
+  await sendObject(ctx, r, await readable(ctx, r, 'storage.object.get_authenticated'));
 };
 
 /** HEAD /object/…: what `exists()` asks. */
 export const headObject: Handler = async (ctx, r) => {
-  const route = r.params.route;
-  const caller =
-    route === 'public'
-      ? ({ authenticated: false, claims: { role: 'anon' } } as Caller)
-      : authenticate(r.req, ctx.jwtSecret, route !== 'authenticated');
-  const row = await readable(ctx, caller, r, 'object.head_authenticated_info', route === 'public');
-  sendHead(r, row);
+  sendHead(r, await readable(ctx, r, 'object.head_authenticated_info'));
 };
 
+/** GET /object/info/…: what `info()` asks. */
 export const objectInfo: Handler = async (ctx, r) => {
-  const route = r.params.route;
-  const caller =
-    route === 'public'
-      ? ({ authenticated: false, claims: { role: 'anon' } } as Caller)
-      : authenticate(r.req, ctx.jwtSecret, route !== 'authenticated');
-  const row = await readable(ctx, caller, r, 'object.get_authenticated_info', route === 'public');
-  sendInfo(r, row);
+  sendInfo(r, await readable(ctx, r, 'object.get_authenticated_info'));
 };
 
 interface Transfer {

@@ -11,7 +11,7 @@ import { authenticate, check, parseUserMetadata, readJson, type Caller } from '.
 import { mustBeValidBucketName } from './limits.js';
 import { scopeOf, type Handler, type StorageRequest } from './context.js';
 import { findObject } from './db.js';
-import { ownerOf } from './objects.js';
+import { ANONYMOUS, ownerOf } from './objects.js';
 import { sendObject } from './serve.js';
 import { canUpload, uploadFromRequest } from './upload.js';
 
@@ -134,8 +134,7 @@ export const getSignedObject: Handler = async (ctx, r) => {
   const bucket = r.params.bucket!;
   mustBeValidBucketName(bucket);
   const payload = verifyFor(token, ctx.jwtSecret, bucket, r.params.key!, 'download');
-  const anon: Caller = { authenticated: false, claims: { role: 'anon' } };
-  const row = await ctx.db.transaction(scopeOf(anon, r, 'storage.object.get_signed'), (tx) =>
+  const row = await ctx.db.transaction(scopeOf(ANONYMOUS, r, 'storage.object.get_signed'), (tx) =>
     findObject(tx, bucket, r.params.key!),
   );
   if (!row) throw ERRORS.noSuchKey();

@@ -5,9 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StorageApiError } from '@supabase/supabase-js';
 import { waitFor } from '../support/wait.js';
-import { client, db, objectRows, storageUrl, unique } from '../support/storage.js';
+import { apiError, client, db, objectRows, storageUrl, unique } from '../support/storage.js';
 
 const sb = client();
 
@@ -45,11 +44,6 @@ async function bucket(isPublic = false) {
 
 async function seed(id: string, names: string[]) {
   for (const name of names) assert.equal((await sb.storage.from(id).upload(name, name)).error, null, name);
-}
-
-function apiError(error: unknown): { status: number; statusCode: string; message: string } {
-  assert.ok(error instanceof StorageApiError, `expected a StorageApiError, got ${String(error)}`);
-  return { status: error.status, statusCode: error.statusCode, message: error.message };
 }
 
 async function log(id: string) {

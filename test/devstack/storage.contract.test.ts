@@ -8,10 +8,9 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { StorageApiError } from '@supabase/supabase-js';
 import { signJwt } from '../../devstack/keys.js';
 import { waitFor } from '../support/wait.js';
-import { client, db, objectRows, serviceRoleKey, storageUrl, unique } from '../support/storage.js';
+import { apiError, client, db, objectRows, serviceRoleKey, storageUrl, unique } from '../support/storage.js';
 
 const sb = client();
 after(() => db.end());
@@ -25,12 +24,6 @@ async function bucket(
   const { error } = await sb.storage.createBucket(id, { public: options.public ?? false, ...options });
   assert.equal(error, null);
   return id;
-}
-
-/** The error as the client hands it over: HTTP status, body statusCode and message. */
-function apiError(error: unknown): { status: number; statusCode: string; message: string } {
-  assert.ok(error instanceof StorageApiError, `expected a StorageApiError, got ${String(error)}`);
-  return { status: error.status, statusCode: error.statusCode, message: error.message };
 }
 
 void describe('buckets', () => {
@@ -274,6 +267,25 @@ void describe('objects', () => {
       statusCode: '404',
       message: 'Object not found',
     });
+  });
+
+  test('ETags as S3 gives them to hosted Storage: md5 up to 16 MiB, a multipart ETag above', async () => {
+    const id = await bucket();
+    const part = 16 * 1024 * 1024;
+    const big = Buffer.alloc(part + 1024, 7);
+    assert.equal((await sb.storage.from(id).upload('big.bin', big)).error, null);
+    const partMd5 = (b: Buffer) => createHash('md5').update(b).digest();
+    const expected = createHash('md5')
+      .update(Buffer.concat([partMd5(big.subarray(0, part)), partMd5(big.subarray(part))]))
+      .digest('hex');
+    const [row] = await objectRows(id);
+    assert.equal(row?.metadata?.eTag, `"${expected}-2"`);
+    const head = await fetch(`${storageUrl}/object/${id}/big.bin`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${serviceRoleKey}` },
+    });
+    assert.equal(head.headers.get('etag'), `"${expected}-2"`);
+    assert.equal(head.headers.get('content-length'), String(big.length));
   });
 
   test('Range requests are answered 206, an unsatisfiable one refused', async () => {

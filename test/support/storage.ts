@@ -1,7 +1,8 @@
 /** Shared helpers for the Storage contract tests: a client, the database, unique names. */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import assert from 'node:assert/strict';
+import { createClient, StorageApiError, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 
 function env(name: string): string {
@@ -54,4 +55,10 @@ export async function apiRss(): Promise<number> {
   const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   if (!kb) throw new Error('no VmRSS in /proc status');
   return Number(kb) * 1024;
+}
+
+/** A storage error as the client hands it over: the HTTP status, the body's statusCode and message. */
+export function apiError(error: unknown): { status: number; statusCode: string; message: string } {
+  assert.ok(error instanceof StorageApiError, `expected a StorageApiError, got ${String(error)}`);
+  return { status: error.status, statusCode: error.statusCode, message: error.message };
 }
