@@ -5,7 +5,16 @@
 -- storage.prefixes is not here because current hosted projects no longer have it (dropped by the
 -- storage server's migration 0052; the prefix migrations before it are skipped on new projects).
 CREATE SCHEMA IF NOT EXISTS storage;
-GRANT USAGE ON SCHEMA storage TO anon, authenticated, service_role;
+-- On hosted projects the storage tables belong to supabase_storage_admin, not to postgres: postgres
+-- may read, write and add triggers to them but not alter or drop them.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supabase_storage_admin') THEN
+    CREATE ROLE supabase_storage_admin NOINHERIT CREATEROLE LOGIN NOREPLICATION;
+  END IF;
+END $$;
+GRANT USAGE ON SCHEMA storage TO postgres, anon, authenticated, service_role;
+GRANT ALL ON SCHEMA storage TO supabase_storage_admin;
 
 DO $$
 BEGIN
@@ -113,5 +122,11 @@ CREATE OR REPLACE TRIGGER protect_buckets_delete BEFORE DELETE ON storage.bucket
 CREATE OR REPLACE TRIGGER enforce_bucket_name_length_trigger BEFORE INSERT OR UPDATE OF name ON storage.buckets
   FOR EACH ROW EXECUTE FUNCTION storage.enforce_bucket_name_length();
 
+ALTER TABLE storage.buckets OWNER TO supabase_storage_admin;
+ALTER TABLE storage.objects OWNER TO supabase_storage_admin;
+ALTER TYPE storage.buckettype OWNER TO supabase_storage_admin;
+ALTER FUNCTION storage.foldername(text) OWNER TO supabase_storage_admin;
+ALTER FUNCTION storage.filename(text) OWNER TO supabase_storage_admin;
+ALTER FUNCTION storage.extension(text) OWNER TO supabase_storage_admin;
 GRANT ALL ON storage.buckets, storage.objects TO anon, authenticated, service_role, postgres;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA storage TO anon, authenticated, service_role, postgres;
