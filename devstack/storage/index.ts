@@ -11,7 +11,9 @@
  *   only public objects (and signed URLs) can be read, as hosted.
  * - No image transformations (`/render/image`, `transform` options), no CDN cache purge, no S3
  *   protocol, no analytics/vector buckets (`type: 'ANALYTICS'` answers FeatureNotEnabled), no
- *   signed resumable uploads (/upload/resumable/sign), no `x-robots-tag` handling beyond `none`.
+ *   `x-robots-tag` handling beyond `none`, no TUS upload-concat (parallel uploads; hosted has none).
+ * - Resumable uploads' state lives in `storageDir/tus/`; expired unfinished uploads are refused
+ *   (410) but their bytes are not swept.
  * - Downloads read the object's headers from its `storage.objects` row (hosted reads them from S3).
  * - list-v2 with `with_delimiter` lists in name order only (a `sortBy` timestamp is ignored there).
  * - Emptying a bucket runs in this process right after the answer (hosted queues a job).

@@ -8,7 +8,8 @@ import * as objects from './objects.js';
 import { deleteObject, deleteObjects } from './objects-delete.js';
 import { listObjects, listObjectsV2 } from './list.js';
 import * as signed from './signed.js';
-import { tusOptions, tusUpload } from './tus.js';
+import { tusUpload } from './tus.js';
+import { tusOptions } from './tus-protocol.js';
 import type { Handler } from './context.js';
 
 interface Route {
@@ -64,6 +65,8 @@ const ROUTES: Route[] = [
 
   route('OPTIONS', '/upload/resumable', tusOptions),
   route('OPTIONS', '/upload/resumable/*', tusOptions),
+  route('POST', '/upload/resumable/sign', tusUpload, { signed: 'true' }),
+  route(['HEAD', 'PATCH', 'DELETE'], '/upload/resumable/sign/:id', tusUpload, { signed: 'true' }),
   route('POST', '/upload/resumable', tusUpload),
   route(['HEAD', 'PATCH', 'DELETE'], '/upload/resumable/:id', tusUpload),
 ];

@@ -54,7 +54,14 @@ function verify(token: string, secret: string): SignedToken {
   return payload;
 }
 
-function verifyFor(token: string, secret: string, bucket: string, key: string, scope: 'download' | 'upload') {
+/** A signed URL's token for this object and scope (hosted `verifyObjectSignature`). */
+export function verifySignedToken(
+  token: string,
+  secret: string,
+  bucket: string,
+  key: string,
+  scope: 'download' | 'upload',
+) {
   const payload = verify(token, secret);
   // Tokens from before scopes: an upload token is one with `upsert`.
   const tokenScope = payload.scope ?? ('upsert' in payload ? 'upload' : 'download');
@@ -133,7 +140,7 @@ export const getSignedObject: Handler = async (ctx, r) => {
   if (token === null) throw ERRORS.validation("querystring must have required property 'token'");
   const bucket = r.params.bucket!;
   mustBeValidBucketName(bucket);
-  const payload = verifyFor(token, ctx.jwtSecret, bucket, r.params.key!, 'download');
+  const payload = verifySignedToken(token, ctx.jwtSecret, bucket, r.params.key!, 'download');
   const row = await ctx.db.transaction(scopeOf(ANONYMOUS, r, 'storage.object.get_signed'), (tx) =>
     findObject(tx, bucket, r.params.key!),
   );
@@ -173,7 +180,7 @@ export const uploadToSignedUrl: Handler = async (ctx, r) => {
   if (token === null) throw ERRORS.validation("querystring must have required property 'token'");
   const bucket = r.params.bucket!;
   mustBeValidBucketName(bucket);
-  const payload = verifyFor(token, ctx.jwtSecret, bucket, r.params.key!, 'upload');
+  const payload = verifySignedToken(token, ctx.jwtSecret, bucket, r.params.key!, 'upload');
   const caller: Caller = { authenticated: true, claims: { role: 'service_role' } };
   const row = await uploadFromRequest(ctx, caller, r, {
     bucket,

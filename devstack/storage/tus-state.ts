@@ -1,5 +1,5 @@
 /**
- * The state of resumable (TUS) uploads: the `Upload-Metadata` header format, the upload URL's id
+ * The state of resumable (TUS) uploads: the upload URL's id
  * (base64url of "bucket/key/version", as hosted Storage names uploads), and each upload's bytes and
  * info on disk under `<storageDir>/tus/`. The bytes file's length is the upload's offset.
  */
@@ -7,44 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ERRORS } from './errors.js';
+import { TusError, type TusMetadata } from './tus-protocol.js';
 import { mustBeValidBucketName, mustBeValidKey } from './limits.js';
-
-/** @tus/server's message for an invalid Upload-Metadata header. */
-export const INVALID_METADATA =
-  'Upload-Metadata is invalid. It MUST consist of one or more comma-separated key-value pairs. The key and value MUST be separated by a space. The key MUST NOT contain spaces and commas and MUST NOT be empty. The key SHOULD be ASCII encoded and the value MUST be Base64 encoded. All keys MUST be unique';
-
-export type TusMetadata = Record<string, string | null>;
-
-export function parseMetadata(header: string): TusMetadata {
-  const metadata: TusMetadata = {};
-  for (const pair of header.split(',')) {
-    const tokens = pair.trim().split(' ');
-    const [key, value] = tokens;
-    const valid =
-      (tokens.length === 1 && key !== '') ||
-      (tokens.length === 2 && key !== '' && value !== undefined && /^[A-Za-z0-9+/]*={0,2}$/.test(value));
-    if (!valid || key === undefined || key in metadata || /[\s,]/.test(key))
-      throw new TusError(400, INVALID_METADATA);
-    metadata[key] = value === undefined ? null : Buffer.from(value, 'base64').toString('utf8');
-  }
-  return metadata;
-}
-
-export function stringifyMetadata(metadata: TusMetadata): string {
-  return Object.entries(metadata)
-    .map(([key, value]) => (value === null ? key : `${key} ${Buffer.from(value, 'utf8').toString('base64')}`))
-    .join(',');
-}
-
-/** A TUS answer: the status and a plain-text body (the Storage error's message for storage errors). */
-export class TusError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: string,
-  ) {
-    super(body);
-  }
-}
 
 export interface UploadId {
   bucket: string;

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { StorageError, isPgError, toStorageError } from './errors.js';
+import { ERRORS, StorageError, isPgError, toStorageError } from './errors.js';
 import { authenticate, type Caller } from './http.js';
 import { maxUploadSize, validateUploadMimeType } from './limits.js';
 import { scopeOf, type Handler, type StorageContext, type StorageRequest } from './context.js';
@@ -19,43 +19,47 @@ import { findBucket } from './db.js';
 import { ownerOf } from './objects.js';
 import { TUS_PART_SIZE } from './files.js';
 import { canUpload, completeUpload, lastModified, type ObjectMetadata } from './upload.js';
-import {
-  TusError,
-  decodeUploadId,
-  encodeUploadId,
-  makeUploadId,
-  parseMetadata,
-  stringifyMetadata,
-  type UploadId,
-  type UploadInfo,
-} from './tus-state.js';
+import { verifySignedToken } from './signed.js';
+import { TusError, locked, parseMetadata, send, stringifyMetadata } from './tus-protocol.js';
+import { decodeUploadId, encodeUploadId, makeUploadId, type UploadId, type UploadInfo } from './tus-state.js';
 
 const EXPIRY_MS = 60 * 60 * 1000;
-const EXTENSIONS = 'creation,creation-with-upload,creation-defer-length,termination,expiration';
-const EXPOSED =
-  'Authorization, Content-Type, Location, Tus-Extension, Tus-Max-Size, Tus-Resumable, Tus-Version, Upload-Concat, Upload-Defer-Length, Upload-Length, Upload-Metadata, Upload-Offset, X-HTTP-Method-Override, X-Requested-With, X-Forwarded-Host, X-Forwarded-Proto, Forwarded';
 const OCTET = 'application/offset+octet-stream';
-
-/** One request at a time per upload (hosted holds a lock per upload id). */
-const locks = new Map<string, Promise<unknown>>();
-async function locked<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = locks.get(key) ?? Promise.resolve();
-  const run = previous.catch(() => {}).then(fn);
-  locks.set(key, run);
-  try {
-    return await run;
-  } finally {
-    if (locks.get(key) === run) locks.delete(key);
-  }
-}
-
-function send(r: StorageRequest, status: number, headers: Record<string, string> = {}, body = '') {
-  r.res.writeHead(status, { 'tus-resumable': '1.0.0', 'access-control-expose-headers': EXPOSED, ...headers });
-  r.res.end(body);
-}
 
 const expires = (info: UploadInfo) => new Date(Date.parse(info.creationDate) + EXPIRY_MS).toUTCString();
 const expired = (info: UploadInfo) => Date.now() > Date.parse(info.creationDate) + EXPIRY_MS;
+
+/**
+ * Who uploads: the caller's JWT with `x-upsert`, or for /upload/resumable/sign/… the signed upload
+ * token in `x-signature` (its owner and upsert; no row check before the upload, as hosted).
+ */
+interface Uploader {
+  caller: Caller;
+  owner?: string;
+  upsert: boolean;
+  signed: boolean;
+}
+type Identify = (id: UploadId) => Uploader;
+
+function identify(ctx: StorageContext, r: StorageRequest): Identify {
+  if (r.params.signed !== 'true') {
+    const caller = authenticate(r.req, ctx.jwtSecret);
+    return () => ({
+      caller,
+      owner: ownerOf(caller),
+      upsert: r.req.headers['x-upsert'] === 'true',
+      signed: false,
+    });
+  }
+  return (id) => {
+    const signature = r.req.headers['x-signature'];
+    if (typeof signature !== 'string') throw ERRORS.invalidSignature('Missing x-signature header');
+    const token = verifySignedToken(signature, ctx.jwtSecret, id.bucket, id.name, 'upload');
+    return { caller: SERVICE, owner: token.owner, upsert: token.upsert === true, signed: true };
+  };
+}
+
+const SERVICE: Caller = { authenticated: true, claims: { role: 'service_role' } };
 
 async function maxSizeFor(ctx: StorageContext, caller: Caller, r: StorageRequest, id: UploadId) {
   const bucket = await ctx.db.transaction(scopeOf(caller, r, 'storage.tus.upload.create'), (tx) =>
@@ -103,7 +107,7 @@ async function append(
 
 async function finish(
   ctx: StorageContext,
-  caller: Caller,
+  who: Uploader,
   r: StorageRequest,
   info: UploadInfo,
 ): Promise<void> {
@@ -120,12 +124,12 @@ async function finish(
     size,
   };
   await ctx.files.adopt(data, { bucket: id.bucket, name: id.name, version: id.version });
-  await completeUpload(ctx, caller, r, {
+  await completeUpload(ctx, who.caller, r, {
     bucket: id.bucket,
     name: id.name,
     version: id.version,
-    upsert: r.req.headers['x-upsert'] === 'true',
-    owner: ownerOf(caller),
+    upsert: who.upsert,
+    owner: who.owner,
     operation: 'storage.tus.upload.part',
     metadata,
     userMetadata: userMetadataOf(info),
@@ -133,7 +137,7 @@ async function finish(
   await ctx.tus.save({ ...info, size, completed: true });
 }
 
-async function create(ctx: StorageContext, caller: Caller, r: StorageRequest): Promise<void> {
+async function create(ctx: StorageContext, identifyFor: Identify, r: StorageRequest): Promise<void> {
   const h = r.req.headers;
   if (h['upload-concat']) {
     throw new TusError(
@@ -149,18 +153,20 @@ async function create(ctx: StorageContext, caller: Caller, r: StorageRequest): P
   const metadata = typeof h['upload-metadata'] === 'string' ? parseMetadata(h['upload-metadata']) : undefined;
   if (!metadata) throw new StorageError(400, 'InvalidRequest', 'Metadata header is required');
   const id = makeUploadId(metadata.bucketName, metadata.objectName, randomUUID());
-  const { bucket, max } = await maxSizeFor(ctx, caller, r, id);
+  const who = identifyFor(id);
+  const { bucket, max } = await maxSizeFor(ctx, who.caller, r, id);
   const size = length === undefined ? undefined : Number(length);
   if (size !== undefined && size > max) throw new TusError(413, 'Maximum size exceeded\n');
-  await canUpload(ctx, caller, r, {
-    bucket: id.bucket,
-    name: id.name,
-    upsert: h['x-upsert'] === 'true',
-    owner: ownerOf(caller),
-    operation: 'storage.tus.upload.create',
-    userMetadata: userMetadataOf({ metadata } as UploadInfo),
-    metadata: { mimetype: metadata.contentType ?? undefined, contentLength: size },
-  });
+  if (!who.signed)
+    await canUpload(ctx, who.caller, r, {
+      bucket: id.bucket,
+      name: id.name,
+      upsert: who.upsert,
+      owner: who.owner,
+      operation: 'storage.tus.upload.create',
+      userMetadata: userMetadataOf({ metadata } as UploadInfo),
+      metadata: { mimetype: metadata.contentType ?? undefined, contentLength: size },
+    });
   metadata.cacheControl = /^-?\d+$/.test(metadata.cacheControl ?? '')
     ? `max-age=${metadata.cacheControl}`
     : 'no-cache';
@@ -177,18 +183,18 @@ async function create(ctx: StorageContext, caller: Caller, r: StorageRequest): P
       headers['upload-offset'] = String(offset);
     }
     if (size === offset) {
-      await finish(ctx, caller, r, info);
+      await finish(ctx, who, r, info);
       headers['tus-complete'] = '1';
     } else headers['upload-expires'] = expires(info);
   });
   const host = h['x-forwarded-host'] ?? h.host;
-  headers.location = `http://${String(host)}/storage/v1/upload/resumable/${key}`;
+  headers.location = `http://${String(host)}/storage/v1/upload/resumable/${who.signed ? 'sign/' : ''}${key}`;
   send(r, 201, headers);
 }
 
 async function patch(
   ctx: StorageContext,
-  caller: Caller,
+  who: Uploader,
   r: StorageRequest,
   key: string,
   id: UploadId,
@@ -197,16 +203,17 @@ async function patch(
   if (h['upload-offset'] === undefined) throw new TusError(403, 'Upload-Offset header required\n');
   if (h['content-type'] === undefined) throw new TusError(403, 'Content-Type header required\n');
   const { info: current } = await ctx.tus.get(id);
-  await canUpload(ctx, caller, r, {
-    bucket: id.bucket,
-    name: id.name,
-    upsert: h['x-upsert'] === 'true',
-    owner: ownerOf(caller),
-    operation: 'storage.tus.upload.part',
-    userMetadata: userMetadataOf(current),
-    metadata: { mimetype: current.metadata.contentType ?? undefined, contentLength: current.size },
-  });
-  const { max } = await maxSizeFor(ctx, caller, r, id);
+  if (!who.signed)
+    await canUpload(ctx, who.caller, r, {
+      bucket: id.bucket,
+      name: id.name,
+      upsert: who.upsert,
+      owner: who.owner,
+      operation: 'storage.tus.upload.part',
+      userMetadata: userMetadataOf(current),
+      metadata: { mimetype: current.metadata.contentType ?? undefined, contentLength: current.size },
+    });
+  const { max } = await maxSizeFor(ctx, who.caller, r, id);
   await locked(key, async () => {
     const { info, offset } = await ctx.tus.get(id);
     if (expired(info) && !info.completed) throw new TusError(410, 'The file for this url no longer exists\n');
@@ -223,7 +230,7 @@ async function patch(
     const newOffset = await append(ctx, r, id, offset, (info.size ?? max) - offset);
     const headers: Record<string, string> = { 'upload-offset': String(newOffset) };
     if (newOffset === info.size) {
-      await finish(ctx, caller, r, info);
+      await finish(ctx, who, r, info);
       headers['tus-complete'] = '1';
     } else headers['upload-expires'] = expires(info);
     send(r, 204, headers);
@@ -250,28 +257,19 @@ async function terminate(ctx: StorageContext, id: UploadId): Promise<void> {
   await ctx.tus.remove(id);
 }
 
-export const tusOptions: Handler = (ctx, r) => {
-  send(r, 204, {
-    'tus-version': '1.0.0',
-    'tus-extension': EXTENSIONS,
-    'tus-max-size': String(ctx.fileSizeLimit),
-    'access-control-allow-methods': 'POST, HEAD, PATCH, OPTIONS, DELETE',
-    'access-control-allow-headers':
-      'Authorization, Content-Type, Location, Tus-Extension, Tus-Max-Size, Tus-Resumable, Tus-Version, Upload-Concat, Upload-Defer-Length, Upload-Length, Upload-Metadata, Upload-Offset, X-HTTP-Method-Override, X-Requested-With, X-Forwarded-Host, X-Forwarded-Proto, Forwarded, X-Upsert, Upload-Expires, ApiKey, x-signature',
-    'access-control-max-age': '86400',
-  });
-  return Promise.resolve();
-};
-
-/** POST /upload/resumable, HEAD/PATCH/DELETE /upload/resumable/:id. Auth errors are JSON, as hosted. */
+/**
+ * POST /upload/resumable, HEAD/PATCH/DELETE /upload/resumable/:id (and the same under /sign/ with
+ * `x-signature`). JWT errors are JSON, as hosted (they fail before the TUS handler runs).
+ */
 export const tusUpload: Handler = async (ctx, r) => {
-  const caller = authenticate(r.req, ctx.jwtSecret);
+  const identifyFor = identify(ctx, r);
   try {
     if (!r.req.headers['tus-resumable']) throw new TusError(412, 'Tus-Resumable Required\n');
-    if (r.method === 'POST') return await create(ctx, caller, r);
+    if (r.method === 'POST') return await create(ctx, identifyFor, r);
     const key = r.params.id!;
     const id = decodeUploadId(key);
-    if (r.method === 'PATCH') return await patch(ctx, caller, r, key, id);
+    const who = identifyFor(id);
+    if (r.method === 'PATCH') return await patch(ctx, who, r, key, id);
     if (r.method === 'HEAD') return await head(ctx, r, id);
     await locked(key, () => terminate(ctx, id));
     send(r, 204);
