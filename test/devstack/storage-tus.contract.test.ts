@@ -150,6 +150,9 @@ void describe('resumable uploads', () => {
     // Holding the file would grow the process by at least its size; streaming grows it only by
     // what the garbage collector has not yet reclaimed (tens of MB at most, whatever the size).
     const bound = size;
+    t.diagnostic(
+      `API process: ${(baseline / MB).toFixed(0)} MB before, +${((uploadPeak - baseline) / MB).toFixed(1)} MB peak while uploading, +${((downloadPeak - baseline) / MB).toFixed(1)} MB while downloading`,
+    );
     assert.ok(
       uploadPeak - baseline < bound,
       `upload grew the API process by ${((uploadPeak - baseline) / MB).toFixed(1)} MB`,
