@@ -137,6 +137,26 @@ async function finish(
   await ctx.tus.save({ ...info, size, completed: true });
 }
 
+/** Every TUS request but HEAD first tries the row write (hosted's onIncomingRequest); signed ones do not. */
+async function checkRow(
+  ctx: StorageContext,
+  who: Uploader,
+  r: StorageRequest,
+  info: UploadInfo,
+  operation: string,
+) {
+  if (who.signed) return;
+  await canUpload(ctx, who.caller, r, {
+    bucket: info.id.bucket,
+    name: info.id.name,
+    upsert: who.upsert,
+    owner: who.owner,
+    operation,
+    userMetadata: userMetadataOf(info),
+    metadata: { mimetype: info.metadata.contentType ?? undefined, contentLength: info.size },
+  });
+}
+
 async function create(ctx: StorageContext, identifyFor: Identify, r: StorageRequest): Promise<void> {
   const h = r.req.headers;
   if (h['upload-concat']) {
@@ -157,16 +177,7 @@ async function create(ctx: StorageContext, identifyFor: Identify, r: StorageRequ
   const { bucket, max } = await maxSizeFor(ctx, who.caller, r, id);
   const size = length === undefined ? undefined : Number(length);
   if (size !== undefined && size > max) throw new TusError(413, 'Maximum size exceeded\n');
-  if (!who.signed)
-    await canUpload(ctx, who.caller, r, {
-      bucket: id.bucket,
-      name: id.name,
-      upsert: who.upsert,
-      owner: who.owner,
-      operation: 'storage.tus.upload.create',
-      userMetadata: userMetadataOf({ metadata } as UploadInfo),
-      metadata: { mimetype: metadata.contentType ?? undefined, contentLength: size },
-    });
+  await checkRow(ctx, who, r, { id, size, metadata, creationDate: '' }, 'storage.tus.upload.create');
   metadata.cacheControl = /^-?\d+$/.test(metadata.cacheControl ?? '')
     ? `max-age=${metadata.cacheControl}`
     : 'no-cache';
@@ -203,16 +214,7 @@ async function patch(
   if (h['upload-offset'] === undefined) throw new TusError(403, 'Upload-Offset header required\n');
   if (h['content-type'] === undefined) throw new TusError(403, 'Content-Type header required\n');
   const { info: current } = await ctx.tus.get(id);
-  if (!who.signed)
-    await canUpload(ctx, who.caller, r, {
-      bucket: id.bucket,
-      name: id.name,
-      upsert: who.upsert,
-      owner: who.owner,
-      operation: 'storage.tus.upload.part',
-      userMetadata: userMetadataOf(current),
-      metadata: { mimetype: current.metadata.contentType ?? undefined, contentLength: current.size },
-    });
+  await checkRow(ctx, who, r, current, 'storage.tus.upload.part');
   const { max } = await maxSizeFor(ctx, who.caller, r, id);
   await locked(key, async () => {
     const { info, offset } = await ctx.tus.get(id);
