@@ -1,6 +1,7 @@
 import { pickVersionColumn } from '../core/table-schema.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
+import { keepBeating } from './heartbeats.js';
 import { checkSchema, driftNotes } from './schema-check.js';
 import type { PrepareTableInput, PrepareTableResult } from './types.js';
 
@@ -11,26 +12,31 @@ import type { PrepareTableInput, PrepareTableResult } from './types.js';
 export function createPrepareActivities(deps: ActivityDeps) {
   return {
     async prepareTable({ table }: PrepareTableInput): Promise<PrepareTableResult> {
-      return failClearly(async () => {
-        const { source, differences } = await checkSchema(deps, table);
-        const versionColumn = pickVersionColumn(source, table.incrementalFields);
-        const sourceRows = await deps.source.countRows(table);
-        const maxVersion = versionColumn
-          ? (await deps.source.readPosition(table, versionColumn)).version
-          : null;
-        deps.logger.info(
-          { table: table.qualifiedName, versionColumn, sourceRows },
-          versionColumn
-            ? `version column: ${versionColumn}`
-            : `none of ${table.incrementalFields.join(', ')} exists: every pass re-reads the whole table`,
-        );
-        return {
-          versionColumn,
-          sourceRows,
-          maxVersion,
-          drift: driftNotes(differences),
-        };
-      });
+      return failClearly(() =>
+        keepBeating(
+          () => ({ table: table.qualifiedName }),
+          async () => {
+            const { source, differences } = await checkSchema(deps, table);
+            const versionColumn = pickVersionColumn(source, table.incrementalFields);
+            const sourceRows = await deps.source.countRows(table);
+            const maxVersion = versionColumn
+              ? (await deps.source.readPosition(table, versionColumn)).version
+              : null;
+            deps.logger.info(
+              { table: table.qualifiedName, versionColumn, sourceRows },
+              versionColumn
+                ? `version column: ${versionColumn}`
+                : `none of ${table.incrementalFields.join(', ')} exists: every pass re-reads the whole table`,
+            );
+            return {
+              versionColumn,
+              sourceRows,
+              maxVersion,
+              drift: driftNotes(differences),
+            };
+          },
+        ),
+      );
     },
   };
 }

@@ -49,6 +49,8 @@ import type {
 
 const { prepareTable } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '2 minutes',
+  // A worker that dies while preparing is noticed within this (a slow prepare heartbeats).
+  heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 3, initialInterval: '1s', maximumInterval: '10s' },
 });
 
