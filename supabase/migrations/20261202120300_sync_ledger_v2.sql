@@ -5,7 +5,8 @@
 --   the truncate. (Realtime never emits TRUNCATE, and a row-level delete trigger does not see it.)
 -- - Partitioned tables: the triggers go on the table and on each of its partitions (a statement on a
 --   partition fires only the partition's triggers), and every entry is logged under the partitioned
---   table's name (the name the sync knows the table by).
+--   table's name (the name the sync knows the table by). A key change is caught BEFORE the UPDATE,
+--   which also sees a row moving to another partition.
 -- - Realtime needs `service_role` to be able to SELECT a table (and USAGE on its schema) to stream
 --   it; new tables on hosted projects get no grants since 2026-10-30. When asked to publish a table,
 --   sync_enable_table grants exactly that and says so.
@@ -33,8 +34,11 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- Row-level, fired only when an UPDATE changes the primary key (see the WHEN clause the enabling
--- function writes): the old key is gone from the source, so it is logged like a delete.
+-- Row-level BEFORE UPDATE, fired only when an UPDATE changes the primary key (see the WHEN clause
+-- the enabling function writes): the old key is gone from the source, so it is logged like a
+-- delete. BEFORE, not AFTER: an UPDATE that moves a row to another partition fires no AFTER UPDATE
+-- row trigger. Should another trigger then skip the update, replay finds the key still on the
+-- source and deletes nothing.
 CREATE OR REPLACE FUNCTION public.sync_log_key_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
 DECLARE s text; t text;
@@ -42,7 +46,7 @@ BEGIN
   SELECT n.schema_name, n.table_name INTO s, t FROM public.sync_synced_name(TG_RELID) n;
   INSERT INTO public.sync_deletions (schema_name, table_name, primary_key)
   SELECT s, t, (SELECT jsonb_object_agg(k, to_jsonb(OLD) -> k) FROM unnest(TG_ARGV) AS k);
-  RETURN NULL;
+  RETURN NEW;
 END $$;
 
 -- Statement-level AFTER TRUNCATE: one entry without a key (a TRUNCATE of a partitioned table fires
@@ -113,7 +117,7 @@ BEGIN
   -- Row triggers on a partitioned table are cloned to its partitions (and to partitions added later).
   EXECUTE format('DROP TRIGGER IF EXISTS sync_track_key_changes ON %I.%I', p_schema, p_table);
   EXECUTE format(
-    'CREATE TRIGGER sync_track_key_changes AFTER UPDATE ON %I.%I FOR EACH ROW '
+    'CREATE TRIGGER sync_track_key_changes BEFORE UPDATE ON %I.%I FOR EACH ROW '
     'WHEN ((%s) IS DISTINCT FROM (%s)) EXECUTE FUNCTION public.sync_log_key_change(%s)',
     p_schema, p_table, old_key, new_key, trigger_args);
   IF p_realtime AND EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = 'supabase_realtime') THEN
