@@ -31,40 +31,43 @@ RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = '' AS $$
 DECLARE
   rel oid := public.sync_table_oid(p_schema, p_table);
-  col text;
-  typ text;
-  i integer := 0;
-  cols text[] := '{}';
-  casts text[] := '{}';
-  ord text[] := '{}';
+  found integer;
+  result jsonb;
 BEGIN
   IF p_columns IS NULL OR cardinality(p_columns) = 0 THEN
     RAISE EXCEPTION 'no columns given for %.%', p_schema, p_table USING ERRCODE = '22023';
   END IF;
-  FOREACH col IN ARRAY p_columns LOOP
-    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO typ FROM pg_catalog.pg_attribute a
-     WHERE a.attrelid = rel AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
-    IF typ IS NULL THEN
-      RAISE EXCEPTION 'column % does not exist on %.%', col, p_schema, p_table
-        USING ERRCODE = '42703', HINT = 'Fix primaryKeys or incrementalFields in the tables config.';
-    END IF;
-    cols := cols || format('t.%I', col);
-    casts := casts || format('(%s ->> %s)::%s', p_json, i, typ);
-    ord := ord || format('_sync_row.%I', col);
-    i := i + 1;
-  END LOOP;
-  RETURN jsonb_build_object('cols', array_to_string(cols, ', '), 'casts', array_to_string(casts, ', '),
-                            'order', array_to_string(ord, ', '));
+  -- One catalog query for all the columns (this runs for every page read).
+  SELECT count(a.attname),
+         jsonb_build_object(
+           'cols', string_agg(format('t.%I', c.name), ', ' ORDER BY c.i),
+           'casts', string_agg(format('(%s ->> %s)::%s', p_json, c.i - 1, pg_catalog.format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY c.i),
+           'order', string_agg(format('_sync_row.%I', c.name), ', ' ORDER BY c.i))
+    INTO found, result
+    FROM unnest(p_columns) WITH ORDINALITY AS c(name, i)
+    LEFT JOIN pg_catalog.pg_attribute a
+      ON a.attrelid = rel AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped;
+  IF found < cardinality(p_columns) THEN
+    RAISE EXCEPTION 'column(s) % do not exist on %.%',
+      (SELECT string_agg(c, ', ') FROM unnest(p_columns) c
+        WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                           WHERE a.attrelid = rel AND a.attname = c AND a.attnum > 0 AND NOT a.attisdropped)),
+      p_schema, p_table
+      USING ERRCODE = '42703', HINT = 'Fix primaryKeys or incrementalFields in the tables config.';
+  END IF;
+  RETURN result;
 END $$;
 
 -- A page of rows in keyset order on p_order (the version column then the primary key, or the
 -- primary key alone), rows whose first p_order column is NULL left out:
 --   strictly after p_after (a JSON array of the p_order values of the last row read, as text), or
 --   from p_from (inclusive, on the first p_order column) when p_after is null, or from the start.
--- At most p_limit rows (1–10000), as a JSON array of row objects.
-CREATE OR REPLACE FUNCTION public.sync_read_rows(
+-- At most p_limit rows (1–10000), one JSON object per row. A set, so the API's row cap
+-- (db-max-rows) may return fewer: the caller pages on from the last row it got, as with a table.
+DROP FUNCTION IF EXISTS public.sync_read_rows(text, text, text[], jsonb, text, integer);
+CREATE FUNCTION public.sync_read_rows(
   p_schema text, p_table text, p_order text[], p_after jsonb, p_from text, p_limit integer
-) RETURNS json
+) RETURNS SETOF json
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = '' SET timezone = 'UTC' SET intervalstyle = 'postgres' SET bytea_output = 'hex'
 SET extra_float_digits = 1 SET row_security = off AS $$
@@ -72,7 +75,6 @@ DECLARE
   terms jsonb := public.sync_column_terms(p_schema, p_table, p_order, '$1');
   first_col text := format('t.%I', p_order[1]);
   cond text;
-  result json;
 BEGIN
   IF p_limit IS NULL OR p_limit < 1 OR p_limit > 10000 THEN
     RAISE EXCEPTION 'p_limit must be between 1 and 10000 (got %)', p_limit USING ERRCODE = '22023';
@@ -88,12 +90,11 @@ BEGIN
   ELSE
     cond := 'true';
   END IF;
-  EXECUTE format(
-    'SELECT coalesce(json_agg(_sync_row ORDER BY %1$s), ''[]'') FROM ('
-    'SELECT * FROM %2$I.%3$I AS t WHERE %4$s IS NOT NULL AND %5$s ORDER BY %6$s LIMIT $3) AS _sync_row',
-    terms ->> 'order', p_schema, p_table, first_col, cond, terms ->> 'cols')
-    INTO result USING p_after, p_from, p_limit;
-  RETURN result;
+  RETURN QUERY EXECUTE format(
+    'SELECT to_json(_sync_row) FROM ('
+    'SELECT * FROM %1$I.%2$I AS t WHERE %3$s IS NOT NULL AND %4$s ORDER BY %5$s LIMIT $3) AS _sync_row',
+    p_schema, p_table, first_col, cond, terms ->> 'cols')
+    USING p_after, p_from, p_limit;
 END $$;
 
 -- The rows with the given keys (p_keys: a JSON array of objects {"<key column>": value, …} as the
