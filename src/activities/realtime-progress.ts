@@ -9,7 +9,7 @@ import type { Logger } from '../engine/logger.js';
 import type { RealtimeProgress } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 
-type Applied = Pick<RealtimeProgress, 'written' | 'skipped' | 'deleted' | 'reread'>;
+type Applied = Pick<RealtimeProgress, 'written' | 'skipped' | 'deleted' | 'reread' | 'healed'>;
 
 export class FeedProgress {
   /** Increments since the last signal, and the current connection state and watermark. */
@@ -49,8 +49,10 @@ export class FeedProgress {
     });
   }
 
-  disconnected(): void {
+  /** The subscription ended; `reason` (when it was lost) is shown in status until it is live again. */
+  disconnected(reason?: string): void {
     this.pending.connected = false;
+    if (reason !== undefined) this.pending.lostReason = reason;
     this.observe({});
   }
 
@@ -60,6 +62,7 @@ export class FeedProgress {
     this.pending.skipped += delta.skipped;
     this.pending.deleted += delta.deleted;
     this.pending.reread += delta.reread;
+    if (delta.healed) this.pending.healed = (this.pending.healed ?? 0) + delta.healed;
     this.pending.watermark = advanceCursor(this.pending.watermark, maxCommit);
     const lagMs = maxCommit ? Math.max(0, Date.now() - Date.parse(maxCommit)) : null;
     if (lagMs !== null) this.pending.lagMs = lagMs;
@@ -78,6 +81,7 @@ export class FeedProgress {
     if (!connectionChanged && (!this.dirty || (!final && now - this.lastReport < this.progressEvery))) return;
     const sent = { ...this.pending };
     this.pending.written = this.pending.skipped = this.pending.deleted = this.pending.reread = 0;
+    delete this.pending.healed;
     this.dirty = false;
     this.lastReport = now;
     this.told = sent.connected;

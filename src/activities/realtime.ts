@@ -16,6 +16,8 @@ import type { ChangeEvent } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { asActivityFailure } from './errors.js';
 import { coalesce } from './realtime-batch.js';
+import { GapHealer } from './realtime-gaps.js';
+import { PositionWatch } from './realtime-positions.js';
 import { FeedProgress } from './realtime-progress.js';
 import type { RealtimeFeedInput } from './types.js';
 import { writeRows } from './writes.js';
@@ -30,6 +32,8 @@ const APPLY_ATTEMPTS = 3;
 export const PROGRESS_INTERVAL_MS = 30_000;
 
 export function createRealtimeActivities(deps: ActivityDeps) {
+  // One look at the source per second for every feed of this worker (realtime-positions.ts).
+  const positions = new PositionWatch(deps.source, deps.logger);
   return {
     async streamRealtimeChanges(input: RealtimeFeedInput): Promise<void> {
       const ref = input.table;
@@ -60,6 +64,12 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         wake?.();
         wake = null;
       };
+      // What Realtime does not deliver (over a quota, before the feed flows) is found on the source.
+      const gaps = new GapHealer(deps, ref, input.versionColumn);
+      const unwatch = positions.watch(ref, input.versionColumn, (p) => {
+        gaps.position(p);
+        nudge();
+      });
 
       const subscription = deps.source.subscribe(
         ref,
@@ -67,6 +77,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
           if (event.type === 'INSERT' && event.record && !event.errors) {
             for (const column of Object.keys(event.record)) columns.add(column);
           }
+          gaps.received(event);
           queue.push(event);
           // The first change of a batch starts a short coalescing window; a full batch goes at once.
           if (queue.length === 1) setTimeout(nudge, FLUSH_INTERVAL_MS);
@@ -75,6 +86,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         (status) => {
           if (status.kind === 'live') {
             live = true;
+            gaps.becameLive();
             log.info('realtime subscription live; asking for a catch-up reconciliation');
             progress.live();
           } else {
@@ -157,6 +169,20 @@ export function createRealtimeActivities(deps: ActivityDeps) {
             setTimeout(resolve, queue.length > 0 ? FLUSH_INTERVAL_MS : 1000);
           });
           await flush();
+          if (gaps.hasPosition) {
+            // A failed check moves nothing on: the next one (a second later) covers the same gap.
+            const healed = await gaps.check().catch((error: unknown) => {
+              log.warn({ err: (error as Error).message }, 'checking what Realtime did not deliver failed');
+              return null;
+            });
+            if (healed && healed.missing > 0) {
+              progress.applied({ ...healed, reread: 0, healed: healed.missing }, null);
+              log.info(
+                { missing: healed.missing, written: healed.written, deleted: healed.deleted },
+                'changes Realtime did not deliver were read from the source and applied',
+              );
+            }
+          }
           heartbeat({ watermark: progress.watermark });
           await progress.report(false);
         }
@@ -164,10 +190,12 @@ export function createRealtimeActivities(deps: ActivityDeps) {
       } catch (error) {
         throw asActivityFailure(error);
       } finally {
+        unwatch();
         unlisten();
         deps.shutdown?.removeEventListener('abort', onShutdown);
         await subscription.close();
-        progress.disconnected();
+        const lostBecause: string | null = failure;
+        progress.disconnected(lostBecause !== null && !deps.shutdown?.aborted ? lostBecause : undefined);
         await progress.report(true);
       }
       if (cancelled) throw new CancelledFailure('realtime feed stopped');

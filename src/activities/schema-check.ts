@@ -13,7 +13,7 @@ import type { ActivityDeps } from './deps.js';
 import type { DriftNote } from './types.js';
 
 /** The newest migration of the supabase-sync functions this worker needs on both projects. */
-export const FUNCTIONS_VERSION = 20261202120300;
+export const FUNCTIONS_VERSION = 20261202130000;
 
 export interface SchemaCheck {
   source: TableSchema;
@@ -29,7 +29,7 @@ async function checkFunctions(deps: Pick<ActivityDeps, 'source' | 'target'>): Pr
     const version = await project.functionsVersion();
     if (version === null || version < FUNCTIONS_VERSION) {
       throw new SyncError(
-        `the ${role} project has ${version === null ? 'supabase-sync functions older than 20261202120300' : `supabase-sync functions of ${version}`}, this worker needs ${FUNCTIONS_VERSION}: apply the migrations it lacks (npx supabase-sync migrate --apply --db-url …, or paste npx supabase-sync migrate into the SQL editor)`,
+        `the ${role} project has ${version === null ? 'supabase-sync functions older than 20261202120300' : `supabase-sync functions of ${version}`}, this worker needs those of ${FUNCTIONS_VERSION}: apply the migrations it lacks (npx supabase-sync migrate --apply --db-url …, or paste npx supabase-sync migrate into the SQL editor)`,
         'migration',
       );
     }

@@ -31,11 +31,18 @@ export function statusLines(s: TableStatus, now = Date.now()): string {
   const copy = s.initialCopy.done
     ? ''
     : ` | copying ${s.initialCopy.rowsCopied}${s.initialCopy.total !== null ? `/${s.initialCopy.total}` : ''} rows`;
-  const realtime = s.realtime.enabled ? (s.realtime.connected ? 'connected' : 'disconnected') : 'off';
+  const realtime = s.realtime.enabled
+    ? s.realtime.connected
+      ? 'connected'
+      : `disconnected${s.realtime.lostReason ? ` (${s.realtime.lostReason}; retried with backoff)` : ''}`
+    : 'off';
+  const healed = c.realtimeHealed
+    ? ` (${c.realtimeHealed} that Realtime did not deliver, read from the source)`
+    : '';
   return [
     `${s.table}: ${s.state}${copy}`,
     `  last pass: ${pass}`,
-    `  rows upserted: realtime ${c.realtimeWritten}, reconcile ${c.reconcileWritten}; deleted: realtime ${c.realtimeDeleted}, ledger ${c.ledgerDeleted}`,
+    `  rows upserted: realtime ${c.realtimeWritten}${healed}, reconcile ${c.reconcileWritten}; deleted: realtime ${c.realtimeDeleted}, ledger ${c.ledgerDeleted}`,
     `  realtime: ${realtime}; lag: ${s.lagSeconds === null ? 'unknown' : `${s.lagSeconds.toFixed(1)} s`}`,
     `  last error: ${s.lastError ? `${s.lastError.where}, ${ago(s.lastError.at, now)}: ${s.lastError.message}` : 'none'}`,
     // Differences that do not stop the table (a blocking one is the last error).

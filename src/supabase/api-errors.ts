@@ -18,6 +18,7 @@ export const MIGRATIONS = {
   apply: 'supabase/migrations/20261202120200_sync_apply_v2.sql',
   catalog: 'supabase/migrations/20261202120000_sync_catalog.sql',
   reads: 'supabase/migrations/20261202120100_sync_reads.sql',
+  feed: 'supabase/migrations/20261202130000_sync_feed_checks.sql',
 } as const;
 export type MigrationName = keyof typeof MIGRATIONS;
 

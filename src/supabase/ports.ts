@@ -40,6 +40,12 @@ export interface SourcePosition {
   ledger: number | null;
 }
 
+/** A row's key (its values in key order, as the rows render them) and version, without the row. */
+export interface KeyVersion {
+  key: KeyValues;
+  version: string;
+}
+
 /** A write refused by a unique constraint other than the key: the constraint's name, nothing written. */
 export interface UpsertResult {
   written: number;
@@ -126,6 +132,20 @@ export interface SourceProject extends Required<RangeChecksums>, CatalogReader {
   countRows(ref: TableRef): Promise<number>;
   /** The newest version and the newest unprocessed ledger entry (a few index lookups). */
   readPosition(ref: TableRef, versionColumn: string | null): Promise<SourcePosition>;
+  /** readPosition for many tables in one call; a table that cannot be read gets `error`. */
+  readPositions(
+    tables: Array<{ ref: TableRef; versionColumn: string | null }>,
+  ): Promise<Array<SourcePosition | { error: string }>>;
+  /** Keys and versions of the rows with a version in [from, until] (null: open), in version order. */
+  readVersions(
+    ref: TableRef,
+    versionColumn: string,
+    from: string | null,
+    until: string | null,
+    limit: number,
+  ): Promise<KeyVersion[]>;
+  /** Unprocessed ledger entries with ids after `afterId`, oldest first. */
+  readDeletionsAfter(ref: TableRef, afterId: number, limit: number): Promise<PendingDeletion[]>;
   /** Rows ordered by (version, key) strictly after `after`, or from `from` (inclusive) when `after` is null. */
   readByVersion(
     ref: TableRef,

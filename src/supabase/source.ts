@@ -12,6 +12,7 @@ import type {
   KeysetCursor,
   KeyText,
   KeyValues,
+  KeyVersion,
   PendingDeletion,
   Row,
   SourcePosition,
@@ -26,6 +27,30 @@ export const KEYS_PER_READ = 5000;
 
 const ref3 = (ref: TableRef) => ({ p_schema: ref.schema, p_table: ref.table });
 
+type RawPosition = { version: unknown; ledger: number | string | null };
+type RawDeletion = { id: string; primary_key: Row; deleted_at: string; kind: string };
+
+/** A version as the cursor form: text (a JSON number or string as the rows render it). */
+function versionText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function position(p: RawPosition): SourcePosition {
+  return {
+    version: p.version === null || p.version === undefined ? null : versionText(p.version),
+    ledger: p.ledger === null || p.ledger === undefined ? null : Number(p.ledger),
+  };
+}
+
+function deletions(entries: RawDeletion[]): PendingDeletion[] {
+  return entries.map((r) => ({
+    id: Number(r.id),
+    kind: r.kind === 'truncate' ? 'truncate' : 'delete',
+    primaryKey: r.primary_key,
+    deletedAt: r.deleted_at,
+  }));
+}
+
 class SupabaseSource extends SupabaseProject implements SourceProject {
   async countRows(ref: TableRef): Promise<number> {
     return Number(
@@ -38,21 +63,62 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
   }
 
   async readPosition(ref: TableRef, versionColumn: string | null): Promise<SourcePosition> {
-    const position = await this.rpc<{ version: unknown; ledger: number | string | null }>(
-      'sync_source_position',
-      { ...ref3(ref), p_version_column: versionColumn },
-      { what: 'reading the newest version', ref, migration: 'reads' },
+    return position(
+      await this.rpc<RawPosition>(
+        'sync_source_position',
+        { ...ref3(ref), p_version_column: versionColumn },
+        { what: 'reading the newest version', ref, migration: 'reads' },
+      ),
     );
-    const version = position.version;
-    return {
-      version:
-        version === null || version === undefined
-          ? null
-          : typeof version === 'string'
-            ? version
-            : JSON.stringify(version),
-      ledger: position.ledger === null ? null : Number(position.ledger),
-    };
+  }
+
+  async readPositions(
+    tables: Array<{ ref: TableRef; versionColumn: string | null }>,
+  ): Promise<Array<SourcePosition | { error: string }>> {
+    if (tables.length === 0) return [];
+    const raw = await this.rpc<Array<RawPosition & { error?: string }>>(
+      'sync_source_positions',
+      {
+        p_tables: tables.map((t) => ({ schema: t.ref.schema, table: t.ref.table, version: t.versionColumn })),
+      },
+      { what: 'reading where the tables are', migration: 'feed' },
+    );
+    return raw.map((p) => (p.error !== undefined ? { error: p.error } : position(p)));
+  }
+
+  async readVersions(
+    ref: TableRef,
+    versionColumn: string,
+    from: string | null,
+    until: string | null,
+    limit: number,
+  ): Promise<KeyVersion[]> {
+    const rows = await this.rpc<unknown[][]>(
+      'sync_read_versions',
+      {
+        ...ref3(ref),
+        p_primary_keys: ref.primaryKeys,
+        p_version_column: versionColumn,
+        p_from: from,
+        p_until: until,
+        p_limit: limit,
+      },
+      { what: 'reading the versions of changed rows', ref, migration: 'feed' },
+    );
+    return rows.map((r) => ({
+      key: r.slice(0, -1) as KeyValues,
+      version: versionText(r[r.length - 1]),
+    }));
+  }
+
+  async readDeletionsAfter(ref: TableRef, afterId: number, limit: number): Promise<PendingDeletion[]> {
+    return deletions(
+      await this.rpc<RawDeletion[]>(
+        'sync_pending_deletions_after',
+        { ...ref3(ref), p_after_id: afterId, p_limit: limit },
+        { what: 'reading the deletion ledger', ref, migration: 'feed' },
+      ),
+    );
   }
 
   private readRows(
@@ -127,17 +193,13 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
   }
 
   async readPendingDeletions(ref: TableRef, limit: number): Promise<PendingDeletion[]> {
-    const entries = await this.rpc<Array<{ id: string; primary_key: Row; deleted_at: string; kind: string }>>(
-      'sync_pending_deletions',
-      { ...ref3(ref), p_limit: limit },
-      { what: 'reading the deletion ledger', ref, migration: 'ledger' },
+    return deletions(
+      await this.rpc<RawDeletion[]>(
+        'sync_pending_deletions',
+        { ...ref3(ref), p_limit: limit },
+        { what: 'reading the deletion ledger', ref, migration: 'ledger' },
+      ),
     );
-    return entries.map((r) => ({
-      id: Number(r.id),
-      kind: r.kind === 'truncate' ? 'truncate' : 'delete',
-      primaryKey: r.primary_key,
-      deletedAt: r.deleted_at,
-    }));
   }
 
   async markDeletionsProcessed(ids: number[]): Promise<void> {

@@ -168,12 +168,14 @@ export function applyRealtimeProgress(
   counters.realtimeSkipped += progress.skipped;
   counters.realtimeDeleted += progress.deleted;
   counters.realtimeReread += progress.reread;
+  if (progress.healed) counters.realtimeHealed = (counters.realtimeHealed ?? 0) + progress.healed;
   return {
     ...state,
     counters,
     realtime: {
       ...state.realtime,
       connected: progress.connected,
+      lostReason: progress.connected ? null : (progress.lostReason ?? state.realtime.lostReason ?? null),
       watermark: advanceCursor(state.realtime.watermark, progress.watermark),
       lastLagMs: progress.lagMs ?? state.realtime.lastLagMs,
       lastProgressAt: nowMs,

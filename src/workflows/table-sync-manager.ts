@@ -212,6 +212,7 @@ export class TableSyncManager implements PassTable {
     this.state.realtime = {
       ...this.state.realtime,
       connected: true,
+      lostReason: null,
       subscriptions: this.state.realtime.subscriptions + 1,
     };
   }

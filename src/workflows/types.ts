@@ -53,6 +53,8 @@ export interface Counters {
   realtimeSkipped: number;
   realtimeDeleted: number;
   realtimeReread: number;
+  /** Changes Realtime dropped that the feed found and applied itself (absent in older states). */
+  realtimeHealed?: number;
   ledgerDeleted: number;
   ledgerReplayed: number;
 }
@@ -80,6 +82,8 @@ export interface LastError {
 
 export interface RealtimeState {
   connected: boolean;
+  /** Why the last subscription was lost (a refused join, a closed channel, …), until it is live again. */
+  lostReason?: string | null;
   /** commit_timestamp of the last change applied from Realtime. */
   watermark: string | null;
   lastLagMs: number | null;
@@ -126,6 +130,10 @@ export interface RealtimeProgress {
   skipped: number;
   deleted: number;
   reread: number;
+  /** Changes Realtime did not deliver that the feed found on the source and applied (absent: 0). */
+  healed?: number;
+  /** Why the feed is not connected, when it lost its subscription (no row data). */
+  lostReason?: string;
 }
 
 /**

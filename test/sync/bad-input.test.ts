@@ -474,7 +474,7 @@ const projectCases: ProjectCase[] = [
       return { url: otherApi.url, serviceRoleKey: makeServiceRoleKey(secret) };
     },
     message: () =>
-      /^the target project has supabase-sync functions older than 20261202120300, this worker needs 20261202120300: apply the migrations it lacks \(npx supabase-sync migrate --apply --db-url …, or paste npx supabase-sync migrate into the SQL editor\)$/,
+      /^the target project has supabase-sync functions older than 20261202120300, this worker needs those of \d{14}: apply the migrations it lacks \(npx supabase-sync migrate --apply --db-url …, or paste npx supabase-sync migrate into the SQL editor\)$/,
   },
 ];
 
