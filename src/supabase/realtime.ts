@@ -1,10 +1,12 @@
 /**
- * The change feed: Supabase Realtime `postgres_changes` of one source table, as ChangeEvents. A
- * client (and socket) of its own per subscription, so a dropped socket affects that table only.
- * Realtime is at-most-once: the activity that consumes this catches up by reconciliation.
+ * The change feed: Supabase Realtime `postgres_changes` of one source table, as ChangeEvents, on a
+ * channel of the process's shared connection to the project (realtime-connections.ts).
+ * Realtime is at-most-once: the activity that consumes this catches up by reconciliation and by
+ * checking the source (src/activities/realtime-gaps.ts).
  */
 import { REALTIME_SUBSCRIBE_STATES } from '@supabase/supabase-js';
-import { newClient, type ProjectConnection } from './client.js';
+import type { ProjectConnection } from './client.js';
+import { realtimeConnections } from './realtime-connections.js';
 import { mayBeImprecise } from './lossless-json.js';
 import type { ChangeEvent, ChangeSubscription, Row, SubscriptionStatus, TableRef } from './ports.js';
 
@@ -46,12 +48,14 @@ export function subscribeToChanges(
   onStatus: (status: SubscriptionStatus) => void,
   entities: string[] = [`${ref.schema}.${ref.table}`],
 ): ChangeSubscription {
-  const client = newClient(project);
+  const lease = realtimeConnections(project).lease();
+  const client = lease.client;
   let closed = false;
   const lost = (reason: string) => {
     if (!closed) onStatus({ kind: 'lost', reason });
   };
-  let channel = client.channel(`supabase-sync:${ref.schema}.${ref.table}`);
+  // A topic of its own per subscription: an attempt that replaces another never shares its channel.
+  let channel = client.channel(`supabase-sync:${ref.schema}.${ref.table}:${++subscriptions}`);
   for (const entity of entities) {
     const dot = entity.indexOf('.');
     channel = channel.on(
@@ -60,26 +64,33 @@ export function subscribeToChanges(
       (payload: ChangePayload) => onChange(changeEvent(payload)),
     );
   }
-  channel = channel
-    .on('system', {}, (payload: { extension?: string; status?: string; message?: string }) => {
-      if (payload.extension !== 'postgres_changes') return;
-      if (payload.status === 'ok') onStatus({ kind: 'live' });
-      else
-        lost(
-          `Realtime could not subscribe to ${ref.schema}.${ref.table}: ${payload.message ?? 'unknown error'}`,
-        );
-    })
-    .subscribe((status, error) => {
+  channel = channel.on('system', {}, (payload: { extension?: string; status?: string; message?: string }) => {
+    if (payload.extension !== 'postgres_changes') return;
+    if (payload.status === 'ok') onStatus({ kind: 'live' });
+    else
+      lost(
+        `Realtime could not subscribe to ${ref.schema}.${ref.table}: ${payload.message ?? 'unknown error'}`,
+      );
+  });
+  const joined = lease.turn().then(() => {
+    if (closed) return;
+    channel.subscribe((status, error) => {
       if (status === REALTIME_SUBSCRIBE_STATES.CHANNEL_ERROR)
         lost(`Realtime channel error: ${error?.message ?? 'unknown'}`);
       else if (status === REALTIME_SUBSCRIBE_STATES.TIMED_OUT) lost('Realtime subscription timed out');
       else if (status === REALTIME_SUBSCRIBE_STATES.CLOSED) lost('Realtime channel closed by the server');
     });
+  });
   return {
     close: async () => {
       closed = true;
+      await joined;
+      // The channel goes; the connection stays for the process's other feeds (realtime-js closes
+      // it by itself once it carries no channel).
       await client.removeChannel(channel).catch(() => undefined);
-      await client.realtime.disconnect();
+      lease.release();
     },
   };
 }
+
+let subscriptions = 0;
