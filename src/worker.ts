@@ -5,7 +5,9 @@
  * never enter workflow history.
  */
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import os from 'node:os';
 import type { Client, ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
@@ -38,6 +40,10 @@ export interface SyncWorkerOptions {
 export interface SyncWorker {
   worker: Worker;
   client: Client;
+  /** This process's worker identity (Temporal's, and the one its feeds report). */
+  identity: string;
+  /** The task queue only this process polls (its liveness activity runs there: src/engine/presence.ts). */
+  presenceQueue: string;
   /** The worker's metrics (Prometheus), for what the process records outside activities. */
   metrics: SyncMetrics;
   /** Resolves when the worker has stopped. */
@@ -61,6 +67,8 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
   // Metrics (temporal/metrics.ts): activity timings/errors/row counts by interceptor, realtime counts
   // and lag from the feeds' progress. A no-op meter when SYNC_METRICS_ADDRESS=off.
   const metrics = new SyncMetrics(Runtime.instance().metricMeter, logger);
+  const identity = `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+  const presenceQueue = `${config.temporal.taskQueue}@${identity}`;
   const activities = createActivities({
     shutdown: shuttingDown.signal,
     source: options.source ?? connectSource(config.source),
@@ -73,13 +81,17 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
       realtimeProgress: (workflowId, progress) =>
         client.workflow.getHandle(workflowId).signal(realtimeProgressSignal, progress),
       realtimeSubscribed: (workflowId, at) =>
-        client.workflow.getHandle(workflowId).signal(realtimeSubscribedSignal, { at }),
+        client.workflow.getHandle(workflowId).signal(realtimeSubscribedSignal, { at, worker: identity }),
     }),
   });
   const worker = await Worker.create({
     connection,
+    identity,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    // A table's workflow tasks wait this long for the worker that ran its last one before another
+    // takes them: when that worker died, a feed handed over to a survivor starts within seconds.
+    stickyQueueScheduleToStartTimeout: '1s',
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities,
     sinks: feedControlSinks(runningFeeds),
@@ -90,14 +102,27 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     // Let in-flight batches finish on shutdown; realtime feeds are cancelled and flush first.
     shutdownGraceTime: '20s',
   });
+  // The liveness activity on this process's own queue: only it may run there.
+  const presenceWorker = await Worker.create({
+    connection,
+    identity,
+    namespace: config.temporal.namespace,
+    taskQueue: presenceQueue,
+    activities: { holdPresence: activities.holdPresence },
+    dataConverter: dataConverterFor(config),
+    shutdownGraceTime: '2s',
+  });
   let running: Promise<void> | undefined;
   return {
     worker,
     client,
     metrics,
-    run: () => (running ??= worker.run()),
+    identity,
+    presenceQueue,
+    run: () => (running ??= Promise.all([worker.run(), presenceWorker.run()]).then(() => undefined)),
     shutdown: async () => {
       shuttingDown.abort();
+      if (presenceWorker.getState() === 'RUNNING') presenceWorker.shutdown();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     },

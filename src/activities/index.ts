@@ -6,6 +6,7 @@ import type { ActivityDeps } from './deps.js';
 import { createCheckpointActivities } from './checkpoints.js';
 import { createDeletionActivities } from './deletions.js';
 import { createPrepareActivities } from './prepare.js';
+import { createPresenceActivities } from './presence.js';
 import { createRealtimeActivities } from './realtime.js';
 import { createReconcileActivities } from './reconcile.js';
 import { createVerifyActivities } from './verify.js';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRealtimeActivities(deps),
     ...createCheckpointActivities(deps),
     ...createVerifyActivities(deps),
+    ...createPresenceActivities(deps),
   };
 }
 

@@ -5,10 +5,10 @@
  * received with what the source has (realtime-positions.ts hands it the source's newest version and
  * ledger entry every second):
  *
- * - rows: once the source's newest version of one check has had a whole interval to arrive, the
- *   keys and versions of the rows changed since the last covered version (minus a small margin for
- *   late commits) are read — not the rows — and only those Realtime did not deliver at that version
- *   are read in full and written;
+ * - rows: once a position of the source has had time to arrive (the grace: three times the
+ *   delivery delay the feed sees, between 1 and 5 s), the keys and versions of the rows changed
+ *   since the last covered version (minus a small margin for late commits) up to it are read — not
+ *   the rows — and only those Realtime did not deliver at that version are read in full and written;
  * - deletes: the ledger entries newer than the last covered one whose key Realtime did not delete
  *   are applied (the pass marks them processed later; a TRUNCATE entry is left to the pass).
  *
@@ -27,12 +27,15 @@ const MARGIN_MS = 2000;
 const LIST_LIMIT = 5000;
 /** Keys remembered as delivered, at most (oldest forgotten first). */
 const MAX_REMEMBERED = 200_000;
+/** How long a change may take to arrive before it counts as not delivered: bounds of the grace. */
+const MIN_GRACE_MS = 1000;
+const MAX_GRACE_MS = 5000;
 
 export interface Healed {
   written: number;
   skipped: number;
   deleted: number;
-  /** Rows and deletes Realtime did not deliver (found and read from the source). */
+  /** Rows and deletes Realtime did not deliver that the target lacked (found on the source, applied). */
   missing: number;
 }
 
@@ -44,28 +47,47 @@ export class GapHealer {
   private readonly deletedKeys = new Set<string>();
   /** Versions up to this are covered; null until the feed is live. */
   private covered: string | null = null;
-  /** The source's newest version at the previous check: what must have arrived by now. */
+  /** The position whose changes must have arrived by now (see `grace`). */
   private due: string | null = null;
   private ledgerCovered = 0;
   private ledgerDue: number | null = null;
   /** Live, and the position at that moment read (what is older is the catch-up pass's). */
   private baselined = false;
-  private latest: SourcePosition | null = null;
+  /** Positions the watch reported, with when they came (the oldest first). */
+  private positions: Array<SourcePosition & { at: number }> = [];
+  private fresh = false;
+  /** The delivery delay Realtime shows (commit to arrival), smoothed. */
+  private lagMs = 0;
 
   constructor(
     private readonly deps: Deps,
     private readonly ref: TableRef,
     private readonly versionColumn: string | null,
+    /** For a feed taking over from a dead worker: heal from here at once (see RealtimeFeedInput). */
+    private healFrom: string | null = null,
   ) {}
 
-  /** The newest position the watch reported (checked by the feed's loop, between batches). */
+  /** A position the watch reported (checked by the feed's loop, between batches). */
   position(p: SourcePosition): void {
-    this.latest = p;
+    this.positions.push({ ...p, at: Date.now() });
+    if (this.positions.length > 16) this.positions.shift();
+    this.fresh = true;
+  }
+
+  /** The delay of a batch Realtime delivered (its newest commit to now). */
+  observedLag(ms: number | null): void {
+    if (ms !== null && Number.isFinite(ms) && ms >= 0)
+      this.lagMs = this.lagMs === 0 ? ms : 0.8 * this.lagMs + 0.2 * ms;
+  }
+
+  /** How long a change gets to arrive through Realtime before the feed reads it itself. */
+  get grace(): number {
+    return Math.min(MAX_GRACE_MS, Math.max(MIN_GRACE_MS, 3 * this.lagMs));
   }
 
   /** Whether a check is due: a position came, or the feed just went live. */
   get hasPosition(): boolean {
-    return this.latest !== null || this.baselineDue;
+    return this.fresh || this.baselineDue;
   }
 
   private baselineDue = false;
@@ -99,20 +121,34 @@ export class GapHealer {
       const now = await this.deps.source.readPosition(this.ref, this.versionColumn);
       this.baselineDue = false;
       this.baselined = true;
-      this.covered = now.version;
-      this.ledgerCovered = now.ledger ?? 0;
       this.due = now.version;
       this.ledgerDue = now.ledger;
-      this.latest = null;
+      this.positions = [];
+      this.fresh = false;
+      if (this.healFrom === null) {
+        this.covered = now.version;
+        this.ledgerCovered = now.ledger ?? 0;
+        return healed;
+      }
+      // Taking over from a dead worker: what it may not have applied is checked now, not by a pass.
+      this.covered = this.healFrom;
+      this.ledgerCovered = 0;
+      this.healFrom = null;
+      await this.rows(healed);
+      await this.deletes(healed);
       return healed;
     }
-    const p = this.latest;
-    this.latest = null;
-    if (!this.baselined || !p) return healed;
-    await this.rows(healed);
-    await this.deletes(healed);
+    this.fresh = false;
+    if (!this.baselined) return healed;
+    // The newest position old enough that its changes had time to arrive.
+    const ripe = Date.now() - this.grace;
+    let p: SourcePosition | undefined;
+    while (this.positions.length > 0 && this.positions[0]!.at <= ripe) p = this.positions.shift();
+    if (!p) return healed;
     this.due = p.version;
     this.ledgerDue = p.ledger;
+    await this.rows(healed);
+    await this.deletes(healed);
     return healed;
   }
 
@@ -135,7 +171,8 @@ export class GapHealer {
         const version = versionOf(row, versionColumn);
         if (version !== null) this.markDelivered(keyText(this.ref.primaryKeys, row), version);
       }
-      healed.missing += missing.length;
+      // Counted when the target lacked them (rows it holds already, e.g. copied, are skipped).
+      healed.missing += result.written;
       healed.written += result.written;
       healed.skipped += result.skipped;
     }
@@ -164,8 +201,9 @@ export class GapHealer {
       const keys = unseen
         .filter((e) => !present.has(keyText(this.ref.primaryKeys, e.primaryKey)))
         .map((e) => ({ ...e.primaryKey, _deleted_at: e.deletedAt }));
-      healed.missing += keys.length;
-      healed.deleted += (await this.deps.target.applyDeletes(this.ref, this.versionColumn, keys)).deleted;
+      const { deleted } = await this.deps.target.applyDeletes(this.ref, this.versionColumn, keys);
+      healed.missing += deleted;
+      healed.deleted += deleted;
       for (const e of unseen) this.remember(this.deletedKeys, keyText(this.ref.primaryKeys, e.primaryKey));
     }
     this.ledgerCovered = entries.length >= LIST_LIMIT ? entries[entries.length - 1]!.id : due;

@@ -65,7 +65,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         wake = null;
       };
       // What Realtime does not deliver (over a quota, before the feed flows) is found on the source.
-      const gaps = new GapHealer(deps, ref, input.versionColumn);
+      const gaps = new GapHealer(deps, ref, input.versionColumn, input.healFrom ?? null);
       const unwatch = positions.watch(ref, input.versionColumn, (p) => {
         gaps.position(p);
         nudge();
@@ -137,6 +137,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
           delta.skipped = r.skipped;
         }
         progress.applied(delta, batch.maxCommit);
+        if (batch.maxCommit) gaps.observedLag(Date.now() - Date.parse(batch.maxCommit));
       };
 
       const started = Date.now();

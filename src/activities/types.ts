@@ -75,4 +75,10 @@ export interface RealtimeFeedInput {
   generation: string;
   /** How often counts are signalled to the workflow at most (default PROGRESS_INTERVAL_MS, 30 s). */
   progressIntervalMs?: number;
+  /**
+   * A feed that replaces one whose worker died: the rows changed since this version (and the
+   * pending ledger entries) are checked against the target at once (realtime-gaps.ts), without
+   * waiting for the catch-up pass.
+   */
+  healFrom?: string | null;
 }

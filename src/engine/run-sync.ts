@@ -16,6 +16,7 @@ import type { ScheduledTableResult } from '../workflows/reconcile-schedule.js';
 import { reconcileOnce } from './reconcile-once.js';
 import { syncSettings } from './settings.js';
 import { reportUnsynced, TableDiscovery } from './discovery.js';
+import { WorkerPresence } from './presence.js';
 import { resolveTables, type ResolvedTables } from './resolve-tables.js';
 import { enableDeleteTracking, ensureTableWorkflows, logReports } from './tables.js';
 
@@ -99,6 +100,7 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
   }
   const running = sync.run();
   let discovery: TableDiscovery | undefined;
+  let presence: WorkerPresence | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -141,6 +143,16 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
       onUnsynced: (tables) => sync.metrics.unsyncedTables(tables),
     });
     discovery.start();
+    // With other workers on the task queue: fail-over of the feeds of one that dies.
+    presence = new WorkerPresence({
+      client,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      identity: sync.identity,
+      presenceQueue: sync.presenceQueue,
+      logger,
+    });
+    presence.start();
     for (const e of ensured) {
       logger.info(
         { table: e.table, workflowId: e.workflowId },
@@ -151,6 +163,7 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
       `syncing ${ensured.length} table(s) on task queue ${config.temporal.taskQueue} (Temporal ${config.temporal.address}, namespace ${config.temporal.namespace}); Ctrl-C stops the worker, the workflows wait for it`,
     );
     await running;
+    presence.stop();
     await discovery.stop();
     await sync.close();
     logger.info('worker stopped');
@@ -159,6 +172,7 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
     logger.error(error instanceof SyncError ? error.message : `sync failed: ${errorMessage(error)}`);
     stop('error');
     await running.catch(() => undefined);
+    presence?.stop();
     await discovery?.stop();
     await sync.close();
     return 1;

@@ -5,7 +5,7 @@
 import type { PrepareTableResult } from '../activities/types.js';
 import type { TableConfig } from '../config/types.js';
 import { NEEDS_A_PERSON } from '../core/errors.js';
-import { advanceCursor } from '../core/versions.js';
+import { advanceCursor, reconcileFrom } from '../core/versions.js';
 import { tableName } from './ids.js';
 import type {
   Counters,
@@ -116,6 +116,20 @@ export function passIntervalMs(
  */
 export function isBlocked(state: Pick<SyncState, 'prepared' | 'lastError'>): boolean {
   return !state.prepared && state.lastError !== null && NEEDS_A_PERSON.includes(state.lastError.kind ?? '');
+}
+
+/**
+ * Where a feed that takes over from a dead worker checks the source from: before the newest change
+ * the dead feed reported (its report may be up to one progress interval old, plus a margin), so
+ * nothing it may not have applied is left to the catch-up pass. Null when it reported none.
+ */
+export function takeoverHealFrom(
+  state: Pick<SyncState, 'realtime'>,
+  settings: Pick<SyncSettings, 'realtimeProgressMs'>,
+): string | null {
+  const watermark = state.realtime.watermark;
+  if (watermark === null) return null;
+  return reconcileFrom(watermark, (settings.realtimeProgressMs ?? 30_000) + 5_000);
 }
 
 /**

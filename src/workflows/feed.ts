@@ -33,6 +33,8 @@ const RETRY_AFTER_FAILURE_MS = 60_000;
 export class RealtimeFeed {
   private scope: CancellationScope | undefined;
   private ended: Promise<void> | undefined;
+  /** Ticks once per feed started: an abandoned feed's end does not touch the one that replaced it. */
+  private current = 0;
   /** `<runId>/<n>`: the n-th feed of this run; a released generation is never wanted again. */
   private generation: string | null = null;
   private started = 0;
@@ -57,20 +59,39 @@ export class RealtimeFeed {
     const scope = new CancellationScope();
     this.scope = scope;
     this.started += 1;
+    const run = ++this.current;
     const generation = `${workflowInfo().runId}/${this.started}`;
     this.generation = generation;
     this.ended = scope
       .run(() => streamRealtimeChanges({ ...input, generation }))
       .catch((error: unknown) => {
-        if (isCancellation(error)) return;
+        if (isCancellation(error) || run !== this.current) return;
         this.onFailure(error);
         this.retryAt = Date.now() + RETRY_AFTER_FAILURE_MS;
       })
       .finally(() => {
+        if (run !== this.current) return;
         this.ended = undefined;
         this.scope = undefined;
         this.onEnd();
       });
+  }
+
+  /**
+   * The worker process the feed ran in is gone (its peers saw its liveness stop): nobody will
+   * acknowledge a cancellation, so the feed is given up without waiting — its cancellation is
+   * requested (the server ends the attempt at its heartbeat timeout) — and the next start begins
+   * a new one at once, in a live worker.
+   */
+  abandon(): void {
+    if (!this.ended) return;
+    this.scope?.cancel();
+    this.current += 1;
+    this.ended = undefined;
+    this.scope = undefined;
+    this.generation = null;
+    this.retryAt = 0;
+    this.onEnd();
   }
 
   /** A feed that failed for good may start again at once (the cause was fixed). */

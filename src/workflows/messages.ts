@@ -21,8 +21,16 @@ export const configureUpdate = defineUpdate<TableStatus, [Omit<TableSyncInput, '
 
 /** From the realtime activity: connection changes at once, counts and the watermark at most every 30 s. */
 export const realtimeProgressSignal = defineSignal<[RealtimeProgress]>('realtimeProgress');
-/** From the realtime activity on every (re)subscribe: Realtime does not replay, so catch up now. */
-export const realtimeSubscribedSignal = defineSignal<[{ at: string }]>('realtimeSubscribed');
+/**
+ * From the realtime activity on every (re)subscribe: Realtime does not replay, so catch up now.
+ * `worker`: the identity of the worker process the feed runs in (absent from older workers).
+ */
+export const realtimeSubscribedSignal = defineSignal<[{ at: string; worker?: string }]>('realtimeSubscribed');
+/**
+ * From another worker (src/engine/presence.ts): the worker process with this identity stopped
+ * without a goodbye. A feed that ran there is started again elsewhere at once.
+ */
+export const feedWorkerLostSignal = defineSignal<[{ worker: string }]>('feedWorkerLost');
 
 export const statusQuery = defineQuery<TableStatus>('status');
 

@@ -24,6 +24,7 @@ import {
   nextWaitMs,
   phaseOf,
   prepareRetryMs,
+  takeoverHealFrom,
   planInitialCopy,
   realtimeEnabled,
   recordPrepared,
@@ -206,7 +207,7 @@ export class TableSyncManager implements PassTable {
   }
 
   /** Realtime does not replay what happened while it was not subscribed: catch up now. */
-  onRealtimeSubscribed(): void {
+  onRealtimeSubscribed(from?: { worker?: string }): void {
     this.requests.catchUp = true;
     if (this.state.lastError?.where === 'realtime') this.state.lastError = null;
     this.state.realtime = {
@@ -214,8 +215,28 @@ export class TableSyncManager implements PassTable {
       connected: true,
       lostReason: null,
       subscriptions: this.state.realtime.subscriptions + 1,
+      ...(from?.worker ? { worker: from.worker } : {}),
     };
   }
+
+  /** Another worker saw the one running this table's feed die: the feed starts again elsewhere. */
+  onFeedWorkerLost(lost: { worker: string }): void {
+    if (!this.feed.running || !lost?.worker || this.state.realtime.worker !== lost.worker) return;
+    log.warn(
+      `${this.name}: the worker running the realtime feed (${lost.worker}) is gone; starting the feed again`,
+    );
+    this.feed.abandon();
+    this.state.realtime = {
+      ...this.state.realtime,
+      connected: false,
+      worker: null,
+      lostReason: 'its worker stopped',
+    };
+    this.feedRestart = true;
+  }
+
+  /** A feed was abandoned: the loop starts a new one without waiting for the next pass. */
+  feedRestart = false;
 
   // ---- the loop's steps (table-sync.ts) ----
 
@@ -252,10 +273,13 @@ export class TableSyncManager implements PassTable {
 
   /** copying / running: the feed runs whenever the table may have one. */
   startFeed(): void {
+    const takeover = this.feedRestart;
+    this.feedRestart = false;
     if (!this.realtimeEnabled || this.state.paused || this.stopping || !this.state.prepared) return;
     this.feed.start({
       table: this.table,
       versionColumn: this.state.versionColumn,
+      ...(takeover ? { healFrom: takeoverHealFrom(this.state, this.settings) } : {}),
       ...(this.settings.realtimeProgressMs !== undefined
         ? { progressIntervalMs: this.settings.realtimeProgressMs }
         : {}),
@@ -286,6 +310,7 @@ export class TableSyncManager implements PassTable {
           this.state.paused ||
           this.requests.catchUp ||
           this.requests.manualPending ||
+          this.feedRestart ||
           this.waitAfterPass() !== wait,
         waitMs,
       );

@@ -9,6 +9,7 @@ import { allHandlersFinished, condition, continueAsNew, log, setHandler } from '
 import {
   backfillUpdate,
   configureUpdate,
+  feedWorkerLostSignal,
   pauseUpdate,
   realtimeProgressSignal,
   realtimeSubscribedSignal,
@@ -47,7 +48,8 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
   });
   setHandler(backfillUpdate, () => table.backfill());
   setHandler(realtimeProgressSignal, (progress) => table.onRealtimeProgress(progress));
-  setHandler(realtimeSubscribedSignal, () => table.onRealtimeSubscribed());
+  setHandler(realtimeSubscribedSignal, (from) => table.onRealtimeSubscribed(from));
+  setHandler(feedWorkerLostSignal, (lost) => table.onFeedWorkerLost(lost));
 
   // The commands this loop issues, in this order, are what running workflows' histories replay
   // against (test/workflow/replay.test.ts): a change of them needs a `patched()` branch.

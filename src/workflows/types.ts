@@ -84,6 +84,8 @@ export interface RealtimeState {
   connected: boolean;
   /** Why the last subscription was lost (a refused join, a closed channel, …), until it is live again. */
   lostReason?: string | null;
+  /** The identity of the worker process the live feed runs in (from its last subscribe). */
+  worker?: string | null;
   /** commit_timestamp of the last change applied from Realtime. */
   watermark: string | null;
   lastLagMs: number | null;

@@ -13,7 +13,7 @@ import { startSupabaseApi, type SupabaseApi } from '../../devstack/api.js';
 import { bootstrapDatabase } from '../../devstack/bootstrap.js';
 import { makeServiceRoleKey, newJwtSecret } from '../../devstack/keys.js';
 import { freePort } from '../../devstack/ports.js';
-import { applyMigrations } from '../../src/supabase/migrations.js';
+import { applyMigrations, listMigrations } from '../../src/supabase/migrations.js';
 import { connectTarget } from '../../src/supabase/target.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
@@ -81,18 +81,14 @@ test('migrate --apply on a project migrated before the split applies only the ap
   assert.equal(upgrade.code, 0, show(upgrade));
   const lines = upgrade.stdout.trimEnd().split('\n');
   // The apply functions split out then, and every migration since, in order.
+  const since = (await listMigrations()).filter((m) => m.version > '20251124120000').map((m) => `${m.version}_${m.name}`);
+  assert.equal(since[0], '20251125120000_sync_apply_functions');
   assert.deepEqual(
     lines.slice(0, -1).map((l) => /^applied (\S+) to postgres:\/\/postgres:\*\*\*@/.exec(l)?.[1]),
-    [
-      '20251125120000_sync_apply_functions',
-      '20261202120000_sync_catalog',
-      '20261202120100_sync_reads',
-      '20261202120200_sync_apply_v2',
-      '20261202120300_sync_ledger_v2',
-    ],
+    since,
     show(upgrade),
   );
-  assert.match(lines.at(-1)!, /: 5 migration\(s\) applied, 2 already there$/);
+  assert.match(lines.at(-1)!, new RegExp(`: ${since.length} migration\\(s\\) applied, 2 already there$`));
 
   assert.deepEqual(await target.applyUpserts(table, 'updated_at', [row(1, 'after'), row(2, 'new')]), {
     written: 2,
@@ -107,5 +103,9 @@ test('migrate --apply on a project migrated before the split applies only the ap
   assert.deepEqual(await rows(), [{ id: '1', note: 'after' }]);
 
   const again = await cli.run(['migrate', '--apply', '--db-url', url]);
-  assert.match(again.stdout, /: up to date \(7 migration\(s\) already applied\)\n$/, show(again));
+  assert.match(
+    again.stdout,
+    new RegExp(`: up to date \\(${since.length + 2} migration\\(s\\) already applied\\)\\n$`),
+    show(again),
+  );
 });

@@ -89,7 +89,7 @@ describe('supabase-sync status', () => {
     );
     assert.match(
       lines[2]!,
-      /^ {2}rows upserted: realtime \d+, reconcile \d+; deleted: realtime \d+, ledger \d+$/,
+      /^ {2}rows upserted: realtime \d+( \(\d+ that Realtime did not deliver, read from the source\))?, reconcile \d+; deleted: realtime \d+, ledger \d+$/,
     );
     // The counts are the workflow's (read before this check, so at most the current ones), and
     // include the insert and the delete by whichever path applied them.

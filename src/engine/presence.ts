@@ -1,0 +1,180 @@
+/**
+ * Scale-out and fail-over of the Realtime feeds: any number of `npm run sync` workers share a task
+ * queue; when one dies without a goodbye (SIGKILL, a lost host), the others start its feeds again
+ * within seconds instead of waiting for each feed's heartbeat timeout (a minute).
+ *
+ * While another worker polls the same task queue, each worker keeps a liveness workflow of its own
+ * (src/workflows/presence.ts): one activity on a task queue only that process polls, heartbeating
+ * every few seconds — the only cost, per worker process, not per table. Every second each worker
+ * looks at its peers' liveness workflows (describe calls, not billed): a peer whose activity the
+ * server timed out is gone, and the first worker to see it (it ends the peer's liveness workflow)
+ * signals `feedWorkerLost` to every table workflow whose feed ran there. A worker that stops
+ * gracefully ends its liveness workflow itself ('stopped'): its feeds hand over on their own.
+ */
+import {
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import { errorMessage } from '../core/errors.js';
+import { feedWorkerLostSignal } from '../workflows/messages.js';
+import { syncWorkerPresence, type PresenceEnd } from '../workflows/presence.js';
+import type { Logger } from './logger.js';
+
+/** A worker whose heartbeats stop for this long is gone (its liveness activity's heartbeat timeout). */
+export const DEAD_AFTER_MS = 4000;
+/** How often a worker looks at its peers (and whether it has any). */
+const LOOK_EVERY_MS = 500;
+/** Peers are listed again at most this often (new workers join, stopped ones leave). */
+const PEERS_EVERY_MS = 5000;
+const PRESENCE_PREFIX = 'sync-worker:';
+
+export interface PresenceOptions {
+  client: Client;
+  namespace: string;
+  taskQueue: string;
+  identity: string;
+  presenceQueue: string;
+  logger: Logger;
+}
+
+export class WorkerPresence {
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  private holding = false;
+  private peers: string[] = [];
+  private peersAt = 0;
+  private readonly takenOver = new Set<string>();
+
+  constructor(private readonly o: PresenceOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (this.busy) return;
+      this.busy = true;
+      this.look()
+        .catch((error: unknown) => this.o.logger.debug({ err: errorMessage(error) }, 'presence: look failed'))
+        .finally(() => (this.busy = false));
+    }, LOOK_EVERY_MS);
+    this.timer.unref();
+  }
+
+  /** Stops looking; this worker's own liveness workflow ends with its activity ('stopped'). */
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private get ownId(): string {
+    return `${PRESENCE_PREFIX}${this.o.identity}`;
+  }
+
+  private async look(): Promise<void> {
+    if (Date.now() - this.peersAt >= PEERS_EVERY_MS) {
+      this.peers = await this.listPeers();
+      this.peersAt = Date.now();
+    }
+    const others = await this.otherPollers();
+    if (others > 0 && !this.holding) await this.hold();
+    for (const peer of this.peers) await this.watch(peer);
+  }
+
+  /** Other worker processes polling the task queue (by their identities). */
+  private async otherPollers(): Promise<number> {
+    const response = await this.o.client.workflowService.describeTaskQueue({
+      namespace: this.o.namespace,
+      taskQueue: { name: this.o.taskQueue },
+      taskQueueType: 2, // TASK_QUEUE_TYPE_ACTIVITY
+    });
+    return new Set((response.pollers ?? []).map((p) => p.identity).filter((i) => i && i !== this.o.identity))
+      .size;
+  }
+
+  /** Starts this worker's liveness workflow (kept if it runs). */
+  private async hold(): Promise<void> {
+    await this.o.client.workflow.start(syncWorkerPresence, {
+      workflowId: this.ownId,
+      taskQueue: this.o.taskQueue,
+      args: [
+        { identity: this.o.identity, presenceQueue: this.o.presenceQueue, heartbeatTimeoutMs: DEAD_AFTER_MS },
+      ],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    });
+    this.holding = true;
+    this.o.logger.info(
+      `another worker shares task queue ${this.o.taskQueue}: keeping a liveness workflow for fail-over`,
+    );
+  }
+
+  /** The peers' liveness workflows that run. */
+  private async listPeers(): Promise<string[]> {
+    const peers: string[] = [];
+    const query = `WorkflowType = 'syncWorkerPresence' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.o.taskQueue.replace(/'/g, "\\'")}'`;
+    for await (const w of this.o.client.workflow.list({ query })) {
+      if (w.workflowId !== this.ownId && w.workflowId.startsWith(PRESENCE_PREFIX)) peers.push(w.workflowId);
+    }
+    return peers;
+  }
+
+  /** A peer whose liveness activity the server timed out is gone: its feeds start again elsewhere. */
+  private async watch(peerWorkflowId: string): Promise<void> {
+    const peer = peerWorkflowId.slice(PRESENCE_PREFIX.length);
+    if (this.takenOver.has(peer)) return;
+    const handle = this.o.client.workflow.getHandle(peerWorkflowId);
+    let description;
+    try {
+      description = await handle.describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return;
+      throw error;
+    }
+    const status = description.status.name;
+    let end: PresenceEnd | undefined;
+    if (status === 'RUNNING') {
+      // Still running without its activity: just started, or the server timed the activity out a
+      // moment ago (the workflow has not run since). The history says which.
+      if ((description.raw.pendingActivities ?? []).length > 0) return;
+      const history = await handle.fetchHistory();
+      const timedOut = (history.events ?? []).some((e) => e.activityTaskTimedOutEventAttributes);
+      if (!timedOut) return;
+      end = 'lost';
+    } else if (status === 'COMPLETED') {
+      end = (await handle.result()) as PresenceEnd;
+    } else {
+      return;
+    }
+    this.takenOver.add(peer);
+    this.peers = this.peers.filter((p) => p !== peerWorkflowId);
+    if (end !== 'lost') return;
+    // The first worker to end the peer's liveness workflow takes its feeds over.
+    if (status === 'RUNNING') {
+      try {
+        await handle.terminate(`worker ${peer} is gone; its feeds were taken over by ${this.o.identity}`);
+      } catch {
+        return;
+      }
+    }
+    await this.takeOver(peer);
+  }
+
+  /** Signals every table workflow whose feed ran in the dead worker. */
+  private async takeOver(peer: string): Promise<void> {
+    const query = `WorkflowType = 'tableSync' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.o.taskQueue.replace(/'/g, "\\'")}'`;
+    let moved = 0;
+    for await (const w of this.o.client.workflow.list({ query })) {
+      const handle = this.o.client.workflow.getHandle(w.workflowId);
+      const d = await handle.describe().catch(() => undefined);
+      const ranThere = (d?.raw.pendingActivities ?? []).some(
+        (a) => a.activityType?.name === 'streamRealtimeChanges' && a.lastWorkerIdentity === peer,
+      );
+      if (!ranThere) continue;
+      await handle.signal(feedWorkerLostSignal, { worker: peer }).catch(() => undefined);
+      moved += 1;
+    }
+    this.o.logger.warn(
+      { worker: peer, feeds: moved },
+      `worker ${peer} stopped without a goodbye: its ${moved} realtime feed(s) start again in a live worker`,
+    );
+  }
+}
