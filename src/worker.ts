@@ -108,7 +108,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     identity,
     namespace: config.temporal.namespace,
     taskQueue: presenceQueue,
-    activities: { holdPresence: activities.holdPresence },
+    activities: { holdPresence: (input: { identity: string }) => activities.holdPresence(input) },
     dataConverter: dataConverterFor(config),
     shutdownGraceTime: '2s',
   });

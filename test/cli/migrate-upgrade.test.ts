@@ -81,7 +81,9 @@ test('migrate --apply on a project migrated before the split applies only the ap
   assert.equal(upgrade.code, 0, show(upgrade));
   const lines = upgrade.stdout.trimEnd().split('\n');
   // The apply functions split out then, and every migration since, in order.
-  const since = (await listMigrations()).filter((m) => m.version > '20251124120000').map((m) => `${m.version}_${m.name}`);
+  const since = (await listMigrations())
+    .filter((m) => m.version > '20251124120000')
+    .map((m) => `${m.version}_${m.name}`);
   assert.equal(since[0], '20251125120000_sync_apply_functions');
   assert.deepEqual(
     lines.slice(0, -1).map((l) => /^applied (\S+) to postgres:\/\/postgres:\*\*\*@/.exec(l)?.[1]),
