@@ -265,3 +265,33 @@ export function buildStatus(
     runs: state.runs,
   };
 }
+
+/** Whether the table is failing: a pass failed last, or preparing it failed. */
+export function isFailing(state: SyncState): boolean {
+  return state.consecutiveFailures > 0 || (!state.prepared && state.lastError !== null);
+}
+
+/**
+ * New settings arrived (`npm run sync` restarted after a fix): a failing table starts its backoff
+ * over and retries at once, instead of waiting out a backoff earned with the old settings.
+ */
+export function resetBackoff(state: SyncState): SyncState {
+  return { ...state, consecutiveFailures: 0 };
+}
+
+/**
+ * Why a `reconcileNow` cannot get a pass now: the table cannot be prepared (a pass needs its
+ * version column and key checked). Refused at once with the table's own error instead of waiting.
+ */
+export function passBlocked(state: SyncState, stopping: boolean): string | undefined {
+  if (stopping) return 'the workflow is stopping';
+  if (!state.prepared && state.lastError?.where === 'prepare') {
+    return `the table cannot run a pass until it is fixed: ${state.lastError.message}`;
+  }
+  return undefined;
+}
+
+/** The state a run that ends by itself (one pass: SYNC_LOOP=false, --cron, a schedule) leaves: stopped, or failing. */
+export function finalStateName(state: SyncState): SyncStateName {
+  return isFailing(state) ? 'failing' : 'stopped';
+}
