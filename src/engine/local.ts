@@ -152,7 +152,13 @@ export async function demo(options: {
   try {
     const { startStack } = await import('../../devstack/stack.js');
     console.log(`no .env.sync here: starting the demo on a local stack (data in ${options.dataDir}) …`);
-    const stack = await startStack({ persistDir: options.dataDir, log: () => {} });
+    let stack: DemoStack;
+    try {
+      stack = await startStack({ persistDir: options.dataDir, log: () => {} });
+    } catch (error) {
+      console.error(`supabase-sync: the demo could not start its local stack: ${errorMessage(error)}`);
+      return 1;
+    }
     const lags = new Lags();
     let code = 0;
     let workerStoppedIn: number | null = null;
