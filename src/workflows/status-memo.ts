@@ -1,12 +1,17 @@
 /**
  * The compact status a table workflow keeps in its memo (key `syncStatus`), so `supabase-sync
  * status` can show it when no worker runs (a query needs one; the memo is read with
- * DescribeWorkflowExecution). Written when the state, the last pass or the last error changed:
- * at most once per pass, never per row. Pure: no Temporal imports, no Node built-ins.
+ * DescribeWorkflowExecution). Written when the state, the last error, the copy or the version
+ * column changed, and after a pass at most every MEMO_PASS_EVERY_MS while only the pass time moves:
+ * never per row, at most once per pass, 4 an hour for an idle table (a memo upsert is a billed
+ * action). Pure: no Temporal imports, no Node built-ins.
  */
 import type { RecordedStatus, TableStatus } from './types.js';
 
 export const STATUS_MEMO = 'syncStatus';
+
+/** While only the last pass moves, the memo is recorded again after this long. */
+export const MEMO_PASS_EVERY_MS = 15 * 60_000;
 
 /** The status as recorded: the copy's key cursors left out (keys stay in the activities' payloads). */
 export function statusMemo(status: TableStatus, nowMs: number): RecordedStatus {
@@ -17,11 +22,12 @@ export function statusMemo(status: TableStatus, nowMs: number): RecordedStatus {
   };
 }
 
-/** What makes a new memo worth recording: the state, a finished pass, a new error, the copy finishing. */
+/** What makes a new memo worth recording: the state, a new error, the copy, a pass (every 15 min). */
 export function memoSignature(status: TableStatus): string {
+  const pass = status.lastPass;
   return [
     status.state,
-    status.lastPass?.finishedAt ?? '',
+    pass ? `${pass.ok}@${Math.floor(pass.finishedAt / MEMO_PASS_EVERY_MS)}` : '',
     status.lastError?.at ?? '',
     status.initialCopy.done,
     status.versionColumn ?? '',

@@ -18,7 +18,7 @@ import {
   stateName,
 } from '../../src/workflows/decisions.js';
 import { expiredRequestError, passOptionsError } from '../../src/workflows/requests.js';
-import { memoSignature, statusMemo } from '../../src/workflows/status-memo.js';
+import { MEMO_PASS_EVERY_MS, memoSignature, statusMemo } from '../../src/workflows/status-memo.js';
 import type { SyncSettings, SyncState } from '../../src/workflows/types.js';
 
 const settings: SyncSettings = {
@@ -141,28 +141,30 @@ describe('the status memo', () => {
     assert.equal(memo.table, 'public.orders');
   });
 
-  test('is new when the state, the last pass, the last error or the copy changed; not for counts', () => {
+  test('is new when the state, the last error or the copy changed, or a pass 15 min after the last; not for counts', () => {
     const base = memoSignature(status);
     assert.equal(memoSignature({ ...status, counters: { ...status.counters, realtimeWritten: 9 } }), base);
     assert.equal(memoSignature({ ...status, lagSeconds: 3 }), base);
     assert.notEqual(memoSignature({ ...status, state: 'paused' }), base);
-    assert.notEqual(
+    const passAt = (finishedAt: number, ok = true) =>
       memoSignature({
         ...status,
         lastPass: {
           kind: 'reconcile',
-          startedAt: NOW,
-          finishedAt: NOW + 1,
+          startedAt: finishedAt - 1,
+          finishedAt,
           rowsRead: 0,
           written: 0,
           skipped: 0,
           deletesReplayed: 0,
           deleted: 0,
-          ok: true,
+          ok,
         },
-      }),
-      base,
-    );
+      });
+    assert.notEqual(passAt(NOW), base, 'the first pass');
+    assert.equal(passAt(NOW + 5 * 60_000), passAt(NOW), 'an idle table: a pass every 5 min is not new');
+    assert.notEqual(passAt(NOW + MEMO_PASS_EVERY_MS), passAt(NOW), '15 min later it is');
+    assert.notEqual(passAt(NOW + 1, false), passAt(NOW), 'a failed pass is');
     assert.notEqual(
       memoSignature({ ...status, lastError: { at: NOW, where: 'reconcile', message: 'x' } }),
       base,
