@@ -123,6 +123,15 @@ describe('the CLI with no worker running', () => {
     assert.match(lines[1]!, /^ {2}last pass: .* ok at /);
     assert.match(lines[3]!, /^ {2}realtime: disconnected; lag: \d+\.\d s$/, 'no worker, so no feed');
 
+    // start: the running workflow is kept as it is (a new setting would wait for a worker).
+    const start = await timed(['start']);
+    assert.equal(start.code, 0, show(start));
+    assert.ok(start.ms < 5000, `start answered in ${start.ms} ms`);
+    assert.equal(
+      start.stdout,
+      `public.${name}: already running (its settings are applied when a worker starts: npm run sync) (table-sync:public.${name})\n`,
+    );
+
     const json = await timed(['status', '--json']);
     const [s] = JSON.parse(json.stdout) as Array<TableStatus & { recordedAt: number }>;
     assert.equal(s!.state, 'running');
