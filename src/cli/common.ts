@@ -1,8 +1,9 @@
 /** What the CLI's commands share: one-line errors with exit codes, config, the Temporal client, formats, Ctrl-C. */
 import type { Client } from '@temporalio/client';
-import { ConfigError, loadConfig, type SyncConfig, type TableConfig } from '../config/index.js';
+import { ConfigError, loadConfig, type SyncConfig } from '../config/index.js';
 import { errorMessage } from '../core/errors.js';
 import { connectClient } from '../temporal/connection.js';
+import type { Target } from './targets.js';
 
 /** An error shown as one line (`supabase-sync: …`), exiting with `exitCode`. */
 export class CliError extends Error {
@@ -35,15 +36,7 @@ export async function client(cfg: SyncConfig): Promise<Client> {
   }
 }
 
-/** A table workflow, as a command names it (targets.ts). */
-export interface Named {
-  name: string;
-  workflowId: string;
-  /** Absent when the table is no longer in the tables file. */
-  table?: TableConfig;
-}
-
-export function notRunningMessage(t: Named): string {
+export function notRunningMessage(t: Target): string {
   return t.table
     ? `${t.name}: no running workflow ${t.workflowId}: start it with \`supabase-sync start ${t.name}\` (or npm run sync)`
     : `${t.name}: no running workflow ${t.workflowId}`;

@@ -7,8 +7,9 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { SyncConfig, TableConfig } from '../config/index.js';
+import { errorMessage } from '../core/errors.js';
 import { syncSettings } from '../engine/settings.js';
-import { ensureTableWorkflows } from '../engine/tables.js';
+import { ensureTableWorkflows, isRunning } from '../engine/tables.js';
 import { searchAttributesRegistered } from '../temporal/connection.js';
 import { workflowIdFor } from '../workflows/ids.js';
 import {
@@ -20,7 +21,7 @@ import {
 } from '../workflows/messages.js';
 import { passOptionsError } from '../workflows/requests.js';
 import type { PassOptions, ReconcileResult, TableStatus } from '../workflows/types.js';
-import { CliError, client, config } from './common.js';
+import { CliError, client, config, notRunningMessage } from './common.js';
 import { sendRequest } from './requests.js';
 import { selectTables, withTargets, type Target } from './targets.js';
 import { noWorkerLine, workerPresence } from './workers.js';
@@ -29,15 +30,6 @@ import { noWorkerLine, workerPresence } from './workers.js';
 const SETTLE_TIMEOUT_MS = 120_000;
 /** A `reconcile` waits for its whole pass. */
 const PASS_TIMEOUT_MS = 60 * 60_000;
-
-async function isRunning(c: Client, workflowId: string): Promise<boolean> {
-  try {
-    return (await c.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return false;
-    throw error;
-  }
-}
 
 /** `start`: with a worker, as `npm run sync` does; without one, new workflows wait for it and running ones are kept as they are. */
 async function start(cfg: SyncConfig, tables: TableConfig[]): Promise<void> {
@@ -131,9 +123,10 @@ export function registerLifecycle(program: Command): void {
     .action((names: string[], options: { all?: boolean }) =>
       withTargets(names, options, { needsWorker: 'resume' }, async (c, t, interrupted) => {
         const before = await currentState(c, t).catch((error: unknown) => {
-          if (error instanceof WorkflowNotFoundError)
-            throw new CliError(`${t.name}: no running workflow ${t.workflowId}`);
-          throw error;
+          if (error instanceof WorkflowNotFoundError) throw new CliError(notRunningMessage(t));
+          throw new CliError(
+            `${t.name}: no worker answered within 5 s (${errorMessage(error)}); nothing was sent`,
+          );
         });
         if (before !== 'paused') return `${t.name}: not paused (${before}): nothing to resume`;
         const s = await sendRequest<TableStatus>(

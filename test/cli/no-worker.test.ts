@@ -11,6 +11,7 @@ import { createLogger } from '../../src/engine/logger.js';
 import { createSyncWorker, type SyncWorker } from '../../src/worker.js';
 import { workflowIdFor } from '../../src/workflows/ids.js';
 import { statusQuery } from '../../src/workflows/messages.js';
+import { STATUS_MEMO } from '../../src/workflows/status-memo.js';
 import type { TableStatus } from '../../src/workflows/types.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
@@ -89,7 +90,15 @@ before(async () => {
   sync = await startSync(testConfig([t]));
   cli = await CliEnv.create(sync.config.temporal.taskQueue, [name]);
   await waitUntilSyncing(sync, t);
-  // The worker stops (as `npm run sync` does on Ctrl-C); the workflow waits on the server.
+  // Once the workflow has recorded the pass (after its deletion replay), the worker stops, as
+  // `npm run sync` does on Ctrl-C; the workflow waits on the server.
+  await waitFor(
+    async () => {
+      const { memo } = await sync.client.workflow.getHandle(workflowIdFor(t)).describe();
+      return (memo?.[STATUS_MEMO] as { state?: string } | undefined)?.state === 'running';
+    },
+    { timeoutMs: 20_000, message: 'the workflow did not record its state as running' },
+  );
   await sync.stopWorker();
 });
 
