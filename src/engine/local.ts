@@ -10,10 +10,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { ConfigError, loadConfig, readEnvSources, type SyncConfig } from '../config/index.js';
 import { errorMessage } from '../core/errors.js';
 import { runSync } from './run-sync.js';
+import { listenForStop, type StopSignals } from './stop-signals.js';
 
 const DEMO_TABLE = 'demo_orders';
 
@@ -45,27 +47,12 @@ async function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** SIGINT/SIGTERM from the start of `npm start`: one AbortSignal; a second signal only says so. */
-function stopSignals(what: string): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const on = (name: string) => () => {
-    if (controller.signal.aborted) console.log(`${name}: already stopping (${what}) …`);
-    else {
-      console.log(`\n${name}: stopping (${what}) …`);
-      controller.abort(name);
-    }
-  };
-  const onInt = on('SIGINT');
-  const onTerm = on('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-    },
-  };
+/** SIGINT/SIGTERM from the start of `npm start`, saying what stops; a second signal only says so. */
+function stopSignals(what: string): StopSignals {
+  return listenForStop({
+    first: (name) => console.log(`\n${name}: stopping (${what}) …`),
+    again: (name) => console.log(`${name}: already stopping (${what}) …`),
+  });
 }
 
 function seconds(ms: number): string {
@@ -127,16 +114,7 @@ class Lags {
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }
 
 /**

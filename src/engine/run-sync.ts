@@ -17,6 +17,7 @@ import { createSyncWorker, type SyncWorker } from '../worker.js';
 import type { ScheduledTableResult } from '../workflows/reconcile-schedule.js';
 import { findUnconfigured, handleUnconfigured } from './orphans.js';
 import { reconcileOnce } from './reconcile-once.js';
+import { listenForStop, reasonOf, type StopSignals } from './stop-signals.js';
 import { syncSettings } from './settings.js';
 import { enableDeleteTracking, ensureTableWorkflows, logReports } from './tables.js';
 
@@ -30,35 +31,19 @@ export interface RunSyncOptions {
   keepUnconfigured?: boolean;
 }
 
-/** The stop request: the given signal, or SIGINT/SIGTERM from the start (not only once the worker runs). */
-function stopRequests(options: RunSyncOptions): {
-  signal: AbortSignal;
-  reason: () => string;
-  dispose(): void;
-} {
+/**
+ * The stop request: the given signal, or SIGINT/SIGTERM from the start (not only once the worker
+ * runs); a second one ends the process at once (it has no servers of its own to stop).
+ */
+function stopRequests(options: RunSyncOptions, logger: Logger): StopSignals {
   const given = options.signal;
-  if (given) {
-    const reason = () => (typeof given.reason === 'string' ? given.reason : 'stop requested');
-    return { signal: given, reason, dispose() {} };
-  }
-  const controller = new AbortController();
-  let reason = 'stop requested';
-  const on = (signal: string) => () => {
-    reason = signal;
-    controller.abort(signal);
-  };
-  const onInt = on('SIGINT');
-  const onTerm = on('SIGTERM');
-  process.once('SIGINT', onInt);
-  process.once('SIGTERM', onTerm);
-  return {
-    signal: controller.signal,
-    reason: () => reason,
-    dispose() {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
+  if (given) return { signal: given, reason: () => reasonOf(given), dispose() {} };
+  return listenForStop({
+    again: (name) => {
+      logger.warn(`${name} again: exiting now, without waiting for in-flight batches`);
+      process.exit(130);
     },
-  };
+  });
 }
 
 function seconds(ms: number): string {
@@ -89,7 +74,7 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const once = options.cron === true || config.mode === 'reconcile' || !config.loop;
   installRuntime(logger, config);
-  const stopRequest = stopRequests(options);
+  const stopRequest = stopRequests(options, logger);
   try {
     return await run(config, logger, once, options, stopRequest);
   } finally {
@@ -102,7 +87,7 @@ async function run(
   logger: Logger,
   once: boolean,
   options: RunSyncOptions,
-  stopRequest: ReturnType<typeof stopRequests>,
+  stopRequest: StopSignals,
 ): Promise<number> {
   const began = Date.now();
   const stoppedEarly = (client?: { connection: { close(): Promise<void> } }) => {

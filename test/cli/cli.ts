@@ -106,24 +106,15 @@ export class CliEnv {
     return this.start(args, env).done;
   }
 
-  /** `npm run sync` (src/sync.ts) with this configuration, in its own process group. */
+  /** `npm run sync` (src/sync.ts) with this configuration; its stdout and stderr in `output()`. */
   startSync(args: string[] = [], env: Record<string, string> = {}): SyncRun {
     let output = '';
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/sync.ts', ...args], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        SYNC_ENV_PATH: path.join(this.dir, 'sync.env'),
-        SYNC_TABLE_CONFIG: path.join(this.dir, 'tables.json'),
-        SYNC_METRICS_ADDRESS: 'off',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+    const child = this.spawnRaw(process.execPath, ['--import', 'tsx', 'src/sync.ts', ...args], {
+      SYNC_METRICS_ADDRESS: 'off',
+      ...env,
     });
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     return { child, output: () => output, exited };
   }
