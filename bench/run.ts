@@ -152,6 +152,7 @@ function config(
       batchSize: o.batchSize ?? 500,
       initialBackfillMs: undefined,
     },
+    discovery: { intervalMs: 60_000 },
     mode: 'default',
     realtime: o.realtime ?? true,
     loop: true,

@@ -1,12 +1,17 @@
 /**
- * The local Supabase API for one project: PostgREST's wire protocol at /rest/v1 and Supabase
- * Realtime's at /realtime/v1/websocket, in front of one real Postgres database.
+ * The local Supabase API for one project: PostgREST's wire protocol at /rest/v1, Supabase
+ * Realtime's at /realtime/v1/websocket and Supabase Storage's at /storage/v1, in front of one real
+ * Postgres database (and, for Storage, a directory of object bytes).
  * A development and test tool: nothing in src/ imports it.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createRestHandler } from './rest/index.js';
 import { createRealtimeServer } from './realtime/index.js';
+import { createStorageHandler } from './storage/index.js';
 import { verifyServiceRoleJwt } from './keys.js';
 
 /** PostgREST's db-max-rows on the Supabase platform. */
@@ -21,6 +26,10 @@ export interface SupabaseApiOptions {
   host?: string;
   /** Name used in log lines, e.g. "source". */
   name?: string;
+  /** Where Storage keeps object bytes; default a temporary directory removed on close. */
+  storageDir?: string;
+  /** Storage's global upload limit in bytes (default: hosted's 50 MiB). */
+  storageFileSizeLimit?: number;
 }
 
 export interface SupabaseApi {
@@ -41,6 +50,15 @@ export async function startSupabaseApi(options: SupabaseApiOptions): Promise<Sup
     databaseUrl: options.databaseUrl,
     jwtSecret: options.jwtSecret,
   });
+  const tempStorageDir = options.storageDir
+    ? undefined
+    : await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-storage-'));
+  const storage = await createStorageHandler({
+    databaseUrl: options.databaseUrl,
+    jwtSecret: options.jwtSecret,
+    storageDir: options.storageDir ?? tempStorageDir!,
+    fileSizeLimit: options.storageFileSizeLimit,
+  });
   const sockets = new Set<Duplex>();
   const server = http.createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -58,6 +76,10 @@ export async function startSupabaseApi(options: SupabaseApiOptions): Promise<Sup
     }
     if (pathname === '/rest/v1' || pathname.startsWith('/rest/v1/')) {
       rest.handle(req, res);
+      return;
+    }
+    if (pathname.startsWith('/storage/v1/')) {
+      storage.handle(req, res);
       return;
     }
     res.writeHead(404, { 'content-type': 'application/json' });
@@ -86,6 +108,8 @@ export async function startSupabaseApi(options: SupabaseApiOptions): Promise<Sup
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rest.close();
+      await storage.close();
+      if (tempStorageDir) await rm(tempStorageDir, { recursive: true, force: true });
     },
   };
 }

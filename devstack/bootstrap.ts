@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
+import { applyStorageSchema } from './storage/schema.js';
 
 const bootstrapSql = new URL('./bootstrap.sql', import.meta.url);
 
@@ -9,6 +10,7 @@ export async function bootstrapDatabase(databaseUrl: string): Promise<void> {
   await client.connect();
   try {
     await client.query(await readFile(bootstrapSql, 'utf8'));
+    await applyStorageSchema(client);
   } finally {
     await client.end();
   }

@@ -14,7 +14,7 @@ function portOption(value: string): number {
 
 const program = new Command('stack')
   .description(
-    'Start two local Supabase projects (Postgres + REST + Realtime) and a Temporal dev server with UI.',
+    'Start two local Supabase projects (Postgres + REST + Realtime + Storage) and a Temporal dev server with UI.',
   )
   .option('--env-file <path>', 'where to write the env file', '.env.sync')
   .addOption(new Option('--env-output <path>').hideHelp())
@@ -83,6 +83,7 @@ try {
   const redact = (url: string) => url.replace(/:[^:@/]+@/, ':***@');
   console.log(`source API       ${stack.source.url}   (Postgres ${redact(stack.source.databaseUrl)})`);
   console.log(`target API       ${stack.target.url}   (Postgres ${redact(stack.target.databaseUrl)})`);
+  console.log(`Storage files    ${stack.source.storageDir} (source), ${stack.target.storageDir} (target)`);
   console.log(
     `Temporal         ${stack.temporal.address} namespace ${stack.temporal.namespace}${stack.temporal.started ? '' : ' (external)'}`,
   );

@@ -2,7 +2,8 @@
  * The whole local stack: two real Postgres servers (source and target), a local Supabase API in
  * front of each, and a Temporal dev server with its UI (unless TEMPORAL_ADDRESS points elsewhere).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { startPostgres, type PostgresServer } from './postgres.js';
 import { bootstrapDatabase } from './bootstrap.js';
@@ -34,6 +35,8 @@ export interface StackOptions {
   temporalDynamicConfig?: string[];
   /** More namespaces for the dev server to create (besides `temporalNamespace`). */
   temporalExtraNamespaces?: string[];
+  /** Storage's global upload limit in bytes for both projects (default: hosted's 50 MiB). */
+  storageFileSizeLimit?: number;
   log?: (line: string) => void;
 }
 
@@ -41,6 +44,8 @@ export interface StackProject {
   url: string;
   serviceRoleKey: string;
   databaseUrl: string;
+  /** Where the project's Storage keeps object bytes (removed on stop unless persisted). */
+  storageDir: string;
 }
 
 export interface Stack {
@@ -119,20 +124,33 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       startTemporal(),
     ]);
 
+    const storageDir = async (name: string): Promise<string> => {
+      if (persistDir) {
+        const dir = path.join(persistDir, `${name}-storage`);
+        await mkdir(dir, { recursive: true });
+        return dir;
+      }
+      const dir = await mkdtemp(path.join(os.tmpdir(), `supabase-sync-${name}-storage-`));
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      return dir;
+    };
     const startApi = async (
       name: string,
       db: PostgresServer,
       secret: string,
       port: number | undefined,
-    ): Promise<SupabaseApi> => {
+    ): Promise<SupabaseApi & { storageDir: string }> => {
+      const dir = await storageDir(name);
       const api = await startSupabaseApi({
         databaseUrl: db.url,
         jwtSecret: secret,
         port: port ?? (await freePort()),
         name,
+        storageDir: dir,
+        storageFileSizeLimit: options.storageFileSizeLimit,
       });
       cleanups.push(() => api.close());
-      return api;
+      return { ...api, storageDir: dir };
     };
     const [sourceApi, targetApi] = await Promise.all([
       startApi('source', sourceDb, secrets.source, ports.sourceApi),
@@ -143,11 +161,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       url: sourceApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.source),
       databaseUrl: sourceDb.url,
+      storageDir: sourceApi.storageDir,
     };
     const target = {
       url: targetApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.target),
       databaseUrl: targetDb.url,
+      storageDir: targetApi.storageDir,
     };
     const temporalInfo = {
       address: temporal?.address ?? options.temporalAddress!,

@@ -116,6 +116,7 @@ async function main(): Promise<number> {
       source: { url: stack.source.url, serviceRoleKey: stack.source.serviceRoleKey },
       target: { url: stack.target.url, serviceRoleKey: stack.target.serviceRoleKey },
       reconcile: { intervalMs: 30_000, lookbackMs: 300_000, batchSize: 500, initialBackfillMs: undefined },
+      discovery: { intervalMs: 60_000 },
       mode: 'default',
       realtime: true,
       loop: true,

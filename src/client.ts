@@ -10,6 +10,7 @@ import { errorMessage } from './core/errors.js';
 import { registerLifecycle } from './cli/lifecycle.js';
 import { registerMigrate } from './cli/migrate.js';
 import { registerSchedule } from './cli/schedule.js';
+import { registerSchema } from './cli/schema.js';
 import { registerStatus } from './cli/status.js';
 import { registerVerify } from './cli/verify.js';
 
@@ -42,6 +43,7 @@ registerStatus(program);
 registerBackfill(program);
 registerSchedule(program);
 registerVerify(program);
+registerSchema(program);
 registerMigrate(program);
 
 try {

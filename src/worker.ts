@@ -38,6 +38,8 @@ export interface SyncWorkerOptions {
 export interface SyncWorker {
   worker: Worker;
   client: Client;
+  /** The worker's metrics (Prometheus), for what the process records outside activities. */
+  metrics: SyncMetrics;
   /** Resolves when the worker has stopped. */
   run(): Promise<void>;
   /** Graceful: in-flight batches finish, realtime feeds flush and hand over, then the worker stops. */
@@ -66,6 +68,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     logger,
     client,
     feedControl: runningFeeds,
+    observeSchema: (table, differences) => metrics.schema(table, differences),
     notify: metrics.wrapNotify({
       realtimeProgress: (workflowId, progress) =>
         client.workflow.getHandle(workflowId).signal(realtimeProgressSignal, progress),
@@ -91,6 +94,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
   return {
     worker,
     client,
+    metrics,
     run: () => (running ??= worker.run()),
     shutdown: async () => {
       shuttingDown.abort();

@@ -11,9 +11,12 @@ import {
   loadConfig,
   loadEnv,
   parseTablesConfig,
+  parseTablesFile,
+  selectedByPatterns,
   redactedConfig,
   type SyncConfig,
 } from '../src/config/index.js';
+import { resolveFromListing } from '../src/engine/resolve-tables.js';
 import { syncSettings } from '../src/engine/settings.js';
 import { temporalConnectionOptions } from '../src/temporal/connection.js';
 
@@ -113,6 +116,7 @@ void test('minimal config: required variables only, every default applied', () =
         batchSize: 500,
         initialBackfillMs: undefined,
       },
+      discovery: { intervalMs: 60_000 },
       mode: 'default',
       realtime: true,
       loop: true,
@@ -126,7 +130,9 @@ void test('minimal config: required variables only, every default applied', () =
           schema: 'public',
           table: 'orders',
           qualifiedName: 'public.orders',
+          // Not given: `id` until the worker reads the key from the source's catalog.
           primaryKeys: ['id'],
+          primaryKeysFromCatalog: true,
           incrementalFields: ['updated_at', 'created_at'],
           realtime: true,
           reconcile: true,
@@ -193,6 +199,7 @@ void test('full config from an env file, every field set', () => {
         batchSize: 10000,
         initialBackfillMs: 86400000,
       },
+      discovery: { intervalMs: 60_000 },
       mode: 'reconcile',
       realtime: false,
       loop: false,
@@ -225,6 +232,7 @@ void test('full config from an env file, every field set', () => {
           table: 'Profiles',
           qualifiedName: 'public.Profiles',
           primaryKeys: ['id'],
+          primaryKeysFromCatalog: true,
           incrementalFields: ['updated_at', 'created_at'],
           realtime: true,
           reconcile: false,
@@ -360,6 +368,80 @@ void test('the tables file may be a bare array or {"tables": [...]}', () => {
     ['public.orders', 'public.order_items'],
   );
   assert.deepEqual(fromArray[1]?.primaryKeys, ['order_id', 'line_no']);
+});
+
+void test('table patterns: include/exclude with * and ?, entries override and add; bad patterns are one line', () => {
+  const file = parseTablesFile(
+    {
+      include: ['public.*', 'private.audit_?'],
+      exclude: ['public.tmp_*'],
+      tables: [{ name: 'orders', realtime: false }],
+    },
+    'x.json',
+  );
+  assert.deepEqual(file.patterns, { include: ['public.*', 'private.audit_?'], exclude: ['public.tmp_*'] });
+  assert.equal(file.tables[0]?.realtime, false);
+  assert.equal(file.tables[0]?.primaryKeysFromCatalog, true);
+  for (const [name, selected] of [
+    ['public.orders', true],
+    ['public.tmp_1', false],
+    ['private.audit_1', true],
+    ['private.audit_12', false],
+    ['other.orders', false],
+  ] as const) {
+    assert.equal(selectedByPatterns(file.patterns ?? { include: [], exclude: [] }, name), selected, name);
+  }
+  assert.deepEqual(parseTablesFile({ include: ['*'] }, 'x.json').tables, []);
+  assert.throws(
+    () => parseTablesFile({ include: ['public.or;ders'] }, 'x.json'),
+    new ConfigError(
+      'x.json: include[0] "public.or;ders" is not a table pattern: write "schema.table" with letters, digits, _ and $, and * or ? as wildcards, e.g. "public.*"',
+    ),
+  );
+  assert.throws(() => parseTablesFile({ include: [] }, 'x.json'), /no tables configured/);
+  assert.throws(() => parseTablesFile({ exclude: ['a'] }, 'x.json'), /no tables configured/);
+});
+
+void test('resolving the tables against the source: keys from the catalog, patterns, overrides, the rest listed', () => {
+  const listing = [
+    { schema: 'public', table: 'orders', kind: 'table' as const, primaryKey: ['order_id'] },
+    { schema: 'public', table: 'lines', kind: 'table' as const, primaryKey: ['order_id', 'line'] },
+    { schema: 'public', table: 'nokey', kind: 'table' as const, primaryKey: null },
+    { schema: 'public', table: 'tmp_x', kind: 'table' as const, primaryKey: ['id'] },
+    { schema: 'private', table: 'secrets', kind: 'table' as const, primaryKey: ['id'] },
+  ];
+  const file = parseTablesFile(
+    {
+      include: ['public.*'],
+      exclude: ['public.tmp_*'],
+      tables: [{ name: 'orders', realtime: false }, { name: 'gone' }],
+    },
+    'x.json',
+  );
+  const resolved = resolveFromListing({ tables: file.tables, tablePatterns: file.patterns }, listing);
+  assert.deepEqual(
+    resolved.tables.map((t) => [t.qualifiedName, t.primaryKeys, t.realtime]),
+    [
+      ['public.orders', ['order_id'], false],
+      ['public.gone', ['id'], true],
+      ['public.lines', ['order_id', 'line'], true],
+    ],
+  );
+  assert.deepEqual(resolved.unsynced, ['public.tmp_x', 'private.secrets']);
+  assert.match(
+    resolved.skipped[0]!.reason,
+    /^public\.nokey has no primary key: add one, or give "primaryKeys"/,
+  );
+  // A file without patterns keeps its entries; a given key is kept as given.
+  const plain = resolveFromListing(
+    { tables: parseTablesConfig([{ name: 'orders', primaryKeys: ['id'] }], 'x') },
+    listing,
+  );
+  assert.deepEqual(
+    plain.tables.map((t) => t.primaryKeys),
+    [['id']],
+  );
+  assert.equal(plain.unsynced.length, 4);
 });
 
 void test('isValidIdentifier', () => {
@@ -630,7 +712,7 @@ const badInputs: { name: string; setup: Setup; message: string | RegExp }[] = [
   {
     name: 'misspelt top-level key',
     setup: { tables: '{"table": [{"name": "orders"}]}' },
-    message: `${F}: unknown top-level key "table" (did you mean tables?); allowed keys: tables; expected {"tables": [...]}`,
+    message: `${F}: unknown top-level key "table" (did you mean tables?); allowed keys: tables, include, exclude; expected {"tables": [...]}`,
   },
   {
     name: 'empty tables',

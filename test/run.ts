@@ -60,6 +60,8 @@ try {
         ...process.env,
         ...stack.env,
         SUPABASE_SYNC_TEST: '1',
+        // The process serving the local APIs (this one), for tests that watch its memory.
+        STACK_API_PID: String(process.pid),
         SUPABASE_SYNC_WORKFLOW_BUNDLE: bundlePath,
       },
     });

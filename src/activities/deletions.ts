@@ -1,18 +1,82 @@
 /**
- * Deletion replay: reads the source's `sync_deletions` ledger for one table, deletes those keys on
- * the target (recording tombstones), then marks the entries processed. Entries are chosen by
- * "not processed yet", so one whose transaction committed out of id order is still replayed.
+ * Deletion replay: reads the source's `sync_deletions` ledger for one table and applies it to the
+ * target (recording tombstones), then marks the entries processed. Entries are chosen by "not
+ * processed yet", so one whose transaction committed out of id order is still replayed.
+ *
+ * A 'truncate' entry (the table was emptied by TRUNCATE, which no row trigger and no Realtime event
+ * sees) removes from the target every row whose key the source no longer has, page by page over the
+ * target's keys; a row whose version is newer than the truncate is kept (it was written after it).
  */
+import { activityInfo } from '@temporalio/activity';
 import { keyText } from '../core/keys.js';
+import type { KeyText, PendingDeletion, Row, TableRef } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
 import type { ReplayDeletionsInput, ReplayDeletionsResult } from './types.js';
 
+/** Target keys compared with the source per call while replaying a truncate. */
+const TRUNCATE_PAGE = 5000;
+
+function keyRow(primaryKeys: string[], key: KeyText): Row {
+  return Object.fromEntries(primaryKeys.map((k, i) => [k, key[i] ?? null]));
+}
+
 export function createDeletionActivities(deps: ActivityDeps) {
+  /** Deletes the keys of `entries` that the source does not have (again). */
+  async function replayKeys(input: ReplayDeletionsInput, entries: PendingDeletion[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    // A key that exists on the source again (deleted and re-inserted, or its row's key changed and
+    // another row took it over, even in one transaction) is not deleted: the row there is current,
+    // and reconciliation/realtime bring it. Deleting it with a tombstone newer than the row would
+    // keep it off the target until its next change.
+    const present = new Set(
+      (
+        await deps.source.readRowsByKeys(
+          input.table,
+          entries.map((e) => e.primaryKey),
+        )
+      ).map((row) => keyText(input.table.primaryKeys, row)),
+    );
+    const keys = entries
+      .filter((e) => !present.has(keyText(input.table.primaryKeys, e.primaryKey)))
+      .map((e) => ({ ...e.primaryKey, _deleted_at: e.deletedAt }));
+    return (await deps.target.applyDeletes(input.table, input.versionColumn, keys)).deleted;
+  }
+
+  /** After a truncate at `at`: every target row the source has no longer goes (from `after` on). */
+  async function replayTruncate(
+    input: ReplayDeletionsInput,
+    at: string,
+    result: ReplayDeletionsResult,
+  ): Promise<void> {
+    const ref: TableRef = input.table;
+    for (;;) {
+      const page = await deps.target.listRange(ref, result.truncateAfter ?? null, null, TRUNCATE_PAGE);
+      if (page.length === 0) break;
+      const keys = page.map((r) => r.key);
+      const present = new Set((await deps.source.presentKeys(ref, keys)).map((k) => JSON.stringify(k)));
+      const gone = keys
+        .filter((k) => !present.has(JSON.stringify(k)))
+        .map((k) => ({ ...keyRow(ref.primaryKeys, k), _deleted_at: at }));
+      result.deleted += (await deps.target.applyDeletes(ref, input.versionColumn, gone)).deleted;
+      result.truncateAfter = keys[keys.length - 1]!;
+      if (page.length < TRUNCATE_PAGE) break;
+    }
+    result.truncateAfter = undefined;
+  }
+
   return {
     async replayDeletions(input: ReplayDeletionsInput): Promise<ReplayDeletionsResult> {
-      const result: ReplayDeletionsResult = { replayed: 0, deleted: 0, lastId: 0, done: false };
+      // A retried attempt resumes a truncate's clean-up where the last heartbeat left it.
+      const resumed = activityInfo().heartbeatDetails as ReplayDeletionsResult | undefined;
+      const result: ReplayDeletionsResult = {
+        replayed: 0,
+        deleted: 0,
+        lastId: 0,
+        done: false,
+        ...(resumed?.truncateAfter ? { truncateAfter: resumed.truncateAfter } : {}),
+      };
       return failClearly(() =>
         keepBeating(
           () => result,
@@ -21,25 +85,25 @@ export function createDeletionActivities(deps: ActivityDeps) {
             for (;;) {
               const entries = await deps.source.readPendingDeletions(input.table, input.batchSize);
               if (entries.length > 0) {
-                // A key that exists on the source again (deleted and re-inserted, or its row's key changed
-                // and another row took it over, even in one transaction) is not deleted: the row there is
-                // current, and reconciliation/realtime bring it. Deleting it with a tombstone newer than the
-                // row would keep it off the target until its next change.
-                const present = new Set(
-                  (
-                    await deps.source.readRowsByKeys(
-                      input.table,
-                      entries.map((e) => e.primaryKey),
-                    )
-                  ).map((row) => keyText(input.table.primaryKeys, row)),
+                result.deleted += await replayKeys(
+                  input,
+                  entries.filter((e) => e.kind === 'delete'),
                 );
-                const keys = entries
-                  .filter((e) => !present.has(keyText(input.table.primaryKeys, e.primaryKey)))
-                  .map((e) => ({ ...e.primaryKey, _deleted_at: e.deletedAt }));
-                const { deleted } = await deps.target.applyDeletes(input.table, input.versionColumn, keys);
+                // One clean-up covers every truncate of the batch: it removes what the source has not.
+                const truncates = entries.filter((e) => e.kind === 'truncate');
+                if (truncates.length > 0) {
+                  const latest = truncates.reduce((a, b) =>
+                    Date.parse(b.deletedAt) > Date.parse(a.deletedAt) ? b : a,
+                  );
+                  deps.logger.info(
+                    { table: input.table.qualifiedName, at: latest.deletedAt },
+                    'replaying a TRUNCATE of the source: removing the rows it no longer has',
+                  );
+                  await replayTruncate(input, latest.deletedAt, result);
+                  result.truncates = (result.truncates ?? 0) + truncates.length;
+                }
                 await deps.source.markDeletionsProcessed(entries.map((e) => e.id));
                 result.replayed += entries.length;
-                result.deleted += deleted;
                 result.lastId = Math.max(result.lastId, ...entries.map((e) => e.id));
               }
               if (entries.length < input.batchSize) {

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { SchemaDifference } from '../core/schema-diff.js';
 import type { SourceProject, TargetProject } from '../supabase/ports.js';
 import type { Logger } from '../engine/logger.js';
 import type { RealtimeProgress } from '../workflows/types.js';
@@ -25,6 +26,8 @@ export interface ActivityDeps {
   };
   /** Where a running feed learns that its workflow released it (src/temporal/feed-control.ts). */
   feedControl: FeedControl;
+  /** Local only: the schema differences a check found for a table (the worker's metrics show them). */
+  observeSchema?(table: string, differences: SchemaDifference[]): void;
 }
 
 /** One realtime feed: its workflow (workflow ids are unique within a namespace) and generation. */

@@ -1,24 +1,42 @@
+import { pickVersionColumn } from '../core/table-schema.js';
 import type { ActivityDeps } from './deps.js';
-import type { PrepareTableInput, PrepareTableResult } from './types.js';
 import { failClearly } from './errors.js';
+import { keepBeating } from './heartbeats.js';
+import { checkSchema, driftNotes } from './schema-check.js';
+import type { PrepareTableInput, PrepareTableResult } from './types.js';
 
-/** Checks the table on both projects and picks the version column (first incremental field that exists). */
+/**
+ * Checks the table on both projects (schema-check.ts), picks the version column (the first
+ * incremental field that exists), and counts the rows the first copy will bring.
+ */
 export function createPrepareActivities(deps: ActivityDeps) {
   return {
     async prepareTable({ table }: PrepareTableInput): Promise<PrepareTableResult> {
-      return failClearly(async () => {
-        const versionColumn = await deps.source.findVersionColumn(table, table.incrementalFields);
-        await deps.target.checkTable(table);
-        const sourceRows = (await deps.source.countRows(table)) ?? null;
-        const maxVersion = versionColumn ? await deps.source.readMaxVersion(table, versionColumn) : null;
-        deps.logger.info(
-          { table: `${table.schema}.${table.table}`, versionColumn, sourceRows },
-          versionColumn
-            ? `version column: ${versionColumn}`
-            : `none of ${table.incrementalFields.join(', ')} exists: every pass re-reads the whole table`,
-        );
-        return { versionColumn: versionColumn ?? null, sourceRows, maxVersion };
-      });
+      return failClearly(() =>
+        keepBeating(
+          () => ({ table: table.qualifiedName }),
+          async () => {
+            const { source, differences } = await checkSchema(deps, table);
+            const versionColumn = pickVersionColumn(source, table.incrementalFields);
+            const sourceRows = await deps.source.countRows(table);
+            const maxVersion = versionColumn
+              ? (await deps.source.readPosition(table, versionColumn)).version
+              : null;
+            deps.logger.info(
+              { table: table.qualifiedName, versionColumn, sourceRows },
+              versionColumn
+                ? `version column: ${versionColumn}`
+                : `none of ${table.incrementalFields.join(', ')} exists: every pass re-reads the whole table`,
+            );
+            return {
+              versionColumn,
+              sourceRows,
+              maxVersion,
+              drift: driftNotes(differences),
+            };
+          },
+        ),
+      );
     },
   };
 }

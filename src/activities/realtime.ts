@@ -11,12 +11,14 @@
  * cancelled (src/temporal/feed-control.ts says how each reaches it).
  */
 import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
+import { rereadColumns, streamedColumns } from '../core/table-schema.js';
 import type { ChangeEvent } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { asActivityFailure } from './errors.js';
 import { coalesce } from './realtime-batch.js';
 import { FeedProgress } from './realtime-progress.js';
 import type { RealtimeFeedInput } from './types.js';
+import { writeRows } from './writes.js';
 
 /** Changes are applied at most this long after they arrive (or sooner when a batch fills). */
 const FLUSH_INTERVAL_MS = 20;
@@ -44,9 +46,12 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         input.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
       );
 
-      // The table's columns: from a row read now, then from every INSERT (which carries all of them).
-      const columns = new Set<string>(await deps.source.readColumns(ref).catch(() => []));
-      const unscaled = new Set<string>(await deps.source.readUnscaledNumericColumns(ref).catch(() => []));
+      // The columns a complete change carries, and those whose values Realtime may render otherwise.
+      const schema = await deps.source.readSchema(ref).catch(() => null);
+      const known = schema?.exists ? schema : null;
+      const columns = new Set<string>(known ? streamedColumns(known) : []);
+      const unscaled = new Set<string>(known ? rereadColumns(known) : []);
+      const entities = known && known.publishedAs.length > 0 ? known.publishedAs : undefined;
       let queue: ChangeEvent[] = [];
       let failure: string | null = null;
       let live = false;
@@ -77,6 +82,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
           }
           nudge();
         },
+        entities,
       );
 
       const withRetries = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
@@ -97,6 +103,13 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         queue = [];
         const batch = coalesce(ref, events, columns.size > 0 ? columns : undefined, unscaled);
         const delta = { written: 0, skipped: 0, deleted: 0, reread: 0 };
+        // Deletes first: a value a deleted row held may be reused by a row of the same batch.
+        if (batch.deletes.length > 0) {
+          const r = await withRetries('applying deletes', () =>
+            deps.target.applyDeletes(ref, input.versionColumn, batch.deletes),
+          );
+          delta.deleted = r.deleted;
+        }
         if (batch.reread.length > 0) {
           const rows = await withRetries('re-reading truncated rows', () =>
             deps.source.readRowsByKeys(ref, batch.reread),
@@ -106,16 +119,10 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         }
         if (batch.upserts.length > 0) {
           const r = await withRetries('applying upserts', () =>
-            deps.target.applyUpserts(ref, input.versionColumn, batch.upserts),
+            writeRows(deps, ref, input.versionColumn, batch.upserts),
           );
           delta.written = r.written;
           delta.skipped = r.skipped;
-        }
-        if (batch.deletes.length > 0) {
-          const r = await withRetries('applying deletes', () =>
-            deps.target.applyDeletes(ref, input.versionColumn, batch.deletes),
-          );
-          delta.deleted = r.deleted;
         }
         progress.applied(delta, batch.maxCommit);
       };

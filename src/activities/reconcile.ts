@@ -12,6 +12,8 @@ import type { KeysetCursor, KeyValues, Row } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
+import { checkSchema, driftNotes } from './schema-check.js';
+import { writeRows } from './writes.js';
 import type { ReconcileChunkInput, ReconcileChunkResult } from './types.js';
 
 /** Pages written at once (reads stay one ahead); the target's rows are locked in key order. */
@@ -36,6 +38,7 @@ export function createReconcileActivities(deps: ActivityDeps) {
           async () => {
             const ref = input.table;
             const started = Date.now();
+            if (input.checkSchema) progress.drift = driftNotes((await checkSchema(deps, ref)).differences);
             const byKey = input.mode === 'by-key' || input.versionColumn === null;
             const read = (afterKey: KeyValues | null, afterVersion: KeysetCursor | null): Promise<Row[]> =>
               byKey
@@ -92,7 +95,7 @@ export function createReconcileActivities(deps: ActivityDeps) {
                       null,
                     )
                   : afterVersion.version;
-                const write = deps.target.applyUpserts(ref, input.versionColumn, page);
+                const write = writeRows(deps, ref, input.versionColumn, page);
                 write.catch(() => undefined);
                 inFlight.push({ write, rows: page.length, afterKey, afterVersion, maxVersion });
                 while (inFlight.length >= WRITES_IN_FLIGHT) await settleOldest();

@@ -3,7 +3,8 @@
  * `table` is the table's TableConfig as the workflow holds it.
  */
 import type { TableConfig } from '../config/types.js';
-import type { KeysetCursor, KeyValues } from '../supabase/ports.js';
+import type { SchemaDifference } from '../core/schema-diff.js';
+import type { KeysetCursor, KeyText, KeyValues } from '../supabase/ports.js';
 
 export interface PrepareTableInput {
   table: TableConfig;
@@ -14,7 +15,12 @@ export interface PrepareTableResult {
   sourceRows: number | null;
   /** The newest version on the source now (where reconciliation resumes after a whole-table copy). */
   maxVersion: string | null;
+  /** Differences of the target's table from the source's that do not stop it (shown in status). */
+  drift?: DriftNote[];
 }
+
+/** A schema difference as the workflow keeps it: what it is and the SQL that fixes it (no row data). */
+export type DriftNote = Pick<SchemaDifference, 'kind' | 'name' | 'message' | 'sql'>;
 
 export interface ReconcileChunkInput {
   table: TableConfig;
@@ -27,6 +33,8 @@ export interface ReconcileChunkInput {
   batchSize: number;
   /** Return after about this long (not done) so the workflow records a checkpoint. */
   maxDurationMs: number;
+  /** Check the table's schema on both projects first (the first chunk of a pass): drift comes back in the result. */
+  checkSchema?: boolean;
 }
 
 export interface ReconcileChunkResult {
@@ -38,6 +46,8 @@ export interface ReconcileChunkResult {
   afterVersion: KeysetCursor | null;
   /** Highest version among the rows read (null if none or no version column). */
   maxVersion: string | null;
+  /** With `checkSchema`: the differences that do not stop the table (a blocking one fails the chunk). */
+  drift?: DriftNote[];
 }
 
 export interface ReplayDeletionsInput {
@@ -52,6 +62,10 @@ export interface ReplayDeletionsResult {
   deleted: number;
   lastId: number;
   done: boolean;
+  /** TRUNCATE entries replayed. */
+  truncates?: number;
+  /** While a truncate is replayed: the last target key compared (a retried attempt resumes after it). */
+  truncateAfter?: KeyText;
 }
 
 export interface RealtimeFeedInput {

@@ -77,6 +77,10 @@ export function statusLines(s: TableStatus, now = Date.now()): string {
     `  rows upserted: realtime ${c.realtimeWritten}, reconcile ${c.reconcileWritten}; deleted: realtime ${c.realtimeDeleted}, ledger ${c.ledgerDeleted}`,
     `  realtime: ${realtime}; lag: ${s.lagSeconds === null ? 'unknown' : `${s.lagSeconds.toFixed(1)} s`}`,
     `  last error: ${s.lastError ? `${s.lastError.where}, ${ago(s.lastError.at, now)}: ${s.lastError.message}` : 'none'}`,
+    // Differences that do not stop the table (a blocking one is the last error).
+    ...(s.schemaDrift ?? []).map(
+      (d) => `  schema drift: ${d.message}; fix on the target: ${d.sql.replace(/\s*\n\s*/g, ' ')}`,
+    ),
   ].join('\n');
 }
 

@@ -47,8 +47,21 @@ function showKey(key: KeyText): string {
 export function verifyLine(t: VerifiedTable): string {
   const r = t.result;
   if (!r) return `${t.table}: not verified: ${t.error ?? 'unknown error'}`;
+  // Schema differences come first: they are compared before the rows.
+  const schema = (r.schema ?? [])
+    .map((d) => `\n  schema: ${d.message}; fix on the target: ${d.sql.replace(/\s*\n\s*/g, ' ')}`)
+    .join('');
+  if (r.rowsCompared === false) return `${t.table}: the columns differ, rows not compared${schema}`;
+  return rowsLine(t.table, r, schema !== '') + schema;
+}
+
+function rowsLine(table: string, r: NonNullable<VerifiedTable['result']>, schemaDiffers: boolean): string {
+  const t = { table };
   const found = r.missing + r.extra + r.different;
-  if (found === 0) return `${t.table}: OK ${r.sourceRows} rows`;
+  if (found === 0)
+    return schemaDiffers
+      ? `${t.table}: the ${r.sourceRows} rows are equal, the schema differs`
+      : `${t.table}: OK ${r.sourceRows} rows`;
   const counts = `${r.missing} missing, ${r.extra} extra, ${r.different} different`;
   const kinds = (['missing', 'extra', 'different'] as const)
     .map((kind) => {

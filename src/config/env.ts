@@ -23,6 +23,8 @@ import {
 import type { EnvConfig } from './types.js';
 
 export const DEFAULT_TABLE_CONFIG = 'sync/tables.config.json';
+/** How often a running worker looks for tables created on the source (src/engine/discovery.ts). */
+export const DEFAULT_DISCOVERY_INTERVAL_MS = 60_000;
 /** Where the worker serves Prometheus metrics unless SYNC_METRICS_ADDRESS says otherwise. */
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -61,6 +63,9 @@ const EnvSchema = z
       ', or unset to copy the whole table on the first run',
     ).optional(),
     SYNC_TABLE_CONFIG: z.string().default(DEFAULT_TABLE_CONFIG),
+    SYNC_DISCOVERY_INTERVAL_MS: wholeNumber(1000, MAX_TIMER_MS, ' of milliseconds').default(
+      DEFAULT_DISCOVERY_INTERVAL_MS,
+    ),
     SYNC_MODE: z
       .string()
       .toLowerCase()
@@ -161,6 +166,7 @@ export function parseEnv(sources: EnvSources): EnvConfig {
       batchSize: env.SYNC_RECONCILE_BATCH_SIZE,
       initialBackfillMs: env.SYNC_INITIAL_BACKFILL_MS,
     },
+    discovery: { intervalMs: env.SYNC_DISCOVERY_INTERVAL_MS },
     mode: env.SYNC_MODE,
     realtime: env.SYNC_REALTIME,
     loop: env.SYNC_LOOP,

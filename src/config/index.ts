@@ -21,6 +21,9 @@ export {
   DEFAULT_INCREMENTAL_FIELDS,
   DEFAULT_PRIMARY_KEYS,
   parseTablesConfig,
+  parseTablesFile,
   readTablesFile,
+  type TablesFile,
 } from './tables.js';
+export { selectedByPatterns, type TablePatterns } from './table-patterns.js';
 export { loadConfig, redactedConfig } from './load.js';

@@ -18,8 +18,8 @@ export function loadConfig(options: LoadOptions = {}): SyncConfig {
   try {
     const env = parseEnv(sources);
     const label = displayPath(sources.cwd, env.tableConfigFile);
-    const tables = readTablesFile(env.tableConfigFile, label);
-    return { ...env, tables };
+    const { tables, patterns } = readTablesFile(env.tableConfigFile, label);
+    return { ...env, tables, ...(patterns ? { tablePatterns: patterns } : {}) };
   } catch (err) {
     // Belt and braces: a key pasted into the wrong variable must not end up in a message.
     if (err instanceof ConfigError && secrets.some((s) => err.message.includes(s))) {
@@ -46,6 +46,7 @@ export function redactedConfig(config: SyncConfig): SyncConfig {
     source: { ...config.source, serviceRoleKey: '***' },
     target: { ...config.target, serviceRoleKey: '***' },
     reconcile: { ...config.reconcile },
+    discovery: { ...config.discovery },
     temporal: {
       ...config.temporal,
       ...(config.temporal.apiKey !== undefined ? { apiKey: '***' } : {}),

@@ -1,11 +1,15 @@
 /**
  * The tables file (SYNC_TABLE_CONFIG, default sync/tables.config.json): which tables to keep in
- * sync and how. Accepts either `[...]` or `{ "tables": [...] }`.
+ * sync and how. Accepts either `[...]` or `{ "tables": [...], "include": [...], "exclude": [...] }`:
+ * `tables` lists tables (and settings for tables the patterns select), `include`/`exclude` select
+ * tables by pattern (table-patterns.ts). A table whose entry has no `primaryKeys` takes the key
+ * from the source's catalog when the worker starts (src/engine/resolve-tables.ts), else `id`.
  */
 import fs from 'node:fs';
 import { z } from 'zod';
 import { closest, ConfigError, describeType, show } from './errors.js';
 import { identifierProblem, parseQualifiedName, type IdentifierKind } from './identifiers.js';
+import { patternProblem, type TablePatterns } from './table-patterns.js';
 import type { TableConfig } from './types.js';
 
 export const DEFAULT_PRIMARY_KEYS: readonly string[] = ['id'];
@@ -99,15 +103,41 @@ const TableEntrySchema = z.strictObject(
   },
 );
 
+function patternList(field: 'include' | 'exclude') {
+  return z
+    .array(
+      z
+        .string({
+          error: (iss) => `must hold pattern strings like "public.*" (got ${describeType(iss.input)})`,
+        })
+        .superRefine((value, ctx) => {
+          const problem = patternProblem(value);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
+        }),
+      {
+        error: (iss) =>
+          `must be an array of table patterns, e.g. ["public.*"] (got ${describeType(iss.input)}); leave ${field} out for none`,
+      },
+    )
+    .optional();
+}
+
 const WrapperSchema = z.strictObject({
   $schema: z.string().optional(),
-  tables: z.array(z.unknown(), {
-    error: (iss) =>
-      iss.input === undefined
-        ? `is missing; expected {"tables": [${EXAMPLE_ENTRY}]}`
-        : `must be an array of tables, e.g. [${EXAMPLE_ENTRY}] (got ${describeType(iss.input)})`,
-  }),
+  tables: z
+    .array(z.unknown(), {
+      error: (iss) => `must be an array of tables, e.g. [${EXAMPLE_ENTRY}] (got ${describeType(iss.input)})`,
+    })
+    .optional(),
+  include: patternList('include'),
+  exclude: patternList('exclude'),
 });
+
+/** What a tables file holds: its entries, and the patterns when it has any. */
+export interface TablesFile {
+  tables: TableConfig[];
+  patterns?: TablePatterns;
+}
 
 /** `primaryKeys[1]` from a zod issue path. */
 function formatPath(path: readonly PropertyKey[]): string {
@@ -151,13 +181,19 @@ function entryLabel(entry: unknown, where: string): string {
   return where;
 }
 
+/** Validates the parsed JSON of a tables file (entries only; see parseTablesFile for patterns). */
+export function parseTablesConfig(json: unknown, file: string): TableConfig[] {
+  return parseTablesFile(json, file).tables;
+}
+
 /**
  * Validates the parsed JSON of a tables file. `file` is only used in messages. Throws ConfigError
  * with a one-line message for the first problem found.
  */
-export function parseTablesConfig(json: unknown, file: string): TableConfig[] {
+export function parseTablesFile(json: unknown, file: string): TablesFile {
   let entries: unknown[];
   let prefix: string;
+  let patterns: TablePatterns | undefined;
   if (Array.isArray(json)) {
     entries = json;
     prefix = '';
@@ -167,22 +203,32 @@ export function parseTablesConfig(json: unknown, file: string): TableConfig[] {
       const issue = firstIssue(wrapper.error.issues);
       const message =
         issue?.code === 'unrecognized_keys'
-          ? `${unknownKeyMessage(issue.keys[0] ?? '', ['tables']).replace('unknown key', 'unknown top-level key')}; expected {"tables": [...]}`
+          ? `${unknownKeyMessage(issue.keys[0] ?? '', ['tables', 'include', 'exclude']).replace('unknown key', 'unknown top-level key')}; expected {"tables": [...]}`
           : issue
             ? issueMessage(issue, [])
             : 'is not a valid tables file';
       throw new ConfigError(`${file}: ${message}`);
     }
-    entries = wrapper.data.tables;
+    entries = wrapper.data.tables ?? [];
     prefix = 'tables';
+    if (wrapper.data.include !== undefined || wrapper.data.exclude !== undefined) {
+      patterns = { include: wrapper.data.include ?? [], exclude: wrapper.data.exclude ?? [] };
+    }
+    if (wrapper.data.tables === undefined && patterns === undefined) {
+      throw new ConfigError(
+        `${file}: tables is missing; expected {"tables": [${EXAMPLE_ENTRY}]} or {"include": ["public.*"]}`,
+      );
+    }
   } else {
     throw new ConfigError(
       `${file}: must be a JSON array of tables or {"tables": [...]} (got ${describeType(json)}); see sync/tables.config.example.json`,
     );
   }
 
-  if (entries.length === 0) {
-    throw new ConfigError(`${file}: no tables configured; add at least one entry like ${EXAMPLE_ENTRY}`);
+  if (entries.length === 0 && (patterns === undefined || patterns.include.length === 0)) {
+    throw new ConfigError(
+      `${file}: no tables configured; add at least one entry like ${EXAMPLE_ENTRY}${patterns ? ', or a pattern to "include" like "public.*"' : ''}`,
+    );
   }
 
   const tables: TableConfig[] = [];
@@ -199,6 +245,7 @@ export function parseTablesConfig(json: unknown, file: string): TableConfig[] {
       throw new ConfigError(`${file}: ${label}${separator}${message}`);
     }
     const { name, primaryKeys, incrementalFields, realtime, reconcile } = result.data;
+    const primaryKeysGiven = Object.prototype.hasOwnProperty.call(entry, 'primaryKeys');
     const qualifiedName = `${name.schema}.${name.table}`;
     const previous = seen.get(qualifiedName);
     if (previous !== undefined) {
@@ -212,12 +259,13 @@ export function parseTablesConfig(json: unknown, file: string): TableConfig[] {
       table: name.table,
       qualifiedName,
       primaryKeys,
+      ...(primaryKeysGiven ? {} : { primaryKeysFromCatalog: true }),
       incrementalFields,
       realtime,
       reconcile,
     });
   });
-  return tables;
+  return { tables, ...(patterns ? { patterns } : {}) };
 }
 
 /** Line and column (1-based) of a character offset. */
@@ -236,7 +284,7 @@ export function readTablesFile(
   absolutePath: string,
   label: string,
   variable = 'SYNC_TABLE_CONFIG',
-): TableConfig[] {
+): TablesFile {
   let text: string;
   try {
     text = fs.readFileSync(absolutePath, 'utf8');
@@ -278,5 +326,5 @@ export function readTablesFile(
       },
     );
   }
-  return parseTablesConfig(json, label);
+  return parseTablesFile(json, label);
 }

@@ -1,9 +1,16 @@
+import type { TablePatterns } from './table-patterns.js';
+
 export interface TableConfig {
   schema: string;
   table: string;
   /** `schema.table` */
   qualifiedName: string;
   primaryKeys: string[];
+  /**
+   * The tables file gave no primaryKeys: the key comes from the source's catalog when the worker
+   * resolves the tables (src/engine/resolve-tables.ts); `primaryKeys` holds the default until then.
+   */
+  primaryKeysFromCatalog?: boolean;
   /** Ordered; the first column that exists on the table is used at runtime. */
   incrementalFields: string[];
   realtime: boolean;
@@ -27,6 +34,8 @@ export interface SyncConfig {
     /** undefined = copy the whole table on the first run. */
     initialBackfillMs: number | undefined;
   };
+  /** SYNC_DISCOVERY_INTERVAL_MS: how often a running worker looks for new tables on the source. */
+  discovery: { intervalMs: number };
   mode: SyncMode;
   realtime: boolean;
   loop: boolean;
@@ -51,7 +60,10 @@ export interface SyncConfig {
   envFile: string | undefined;
   /** Absolute path of the tables file. */
   tableConfigFile: string;
+  /** The tables the file lists (with patterns, more are found on the source: src/engine/resolve-tables.ts). */
   tables: TableConfig[];
+  /** `include`/`exclude` of the tables file, when it has them. */
+  tablePatterns?: TablePatterns;
 }
 
 /** Everything that comes from environment variables (all of SyncConfig but the tables). */

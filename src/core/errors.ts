@@ -8,3 +8,22 @@ export function errorMessage(error: unknown): string {
   while (e?.cause && typeof (e.cause as { message?: unknown }).message === 'string') e = e.cause;
   return typeof e?.message === 'string' ? e.message : String(error);
 }
+
+/**
+ * The kind of a SyncError (`config`, `schema`, `auth`, `migration`, `unavailable`, `conflict`,
+ * `request`) behind an error, however Temporal wrapped it: activities fail with an
+ * ApplicationFailure of type `SyncError:<kind>` (src/activities/errors.ts). Undefined for others.
+ */
+export function errorKind(error: unknown): string | undefined {
+  let e = error as { type?: unknown; kind?: unknown; name?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 10; depth++) {
+    if (typeof e.type === 'string' && e.type.startsWith('SyncError:'))
+      return e.type.slice('SyncError:'.length);
+    if (e.name === 'SyncError' && typeof e.kind === 'string') return e.kind;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+/** Kinds of error a person must fix (the table waits, retrying at its interval, until they do). */
+export const NEEDS_A_PERSON: readonly string[] = ['schema', 'config', 'migration', 'auth'];

@@ -19,6 +19,8 @@ import { findUnconfigured, handleUnconfigured } from './orphans.js';
 import { reconcileOnce } from './reconcile-once.js';
 import { listenForStop, reasonOf, type StopSignals } from './stop-signals.js';
 import { syncSettings } from './settings.js';
+import { reportUnsynced, TableDiscovery } from './discovery.js';
+import { resolveTables, type ResolvedTables } from './resolve-tables.js';
 import { enableDeleteTracking, ensureTableWorkflows, logReports } from './tables.js';
 
 export interface RunSyncOptions {
@@ -112,8 +114,21 @@ async function run(
     searchAttributes: await searchAttributesRegistered(client, config.temporal.namespace),
     ...(once ? { loop: false, realtime: false } : {}),
   });
+  const source = connectSource(config.source);
+  let resolved: ResolvedTables;
   try {
-    logReports(logger, await enableDeleteTracking(connectSource(config.source), config, settings));
+    // The tables file's entries and patterns against the source's catalog (keys it does not give).
+    resolved = await resolveTables(config, source);
+    reportUnsynced(logger, resolved);
+    if (resolved.tables.length === 0) {
+      logger.error(
+        `no table to sync: the patterns of ${config.tableConfigFile} select no table of the source (it has ${resolved.unsynced.length}${resolved.unsynced.length > 0 ? `: ${resolved.unsynced.slice(0, 10).join(', ')}` : ''})`,
+      );
+      await client.connection.close();
+      return 1;
+    }
+    config = { ...config, tables: resolved.tables };
+    logReports(logger, await enableDeleteTracking(source, config, settings));
   } catch (error) {
     logger.error(errorMessage(error));
     await client.connection.close();
@@ -130,6 +145,7 @@ async function run(
     return 1;
   }
   const running = sync.run();
+  let discovery: TableDiscovery | undefined;
   let stopping = false;
   let stopAskedAt = 0;
   const stop = (signal: string) => {
@@ -161,12 +177,14 @@ async function run(
     const ensured = await client.withAbortSignal(stopRequest.signal, () =>
       ensureTableWorkflows(client, config, settings),
     );
+    sync.metrics.unsyncedTables(resolved.unsynced);
     for (const e of ensured) {
       logger.info(
         { table: e.table, workflowId: e.workflowId },
         `${e.table}: ${e.started ? (e.resumed ? 'resumed from its last checkpoint:' : 'started') : 'kept running (current settings applied):'} workflow ${e.workflowId}`,
       );
     }
+    // Workflows of tables no longer configured: found before discovery adds any table.
     const unconfigured = await client.withAbortSignal(stopRequest.signal, () =>
       findUnconfigured(client, config),
     );
@@ -175,10 +193,22 @@ async function run(
       tableConfigFile: config.tableConfigFile,
       logger,
     });
+    // Tables created on the source from now on are found within a minute.
+    discovery = new TableDiscovery({
+      client,
+      config,
+      settings,
+      source,
+      logger,
+      known: ensured.map((e) => e.table),
+      onUnsynced: (tables) => sync.metrics.unsyncedTables(tables),
+    });
+    discovery.start();
     logger.info(
       `syncing ${ensured.length} table(s) on task queue ${config.temporal.taskQueue} (Temporal ${config.temporal.address}, namespace ${config.temporal.namespace}); Ctrl-C stops the worker, the workflows wait for it`,
     );
     await running;
+    await discovery.stop();
     await sync.close();
     await client.connection.close();
     logger.info(
@@ -189,6 +219,7 @@ async function run(
     if (stopRequest.signal.aborted) {
       // Stopped while the workflows were being started or a reconcile-only run was under way.
       await running.catch(() => undefined);
+      await discovery?.stop();
       await sync.close();
       await client.connection.close();
       logger.info(
@@ -199,6 +230,7 @@ async function run(
     logger.error(error instanceof SyncError ? error.message : `sync failed: ${errorMessage(error)}`);
     stop('error');
     await running.catch(() => undefined);
+    await discovery?.stop();
     await sync.close();
     await client.connection.close();
     return 1;

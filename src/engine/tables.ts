@@ -43,7 +43,7 @@ export async function enableDeleteTracking(
       reports.push({
         table: table.qualifiedName,
         ok: true,
-        message: `delete tracking on ${table.qualifiedName}: trigger ${result.trigger}; realtime publication: ${result.realtimePublication}`,
+        message: `delete tracking on ${table.qualifiedName}: trigger ${result.trigger}${result.partitions > 0 ? ` (and on its ${result.partitions} partitions)` : ''}; realtime publication: ${result.realtimePublication}${result.grants.length > 0 ? `; granted to service_role (Realtime streams only what it may read): ${result.grants.join(', ')}` : ''}`,
       });
     } catch (error) {
       // A missing migration or a refused key concerns every table: stop here.

@@ -13,9 +13,11 @@ const MAX_DETAIL_CHARS = 500;
 
 /** The migration that holds each group of the functions the adapters call. */
 export const MIGRATIONS = {
-  ledger: 'supabase/migrations/20251120120000_create_sync_deletions_table.sql',
+  ledger: 'supabase/migrations/20261202120300_sync_ledger_v2.sql',
   verify: 'supabase/migrations/20251124120000_sync_verify.sql',
-  apply: 'supabase/migrations/20251125120000_sync_apply_functions.sql',
+  apply: 'supabase/migrations/20261202120200_sync_apply_v2.sql',
+  catalog: 'supabase/migrations/20261202120000_sync_catalog.sql',
+  reads: 'supabase/migrations/20261202120100_sync_reads.sql',
 } as const;
 export type MigrationName = keyof typeof MIGRATIONS;
 
@@ -61,7 +63,7 @@ function describe(error: ApiError): string {
 function missingFunctions(migration: MigrationName): string {
   return migration === 'verify'
     ? `the supabase-sync verify functions are missing: apply ${MIGRATIONS.verify} to it (\`npx supabase-sync migrate\`)`
-    : `the supabase-sync functions are missing: apply ${MIGRATIONS[migration]} to it (npm run sync applies nothing itself)`;
+    : `the supabase-sync functions are missing: apply ${MIGRATIONS[migration]} to it (\`npx supabase-sync migrate --apply\` applies every migration it lacks; npm run sync applies nothing itself)`;
 }
 
 /** The SyncError for a failed API call: its kind says whether retrying can help. */
@@ -82,6 +84,14 @@ export function apiError(project: ProjectConnection, call: FailedCall): SyncErro
     return new SyncError(
       `${on}: ${what} failed, the API is unreachable or failing (HTTP ${status}): ${detail}: check ${variable}_URL and that the project is up`,
       'unavailable',
+    );
+  }
+  // Concurrent writers on the same rows or unique values (a deadlock, a serialization failure, or a
+  // unique value taken between a check and a write): nothing was written; trying again succeeds.
+  if (code === '40P01' || code === '40001' || code === '23505') {
+    return new SyncError(
+      `${on}: ${what}${table ? ` on ${table}` : ''} met a concurrent write (${code}); it is tried again`,
+      'conflict',
     );
   }
   if (code === 'PGRST202' || (code === '42883' && /sync_/.test(error.message ?? ''))) {

@@ -20,6 +20,9 @@ export interface ProjectConnection {
  */
 const REQUEST_TIMEOUT_MS = 60_000;
 
+/** The functions whose result is an array of rows (supabase/migrations/20261202120100_sync_reads.sql). */
+const ROW_FUNCTIONS = /\/rest\/v1\/rpc\/sync_read_(rows|keys)(\?|$)/;
+
 const losslessFetch: typeof fetch = async (input, init) => {
   const response = await fetch(input, {
     ...init,
@@ -27,7 +30,9 @@ const losslessFetch: typeof fetch = async (input, init) => {
   });
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
   const json = (response.headers.get('content-type') ?? '').includes('json');
-  if (!json || !url.includes('/rest/v1/') || url.includes('/rest/v1/rpc/')) return response;
+  if (!json || !url.includes('/rest/v1/')) return response;
+  // Table reads and the row-reading functions return arrays of rows; other functions' results are left alone.
+  if (url.includes('/rest/v1/rpc/') && !ROW_FUNCTIONS.test(url)) return response;
   const text = await response.text();
   const headers = new Headers(response.headers);
   headers.delete('content-length');

@@ -5,6 +5,7 @@
  * Row data flows through these calls inside activities and never reaches Temporal.
  */
 import type { TableConfig } from '../config/types.js';
+import type { TableListing, TableSchemaResult } from '../core/table-schema.js';
 
 export type Row = Record<string, unknown>;
 
@@ -25,9 +26,30 @@ export interface KeysetCursor {
 
 export interface PendingDeletion {
   id: number;
+  /** 'delete': one key deleted (or moved away by a key change); 'truncate': the whole table emptied. */
+  kind: 'delete' | 'truncate';
+  /** The deleted key (empty for a truncate). */
   primaryKey: Row;
+  /** When it happened on the source (its clock). */
   deletedAt: string;
 }
+
+/** What the source has now, cheaply: its newest version and newest unprocessed ledger entry. */
+export interface SourcePosition {
+  version: string | null;
+  ledger: number | null;
+}
+
+/** A write refused by a unique constraint other than the key: the constraint's name, nothing written. */
+export interface UpsertResult {
+  written: number;
+  skipped: number;
+  conflict?: string;
+}
+
+/** `resolveConflict`: target rows still in the way (their keys), or what was written. */
+export type ResolveResult =
+  { blockers: Row[]; constraint: string } | { blockers?: undefined; written: number; deleted: number };
 
 export interface ChangeEvent {
   type: 'INSERT' | 'UPDATE' | 'DELETE';
@@ -90,19 +112,20 @@ export interface RangeChecksums {
   listRange?(ref: TableRef, after: KeyText | null, until: KeyText | null, limit: number): Promise<KeyHash[]>;
 }
 
-export interface SourceProject extends RangeChecksums {
-  /** The first of `candidates` that exists on the table, or undefined. Throws SyncError for a missing table/key. */
-  findVersionColumn(ref: TableRef, candidates: string[]): Promise<string | undefined>;
-  countRows(ref: TableRef): Promise<number | undefined>;
-  /**
-   * Columns of type numeric (or numeric[]) without a declared scale: Realtime sends their values as
-   * JSON numbers, which lose a scale such as 1.50; changes to rows holding them are re-read.
-   */
-  readUnscaledNumericColumns(ref: TableRef): Promise<string[]>;
-  /** The table's column names, from one row (empty if the table has no rows). */
-  readColumns(ref: TableRef): Promise<string[]>;
-  /** The highest non-null value of the version column, as the API returns it. */
-  readMaxVersion(ref: TableRef, versionColumn: string): Promise<string | null>;
+/** Reading a project's catalog (both projects: supabase/migrations/20261202120000_sync_catalog.sql). */
+export interface CatalogReader {
+  /** The table as the catalog describes it ({exists: false} when there is none). */
+  readSchema(ref: Pick<TableRef, 'schema' | 'table'>): Promise<TableSchemaResult>;
+  /** Every table a pattern may select (platform schemas and partitions left out). */
+  listTables(): Promise<TableListing[]>;
+  /** The version of the supabase-sync functions the project has (`sync_functions_version`), or null before it existed. */
+  functionsVersion(): Promise<number | null>;
+}
+
+export interface SourceProject extends Required<RangeChecksums>, CatalogReader {
+  countRows(ref: TableRef): Promise<number>;
+  /** The newest version and the newest unprocessed ledger entry (a few index lookups). */
+  readPosition(ref: TableRef, versionColumn: string | null): Promise<SourcePosition>;
   /** Rows ordered by (version, key) strictly after `after`, or from `from` (inclusive) when `after` is null. */
   readByVersion(
     ref: TableRef,
@@ -113,41 +136,56 @@ export interface SourceProject extends RangeChecksums {
   ): Promise<Row[]>;
   /** Rows ordered by key strictly after `after` (the whole table). */
   readByKey(ref: TableRef, after: KeyValues | null, limit: number): Promise<Row[]>;
+  /** The rows with these keys, read in one statement (one snapshot) per 5000 keys. */
   readRowsByKeys(ref: TableRef, keys: Row[]): Promise<Row[]>;
+  /** Which of these keys (as text, in key order) have a row. */
+  presentKeys(ref: TableRef, keys: KeyText[]): Promise<KeyText[]>;
   readPendingDeletions(ref: TableRef, limit: number): Promise<PendingDeletion[]>;
   markDeletionsProcessed(ids: number[]): Promise<void>;
-  /** Installs the delete-tracking trigger (and the Realtime publication entry). Idempotent. */
-  enableTable(ref: TableRef, realtime: boolean): Promise<{ trigger: string; realtimePublication: string }>;
+  /** Installs delete and truncate tracking (and the Realtime publication entry, with its grants). Idempotent. */
+  enableTable(
+    ref: TableRef,
+    realtime: boolean,
+  ): Promise<{ trigger: string; realtimePublication: string; grants: string[]; partitions: number }>;
+  /** `entities`: the names its changes are published under (TableSchema.publishedAs), default the table. */
   subscribe(
     ref: TableRef,
     onChange: (event: ChangeEvent) => void,
     onStatus: (status: SubscriptionStatus) => void,
+    entities?: string[],
   ): ChangeSubscription;
 }
 
-export interface TargetProject extends RangeChecksums {
-  /** Throws SyncError when the table or key columns are missing on the target. */
-  checkTable(ref: TableRef): Promise<void>;
-  applyUpserts(
+export interface TargetProject extends Required<RangeChecksums>, CatalogReader {
+  /**
+   * Writes rows through `sync_apply_upserts`. A unique constraint other than the key that refuses a
+   * group of rows is reported in `conflict` (that group is not written); activities resolve it
+   * through `resolveConflict` (src/activities/writes.ts).
+   */
+  applyUpserts(ref: TableRef, versionColumn: string | null, rows: Row[]): Promise<UpsertResult>;
+  /** Each key may carry `_deleted_at` (when the delete happened on the source). */
+  applyDeletes(ref: TableRef, versionColumn: string | null, keys: Row[]): Promise<{ deleted: number }>;
+  /** `sync_apply_resolve`: the source's current rows of the keys involved, and the keys gone there. */
+  resolveConflict(
     ref: TableRef,
     versionColumn: string | null,
     rows: Row[],
-  ): Promise<{ written: number; skipped: number }>;
-  /** Each key may carry `_deleted_at` (when the delete happened on the source). */
-  applyDeletes(ref: TableRef, versionColumn: string | null, keys: Row[]): Promise<{ deleted: number }>;
+    gone: Row[],
+  ): Promise<ResolveResult>;
 }
 
 /** Something the user must fix (missing table, missing migration, bad key): retrying will not help. */
 export class SyncError extends Error {
   constructor(
     message: string,
-    readonly kind: 'config' | 'schema' | 'auth' | 'migration' | 'unavailable' | 'request',
+    readonly kind: 'config' | 'schema' | 'auth' | 'migration' | 'unavailable' | 'conflict' | 'request',
   ) {
     super(message);
     this.name = 'SyncError';
   }
 
+  /** 'unavailable': the project is down or failing; 'conflict': concurrent writers met (try again). */
   get retryable(): boolean {
-    return this.kind === 'unavailable';
+    return this.kind === 'unavailable' || this.kind === 'conflict';
   }
 }

@@ -1,14 +1,23 @@
 /**
  * What the source and the target adapters share: a supabase-js client for the project, its calls
- * to the migrations' functions (`rpc`), reads of a table (`from`), API errors turned into
- * SyncErrors, and the range checksums `verify` asks of both projects (the functions of
- * supabase/migrations/20251124120000_sync_verify.sql).
+ * to the migrations' functions (`rpc`), API errors turned into SyncErrors, the catalog
+ * (supabase/migrations/20261202120000_sync_catalog.sql) and the range checksums `verify` asks of
+ * both projects (supabase/migrations/20251124120000_sync_verify.sql).
  */
+import type { TableListing, TableSchemaResult } from '../core/table-schema.js';
 import { apiError, type FailedCall, type MigrationName } from './api-errors.js';
 import { newClient, type ProjectConnection, type SupabaseClient } from './client.js';
-import type { KeyHash, KeyText, RangeBucket, RangeChecksums, RangeHash, TableRef } from './ports.js';
+import type {
+  CatalogReader,
+  KeyHash,
+  KeyText,
+  RangeBucket,
+  RangeChecksums,
+  RangeHash,
+  TableRef,
+} from './ports.js';
 
-export abstract class SupabaseProject implements Required<RangeChecksums> {
+export abstract class SupabaseProject implements Required<RangeChecksums>, CatalogReader {
   protected readonly client: SupabaseClient;
 
   constructor(protected readonly project: ProjectConnection) {
@@ -30,14 +39,27 @@ export abstract class SupabaseProject implements Required<RangeChecksums> {
     return response.data as T;
   }
 
-  protected from(ref: TableRef) {
-    return this.client.schema(ref.schema).from(ref.table);
+  async readSchema(ref: Pick<TableRef, 'schema' | 'table'>): Promise<TableSchemaResult> {
+    return this.rpc<TableSchemaResult>(
+      'sync_table_schema',
+      { p_schema: ref.schema, p_table: ref.table },
+      { what: `reading the catalog of ${ref.schema}.${ref.table}`, migration: 'catalog' },
+    );
   }
 
-  /** Fails when the table or its key columns cannot be read. */
-  protected async readKeyColumns(ref: TableRef): Promise<void> {
-    const { error, status } = await this.from(ref).select(ref.primaryKeys.join(',')).limit(1);
-    if (error) this.fail({ what: 'reading the primary key columns', ref, error, status });
+  async listTables(): Promise<TableListing[]> {
+    return this.rpc<TableListing[]>('sync_list_tables', {}, { what: 'listing tables', migration: 'catalog' });
+  }
+
+  async functionsVersion(): Promise<number | null> {
+    const response = await this.client.rpc('sync_functions_version');
+    if (!response.error) return Number(response.data);
+    if (response.error.code === 'PGRST202' || response.error.code === '42883') return null;
+    return this.fail({
+      what: 'reading the version of the supabase-sync functions',
+      error: response.error,
+      status: response.status,
+    });
   }
 
   private table(ref: TableRef) {

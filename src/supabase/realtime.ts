@@ -34,22 +34,33 @@ function changeEvent(payload: ChangePayload): ChangeEvent {
   };
 }
 
+/**
+ * Subscribes to the changes of `ref`, published under `entities` (`schema.table`; the table itself
+ * by default, its partitions for a partitioned table whose publication does not publish via the
+ * root): one channel, one binding per entity; every change is reported as the table's.
+ */
 export function subscribeToChanges(
   project: ProjectConnection,
   ref: TableRef,
   onChange: (event: ChangeEvent) => void,
   onStatus: (status: SubscriptionStatus) => void,
+  entities: string[] = [`${ref.schema}.${ref.table}`],
 ): ChangeSubscription {
   const client = newClient(project);
   let closed = false;
   const lost = (reason: string) => {
     if (!closed) onStatus({ kind: 'lost', reason });
   };
-  const channel = client
-    .channel(`supabase-sync:${ref.schema}.${ref.table}`)
-    .on('postgres_changes', { event: '*', schema: ref.schema, table: ref.table }, (payload: ChangePayload) =>
-      onChange(changeEvent(payload)),
-    )
+  let channel = client.channel(`supabase-sync:${ref.schema}.${ref.table}`);
+  for (const entity of entities) {
+    const dot = entity.indexOf('.');
+    channel = channel.on(
+      'postgres_changes',
+      { event: '*', schema: entity.slice(0, dot), table: entity.slice(dot + 1) },
+      (payload: ChangePayload) => onChange(changeEvent(payload)),
+    );
+  }
+  channel = channel
     .on('system', {}, (payload: { extension?: string; status?: string; message?: string }) => {
       if (payload.extension !== 'postgres_changes') return;
       if (payload.status === 'ok') onStatus({ kind: 'live' });

@@ -1,73 +1,80 @@
 /**
- * The source role: reading the primary project over its REST API (PostgREST) — pages in keyset
- * order, rows by key, the deletion ledger — and enabling delete tracking there. Its change feed
- * is realtime.ts.
+ * The source role: reading the primary project — pages in keyset order, rows by key, the deletion
+ * ledger — through the functions of supabase/migrations/20261202120100_sync_reads.sql and
+ * 20261202120300_sync_ledger_v2.sql (never the table endpoint, so tables the Data API does not
+ * expose sync too), and enabling delete tracking there. Its change feed is realtime.ts.
  */
-import { versionOf } from '../core/versions.js';
-import { MIGRATIONS } from './api-errors.js';
 import type { ProjectConnection } from './client.js';
-import { rowsAfter, rowsWithKeys } from './filters.js';
 import { SupabaseProject } from './project.js';
-import {
-  SyncError,
-  type ChangeEvent,
-  type ChangeSubscription,
-  type KeysetCursor,
-  type KeyValues,
-  type PendingDeletion,
-  type Row,
-  type SourceProject,
-  type SubscriptionStatus,
-  type TableRef,
+import type {
+  ChangeEvent,
+  ChangeSubscription,
+  KeysetCursor,
+  KeyText,
+  KeyValues,
+  PendingDeletion,
+  Row,
+  SourcePosition,
+  SourceProject,
+  SubscriptionStatus,
+  TableRef,
 } from './ports.js';
 import { subscribeToChanges } from './realtime.js';
 
-/** Keys per request when rows are re-read by key (the URL carries them). */
-const KEYS_PER_REQUEST = 100;
+/** Keys per call when rows are read by key: one statement, so one snapshot of the source. */
+export const KEYS_PER_READ = 5000;
+
+const ref3 = (ref: TableRef) => ({ p_schema: ref.schema, p_table: ref.table });
 
 class SupabaseSource extends SupabaseProject implements SourceProject {
-  async findVersionColumn(ref: TableRef, candidates: string[]): Promise<string | undefined> {
-    await this.readKeyColumns(ref);
-    for (const column of candidates) {
-      const { error, status } = await this.from(ref).select(column).limit(1);
-      if (!error) return column;
-      if (error.code !== '42703') this.fail({ what: `reading column ${column}`, ref, error, status });
-    }
-    return undefined;
+  async countRows(ref: TableRef): Promise<number> {
+    return Number(
+      await this.rpc<string | number>('sync_count_rows', ref3(ref), {
+        what: 'counting rows',
+        ref,
+        migration: 'reads',
+      }),
+    );
   }
 
-  async countRows(ref: TableRef): Promise<number | undefined> {
-    const { count, error, status } = await this.from(ref).select('*', { count: 'exact', head: true });
-    if (error) this.fail({ what: 'counting rows', ref, error, status });
-    return count ?? undefined;
+  async readPosition(ref: TableRef, versionColumn: string | null): Promise<SourcePosition> {
+    const position = await this.rpc<{ version: unknown; ledger: number | string | null }>(
+      'sync_source_position',
+      { ...ref3(ref), p_version_column: versionColumn },
+      { what: 'reading the newest version', ref, migration: 'reads' },
+    );
+    const version = position.version;
+    return {
+      version:
+        version === null || version === undefined
+          ? null
+          : typeof version === 'string'
+            ? version
+            : JSON.stringify(version),
+      ledger: position.ledger === null ? null : Number(position.ledger),
+    };
   }
 
-  async readColumns(ref: TableRef): Promise<string[]> {
-    const { data, error, status } = await this.from(ref).select('*').limit(1);
-    if (error) this.fail({ what: 'reading a row', ref, error, status });
-    const row = (data as Row[] | null)?.[0];
-    return row ? Object.keys(row) : [];
-  }
-
-  async readUnscaledNumericColumns(ref: TableRef): Promise<string[]> {
-    const response = await this.client.rpc('sync_unscaled_numeric_columns', {
-      p_schema: ref.schema,
-      p_table: ref.table,
-    });
-    // An older migration without the function: no such columns are known (values may lose their scale).
-    if (response.error) return [];
-    return (response.data as string[] | null) ?? [];
-  }
-
-  async readMaxVersion(ref: TableRef, versionColumn: string): Promise<string | null> {
-    const { data, error, status } = await this.from(ref)
-      .select(versionColumn)
-      .not(versionColumn, 'is', null)
-      .order(versionColumn, { ascending: false })
-      .limit(1);
-    if (error) this.fail({ what: 'reading the newest version', ref, error, status });
-    const row = (data as unknown as Row[] | null)?.[0];
-    return row ? versionOf(row, versionColumn) : null;
+  private readRows(
+    ref: TableRef,
+    order: string[],
+    after: KeyValues | null,
+    from: string | null,
+    limit: number,
+    what: string,
+  ): Promise<Row[]> {
+    return this.rpc<Row[]>(
+      'sync_read_rows',
+      {
+        ...ref3(ref),
+        p_order: order,
+        // As text: the function casts each value to its column's type (exact for int8 and numeric).
+        p_after: after === null ? null : after.map((v) => (v === null ? null : String(v))),
+        p_from: from,
+        p_limit: limit,
+      },
+      { what, ref, migration: 'reads' },
+    );
   }
 
   async readByVersion(
@@ -77,70 +84,60 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
     from: string | null,
     limit: number,
   ): Promise<Row[]> {
-    let query = this.from(ref).select('*');
-    if (after && after.version !== null) {
-      query = rowsAfter(query, [versionColumn, ...ref.primaryKeys], [after.version, ...after.key]);
-    } else if (from !== null) {
-      query = query.gte(versionColumn, from);
-    } else {
-      query = query.not(versionColumn, 'is', null);
-    }
-    query = query.order(versionColumn, { ascending: true });
-    for (const key of ref.primaryKeys) query = query.order(key, { ascending: true });
-    const { data, error, status } = await query.limit(limit);
-    if (error) this.fail({ what: 'reading changed rows', ref, error, status });
-    return (data ?? []) as Row[];
+    const order = [versionColumn, ...ref.primaryKeys];
+    const cursor = after && after.version !== null ? [after.version, ...after.key] : null;
+    return this.readRows(ref, order, cursor, cursor ? null : from, limit, 'reading changed rows');
   }
 
   async readByKey(ref: TableRef, after: KeyValues | null, limit: number): Promise<Row[]> {
-    let query = this.from(ref).select('*');
-    if (after) query = rowsAfter(query, ref.primaryKeys, after);
-    for (const key of ref.primaryKeys) query = query.order(key, { ascending: true });
-    const { data, error, status } = await query.limit(limit);
-    if (error) this.fail({ what: 'copying rows', ref, error, status });
-    return (data ?? []) as Row[];
+    return this.readRows(ref, ref.primaryKeys, after, null, limit, 'copying rows');
   }
 
   async readRowsByKeys(ref: TableRef, keys: Row[]): Promise<Row[]> {
     const rows: Row[] = [];
-    for (let i = 0; i < keys.length; i += KEYS_PER_REQUEST) {
-      const query = rowsWithKeys(
-        this.from(ref).select('*'),
-        ref.primaryKeys,
-        keys.slice(i, i + KEYS_PER_REQUEST),
+    for (let i = 0; i < keys.length; i += KEYS_PER_READ) {
+      const batch = keys.slice(i, i + KEYS_PER_READ).map((k) => {
+        const key: Row = {};
+        for (const c of ref.primaryKeys) key[c] = k[c];
+        return key;
+      });
+      rows.push(
+        ...(await this.rpc<Row[]>(
+          'sync_read_keys',
+          { ...ref3(ref), p_primary_keys: ref.primaryKeys, p_keys: batch },
+          { what: 're-reading rows by key', ref, migration: 'reads' },
+        )),
       );
-      const { data, error, status } = await query;
-      if (error) this.fail({ what: 're-reading rows by key', ref, error, status });
-      rows.push(...((data ?? []) as Row[]));
     }
     return rows;
   }
 
-  async readPendingDeletions(ref: TableRef, limit: number): Promise<PendingDeletion[]> {
-    const { data, error, status } = await this.client
-      .from('sync_deletions')
-      .select('id,primary_key,deleted_at')
-      .eq('schema_name', ref.schema)
-      .eq('table_name', ref.table)
-      .is('processed_at', null)
-      .order('id', { ascending: true })
-      .limit(limit);
-    if (error) {
-      if (status === 404) {
-        throw new SyncError(
-          `${this.project.role} project (${this.project.url}): public.sync_deletions is missing: apply ${MIGRATIONS.ledger} to it`,
-          'migration',
-        );
-      }
-      this.fail({ what: 'reading the deletion ledger', ref, error, status });
+  async presentKeys(ref: TableRef, keys: KeyText[]): Promise<KeyText[]> {
+    const present: KeyText[] = [];
+    for (let i = 0; i < keys.length; i += KEYS_PER_READ) {
+      present.push(
+        ...(await this.rpc<KeyText[]>(
+          'sync_present_keys',
+          { ...ref3(ref), p_primary_keys: ref.primaryKeys, p_keys: keys.slice(i, i + KEYS_PER_READ) },
+          { what: 'checking which keys exist', ref, migration: 'reads' },
+        )),
+      );
     }
-    return ((data ?? []) as Array<{ id: number | string; primary_key: Row; deleted_at: string }>).map(
-      (r) => ({
-        id: Number(r.id),
-        primaryKey: r.primary_key,
-        deletedAt: r.deleted_at,
-      }),
+    return present;
+  }
+
+  async readPendingDeletions(ref: TableRef, limit: number): Promise<PendingDeletion[]> {
+    const entries = await this.rpc<Array<{ id: string; primary_key: Row; deleted_at: string; kind: string }>>(
+      'sync_pending_deletions',
+      { ...ref3(ref), p_limit: limit },
+      { what: 'reading the deletion ledger', ref, migration: 'ledger' },
     );
+    return entries.map((r) => ({
+      id: Number(r.id),
+      kind: r.kind === 'truncate' ? 'truncate' : 'delete',
+      primaryKey: r.primary_key,
+      deletedAt: r.deleted_at,
+    }));
   }
 
   async markDeletionsProcessed(ids: number[]): Promise<void> {
@@ -155,21 +152,32 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
   async enableTable(
     ref: TableRef,
     realtime: boolean,
-  ): Promise<{ trigger: string; realtimePublication: string }> {
-    const result = await this.rpc<{ trigger: string; realtime_publication: string }>(
+  ): Promise<{ trigger: string; realtimePublication: string; grants: string[]; partitions: number }> {
+    const result = await this.rpc<{
+      trigger: string;
+      realtime_publication: string;
+      grants?: string[];
+      partitions?: number;
+    }>(
       'sync_enable_table',
-      { p_schema: ref.schema, p_table: ref.table, p_primary_keys: ref.primaryKeys, p_realtime: realtime },
+      { ...ref3(ref), p_primary_keys: ref.primaryKeys, p_realtime: realtime },
       { what: 'enabling delete tracking', ref, migration: 'ledger' },
     );
-    return { trigger: result.trigger, realtimePublication: result.realtime_publication };
+    return {
+      trigger: result.trigger,
+      realtimePublication: result.realtime_publication,
+      grants: result.grants ?? [],
+      partitions: result.partitions ?? 0,
+    };
   }
 
   subscribe(
     ref: TableRef,
     onChange: (event: ChangeEvent) => void,
     onStatus: (status: SubscriptionStatus) => void,
+    entities?: string[],
   ): ChangeSubscription {
-    return subscribeToChanges(this.project, ref, onChange, onStatus);
+    return subscribeToChanges(this.project, ref, onChange, onStatus, entities);
   }
 }
 

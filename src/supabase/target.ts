@@ -7,7 +7,7 @@
 import { MAX_REQUEST_BYTES } from './api-errors.js';
 import type { ProjectConnection } from './client.js';
 import { SupabaseProject } from './project.js';
-import type { Row, TableRef, TargetProject } from './ports.js';
+import type { ResolveResult, Row, TableRef, TargetProject, UpsertResult } from './ports.js';
 
 /** Splits rows into consecutive groups whose JSON stays under `maxBytes` (a lone larger row goes alone). */
 export function splitBySize(rows: Row[], maxBytes: number): Row[][] {
@@ -46,26 +46,33 @@ export function groupByColumns(rows: Row[]): Row[][] {
 }
 
 class SupabaseTarget extends SupabaseProject implements TargetProject {
-  async checkTable(ref: TableRef): Promise<void> {
-    await this.readKeyColumns(ref);
-  }
-
-  async applyUpserts(
-    ref: TableRef,
-    versionColumn: string | null,
-    rows: Row[],
-  ): Promise<{ written: number; skipped: number }> {
-    const total = { written: 0, skipped: 0 };
+  async applyUpserts(ref: TableRef, versionColumn: string | null, rows: Row[]): Promise<UpsertResult> {
+    const total: UpsertResult = { written: 0, skipped: 0 };
     for (const group of groupByColumns(rows).flatMap((g) => splitBySize(g, MAX_REQUEST_BYTES))) {
-      const result = await this.rpc<{ written: number; skipped: number }>(
+      const result = await this.rpc<UpsertResult>(
         'sync_apply_upserts',
         { ...this.call(ref, versionColumn), p_rows: group },
         { what: 'writing rows', ref, migration: 'apply' },
       );
+      // A refused group: the caller resolves it with the source's current rows (and the rest again).
+      if (result.conflict !== undefined) return { ...total, conflict: result.conflict };
       total.written += result.written;
       total.skipped += result.skipped;
     }
     return total;
+  }
+
+  async resolveConflict(
+    ref: TableRef,
+    versionColumn: string | null,
+    rows: Row[],
+    gone: Row[],
+  ): Promise<ResolveResult> {
+    return this.rpc<ResolveResult>(
+      'sync_apply_resolve',
+      { ...this.call(ref, versionColumn), p_rows: rows, p_gone: gone },
+      { what: 'rewriting rows in a unique conflict', ref, migration: 'apply' },
+    );
   }
 
   async applyDeletes(ref: TableRef, versionColumn: string | null, keys: Row[]): Promise<{ deleted: number }> {

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { CancelledFailure, type MetricMeter } from '@temporalio/common';
 import type { ActivityInterceptorsFactory, MetricsExporterConfig } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/deps.js';
+import type { SchemaDifference } from '../core/schema-diff.js';
 import type { Logger } from '../engine/logger.js';
 import { tableFromWorkflowId } from '../workflows/ids.js';
 import type { RealtimeProgress } from '../workflows/types.js';
@@ -24,6 +25,8 @@ export const METRICS = {
   realtimeConnected: 'supabase_sync_realtime_connected',
   activityDuration: 'supabase_sync_activity_duration_seconds',
   activityErrors: 'supabase_sync_activity_errors_total',
+  schemaDrift: 'supabase_sync_schema_drift',
+  unsyncedTables: 'supabase_sync_unsynced_tables',
 } as const;
 
 /** Seconds: sub-second REST calls up to hour-long realtime feeds. */
@@ -63,6 +66,11 @@ export class SyncMetrics {
   private readonly connected;
   private readonly duration;
   private readonly errors;
+  private readonly drift;
+  private readonly unsynced;
+  /** The drift series set to 1 per table, to set back to 0 when they go away. */
+  private readonly driftShown = new Map<string, Array<Record<string, string>>>();
+  private unsyncedShown: string[] = [];
 
   constructor(
     meter: MetricMeter,
@@ -96,6 +104,44 @@ export class SyncMetrics {
       'errors',
       'Failed activity attempts, by table and activity',
     );
+    this.drift = meter.createGauge(
+      METRICS.schemaDrift,
+      'int',
+      '',
+      '1 per difference of the target table from the source (kind, column or index; blocking 1 stops the table)',
+    );
+    this.unsynced = meter.createGauge(
+      METRICS.unsyncedTables,
+      'int',
+      '',
+      '1 per table on the source that the tables file does not select (not synced)',
+    );
+  }
+
+  /** The schema differences a check found for `table` (those no longer found go back to 0). */
+  schema(table: string, differences: SchemaDifference[]): void {
+    const now = differences.map((d) => ({
+      table,
+      kind: d.kind,
+      name: d.name ?? '',
+      blocking: d.blocking ? '1' : '0',
+    }));
+    const key = (l: Record<string, string>) => JSON.stringify(l);
+    const current = new Set(now.map(key));
+    for (const old of this.driftShown.get(table) ?? []) {
+      if (!current.has(key(old))) this.safely('schema drift', () => this.drift.set(0, old));
+    }
+    for (const labels of now) this.safely('schema drift', () => this.drift.set(1, labels));
+    this.driftShown.set(table, now);
+  }
+
+  /** Tables on the source that no pattern or entry of the tables file selects. */
+  unsyncedTables(tables: string[]): void {
+    for (const old of this.unsyncedShown) {
+      if (!tables.includes(old)) this.safely('unsynced tables', () => this.unsynced.set(0, { table: old }));
+    }
+    for (const table of tables) this.safely('unsynced tables', () => this.unsynced.set(1, { table }));
+    this.unsyncedShown = [...tables];
   }
 
   /** Metrics are best effort: a recording problem is logged once per kind, never thrown. */

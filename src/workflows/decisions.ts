@@ -4,6 +4,7 @@
  */
 import type { PrepareTableResult } from '../activities/types.js';
 import type { TableConfig } from '../config/types.js';
+import { NEEDS_A_PERSON } from '../core/errors.js';
 import { advanceCursor } from '../core/versions.js';
 import { tableName } from './ids.js';
 import type {
@@ -110,6 +111,25 @@ export function passIntervalMs(
 }
 
 /**
+ * Whether the table waits for a person: it could not be prepared for a reason retrying cannot fix
+ * (schema drift, a wrong key in the tables file, a missing migration, a refused key).
+ */
+export function isBlocked(state: Pick<SyncState, 'prepared' | 'lastError'>): boolean {
+  return !state.prepared && state.lastError !== null && NEEDS_A_PERSON.includes(state.lastError.kind ?? '');
+}
+
+/**
+ * How long a table that could not be prepared waits before it tries again: a blocked one (see
+ * isBlocked) the interval, so a fix takes effect within it; otherwise the backoff.
+ */
+export function prepareRetryMs(
+  settings: Pick<SyncSettings, 'intervalMs' | 'liveIntervalMs'>,
+  state: Pick<SyncState, 'prepared' | 'lastError' | 'consecutiveFailures'>,
+): number {
+  return isBlocked(state) ? settings.intervalMs : nextWaitMs(settings, state.consecutiveFailures);
+}
+
+/**
  * How long to wait after a pass before the next one: the pass interval (longer while the feed is
  * live); after failures, the base interval doubled per consecutive failure (capped), live or not.
  */
@@ -177,8 +197,11 @@ export function recordPrepared(state: SyncState, prepared: PrepareTableResult): 
       total: copy.total ?? prepared.sourceRows,
       from: copy.mode === 'full' && copy.from === null ? prepared.maxVersion : copy.from,
     },
-    lastError: state.lastError?.where === 'prepare' ? null : state.lastError,
+    // The table checked out: a failure to prepare, or a schema error it ran into, is over.
+    lastError:
+      state.lastError?.where === 'prepare' || state.lastError?.kind === 'schema' ? null : state.lastError,
     consecutiveFailures: 0,
+    schemaDrift: prepared.drift ?? [],
   };
 }
 
@@ -223,6 +246,7 @@ export function stateName(state: SyncState, stopping: boolean): SyncStateName {
   const phase = phaseOf(state, stopping);
   if (phase === 'stopping') return 'stopped';
   if (phase === 'paused') return 'paused';
+  if (isBlocked(state)) return 'blocked';
   if (state.consecutiveFailures > 0 || (!state.prepared && state.lastError !== null)) return 'failing';
   return phase === 'preparing' ? 'starting' : phase;
 }
@@ -263,35 +287,11 @@ export function buildStatus(
     lagSeconds: lagSeconds(state, realtime, nowMs),
     passes: state.passes,
     runs: state.runs,
+    schemaDrift: state.schemaDrift ?? [],
   };
 }
 
 /** Whether the table is failing: a pass failed last, or preparing it failed. */
 export function isFailing(state: SyncState): boolean {
   return state.consecutiveFailures > 0 || (!state.prepared && state.lastError !== null);
-}
-
-/**
- * New settings arrived (`npm run sync` restarted after a fix): a failing table starts its backoff
- * over and retries at once, instead of waiting out a backoff earned with the old settings.
- */
-export function resetBackoff(state: SyncState): SyncState {
-  return { ...state, consecutiveFailures: 0 };
-}
-
-/**
- * Why a `reconcileNow` cannot get a pass now: the table cannot be prepared (a pass needs its
- * version column and key checked). Refused at once with the table's own error instead of waiting.
- */
-export function passBlocked(state: SyncState, stopping: boolean): string | undefined {
-  if (stopping) return 'the workflow is stopping';
-  if (!state.prepared && state.lastError?.where === 'prepare') {
-    return `the table cannot run a pass until it is fixed: ${state.lastError.message}`;
-  }
-  return undefined;
-}
-
-/** The state a run that ends by itself (one pass: SYNC_LOOP=false, --cron, a schedule) leaves: stopped, or failing. */
-export function finalStateName(state: SyncState): SyncStateName {
-  return isFailing(state) ? 'failing' : 'stopped';
 }

@@ -73,6 +73,11 @@ export class RealtimeFeed {
       });
   }
 
+  /** A feed that failed for good may start again at once (the cause was fixed). */
+  retryNow(): void {
+    this.retryAt = 0;
+  }
+
   /**
    * Stops the feed and waits until it has ended. First the feedControl sink (at once, in the worker
    * process that runs this workflow task), then cancellation of its scope (the fallback for a feed in

@@ -2,7 +2,9 @@
  * A pass of the table workflow: the first copy (until it is done) or reconciliation, then deletion
  * replay. The copy and reconciliation share one chunk loop (readChunks); each activity returns
  * after about CHUNK_MS so the checkpoint is recorded in workflow state as the pass goes. Only
- * cursors and counts come back from the activities.
+ * cursors and counts come back from the activities. A reconciliation pass checks the table's schema
+ * on both projects in its first chunk, so drift that does not stop writes (a column dropped on the
+ * source) is still shown.
  */
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
@@ -79,7 +81,7 @@ export async function runPass(
   return pass;
 }
 
-type ChunkRead = Omit<ReconcileChunkInput, 'maxDurationMs'>;
+type ChunkRead = Omit<ReconcileChunkInput, 'maxDurationMs' | 'checkSchema'>;
 
 /**
  * Reads the table chunk by chunk from `read`'s cursor until the read is done, or until
@@ -91,10 +93,16 @@ async function readChunks(
   pass: PassSummary,
   interrupted: () => boolean,
   onChunk: (chunk: ReconcileChunkResult) => void,
+  checkSchema = false,
 ): Promise<boolean> {
   let cursor = { afterKey: read.afterKey, afterVersion: read.afterVersion };
-  for (;;) {
-    const chunk = await reconcileChunk({ ...read, ...cursor, maxDurationMs: CHUNK_MS });
+  for (let first = true; ; first = false) {
+    const chunk = await reconcileChunk({
+      ...read,
+      ...cursor,
+      maxDurationMs: CHUNK_MS,
+      ...(first && checkSchema ? { checkSchema: true } : {}),
+    });
     pass.rowsRead += chunk.rowsRead;
     pass.written += chunk.written;
     pass.skipped += chunk.skipped;
@@ -160,7 +168,10 @@ async function reconcile(t: PassTable, pass: PassSummary, options: PassOptions):
     () => t.stopping,
     (chunk) => {
       maxVersion = advanceCursor(maxVersion, chunk.maxVersion);
+      if (chunk.drift) t.state.schemaDrift = chunk.drift;
     },
+    // Each pass looks at the schema first: drift that does not stop writes is still shown.
+    true,
   );
   return maxVersion;
 }

@@ -6,8 +6,8 @@
  * 'status-memo' (the memo) and 'one-pass-final-state' (a one-pass run ends stopped or failing).
  */
 import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { finalStateName, stateName } from './decisions.js';
-import { memoSignature, STATUS_MEMO, statusMemo } from './status-memo.js';
+import { stateName } from './decisions.js';
+import { finalStateName, memoSignature, STATUS_MEMO, statusMemo } from './status-memo.js';
 import type { SyncSettings, SyncState, TableStatus } from './types.js';
 
 export const STATUS_MEMO_PATCH = 'status-memo';

@@ -6,7 +6,8 @@
  * never per row, at most once per pass, 4 an hour for an idle table (a memo upsert is a billed
  * action). Pure: no Temporal imports, no Node built-ins.
  */
-import type { RecordedStatus, TableStatus } from './types.js';
+import { isBlocked, isFailing } from './decisions.js';
+import type { RecordedStatus, SyncState, SyncStateName, TableStatus } from './types.js';
 
 export const STATUS_MEMO = 'syncStatus';
 
@@ -32,4 +33,13 @@ export function memoSignature(status: TableStatus): string {
     status.initialCopy.done,
     status.versionColumn ?? '',
   ].join('|');
+}
+
+/**
+ * The state a run that ends by itself (one pass: SYNC_LOOP=false, --cron, a schedule) leaves in
+ * its SyncState: stopped, or blocked, or failing — not the phase its pass ended in.
+ */
+export function finalStateName(state: SyncState): SyncStateName {
+  if (isBlocked(state)) return 'blocked';
+  return isFailing(state) ? 'failing' : 'stopped';
 }

@@ -8,7 +8,7 @@
 import { condition, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
 import type { TableConfig } from '../config/types.js';
-import { errorMessage } from '../core/errors.js';
+import { errorKind, errorMessage } from '../core/errors.js';
 import {
   applyRealtimeProgress,
   buildStatus,
@@ -17,10 +17,10 @@ import {
   isFailing,
   nextWaitMs,
   phaseOf,
+  prepareRetryMs,
   planInitialCopy,
   realtimeEnabled,
   recordPrepared,
-  resetBackoff,
   shouldContinueAsNew,
   type Phase,
 } from './decisions.js';
@@ -29,6 +29,7 @@ import { PassRequests } from './pass-requests.js';
 import { tableName } from './ids.js';
 import { runPass, type PassTable } from './passes.js';
 import { StatePublisher } from './publish.js';
+import { resetBackoff } from './requests.js';
 import type {
   LastError,
   PassOptions,
@@ -43,11 +44,15 @@ import type {
 
 const { prepareTable } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '2 minutes',
+  // A worker that dies while preparing is noticed within this (a slow prepare heartbeats).
+  heartbeatTimeout: '10 seconds',
   retry: { maximumAttempts: 3, initialInterval: '1s', maximumInterval: '10s' },
 });
 
 type Configuration = Omit<TableSyncInput, 'state'>;
 
+/** patched() id: a schema error in a pass or the feed sends the table back to preparing (2026-12-02). */
+const SCHEMA_BLOCKS = 'schema-error-blocks-table';
 /** `configure` ends a failing table's backoff: added after histories were recorded (replay.test.ts). */
 const CONFIGURE_RETRY_PATCH = 'configure-retries-now';
 
@@ -65,7 +70,10 @@ export class TableSyncManager implements PassTable {
   private readonly passesBefore: number;
   private readonly publisher = new StatePublisher();
   readonly feed = new RealtimeFeed(
-    (error) => this.fail('realtime', error),
+    (error) => {
+      this.fail('realtime', error);
+      this.blockOnSchemaError();
+    },
     () => (this.state.realtime = { ...this.state.realtime, connected: false }),
   );
 
@@ -105,8 +113,20 @@ export class TableSyncManager implements PassTable {
 
   fail(where: LastError['where'], error: unknown): void {
     const message = errorMessage(error);
-    this.state.lastError = { at: Date.now(), where, message };
+    const kind = errorKind(error);
+    this.state.lastError = { at: Date.now(), where, message, ...(kind ? { kind } : {}) };
     log.warn(`${this.name}: ${where} failed: ${message}`);
+  }
+
+  /**
+   * A pass or the feed failed because the table's schema changed (a column added on the source but
+   * not on the target, …): the table is checked again, and waits (blocked, its feed stopped) until
+   * the target matches; its checkpoint stays where it was, so no row is skipped.
+   */
+  private blockOnSchemaError(): boolean {
+    if (this.state.lastError?.kind !== 'schema' || !patched(SCHEMA_BLOCKS)) return false;
+    this.state = { ...this.state, prepared: false };
+    return true;
   }
 
   // ---- messages ----
@@ -198,7 +218,10 @@ export class TableSyncManager implements PassTable {
   /** preparing: checks the table on both projects and picks its version column. */
   async prepare(): Promise<boolean> {
     try {
+      const wasBlocked = this.state.lastError?.kind === 'schema';
       this.state = recordPrepared(this.state, await prepareTable({ table: this.table }));
+      // The schema the feed failed on was fixed: it starts again now, not after its failure delay.
+      if (wasBlocked && patched(SCHEMA_BLOCKS)) this.feed.retryNow();
       return true;
     } catch (error) {
       this.fail('prepare', error);
@@ -207,10 +230,10 @@ export class TableSyncManager implements PassTable {
     }
   }
 
-  /** After a failed prepare: waits out the backoff (or a stop, or new settings). */
+  /** After a failed prepare: waits out the backoff, or one interval when blocked (or a stop, or new settings). */
   async retryLater(): Promise<void> {
-    const backoff = nextWaitMs(this.settings, this.state.consecutiveFailures);
-    await condition(() => this.stopping || this.requests.retryNow, backoff);
+    const wait = prepareRetryMs(this.settings, this.state);
+    await condition(() => this.stopping || this.requests.retryNow, wait);
     this.requests.retryNow = false;
   }
 
@@ -273,6 +296,7 @@ export class TableSyncManager implements PassTable {
     const pass = await runPass(this, kind, options).finally(() => (this.passRunning = false));
     this.requests.finished(pass, manual);
     this.lastPassAt = Date.now();
+    if (!pass.ok && this.blockOnSchemaError()) await this.feed.stop();
     this.publishState();
     return pass;
   }

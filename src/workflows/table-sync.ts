@@ -17,8 +17,7 @@ import {
   statusQuery,
   stopUpdate,
 } from './messages.js';
-import { passBlocked } from './decisions.js';
-import { expiredRequestError, passOptionsError } from './requests.js';
+import { expiredRequestError, passBlocked, passOptionsError } from './requests.js';
 import { TableSyncManager } from './table-sync-manager.js';
 import type { PassOptions, RequestOptions, SyncState, TableStatus, TableSyncInput } from './types.js';
 

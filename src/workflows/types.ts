@@ -2,6 +2,7 @@
  * What a table workflow carries: names, cursors and counts only — never row data, never keys
  * (service role keys stay in the worker's config).
  */
+import type { DriftNote } from '../activities/types.js';
 import type { TableConfig } from '../config/types.js';
 import type { KeysetCursor, KeyValues } from '../supabase/ports.js';
 
@@ -73,6 +74,8 @@ export interface LastError {
   at: number;
   where: 'prepare' | 'reconcile' | 'deletions' | 'realtime';
   message: string;
+  /** The SyncError kind behind it (core/errors.ts `errorKind`): `schema`, `config`, `unavailable`, … */
+  kind?: string;
 }
 
 export interface RealtimeState {
@@ -101,6 +104,8 @@ export interface SyncState {
   consecutiveFailures: number;
   passes: number;
   runs: number;
+  /** How the target's table differs from the source's, where that does not stop the table (absent: none known). */
+  schemaDrift?: DriftNote[];
 }
 
 export interface TableSyncInput {
@@ -123,7 +128,12 @@ export interface RealtimeProgress {
   reread: number;
 }
 
-export type SyncStateName = 'starting' | 'copying' | 'running' | 'paused' | 'failing' | 'stopped';
+/**
+ * What `status` shows: `starting` (being checked), `copying` (the first copy), `running`, `paused`,
+ * `failing` (passes or the feed fail and are retried with backoff), `blocked` (waiting for a person:
+ * schema drift, a configuration or migration to fix; retried every interval), `stopped`.
+ */
+export type SyncStateName = 'starting' | 'copying' | 'running' | 'paused' | 'failing' | 'blocked' | 'stopped';
 
 export interface TableStatus {
   table: string;
@@ -140,6 +150,8 @@ export interface TableStatus {
   lagSeconds: number | null;
   passes: number;
   runs: number;
+  /** Schema differences that do not stop the table (a blocking one is in lastError). */
+  schemaDrift: DriftNote[];
 }
 
 /** What a `reconcileNow` pass reads: since a time (`since`, ISO 8601), the whole table (`full`), or from the checkpoint. */

@@ -9,6 +9,7 @@
  *   npm run test:chaos -- --iterations 20 --duration 20
  *   CHAOS_SEED=12345 npm run test:chaos                 # replay one seed (or --seed 12345)
  *   npm run test:chaos -- --faults kill-worker,target-503
+ *   npm run test:chaos -- --workload app                # only the SaaS app schema (default: mixed)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -34,6 +35,11 @@ const program = new Command('test:chaos')
   .option('--fault-every <ms>', 'mean pause between faults', '3000')
   .option('--clients <n>', 'concurrent workload clients', '3')
   .option(
+    '-w, --workload <kind>',
+    'classic (three tables of awkward keys), app (a SaaS app schema: unique swaps, cascades, partitions, TRUNCATE, a column added mid-run), or mixed (odd seeds app)',
+    'mixed',
+  )
+  .option(
     '--reinsert-after-concurrent-delete',
     'add the workload operation that reproduces the known tombstone bug (a key re-inserted by a transaction older than its delete)',
   )
@@ -48,6 +54,7 @@ const opts = program.opts<{
   faults: string;
   faultEvery: string;
   clients: string;
+  workload: string;
   keep?: boolean;
   reinsertAfterConcurrentDelete?: boolean;
   stopOnFailure?: boolean;
@@ -59,6 +66,10 @@ for (const f of faults) {
     console.error(`test:chaos: unknown fault "${f}" in --faults; known: ${FAULTS.join(', ')}`);
     process.exit(2);
   }
+}
+if (!['classic', 'app', 'mixed'].includes(opts.workload)) {
+  console.error(`test:chaos: --workload must be classic, app or mixed (got "${opts.workload}")`);
+  process.exit(2);
 }
 const seedText = opts.seed ?? process.env.CHAOS_SEED;
 const firstSeed = seedText !== undefined ? Number(seedText) : Math.floor(Math.random() * 2 ** 31);
@@ -102,6 +113,12 @@ try {
       clients: Number(opts.clients),
       keepArtifacts: opts.keep === true,
       reinsertAfterConcurrentDelete: opts.reinsertAfterConcurrentDelete === true,
+      workload:
+        opts.workload === 'mixed'
+          ? seed % 2 === 1
+            ? 'app'
+            : 'classic'
+          : (opts.workload as 'classic' | 'app'),
       temporal,
       log,
     });

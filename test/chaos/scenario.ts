@@ -21,9 +21,11 @@ import { startTemporalDevServer, type TemporalDevServer } from '../../devstack/t
 import { freePort } from '../../devstack/ports.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { FaultProxy } from './proxy.js';
+import { appWorkload, createAppWorkload, dropAppWorkload, runAppWorkload } from './app-workload.js';
 import {
   Rng,
   compareTable,
+  qualified,
   createWorkloadTables,
   describeDiff,
   dropWorkloadTables,
@@ -70,6 +72,8 @@ export interface ChaosOptions {
   temporal?: RestartableTemporal;
   /** Include the workload operation that reproduces a known, unfixed bug (see workload.ts). */
   reinsertAfterConcurrentDelete?: boolean;
+  /** 'classic' (default): workload.ts's three tables; 'app': a SaaS app's schema (app-workload.ts). */
+  workload?: 'classic' | 'app';
   /** Keep the run's directory (worker logs, env file) even when it passes. */
   keepArtifacts?: boolean;
   log?: (line: string) => void;
@@ -226,7 +230,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const faultRng = rng.fork();
   const workloadRng = rng.fork();
   const suffix = `${options.seed.toString(36)}_${randomBytes(3).toString('hex')}`;
-  const tables = workloadTables(suffix);
+  const classic = workloadTables(suffix);
+  const app = options.workload === 'app' ? appWorkload(suffix) : undefined;
+  const tables = { all: app ? app.tables : classic.all };
   const dir = await mkdtemp(path.join(os.tmpdir(), `supabase-sync-chaos-${options.seed}-`));
   const source = new pg.Pool({
     connectionString: options.source.databaseUrl,
@@ -257,7 +263,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       }));
     await temporal.up();
     await Promise.all([sourceProxy.listen(), targetProxy.listen()]);
-    await createWorkloadTables(source, target, tables, rng.fork());
+    if (app)
+      await createAppWorkload(
+        app,
+        options.source.databaseUrl,
+        options.target.databaseUrl,
+        source,
+        rng.fork(),
+      );
+    else await createWorkloadTables(source, target, classic, rng.fork());
     const taskQueue = `chaos-${suffix}`;
     await writeFile(
       path.join(dir, 'sync.env'),
@@ -279,7 +293,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await writeFile(
       path.join(dir, 'tables.json'),
       JSON.stringify({
-        tables: tables.all.map((t) => ({ name: `public.${t.name}`, primaryKeys: t.primaryKeys })),
+        tables: tables.all.map((t) => ({ name: qualified(t.name), primaryKeys: t.primaryKeys })),
       }),
     );
 
@@ -297,16 +311,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // The workload starts at once (changes during the first copy); the faults start when the worker
     // writes to the target (it bundles the workflow code first), and both run `durationMs` from then.
     let workloadDone = Date.now() + 60_000 + options.durationMs;
-    const workloadRun = runWorkload({
-      source,
-      tables,
-      rng: workloadRng,
-      clients: options.clients ?? 3,
-      until: () => workloadDone,
-      longTxMs: 6000,
-      reinsertAfterConcurrentDelete: options.reinsertAfterConcurrentDelete,
-      log,
-    });
+    const workloadRun = app
+      ? runAppWorkload({
+          w: app,
+          source,
+          target,
+          rng: workloadRng,
+          clients: options.clients ?? 3,
+          until: () => workloadDone,
+          log,
+        })
+      : runWorkload({
+          source,
+          tables: classic,
+          rng: workloadRng,
+          clients: options.clients ?? 3,
+          until: () => workloadDone,
+          longTxMs: 6000,
+          reinsertAfterConcurrentDelete: options.reinsertAfterConcurrentDelete,
+          log,
+        });
 
     const at = () => Date.now() - started;
     const inject = async (fault: Fault): Promise<string> => {
@@ -408,7 +432,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const statuses: string[] = [];
       for (const t of tables.all) {
         const status = await client.workflow
-          .getHandle(`table-sync:public.${t.name}`)
+          .getHandle(`table-sync:${qualified(t.name)}`)
           .query(statusQuery)
           .then((s) => JSON.stringify(s))
           .catch((e: unknown) => String(e));
@@ -429,14 +453,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await worker?.close().catch(() => undefined);
     for (const t of tables.all) {
       await client?.workflow
-        .getHandle(`table-sync:public.${t.name}`)
+        .getHandle(`table-sync:${qualified(t.name)}`)
         .terminate('chaos run finished')
         .catch(() => undefined);
     }
     await client?.connection.close().catch(() => undefined);
     if (!options.temporal) await temporal?.down().catch(() => undefined);
     await Promise.all([sourceProxy.close(), targetProxy.close()]);
-    if (ok) await dropWorkloadTables([source, target], tables).catch(() => undefined);
+    if (ok) {
+      await (
+        app ? dropAppWorkload(app, [source, target]) : dropWorkloadTables([source, target], classic)
+      ).catch(() => undefined);
+    }
     await Promise.all([source.end(), target.end()]);
     if (ok && !options.keepArtifacts) await rm(dir, { recursive: true, force: true });
   }

@@ -424,13 +424,18 @@ function keyOf(row: Record<string, unknown>, keys: string[]): string {
 }
 
 /** Row-by-row comparison in Postgres: `to_jsonb(t)::text` ordered by key. Null means equal. */
+/** `schema.table` for a workload table's name (`public` when it has no schema). */
+export function qualified(name: string): string {
+  return name.includes('.') ? name : `public.${name}`;
+}
+
 export async function compareTable(
   source: pg.Pool,
   target: pg.Pool,
   table: ChaosTable,
 ): Promise<TableDiff | null> {
   const order = table.primaryKeys.map((k) => `"${k}"`).join(', ');
-  const sql = `SELECT to_jsonb(t)::text AS row FROM public.${table.name} t ORDER BY ${order}`;
+  const sql = `SELECT to_jsonb(t)::text AS row FROM ${qualified(table.name)} t ORDER BY ${order}`;
   const [s, t] = await Promise.all([source.query<{ row: string }>(sql), target.query<{ row: string }>(sql)]);
   const a = s.rows.map((r) => r.row);
   const b = t.rows.map((r) => r.row);

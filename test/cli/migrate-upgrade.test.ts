@@ -1,8 +1,9 @@
 /**
  * A project migrated before the apply functions were split out of
  * 20251120120000_create_sync_deletions_table.sql (test/fixtures/migrations-before-split: the
- * migrations as they were) upgrades with `migrate --apply`: only the new file is applied, the
- * recorded versions stay, and the sync writes to it before and after through the same functions.
+ * migrations as they were) upgrades with `migrate --apply`: only the files it lacks are applied,
+ * the recorded versions stay, and the sync writes to it before and after (through the functions of
+ * each version).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -79,9 +80,19 @@ test('migrate --apply on a project migrated before the split applies only the ap
   const upgrade = await cli.run(['migrate', '--apply', '--db-url', url]);
   assert.equal(upgrade.code, 0, show(upgrade));
   const lines = upgrade.stdout.trimEnd().split('\n');
-  assert.match(lines[0]!, /^applied 20251125120000_sync_apply_functions to postgres:\/\/postgres:\*\*\*@/);
-  assert.match(lines.at(-1)!, /: 1 migration\(s\) applied, 2 already there$/);
-  assert.equal(lines.length, 2, show(upgrade));
+  // The apply functions split out then, and every migration since, in order.
+  assert.deepEqual(
+    lines.slice(0, -1).map((l) => /^applied (\S+) to postgres:\/\/postgres:\*\*\*@/.exec(l)?.[1]),
+    [
+      '20251125120000_sync_apply_functions',
+      '20261202120000_sync_catalog',
+      '20261202120100_sync_reads',
+      '20261202120200_sync_apply_v2',
+      '20261202120300_sync_ledger_v2',
+    ],
+    show(upgrade),
+  );
+  assert.match(lines.at(-1)!, /: 5 migration\(s\) applied, 2 already there$/);
 
   assert.deepEqual(await target.applyUpserts(table, 'updated_at', [row(1, 'after'), row(2, 'new')]), {
     written: 2,
@@ -96,5 +107,5 @@ test('migrate --apply on a project migrated before the split applies only the ap
   assert.deepEqual(await rows(), [{ id: '1', note: 'after' }]);
 
   const again = await cli.run(['migrate', '--apply', '--db-url', url]);
-  assert.match(again.stdout, /: up to date \(3 migration\(s\) already applied\)\n$/, show(again));
+  assert.match(again.stdout, /: up to date \(7 migration\(s\) already applied\)\n$/, show(again));
 });

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,7 @@ let output = '';
 let child: ReturnType<typeof spawn>;
 let exited: Promise<number | null>;
 let env: Record<string, string>;
+let storageDir: string | undefined;
 
 function descendants(pid: number): number[] {
   try {
@@ -150,6 +152,21 @@ describe('npm run stack', () => {
     }
   });
 
+  test('Storage at /storage/v1 keeps object bytes in the directory it prints', async () => {
+    const supabase = createClient(env.SYNC_SOURCE_SUPABASE_URL!, env.SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY!, {
+      auth: { persistSession: false, autoRefreshToken: false },
+      realtime: { transport: WebSocket as never },
+    });
+    assert.equal((await supabase.storage.createBucket('files', { public: false })).error, null);
+    assert.equal((await supabase.storage.from('files').upload('a/b.txt', 'stored')).error, null);
+    assert.equal(await (await supabase.storage.from('files').download('a/b.txt')).data?.text(), 'stored');
+    storageDir = /Storage files\s+(\S+) \(source\)/.exec(output)?.[1];
+    assert.ok(
+      storageDir && existsSync(path.join(storageDir, 'objects')),
+      `storage directory printed: ${output}`,
+    );
+  });
+
   test('Temporal answers at TEMPORAL_ADDRESS', async () => {
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
     try {
@@ -182,5 +199,6 @@ describe('npm run stack', () => {
       message: () => `still running: ${processes.filter(alive).join(', ')}\n${output}`,
     });
     assert.match(output, /stack stopped/);
+    assert.ok(storageDir && !existsSync(storageDir), 'the temporary storage directory is removed');
   });
 });

@@ -72,6 +72,7 @@ export function testConfig(
       initialBackfillMs: undefined,
       ...overrides.reconcile,
     },
+    discovery: { intervalMs: 60_000 },
     mode: overrides.mode ?? 'default',
     realtime: overrides.realtime ?? true,
     loop: overrides.loop ?? true,

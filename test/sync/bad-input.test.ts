@@ -359,7 +359,7 @@ const runtimeCases: RuntimeCase[] = [
     table: missingOnSource,
     message: () =>
       new RegExp(
-        `^source project \\(.*\\): table public\\.${missingOnSource.table} does not exist \\(.*\\): create it, or fix the tables config$`,
+        `^public\\.${missingOnSource.table}: the table does not exist on the source project: create it there, or fix the name in the tables config$`,
       ),
     targetRows: 0,
   },
@@ -368,7 +368,7 @@ const runtimeCases: RuntimeCase[] = [
     table: missingOnTarget,
     message: () =>
       new RegExp(
-        `^target project \\(.*\\): table public\\.${missingOnTarget.table} does not exist \\(.*\\): create it, or fix the tables config$`,
+        `^public\\.${missingOnTarget.table}: schema drift: table public\\.${missingOnTarget.table} is on the source but not on the target; run on the target: CREATE TABLE public\\.${missingOnTarget.table} \\( id bigint NOT NULL, note text, updated_at timestamp with time zone DEFAULT now\\(\\) NOT NULL, PRIMARY KEY \\(id\\) \\);$`,
       ),
   },
   {
@@ -376,7 +376,7 @@ const runtimeCases: RuntimeCase[] = [
     table: columnMissing,
     message: () =>
       new RegExp(
-        `^target project \\(.*\\): writing rows on public\\.${columnMissing.table}: column\\(s\\) extra of public\\.${columnMissing.table} do not exist on the target — Add the same columns to the target table.*: make the table's columns match the tables config and the other project$`,
+        `^public\\.${columnMissing.table}: schema drift: column extra \\(text\\) of public\\.${columnMissing.table} is on the source but not on the target; run on the target: ALTER TABLE public\\.${columnMissing.table} ADD COLUMN extra text;$`,
       ),
     targetRows: 0,
   },
@@ -385,7 +385,7 @@ const runtimeCases: RuntimeCase[] = [
     table: typeDiffers,
     message: () =>
       new RegExp(
-        `^target project \\(.*\\): writing rows on public\\.${typeDiffers.table}: a value does not fit its column \\(22P02: invalid input syntax for type integer: "…"\\): make the column types of public\\.${typeDiffers.table} on the target match the source$`,
+        `^public\\.${typeDiffers.table}: schema drift: column public\\.${typeDiffers.table}\\.code is text on the source but integer on the target; run on the target: ALTER TABLE public\\.${typeDiffers.table} ALTER COLUMN code TYPE text USING code::text;$`,
       ),
     targetRows: 0,
   },
@@ -394,7 +394,7 @@ const runtimeCases: RuntimeCase[] = [
     table: pkAbsent,
     message: () =>
       new RegExp(
-        `^source project \\(.*\\): reading the primary key columns on public\\.${pkAbsent.table}: .*uuid.*: make the table's columns match the tables config and the other project$`,
+        `^public\\.${pkAbsent.table}: primary key column uuid does not exist on the source \\(columns: id, note, updated_at\\): fix primaryKeys in the tables config$`,
       ),
     targetRows: 0,
   },
@@ -403,7 +403,7 @@ const runtimeCases: RuntimeCase[] = [
     table: pkNotUnique,
     message: () =>
       new RegExp(
-        `^target project \\(.*\\): writing rows on public\\.${pkNotUnique.table}: primaryKeys \\(note\\) is not the table's primary key or a unique constraint there: fix primaryKeys in the tables config`,
+        `^public\\.${pkNotUnique.table}: primaryKeys \\(note\\) is not the primary key of the table on the source \\(id\\) nor one of its unique constraints: fix primaryKeys in the tables config, e\\.g\\. "primaryKeys": \\["id"\\]$`,
       ),
     targetRows: 0,
   },
@@ -423,6 +423,8 @@ interface ProjectCase {
   target: () => Promise<{ url: string; serviceRoleKey: string }>;
   message: () => RegExp;
   where: 'prepare' | 'reconcile';
+  /** `blocked` until a person fixes it, or `failing` (retried with backoff). */
+  state: 'blocked' | 'failing';
 }
 
 const projectCases: ProjectCase[] = [
@@ -430,27 +432,30 @@ const projectCases: ProjectCase[] = [
     name: 'a wrong target service role key',
     table: table(uniqueName('bad_tgtkey')),
     where: 'prepare',
+    state: 'blocked',
     target: () =>
       Promise.resolve({ url: stack.target.url, serviceRoleKey: makeServiceRoleKey(newJwtSecret()) }),
     message: () =>
-      /^target project \(http:\/\/127\.0\.0\.1:\d+\): reading the primary key columns was refused \(HTTP 401.*\): check SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY is that project's service role key$/,
+      /^target project \(http:\/\/127\.0\.0\.1:\d+\): reading the version of the supabase-sync functions was refused \(HTTP 401.*\): check SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY is that project's service role key$/,
   },
   {
     name: 'an unreachable target URL (a closed port)',
     table: table(uniqueName('bad_tgtclosed')),
     where: 'prepare',
+    state: 'failing',
     target: async () => ({
       url: `http://127.0.0.1:${await freePort()}`,
       serviceRoleKey: stack.target.serviceRoleKey,
     }),
     message: () =>
-      /^target project \(http:\/\/127\.0\.0\.1:\d+\): reading the primary key columns failed, the API is unreachable or failing \(HTTP 0\): .*: check SYNC_TARGET_SUPABASE_URL and that the project is up$/,
+      /^target project \(http:\/\/127\.0\.0\.1:\d+\): reading the version of the supabase-sync functions failed, the API is unreachable or failing \(HTTP 0\): .*: check SYNC_TARGET_SUPABASE_URL and that the project is up$/,
   },
   {
     name: 'the migration missing on the target (a fresh database without the functions)',
     table: table(uniqueName('bad_nomig')),
-    // The table is there and readable: the first write finds the functions missing.
-    where: 'reconcile',
+    // The table is there and readable: preparing it finds the functions missing (before any write).
+    where: 'prepare',
+    state: 'blocked',
     target: async () => {
       // A new database on the target's Postgres server, bootstrapped like a Supabase project but
       // without supabase/migrations, behind an API of its own. The shared databases are untouched.
@@ -469,7 +474,7 @@ const projectCases: ProjectCase[] = [
       return { url: otherApi.url, serviceRoleKey: makeServiceRoleKey(secret) };
     },
     message: () =>
-      /^target project \(http:\/\/127\.0\.0\.1:\d+\): the supabase-sync functions are missing: apply supabase\/migrations\/20251125120000_sync_apply_functions\.sql to it \(npm run sync applies nothing itself\)$/,
+      /^the target project has supabase-sync functions older than 20261202120300, this worker needs 20261202120300: apply the migrations it lacks \(npx supabase-sync migrate --apply --db-url …, or paste npx supabase-sync migrate into the SQL editor\)$/,
   },
 ];
 
@@ -492,7 +497,10 @@ async function failing(s: RunningSync, t: TableConfig, message: RegExp): Promise
   return waitFor(
     async () => {
       const status = await s.status(t);
-      return status.state === 'failing' && status.lastError && message.test(status.lastError.message)
+      // `blocked`: waiting for a person (schema, configuration, migration, key); `failing`: retried with backoff.
+      return (status.state === 'failing' || status.state === 'blocked') &&
+        status.lastError &&
+        message.test(status.lastError.message)
         ? status
         : undefined;
     },
@@ -600,6 +608,7 @@ describe('one table fails, the others keep syncing', () => {
   for (const c of runtimeCases) {
     test(c.name, async () => {
       const status = await failing(sync, c.table, c.message());
+      assert.equal(status.state, 'blocked', 'a person must fix it');
       assertClean(status.lastError!.message);
       assert.ok(status.lastError!.message.includes(c.table.table), 'names the table');
       assert.ok(!status.lastError!.message.includes('not-a-number-zz'), 'no row data in the status');
@@ -698,9 +707,10 @@ describe('a whole project unusable: every table of that worker says why', { conc
       const status = await failing(s, c.table, c.message());
       assertClean(status.lastError!.message);
       assert.equal(status.lastError!.where, c.where);
-      if (c.where === 'reconcile') {
+      assert.equal(status.state, c.state);
+      if (otherDatabaseUrl && c === projectCases[2]) {
         // The table exists there but nothing was written.
-        assert.equal(await rowCount(otherDatabaseUrl!, c.table.table), 0);
+        assert.equal(await rowCount(otherDatabaseUrl, c.table.table), 0);
       }
     });
   }

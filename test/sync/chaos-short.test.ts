@@ -44,4 +44,26 @@ describe('chaos (short)', () => {
     assert.ok(result.ok, `${result.summary}${tail}`);
     assert.ok(result.faults.length >= 2, `only ${result.faults.length} faults were injected`);
   });
+
+  test(`seed ${seed + 1}: a SaaS app's schema (unique swaps, cascades, TRUNCATE, a column added mid-run) under the same faults`, async () => {
+    const result = await runChaos({
+      source: stack.source,
+      target: stack.target,
+      seed: seed + 1,
+      workload: 'app',
+      durationMs: 10_000,
+      convergeTimeoutMs: 75_000,
+      faults: ['kill-worker', 'target-503', 'drop-realtime', 'target-503'],
+      faultOrder: 'cycle',
+      faultEveryMs: 2000,
+      clients: 2,
+      log: (line) => {
+        if (process.env.TEST_VERBOSE) console.error(line);
+      },
+    });
+    console.log(`chaos-short (app): ${result.summary}`);
+    const tail = result.ok || !result.artifacts ? '' : `\n${await workerLogTail(result.artifacts)}`;
+    assert.ok(result.ok, `${result.summary}${tail}`);
+    assert.ok(result.workload.ops > 20, JSON.stringify(result.workload));
+  });
 });

@@ -68,6 +68,11 @@ before(async () => {
   );
   await waitUntilSyncing(sync, rt);
   await waitUntilSyncing(sync, rc, { realtime: false });
+  // The catch-up pass that follows the subscription has run: it cannot race the realtime test.
+  await waitFor(async () => (await sync.status(rt)).lastPass?.kind === 'catch-up', {
+    timeoutMs: 15_000,
+    message: async () => `no catch-up pass: ${JSON.stringify((await sync.status(rt)).lastPass)}`,
+  });
 });
 
 after(async () => {

@@ -141,7 +141,7 @@ describe('secrets stay in the worker config', () => {
     const keyError = statuses.get(badKey.qualifiedName)?.lastError?.message ?? '';
     assert.match(keyError, /SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY/);
     const missingError = statuses.get(missing.qualifiedName)?.lastError?.message ?? '';
-    assert.match(missingError, /does not exist/);
+    assert.match(missingError, /is on the source but not on the target; run on the target: CREATE TABLE/);
   });
 
   test('status query errors', () => {

@@ -15,11 +15,11 @@ export interface CountingSource {
 export function countSubscriptions(inner: SourceProject): CountingSource {
   const open = new Map<string, number>();
   const peak = new Map<string, number>();
-  const subscribe: SourceProject['subscribe'] = (ref, onChange, onStatus) => {
+  const subscribe: SourceProject['subscribe'] = (ref, onChange, onStatus, entities) => {
     const name = `${ref.schema}.${ref.table}`;
     open.set(name, (open.get(name) ?? 0) + 1);
     peak.set(name, Math.max(peak.get(name) ?? 0, open.get(name)!));
-    const subscription = inner.subscribe(ref, onChange, onStatus);
+    const subscription = inner.subscribe(ref, onChange, onStatus, entities);
     let closed = false;
     const counted: ChangeSubscription = {
       close: async () => {

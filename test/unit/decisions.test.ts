@@ -6,26 +6,33 @@ import {
   applyRealtimeProgress,
   buildStatus,
   feedIsLive,
-  finalStateName,
   initialState,
   isFailing,
   lagSeconds,
   nextWaitMs,
-  passBlocked,
   passIntervalMs,
   phaseOf,
   planInitialCopy,
   realtimeEnabled,
   recordPass,
   recordPrepared,
-  resetBackoff,
   shouldContinueAsNew,
   stateName,
 } from '../../src/workflows/decisions.js';
 import { workflowIdFor } from '../../src/workflows/ids.js';
 import type { PassSummary, SyncSettings, SyncState } from '../../src/workflows/types.js';
-import { expiredRequestError, passOptionsError } from '../../src/workflows/requests.js';
-import { MEMO_PASS_EVERY_MS, memoSignature, statusMemo } from '../../src/workflows/status-memo.js';
+import {
+  expiredRequestError,
+  passBlocked,
+  passOptionsError,
+  resetBackoff,
+} from '../../src/workflows/requests.js';
+import {
+  finalStateName,
+  MEMO_PASS_EVERY_MS,
+  memoSignature,
+  statusMemo,
+} from '../../src/workflows/status-memo.js';
 
 const settings: SyncSettings = {
   intervalMs: 30_000,
@@ -381,6 +388,15 @@ describe('requests the workflow refuses', () => {
       undefined,
       'a failing pass runs again at once and says why',
     );
+    const blockedByDrift: SyncState = {
+      ...initialState(settings, NOW),
+      lastError: { at: NOW, where: 'reconcile', kind: 'schema', message: 'column note is not on the target' },
+    };
+    assert.equal(
+      passBlocked(blockedByDrift, false),
+      'the table cannot run a pass until it is fixed: column note is not on the target',
+      'a table blocked by a schema error in a pass',
+    );
   });
 });
 
@@ -408,6 +424,11 @@ describe('the state a one-pass run ends in', () => {
     assert.equal(finalStateName(done), 'stopped');
     assert.equal(finalStateName({ ...done, consecutiveFailures: 1 }), 'failing');
     assert.equal(finalStateName(prepareFailed()), 'failing');
+    const blocked: SyncState = {
+      ...prepareFailed(),
+      lastError: { at: NOW, where: 'prepare', kind: 'schema', message: 'drift' },
+    };
+    assert.equal(finalStateName(blocked), 'blocked');
   });
 });
 

@@ -43,6 +43,8 @@ interface Script {
   prepareGate?: Gate;
   copyGate?: Gate;
   failPrepare: number;
+  /** The SyncError kind of those failures (default `unavailable`: the project is down). */
+  failKind?: string;
   calls: string[];
 }
 
@@ -64,9 +66,15 @@ const mocks: Partial<SyncActivities> = {
     await s.prepareGate?.opened;
     if (s.failPrepare > 0) {
       s.failPrepare -= 1;
+      if (s.failKind === 'schema') {
+        throw ApplicationFailure.nonRetryable(
+          `${table.schema}.${table.table}: schema drift: table ${table.schema}.${table.table} is on the source but not on the target; run on the target: CREATE TABLE …`,
+          'SyncError:schema',
+        );
+      }
       throw ApplicationFailure.nonRetryable(
-        `target project (http://127.0.0.1:1): table ${table.schema}.${table.table} does not exist: create it, or fix the tables config`,
-        'SyncError:schema',
+        `target project (http://127.0.0.1:1): reading the catalog failed, the API is unreachable or failing (HTTP 0): check SYNC_TARGET_SUPABASE_URL and that the project is up`,
+        'SyncError:unavailable',
       );
     }
     return { versionColumn: 'updated_at', sourceRows: s.rows, maxVersion: '2026-01-31T12:00:00+00:00' };
@@ -237,10 +245,26 @@ describe('tableSync phases (activities mocked)', () => {
     const handle = await start(table);
     const failing = await until(handle, 'failing', (s) => s.state === 'failing');
     assert.equal(failing.lastError?.where, 'prepare');
-    assert.match(failing.lastError?.message ?? '', /does not exist: create it, or fix the tables config/);
+    assert.equal(failing.lastError?.kind, 'unavailable');
+    assert.match(
+      failing.lastError?.message ?? '',
+      /unreachable or failing .*: check SYNC_TARGET_SUPABASE_URL/,
+    );
     const recovered = await until(handle, 'running', (s) => s.state === 'running');
     assert.equal(recovered.lastError, null);
     assert.equal(script(table).calls.filter((c) => c === 'prepare').length, 3);
+    await handle.executeUpdate(stopUpdate);
+  });
+
+  test('schema drift at prepare: blocked, the SQL to run in the error, tried again every interval (no backoff) until fixed', async () => {
+    const table = newTable('drift', 1, { failPrepare: 3, failKind: 'schema' });
+    const handle = await start(table);
+    const blocked = await until(handle, 'blocked', (s) => s.state === 'blocked');
+    assert.equal(blocked.lastError?.kind, 'schema');
+    assert.match(blocked.lastError?.message ?? '', /schema drift: .* run on the target: CREATE TABLE/);
+    const recovered = await until(handle, 'running', (s) => s.state === 'running');
+    assert.equal(recovered.lastError, null);
+    assert.equal(script(table).calls.filter((c) => c === 'prepare').length, 4);
     await handle.executeUpdate(stopUpdate);
   });
 

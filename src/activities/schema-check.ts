@@ -1,0 +1,99 @@
+/**
+ * The schema check every path runs before it writes a table (prepare, verify): the table on both
+ * projects through the catalog, the configured key checked against the source, and the target's
+ * differences from the source (src/core/schema-diff.ts). Blocking differences fail with one line
+ * that names each and gives the SQL for the target; the others are returned (and logged) so that
+ * status can show them. The worker's metrics see every difference (`deps.observeSchema`).
+ */
+import type { TableConfig } from '../config/types.js';
+import { diffTableSchemas, driftMessage, type SchemaDifference } from '../core/schema-diff.js';
+import type { TableSchema } from '../core/table-schema.js';
+import { SyncError } from '../supabase/ports.js';
+import type { ActivityDeps } from './deps.js';
+import type { DriftNote } from './types.js';
+
+/** The newest migration of the supabase-sync functions this worker needs on both projects. */
+export const FUNCTIONS_VERSION = 20261202120300;
+
+export interface SchemaCheck {
+  source: TableSchema;
+  target: TableSchema;
+  differences: SchemaDifference[];
+}
+
+async function checkFunctions(deps: Pick<ActivityDeps, 'source' | 'target'>): Promise<void> {
+  for (const [role, project] of [
+    ['source', deps.source],
+    ['target', deps.target],
+  ] as const) {
+    const version = await project.functionsVersion();
+    if (version === null || version < FUNCTIONS_VERSION) {
+      throw new SyncError(
+        `the ${role} project has ${version === null ? 'supabase-sync functions older than 20261202120300' : `supabase-sync functions of ${version}`}, this worker needs ${FUNCTIONS_VERSION}: apply the migrations it lacks (npx supabase-sync migrate --apply --db-url …, or paste npx supabase-sync migrate into the SQL editor)`,
+        'migration',
+      );
+    }
+  }
+}
+
+/** Fails when the configured key is not the source's primary key or one of its unique indexes. */
+function checkKey(table: TableConfig, source: TableSchema): void {
+  const name = table.qualifiedName;
+  for (const column of table.primaryKeys) {
+    if (!source.columns.some((c) => c.name === column)) {
+      throw new SyncError(
+        `${name}: primary key column ${column} does not exist on the source (columns: ${source.columns.map((c) => c.name).join(', ')}): fix primaryKeys in the tables config`,
+        'config',
+      );
+    }
+  }
+  const key = JSON.stringify([...table.primaryKeys].sort());
+  const unique = [
+    source.primaryKey ?? [],
+    ...source.uniques.filter((u) => u.predicate === null).map((u) => u.columns),
+  ];
+  if (!unique.some((cols) => JSON.stringify([...cols].sort()) === key)) {
+    throw new SyncError(
+      `${name}: primaryKeys (${table.primaryKeys.join(', ')}) is not the primary key of the table on the source (${source.primaryKey?.join(', ') ?? 'it has none'}) nor one of its unique constraints: fix primaryKeys in the tables config${source.primaryKey ? `, e.g. "primaryKeys": ${JSON.stringify(source.primaryKey)}` : ', or add a primary key to the table'}`,
+      'config',
+    );
+  }
+}
+
+/** Differences as the workflow keeps them (what and how to fix; no row data). */
+export function driftNotes(differences: SchemaDifference[]): DriftNote[] {
+  return differences.map(({ kind, name, message, sql }) => ({
+    kind,
+    ...(name ? { name } : {}),
+    message,
+    sql,
+  }));
+}
+
+export async function checkSchema(
+  deps: Pick<ActivityDeps, 'source' | 'target' | 'logger' | 'observeSchema'>,
+  table: TableConfig,
+): Promise<SchemaCheck> {
+  await checkFunctions(deps);
+  const name = table.qualifiedName;
+  const source = await deps.source.readSchema(table);
+  if (!source.exists) {
+    throw new SyncError(
+      `${name}: the table does not exist on the source project: create it there, or fix the name in the tables config`,
+      'schema',
+    );
+  }
+  checkKey(table, source);
+  const target = await deps.target.readSchema(table);
+  const differences = diffTableSchemas(source, target);
+  deps.observeSchema?.(name, differences);
+  if (differences.some((d) => d.blocking)) {
+    const message = driftMessage(name, differences);
+    deps.logger.error({ table: name, differences: differences.length }, message);
+    throw new SyncError(message, 'schema');
+  }
+  if (differences.length > 0) {
+    deps.logger.warn({ table: name, differences: differences.length }, driftMessage(name, differences));
+  }
+  return { source, target: target as TableSchema, differences };
+}

@@ -1,0 +1,136 @@
+/**
+ * No table left out by accident: `npm run sync` with table patterns (`include`/`exclude`) syncs the
+ * tables they select with the key read from the source's catalog (a composite one too), finds a
+ * table created on the source while it runs, and says which tables on the source it does not sync.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { waitInSync } from '../support/compare.js';
+import { closeDatabases, db } from '../support/db.js';
+import { envFileText, testStack } from '../support/stack-env.js';
+import { waitFor } from '../support/wait.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const stack = testStack();
+const x = randomBytes(3).toString('hex');
+const taskQueue = `disc-${x}`;
+const names = {
+  plain: `disc_${x}_orders`,
+  composite: `disc_${x}_lines`,
+  later: `disc_${x}_later`,
+  skipped: `disc_${x}_skip_tmp`,
+};
+let dir: string;
+let child: ChildProcess | undefined;
+let output = '';
+
+async function both(sql: string): Promise<void> {
+  for (const url of [stack.source.databaseUrl, stack.target.databaseUrl]) await db(url).query(sql);
+}
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-disc-'));
+  await writeFile(path.join(dir, 'sync.env'), envFileText(taskQueue, ['SYNC_DISCOVERY_INTERVAL_MS=1000']));
+  await writeFile(
+    path.join(dir, 'tables.json'),
+    JSON.stringify({
+      include: [`public.disc_${x}_*`],
+      exclude: [`public.disc_${x}_skip*`],
+      tables: [{ name: names.plain, realtime: false }],
+    }),
+  );
+  await both(
+    `CREATE TABLE public.${names.plain} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  await both(
+    `CREATE TABLE public.${names.composite} (order_id bigint, line int, note text, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (order_id, line))`,
+  );
+  await db(stack.source.databaseUrl).query(
+    `INSERT INTO public.${names.plain} (id, note) SELECT g, 'o' || g FROM generate_series(1, 50) g`,
+  );
+  await db(stack.source.databaseUrl).query(
+    `INSERT INTO public.${names.composite} (order_id, line, note) SELECT g / 3, g % 3, 'l' || g FROM generate_series(1, 60) g`,
+  );
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/sync.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      SYNC_ENV_PATH: path.join(dir, 'sync.env'),
+      SYNC_TABLE_CONFIG: path.join(dir, 'tables.json'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+});
+
+after(async () => {
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child!.once('exit', resolve));
+  }
+  const client = new Client({ connection: await Connection.connect({ address: stack.temporal.address }) });
+  for (const n of Object.values(names)) {
+    await client.workflow
+      .getHandle(`table-sync:public.${n}`)
+      .terminate('test finished')
+      .catch(() => undefined);
+  }
+  await client.connection.close();
+  await closeDatabases();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function logLines(): Array<{ level: string; msg: string }> {
+  return output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { level: string; msg: string });
+}
+
+test('patterns select tables, keys come from the catalog, an entry overrides settings', async () => {
+  await waitInSync(`public.${names.plain}`, { timeoutMs: 30_000 });
+  await waitInSync(`public.${names.composite}`, { key: ['order_id', 'line'], timeoutMs: 30_000 });
+  assert.ok(
+    logLines().some((l) => l.msg.includes(`public.${names.composite}: started`)),
+    `the pattern selected the composite-key table:\n${output}`,
+  );
+});
+
+test('a table created on the source while the worker runs is found and synced; an excluded one is listed as not synced', async () => {
+  await both(
+    `CREATE TABLE public.${names.later} (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), note text, updated_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  await db(stack.source.databaseUrl).query(`CREATE TABLE public.${names.skipped} (id int PRIMARY KEY)`);
+  await db(stack.source.databaseUrl).query(
+    `INSERT INTO public.${names.later} (note) SELECT 'n' || g FROM generate_series(1, 20) g`,
+  );
+  await waitInSync(`public.${names.later}`, { timeoutMs: 30_000 });
+  assert.ok(
+    logLines().some((l) =>
+      l.msg.includes(`public.${names.later}: a new table on the source that the tables file selects`),
+    ),
+    output,
+  );
+  await waitFor(
+    () =>
+      logLines().some(
+        (l) => l.msg.includes('on the source, not synced') && l.msg.includes(`public.${names.skipped}`),
+      ),
+    {
+      timeoutMs: 10_000,
+      message: () => `no "not synced" line for ${names.skipped}:\n${output.slice(-3000)}`,
+    },
+  );
+  // Realtime is on for the new table (the default): a change arrives without waiting for a pass.
+  await db(stack.source.databaseUrl).query(`UPDATE public.${names.later} SET note = 'changed'`);
+  await waitInSync(`public.${names.later}`, { timeoutMs: 10_000 });
+});
