@@ -13,7 +13,7 @@ import { backfillUpdate, statusQuery } from '../workflows/messages.js';
 import type { TableStatus } from '../workflows/types.js';
 import { CliError, client, config, duration, interruptSignal, pause, seconds } from './common.js';
 import { sendRequest } from './requests.js';
-import { selectTargets, type Target } from './targets.js';
+import { selectTargets, withPatternTables, type Target } from './targets.js';
 import { noWorkerLine, requireWorker, workerPresence } from './workers.js';
 
 interface Poll {
@@ -67,7 +67,7 @@ export function registerBackfill(program: Command): void {
     .option('--interval <seconds>', 'how often progress is read', '1')
     .action(async (name: string, options: { wait: boolean; interval: string }) => {
       const interval = seconds(options.interval, '--interval');
-      const cfg = config();
+      const cfg = await withPatternTables(config());
       const [t] = selectTargets(cfg, [name], false) as [Target];
       const c = await client(cfg);
       try {

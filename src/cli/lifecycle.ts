@@ -23,7 +23,7 @@ import { passOptionsError } from '../workflows/requests.js';
 import type { PassOptions, ReconcileResult, TableStatus } from '../workflows/types.js';
 import { CliError, client, config, notRunningMessage } from './common.js';
 import { sendRequest } from './requests.js';
-import { selectTables, withTargets, type Target } from './targets.js';
+import { selectTables, withPatternTables, withTargets, type Target } from './targets.js';
 import { noWorkerLine, workerPresence } from './workers.js';
 
 /** A pause or stop waits for the pass in flight (a chunk of about 20 s) and the feed to end. */
@@ -87,7 +87,7 @@ export function registerLifecycle(program: Command): void {
     .argument('[tables...]', 'tables to start (default: all configured)')
     .option('--all', 'every configured table')
     .action(async (names: string[], options: { all?: boolean }) => {
-      const cfg = config();
+      const cfg = await withPatternTables(config());
       await start(cfg, selectTables(cfg, names, options.all, true));
     });
 

@@ -26,7 +26,7 @@ import type { ReconcileScheduleResult } from '../workflows/reconcile-schedule.js
 import type { VerifyTablesResult } from '../workflows/verify.js';
 import { CliError, client, clock, config } from './common.js';
 import { awaitRun } from './runs.js';
-import { selectTables } from './targets.js';
+import { selectTables, withPatternTables } from './targets.js';
 import { noWorkerLine, workerPresence } from './workers.js';
 
 const idOption = () => new Option('--id <scheduleId>', 'schedule id').default(DEFAULT_SCHEDULE_ID);
@@ -152,7 +152,7 @@ export function registerSchedule(program: Command): void {
           if (error instanceof ScheduleUsageError) throw new CliError(error.message, 2);
           throw error;
         }
-        const cfg = config();
+        const cfg = await withPatternTables(config());
         const tables = selectTables(cfg, names, false, true);
         const c = await client(cfg);
         try {

@@ -12,7 +12,7 @@ import { statusQuery } from '../workflows/messages.js';
 import type { TableStatus } from '../workflows/types.js';
 import { ago, client, clock, config, interruptSignal, pause, seconds } from './common.js';
 import { recordedStatus, type StatusEntry } from './recorded.js';
-import { selectTargets, type Target } from './targets.js';
+import { selectTargets, withPatternTables, type Target } from './targets.js';
 import { noWorkerLine, workerPresence, type WorkerPresence } from './workers.js';
 
 export type { StatusEntry } from './recorded.js';
@@ -109,7 +109,7 @@ export function registerStatus(program: Command): void {
     .option('--interval <seconds>', 'refresh interval for --watch', '2')
     .action(async (names: string[], options: { json?: boolean; watch?: boolean; interval: string }) => {
       const interval = seconds(options.interval, '--interval');
-      const cfg = config();
+      const cfg = await withPatternTables(config());
       const targets = selectTargets(cfg, names, false, true);
       const c = await client(cfg);
       const read = () => readStatuses(c, cfg, targets, names.length === 0);

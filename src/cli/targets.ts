@@ -6,6 +6,8 @@
 import type { Client } from '@temporalio/client';
 import type { SyncConfig, TableConfig } from '../config/index.js';
 import { errorMessage } from '../core/errors.js';
+import { resolveTables } from '../engine/resolve-tables.js';
+import { connectSource } from '../supabase/source.js';
 import { syncTableFromWorkflowId, workflowIdFor } from '../workflows/ids.js';
 import { CliError, client, config, interruptSignal } from './common.js';
 import { requireWorker } from './workers.js';
@@ -16,6 +18,22 @@ export interface Target {
   workflowId: string;
   /** The tables file's entry; absent for a workflow named by id whose table is no longer configured. */
   table?: TableConfig;
+}
+
+/**
+ * The configuration with the tables file's patterns resolved against the source's catalog, as
+ * `npm run sync` does at start, so a table selected by a pattern is named like a listed one (and
+ * is not taken for a table no longer configured). Without patterns, the file's tables as they are.
+ */
+export async function withPatternTables(cfg: SyncConfig): Promise<SyncConfig> {
+  if (!cfg.tablePatterns) return cfg;
+  try {
+    return { ...cfg, tables: (await resolveTables(cfg, connectSource(cfg.source))).tables };
+  } catch (error) {
+    throw new CliError(
+      `${cfg.tableConfigFile} selects tables by pattern, and the source's tables could not be listed: ${errorMessage(error)}`,
+    );
+  }
 }
 
 export function targetOf(table: TableConfig): Target {
@@ -77,7 +95,7 @@ export async function withTargets(
   run: TargetsRun,
   work: (c: Client, t: Target, interrupted: AbortSignal) => Promise<string>,
 ): Promise<void> {
-  const cfg = config();
+  const cfg = await withPatternTables(config());
   const targets = selectTargets(cfg, names, options.all, run.allowEmpty);
   const c = await client(cfg);
   const interrupted = interruptSignal();

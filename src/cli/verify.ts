@@ -26,7 +26,7 @@ import {
 } from '../workflows/verify.js';
 import { CliError, client, clock, config } from './common.js';
 import { awaitRun } from './runs.js';
-import { selectTables } from './targets.js';
+import { selectTables, withPatternTables } from './targets.js';
 import { requireWorker } from './workers.js';
 
 interface VerifyOptions {
@@ -91,7 +91,7 @@ async function schedule(options: VerifyOptions, names: string[]): Promise<void> 
       throw new CliError(error.message.replace('--every', '--schedule'), 2);
     throw error;
   }
-  const cfg = config();
+  const cfg = await withPatternTables(config());
   const tables = selectTables(cfg, names, options.all, true);
   const c = await client(cfg);
   try {
@@ -141,7 +141,7 @@ export function registerVerify(program: Command): void {
     .option('--replace', 'replace a verify schedule with the same id (with --schedule/--cron)')
     .action(async (names: string[], options: VerifyOptions) => {
       if (options.schedule !== undefined || options.cron !== undefined) return schedule(options, names);
-      const cfg = config();
+      const cfg = await withPatternTables(config());
       const tables = selectTables(cfg, names, options.all, true);
       if (tables.length === 0) throw new CliError(`no tables configured in ${cfg.tableConfigFile}`, 2);
       const c = await client(cfg);
