@@ -1,7 +1,7 @@
 /**
  * A one-pass run (`npm run sync -- --cron`) leaves each table's last state where the Temporal UI
- * and `SyncState="…"` queries see it: `stopped` after a good pass, `failing` after a failed one —
- * not the phase the pass ended in.
+ * and `SyncState="…"` queries see it: `stopped` after a good pass, `blocked` (or `failing`) after
+ * a failed one — not the phase the pass ended in.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -39,11 +39,11 @@ after(async () => {
 });
 
 describe('a one-pass run', () => {
-  test('ends each table stopped, or failing when its pass failed', async () => {
+  test('ends each table stopped, or blocked when it could not run (missing on the target)', async () => {
     const run = cli.startSync(['--cron']);
     assert.equal(await run.exited, 1, run.output());
     assert.match(run.output(), /reconcile-only run: 1 of 2 tables ok/);
     assert.deepEqual(await syncState(good), { status: 'COMPLETED', state: ['stopped'] });
-    assert.deepEqual(await syncState(bad), { status: 'COMPLETED', state: ['failing'] });
+    assert.deepEqual(await syncState(bad), { status: 'COMPLETED', state: ['blocked'] });
   });
 });
