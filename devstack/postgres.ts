@@ -164,6 +164,9 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   const server: ChildProcess = spawn(bin.postgres, flags, {
     ...user,
     env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' },
+    // Its own process group: a Ctrl-C in the terminal reaches the stack's owner, which stops the
+    // server after what uses it (stop() below), not the server first.
+    detached: true,
   });
   let exited = false;
   const exit = new Promise<void>((resolve) =>

@@ -193,7 +193,9 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
     ...searchAttributeArgs,
     ...dynamicArgs,
   ];
-  const child = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal reaches the owner, which stops the server
+  // after the workers that use it (stop() below), not the server first.
+  const child = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const output: string[] = [];
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {

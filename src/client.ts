@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { registerBackfill } from './cli/backfill.js';
 import { CliError } from './cli/common.js';
+import { errorMessage } from './core/errors.js';
 import { registerLifecycle } from './cli/lifecycle.js';
 import { registerMigrate } from './cli/migrate.js';
 import { registerSchedule } from './cli/schedule.js';
@@ -13,13 +14,21 @@ import { registerSchema } from './cli/schema.js';
 import { registerStatus } from './cli/status.js';
 import { registerVerify } from './cli/verify.js';
 
+// `supabase-sync migrate | head`: the reader went away; stop quietly, as other tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 const program = new Command('supabase-sync')
   .description(
     'Operate the supabase-sync table workflows on Temporal (config: .env.sync and sync/tables.config.json).',
   )
   .addHelpText(
     'after',
-    '\nEach command has --help. Errors are one line on stderr; exit code 1 (2: bad configuration or usage).',
+    '\nEach command has --help. Errors are one line on stderr. Exit codes: 0 done, 1 failure, 2 bad configuration or usage, 130 interrupted.',
   )
   // Usage errors as one line, like every other error.
   .configureOutput({
@@ -40,6 +49,6 @@ registerMigrate(program);
 try {
   await program.parseAsync();
 } catch (error) {
-  console.error(`supabase-sync: ${(error as Error).message}`);
+  console.error(`supabase-sync: ${error instanceof CliError ? error.message : errorMessage(error)}`);
   process.exit(error instanceof CliError ? error.exitCode : 1);
 }

@@ -1,26 +1,20 @@
 /**
  * `supabase-sync backfill TABLE`: restarts the whole-table copy (the workflow's `backfill` update)
  * and follows it by polling the status query: a progress bar on a terminal, plain lines otherwise.
+ * A worker must run (checked first); if it stops while the CLI follows, the CLI says so and exits 1.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { isGrpcDeadlineError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import type { SyncConfig } from '../config/index.js';
 import { errorMessage } from '../core/errors.js';
-import { workflowIdFor } from '../workflows/ids.js';
 import { backfillUpdate, statusQuery } from '../workflows/messages.js';
 import type { TableStatus } from '../workflows/types.js';
-import {
-  CliError,
-  client,
-  config,
-  duration,
-  interruptSignal,
-  notRunningMessage,
-  pause,
-  seconds,
-  selectTables,
-} from './common.js';
+import { CliError, client, config, duration, interruptSignal, pause, seconds } from './common.js';
+import { sendRequest } from './requests.js';
+import { selectTargets, withPatternTables, type Target } from './targets.js';
+import { noWorkerLine, requireWorker, workerPresence } from './workers.js';
 
 interface Poll {
   status: TableStatus;
@@ -73,34 +67,48 @@ export function registerBackfill(program: Command): void {
     .option('--interval <seconds>', 'how often progress is read', '1')
     .action(async (name: string, options: { wait: boolean; interval: string }) => {
       const interval = seconds(options.interval, '--interval');
-      const cfg = config();
-      const [table] = selectTables(cfg, [name], false);
-      const t = table!;
-      const id = workflowIdFor(t);
+      const cfg = await withPatternTables(config());
+      const [t] = selectTargets(cfg, [name], false) as [Target];
       const c = await client(cfg);
       try {
-        let started: TableStatus;
-        try {
-          started = await c.workflow.getHandle(id).executeUpdate(backfillUpdate);
-        } catch (error) {
-          if (error instanceof WorkflowNotFoundError) throw new CliError(notRunningMessage(t));
-          throw new CliError(`${t.qualifiedName}: backfill not accepted: ${errorMessage(error)}`);
-        }
-        console.log(`${t.qualifiedName}: backfill started: copying the whole table again (workflow ${id})`);
+        await requireWorker(c, cfg.temporal, 'backfill');
+        const started = await sendRequest<TableStatus>(
+          c,
+          t,
+          {
+            what: 'backfill',
+            update: backfillUpdate.name,
+            resultTimeoutMs: 120_000,
+            waitingFor: 'the pass in flight',
+          },
+          interruptSignal(),
+        );
+        console.log(`${t.name}: backfill started: copying the whole table again (workflow ${t.workflowId})`);
         if (started.state === 'paused') {
           console.error(
-            `${t.qualifiedName}: the table is paused: the copy starts when you resume it (supabase-sync resume ${t.qualifiedName})`,
+            `${t.name}: the table is paused: the copy starts when you resume it (supabase-sync resume ${t.name})`,
           );
         }
         if (!options.wait) return;
-        await follow(c, id, t.qualifiedName, interval);
+        await follow(c, cfg, t, interval);
       } finally {
         await c.connection.close();
       }
     });
 }
 
-async function follow(c: Client, id: string, table: string, intervalS: number): Promise<void> {
+/** The next poll; null when the worker did not answer in time (it may have stopped). */
+async function pollWithin(c: Client, id: string, ms: number): Promise<Poll | null> {
+  try {
+    return await c.withDeadline(Date.now() + ms, () => poll(c, id));
+  } catch (error) {
+    if (isGrpcDeadlineError(error) || /deadline/i.test(errorMessage(error))) return null;
+    throw error;
+  }
+}
+
+async function follow(c: Client, cfg: SyncConfig, t: Target, intervalS: number): Promise<void> {
+  const table = t.name;
   const interrupted = interruptSignal();
   const tty = process.stdout.isTTY === true;
   const bar = tty
@@ -126,9 +134,21 @@ async function follow(c: Client, id: string, table: string, intervalS: number): 
   let reportedError: number | null = null;
   let barStarted = false;
   let last: Poll | undefined;
+  // The rate, shown and in the summary, is rows over the time since the copy began (the workflow's clock).
+  const elapsed = (p: Poll | undefined) => Date.now() - (p?.status.initialCopy.startedAt ?? began);
   try {
     while (!interrupted.aborted) {
-      last = await poll(c, id);
+      const next = await pollWithin(c, t.workflowId, 5000);
+      if (!next) {
+        const presence = await workerPresence(c, cfg.temporal);
+        if (!presence.live) {
+          throw new CliError(
+            `${table}: stopped following: ${noWorkerLine(presence)}; the copy goes on when one polls again (supabase-sync status ${table})`,
+          );
+        }
+        continue;
+      }
+      last = next;
       const copy = last.status.initialCopy;
       if (copy.done) break;
       if (!last.running) {
@@ -137,8 +157,7 @@ async function follow(c: Client, id: string, table: string, intervalS: number): 
       const total = copy.total;
       shown = Math.max(shown, copy.rowsCopied + last.inflight);
       if (total !== null) shown = Math.min(shown, Math.max(total, copy.rowsCopied));
-      const elapsed = Date.now() - began;
-      const perSecond = rate(shown, elapsed);
+      const perSecond = rate(shown, elapsed(last));
       const barTotal = Math.max(total ?? 0, shown, 1);
       if (bar) {
         if (!barStarted) {
@@ -173,7 +192,7 @@ async function follow(c: Client, id: string, table: string, intervalS: number): 
       if (last?.status.initialCopy.done) {
         const copied = last.status.initialCopy.rowsCopied;
         bar.setTotal(Math.max(copied, 1));
-        bar.update(copied, { rate: Math.round(rate(copied, Date.now() - began)), totalKnown: true });
+        bar.update(copied, { rate: Math.round(rate(copied, took(last, began))), totalKnown: true });
       }
       bar.stop();
     }
@@ -186,11 +205,16 @@ async function follow(c: Client, id: string, table: string, intervalS: number): 
     return;
   }
   const copy = last!.status.initialCopy;
-  const took =
-    copy.startedAt !== null && copy.finishedAt !== null
-      ? copy.finishedAt - copy.startedAt
-      : Date.now() - began;
+  const ms = took(last!, began);
   console.log(
-    `${table}: backfill done: ${copy.rowsCopied} rows copied${copy.total !== null ? ` (source had ${copy.total})` : ''} in ${duration(took)}, ${Math.round(rate(copy.rowsCopied, took))} rows/s`,
+    `${table}: backfill done: ${copy.rowsCopied} rows copied${copy.total !== null ? ` (source had ${copy.total})` : ''} in ${duration(ms)}, ${Math.round(rate(copy.rowsCopied, ms))} rows/s`,
   );
+}
+
+/** How long the finished copy took: by the workflow's clock, else since the CLI started following. */
+function took(p: Poll, began: number): number {
+  const copy = p.status.initialCopy;
+  return copy.startedAt !== null && copy.finishedAt !== null
+    ? copy.finishedAt - copy.startedAt
+    : Date.now() - began;
 }

@@ -1,9 +1,9 @@
-/** What the CLI's commands share: one-line errors with exit codes, config, the Temporal client, table selection. */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { ConfigError, loadConfig, type SyncConfig, type TableConfig } from '../config/index.js';
+/** What the CLI's commands share: one-line errors with exit codes, config, the Temporal client, formats, Ctrl-C. */
+import type { Client } from '@temporalio/client';
+import { ConfigError, loadConfig, type SyncConfig } from '../config/index.js';
 import { errorMessage } from '../core/errors.js';
 import { connectClient } from '../temporal/connection.js';
-import { workflowIdFor } from '../workflows/ids.js';
+import type { Target } from './targets.js';
 
 /** An error shown as one line (`supabase-sync: …`), exiting with `exitCode`. */
 export class CliError extends Error {
@@ -36,60 +36,10 @@ export async function client(cfg: SyncConfig): Promise<Client> {
   }
 }
 
-/** The configured tables named on the command line (`orders` or `public.orders`), or all with --all. */
-export function selectTables(
-  cfg: SyncConfig,
-  names: string[],
-  all: boolean | undefined,
-  allowEmpty = false,
-): TableConfig[] {
-  if (all || (names.length === 0 && allowEmpty)) return cfg.tables;
-  if (names.length === 0) throw new CliError('name at least one table, or pass --all');
-  return names.map((name) => {
-    const qualified = name.includes('.') ? name : `public.${name}`;
-    const found = cfg.tables.find((t) => t.qualifiedName === qualified);
-    if (!found) {
-      throw new CliError(
-        `table "${name}" is not in ${cfg.tableConfigFile} (configured: ${cfg.tables.map((t) => t.qualifiedName).join(', ')})`,
-      );
-    }
-    return found;
-  });
-}
-
-export function notRunningMessage(t: TableConfig): string {
-  return `${t.qualifiedName}: no running workflow ${workflowIdFor(t)}: start it with \`supabase-sync start ${t.qualifiedName}\` (or npm run sync)`;
-}
-
-/** Runs `work` per table, one line each; failures are reported per table and counted. */
-export async function withTables(
-  names: string[],
-  options: { all?: boolean },
-  work: (c: Client, t: TableConfig, id: string) => Promise<string>,
-  allowEmpty = false,
-): Promise<void> {
-  const cfg = config();
-  const tables = selectTables(cfg, names, options.all, allowEmpty);
-  const c = await client(cfg);
-  let failed = 0;
-  try {
-    for (const t of tables) {
-      const id = workflowIdFor(t);
-      try {
-        console.log(await work(c, t, id));
-      } catch (error) {
-        failed += 1;
-        console.error(
-          error instanceof WorkflowNotFoundError
-            ? notRunningMessage(t)
-            : `${t.qualifiedName}: ${errorMessage(error)}`,
-        );
-      }
-    }
-  } finally {
-    await c.connection.close();
-  }
-  if (failed > 0) throw new CliError(`${failed} of ${tables.length} table(s) failed`, 1);
+export function notRunningMessage(t: Target): string {
+  return t.table
+    ? `${t.name}: no running workflow ${t.workflowId}: start it with \`supabase-sync start ${t.name}\` (or npm run sync)`
+    : `${t.name}: no running workflow ${t.workflowId}`;
 }
 
 /** A positive number of seconds from an option (`--interval 2`, `0.5`). */
@@ -135,11 +85,19 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** An AbortSignal fired by Ctrl-C / SIGTERM, for commands that run until interrupted. */
+let interrupt: AbortController | undefined;
+
+/**
+ * An AbortSignal fired by Ctrl-C / SIGTERM (one per process): a command stops waiting and says what
+ * became of its work. A second Ctrl-C ends the process at once.
+ */
 export function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return controller.signal;
+  if (!interrupt) {
+    const controller = new AbortController();
+    interrupt = controller;
+    const stop = () => controller.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }
+  return interrupt.signal;
 }

@@ -24,7 +24,10 @@ import {
 } from '../temporal/schedules.js';
 import type { ReconcileScheduleResult } from '../workflows/reconcile-schedule.js';
 import type { VerifyTablesResult } from '../workflows/verify.js';
-import { CliError, client, clock, config, selectTables } from './common.js';
+import { CliError, client, clock, config } from './common.js';
+import { awaitRun } from './runs.js';
+import { selectTables, withPatternTables } from './targets.js';
+import { noWorkerLine, workerPresence } from './workers.js';
 
 const idOption = () => new Option('--id <scheduleId>', 'schedule id').default(DEFAULT_SCHEDULE_ID);
 
@@ -149,7 +152,7 @@ export function registerSchedule(program: Command): void {
           if (error instanceof ScheduleUsageError) throw new CliError(error.message, 2);
           throw error;
         }
-        const cfg = config();
+        const cfg = await withPatternTables(config());
         const tables = selectTables(cfg, names, false, true);
         const c = await client(cfg);
         try {
@@ -227,6 +230,14 @@ export function registerSchedule(program: Command): void {
     .option('--wait', 'wait for the run and print its result (exit 1 if a table failed)')
     .action((options: { id: string; wait?: boolean }) =>
       withClient(options.id, async (c) => {
+        const cfg = config();
+        // --wait needs a worker to run it; without, the run starts when one polls.
+        const presence = await workerPresence(c, cfg.temporal);
+        if (options.wait && !presence.live) {
+          throw new CliError(
+            `trigger --wait needs a worker: ${noWorkerLine(presence)}; nothing was triggered`,
+          );
+        }
         const run = await triggerSchedule(c, options.id);
         if (!run) {
           throw new CliError(
@@ -234,12 +245,16 @@ export function registerSchedule(program: Command): void {
           );
         }
         console.log(`schedule ${options.id}: started ${run.workflowId}`);
+        if (!presence.live)
+          console.error(`supabase-sync: it runs when a worker polls: ${noWorkerLine(presence)}`);
         if (!options.wait) return;
         try {
-          const result = await c.workflow
-            .getHandle(run.workflowId, run.runId)
-            .result()
-            .then((r) => r as ReconcileScheduleResult);
+          const result = await awaitRun<ReconcileScheduleResult>(
+            c,
+            cfg,
+            c.workflow.getHandle(run.workflowId, run.runId),
+            { what: `run ${run.workflowId}`, terminate: false },
+          );
           console.log(resultSummary(result));
         } catch (error) {
           if (error instanceof WorkflowFailedError) {

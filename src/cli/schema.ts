@@ -10,7 +10,8 @@ import { errorMessage } from '../core/errors.js';
 import { diffTableSchemas, type SchemaDifference } from '../core/schema-diff.js';
 import { connectSource } from '../supabase/source.js';
 import { connectTarget } from '../supabase/target.js';
-import { config, selectTables } from './common.js';
+import { config } from './common.js';
+import { selectTables } from './targets.js';
 import { resolveTables } from '../engine/resolve-tables.js';
 
 interface TableDiff {

@@ -1,25 +1,60 @@
-/** `supabase-sync status [TABLE…] [--json] [--watch] [--interval S]`. */
+/**
+ * `supabase-sync status [TABLE…] [--json] [--watch] [--interval S]`. With a worker polling, each
+ * table's status query (5 s at most); without one, or if it does not answer in time, what each
+ * workflow last recorded (recorded.ts), marked with its age, and since when no worker polls.
+ * With no tables named, also the running workflows of tables no longer configured.
+ */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import type { TableConfig } from '../config/index.js';
-import { workflowIdFor } from '../workflows/ids.js';
+import type { SyncConfig } from '../config/index.js';
+import { findUnconfigured } from '../engine/orphans.js';
 import { statusQuery } from '../workflows/messages.js';
 import type { TableStatus } from '../workflows/types.js';
-import { ago, client, clock, config, interruptSignal, pause, seconds, selectTables } from './common.js';
+import { ago, client, clock, config, interruptSignal, pause, seconds } from './common.js';
+import { recordedStatus, type StatusEntry } from './recorded.js';
+import { selectTargets, withPatternTables, type Target } from './targets.js';
+import { noWorkerLine, workerPresence, type WorkerPresence } from './workers.js';
 
-export type StatusEntry = TableStatus | { table: string; state: 'not started' };
+export type { StatusEntry } from './recorded.js';
 
-export async function readStatuses(c: Client, tables: TableConfig[]): Promise<StatusEntry[]> {
-  return Promise.all(
-    tables.map(async (t): Promise<StatusEntry> => {
-      try {
-        return await c.workflow.getHandle(workflowIdFor(t)).query(statusQuery);
-      } catch (error) {
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
-        return { table: t.qualifiedName, state: 'not started' };
-      }
+const QUERY_TIMEOUT_MS = 3000;
+
+async function liveStatus(c: Client, t: Target): Promise<StatusEntry> {
+  try {
+    return await c.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
+      c.workflow.getHandle(t.workflowId).query(statusQuery),
+    );
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return { table: t.name, state: 'not started' };
+    // No answer in time (a worker stopping, or busy): what the workflow last recorded.
+    return recordedStatus(c, t);
+  }
+}
+
+export interface StatusReport {
+  statuses: StatusEntry[];
+  presence: WorkerPresence;
+}
+
+/** The targets' statuses, plus (with no names given) the workflows of tables no longer configured. */
+export async function readStatuses(
+  c: Client,
+  cfg: SyncConfig,
+  targets: Target[],
+  withUnconfigured: boolean,
+): Promise<StatusReport> {
+  const presence = await workerPresence(c, cfg.temporal);
+  const extra: Target[] = withUnconfigured
+    ? (await findUnconfigured(c, cfg)).map((u) => ({ name: u.table, workflowId: u.workflowId }))
+    : [];
+  const all = [...targets, ...extra];
+  const statuses = await Promise.all(
+    all.map(async (t): Promise<StatusEntry> => {
+      const s = await (presence.live ? liveStatus(c, t) : recordedStatus(c, t));
+      return t.table ? s : { ...s, configured: false };
     }),
   );
+  return { statuses, presence };
 }
 
 export function statusLines(s: TableStatus, now = Date.now()): string {
@@ -39,8 +74,12 @@ export function statusLines(s: TableStatus, now = Date.now()): string {
   const healed = c.realtimeHealed
     ? ` (${c.realtimeHealed} that Realtime did not deliver, read from the source)`
     : '';
+  const recorded =
+    'recordedAt' in s && typeof s.recordedAt === 'number'
+      ? ` (as recorded ${ago(s.recordedAt, now)}, at ${clock(s.recordedAt)})`
+      : '';
   return [
-    `${s.table}: ${s.state}${copy}`,
+    `${s.table}: ${s.state}${copy}${recorded}`,
     `  last pass: ${pass}`,
     `  rows upserted: realtime ${c.realtimeWritten}${healed}, reconcile ${c.reconcileWritten}; deleted: realtime ${c.realtimeDeleted}, ledger ${c.ledgerDeleted}`,
     `  realtime: ${realtime}; lag: ${s.lagSeconds === null ? 'unknown' : `${s.lagSeconds.toFixed(1)} s`}`,
@@ -52,40 +91,60 @@ export function statusLines(s: TableStatus, now = Date.now()): string {
   ].join('\n');
 }
 
-export function renderStatuses(statuses: StatusEntry[], now = Date.now()): string {
-  return statuses.map((s) => ('counters' in s ? statusLines(s, now) : `${s.table}: not started`)).join('\n');
+function entryLines(s: StatusEntry, cfg: SyncConfig, now: number): string {
+  const main =
+    'counters' in s
+      ? statusLines(s, now)
+      : 'recordedAt' in s
+        ? `${s.table}: ${s.state} (from its SyncState search attribute: no details without a worker)`
+        : `${s.table}: not started`;
+  if (s.configured !== false) return main;
+  return `${main}\n  not in ${cfg.tableConfigFile}: npm run sync stops it at start; \`supabase-sync stop table-sync:${s.table}\` now`;
+}
+
+export function renderStatuses(report: StatusReport, cfg: SyncConfig, now = Date.now()): string {
+  return report.statuses.map((s) => entryLines(s, cfg, now)).join('\n');
 }
 
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('state, last pass, rows by path, realtime, lag and last error per table')
-    .argument('[tables...]', 'default: all configured')
+    .description('state, last pass, rows by path, realtime, lag and last error per table (no worker needed)')
+    .argument('[tables...]', 'default: all configured (and workflows of tables no longer configured)')
     .option('--json', 'one JSON document (an array of table statuses); with --watch one line per refresh')
     .option('--watch', 'refresh until Ctrl-C')
     .option('--interval <seconds>', 'refresh interval for --watch', '2')
     .action(async (names: string[], options: { json?: boolean; watch?: boolean; interval: string }) => {
       const interval = seconds(options.interval, '--interval');
-      const cfg = config();
-      const tables = selectTables(cfg, names, false, true);
+      const cfg = await withPatternTables(config());
+      const targets = selectTargets(cfg, names, false, true);
       const c = await client(cfg);
+      const read = () => readStatuses(c, cfg, targets, names.length === 0);
       try {
         if (!options.watch) {
-          const statuses = await readStatuses(c, tables);
-          console.log(options.json ? JSON.stringify(statuses, null, 2) : renderStatuses(statuses));
+          const report = await read();
+          if (!report.presence.live) console.error(`supabase-sync: ${noWorkerLine(report.presence)}`);
+          console.log(options.json ? JSON.stringify(report.statuses, null, 2) : renderStatuses(report, cfg));
           return;
         }
         const interrupted = interruptSignal();
         const tty = process.stdout.isTTY === true && !options.json;
         while (!interrupted.aborted) {
-          const statuses = await readStatuses(c, tables);
+          const report = await read();
           const now = Date.now();
           if (options.json) {
-            console.log(JSON.stringify({ at: new Date(now).toISOString(), tables: statuses }));
+            console.log(
+              JSON.stringify({
+                at: new Date(now).toISOString(),
+                tables: report.statuses,
+                ...(report.presence.live ? {} : { worker: noWorkerLine(report.presence, now) }),
+              }),
+            );
           } else {
             const header = `supabase-sync status — ${clock(now)}, every ${interval}s (Ctrl-C to stop)`;
+            const worker = report.presence.live ? '' : `\n${noWorkerLine(report.presence, now)}`;
             // On a terminal, redraw in place; otherwise one block per refresh.
-            const view = `${header}\n\n${renderStatuses(statuses, now)}\n`;
+            const view = `${header}${worker}\n\n${renderStatuses(report, cfg, now)}\n`;
             process.stdout.write(tty ? `\x1b[H\x1b[2J${view}` : `${view}\n`);
           }
           await pause(interval * 1000, interrupted);

@@ -3,10 +3,11 @@
  * (src/workflows/verify.ts) and prints one line per table; exit 0 when the target equals the source,
  * 1 when differences remain (or a table could not be compared), 2 for bad usage or configuration.
  * `--schedule 1d` (or `--cron`) puts it on a Temporal Schedule instead (src/temporal/schedules.ts). The
- * worker (`npm run sync`) must be running on the same task queue: it does the comparison.
+ * worker (`npm run sync`) must be running on the same task queue: it does the comparison (checked
+ * first; if it goes away, or on Ctrl-C, the run is terminated: runs.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { ScheduleAlreadyRunning, WorkflowFailedError, type Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning, WorkflowFailedError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import type { KeyText } from '../supabase/ports.js';
 import { describeSchedule } from '../temporal/schedule-report.js';
@@ -23,7 +24,10 @@ import {
   type VerifyTablesInput,
   type VerifyTablesResult,
 } from '../workflows/verify.js';
-import { CliError, client, clock, config, selectTables } from './common.js';
+import { CliError, client, clock, config } from './common.js';
+import { awaitRun } from './runs.js';
+import { selectTables, withPatternTables } from './targets.js';
+import { requireWorker } from './workers.js';
 
 interface VerifyOptions {
   all?: boolean;
@@ -76,23 +80,6 @@ function rowsLine(table: string, r: NonNullable<VerifiedTable['result']>, schema
   return `${line} — repaired: ${r.repair.written} written, ${r.repair.deleted} deleted; ${after}`;
 }
 
-/** Fails fast (instead of waiting forever) when no worker polls the task queue. */
-async function requireWorker(c: Client, namespace: string, taskQueue: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const response = await c.workflowService.describeTaskQueue({
-      namespace,
-      taskQueue: { name: taskQueue },
-      taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
-    });
-    if ((response.pollers ?? []).length > 0) return;
-    if (attempt >= 10)
-      throw new CliError(
-        `no worker is polling task queue "${taskQueue}" on ${namespace}: start it (npm run sync), with the same TEMPORAL_TASK_QUEUE`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
 async function schedule(options: VerifyOptions, names: string[]): Promise<void> {
   if (options.schedule !== undefined && options.cron !== undefined)
     throw new CliError('give one of --schedule (e.g. 1d) or --cron (e.g. "0 3 * * *")', 2);
@@ -104,7 +91,7 @@ async function schedule(options: VerifyOptions, names: string[]): Promise<void> 
       throw new CliError(error.message.replace('--every', '--schedule'), 2);
     throw error;
   }
-  const cfg = config();
+  const cfg = await withPatternTables(config());
   const tables = selectTables(cfg, names, options.all, true);
   const c = await client(cfg);
   try {
@@ -154,20 +141,24 @@ export function registerVerify(program: Command): void {
     .option('--replace', 'replace a verify schedule with the same id (with --schedule/--cron)')
     .action(async (names: string[], options: VerifyOptions) => {
       if (options.schedule !== undefined || options.cron !== undefined) return schedule(options, names);
-      const cfg = config();
+      const cfg = await withPatternTables(config());
       const tables = selectTables(cfg, names, options.all, true);
       if (tables.length === 0) throw new CliError(`no tables configured in ${cfg.tableConfigFile}`, 2);
       const c = await client(cfg);
       let result: VerifyTablesResult;
       try {
-        await requireWorker(c, cfg.temporal.namespace, cfg.temporal.taskQueue);
+        await requireWorker(c, cfg.temporal, 'verify');
         const input: VerifyTablesInput = { tables, repair: options.repair === true };
         const workflowId = oneOffWorkflowId('verify', new Date(), randomBytes(3).toString('hex'));
         try {
-          result = await c.workflow.execute(verifyTables, {
+          const handle = await c.workflow.start(verifyTables, {
             taskQueue: cfg.temporal.taskQueue,
             workflowId,
             args: [input],
+          });
+          result = await awaitRun<VerifyTablesResult>(c, cfg, handle, {
+            what: `verify run ${workflowId}`,
+            terminate: true,
           });
         } catch (error) {
           if (error instanceof WorkflowFailedError)

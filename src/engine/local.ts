@@ -3,13 +3,19 @@
  * .temporal/temporal.sqlite, so a restart resumes) when no TEMPORAL_ADDRESS is given, and the demo
  * on a local stack (kept in .stack/demo) when there is no env file. The only module of src/ that
  * uses devstack/, a development tool, and only when `npm start` needs it (loaded lazily).
+ * Ctrl-C (SIGINT to the process group) or SIGTERM at any stage stops the worker first, then the
+ * servers it needs (their own process group: the terminal's Ctrl-C does not reach them), and
+ * prints a short summary; a second Ctrl-C only says it is stopping.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { ConfigError, loadConfig, readEnvSources, type SyncConfig } from '../config/index.js';
+import { errorMessage } from '../core/errors.js';
 import { runSync } from './run-sync.js';
+import { listenForStop, type StopSignals } from './stop-signals.js';
 
 const DEMO_TABLE = 'demo_orders';
 
@@ -41,6 +47,18 @@ async function isFree(port: number): Promise<boolean> {
   });
 }
 
+/** SIGINT/SIGTERM from the start of `npm start`, saying what stops; a second signal only says so. */
+function stopSignals(what: string): StopSignals {
+  return listenForStop({
+    first: (name) => console.log(`\n${name}: stopping (${what}) …`),
+    again: (name) => console.log(`${name}: already stopping (${what}) …`),
+  });
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
 /** `npm start` with an env file: `npm run sync`, with an embedded Temporal dev server unless TEMPORAL_ADDRESS is set. */
 export async function syncWithEnvFile(): Promise<number> {
   let config: SyncConfig;
@@ -54,17 +72,49 @@ export async function syncWithEnvFile(): Promise<number> {
     throw error;
   }
   if (temporalAddressGiven()) return runSync({ config });
-  const temporal = await startEmbeddedTemporal(path.resolve('.temporal'));
-  console.log(
-    `embedded Temporal dev server at ${temporal.address} (state in .temporal/temporal.sqlite); UI ${temporal.uiUrl}`,
-  );
+  const stop = stopSignals('the worker first, then the embedded Temporal server');
   try {
-    return await runSync({
-      config: { ...config, temporal: { ...config.temporal, address: temporal.address } },
-    });
+    const temporal = await startEmbeddedTemporal(path.resolve('.temporal'));
+    console.log(
+      `embedded Temporal dev server at ${temporal.address} (state in .temporal/temporal.sqlite); UI ${temporal.uiUrl}`,
+    );
+    try {
+      if (stop.signal.aborted) return 0;
+      return await runSync({
+        config: { ...config, temporal: { ...config.temporal, address: temporal.address } },
+        signal: stop.signal,
+      });
+    } finally {
+      const began = Date.now();
+      await temporal.stop();
+      console.log(
+        `embedded Temporal server stopped in ${seconds(Date.now() - began)} (state kept in .temporal/temporal.sqlite: npm start resumes)`,
+      );
+    }
   } finally {
-    await temporal.stop();
+    stop.dispose();
   }
+}
+
+/** The demo's arrival times, for its summary. */
+class Lags {
+  private readonly ms: number[] = [];
+  missed = 0;
+  add(ms: number): void {
+    this.ms.push(ms);
+  }
+  summary(): string {
+    const n = this.ms.length + this.missed;
+    if (n === 0) return 'no changes written';
+    const sorted = [...this.ms].sort((a, b) => a - b);
+    const median = sorted.length > 0 ? `, median lag ${sorted[Math.floor(sorted.length / 2)]} ms` : '';
+    return `${n} change(s) written${median}${this.missed > 0 ? `, ${this.missed} not on the target within 10 s` : ''}`;
+  }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }
 
 /**
@@ -76,16 +126,60 @@ export async function demo(options: {
   changes?: number;
   intervalMs: number;
 }): Promise<number> {
-  const { startStack, writeEnvFile } = await import('../../devstack/stack.js');
+  const stop = stopSignals('the worker first, then the local stack');
+  try {
+    const { startStack } = await import('../../devstack/stack.js');
+    console.log(`no .env.sync here: starting the demo on a local stack (data in ${options.dataDir}) …`);
+    let stack: DemoStack;
+    try {
+      stack = await startStack({ persistDir: options.dataDir, log: () => {} });
+    } catch (error) {
+      console.error(`supabase-sync: the demo could not start its local stack: ${errorMessage(error)}`);
+      return 1;
+    }
+    const lags = new Lags();
+    let code = 0;
+    let workerStoppedIn: number | null = null;
+    try {
+      if (!stop.signal.aborted) {
+        const outcome = await runDemo(stack, options, stop.signal, lags);
+        code = outcome.code;
+        workerStoppedIn = outcome.workerStoppedIn;
+      }
+    } finally {
+      const began = Date.now();
+      await stack.stop();
+      console.log(
+        `demo stopped: ${lags.summary()}; ${workerStoppedIn !== null ? `worker stopped in ${seconds(workerStoppedIn)}, then ` : ''}local stack stopped in ${seconds(Date.now() - began)} (data kept in ${options.dataDir}: npm start resumes)`,
+      );
+    }
+    return code;
+  } finally {
+    stop.dispose();
+  }
+}
+
+type DemoStack = Awaited<ReturnType<(typeof import('../../devstack/stack.js'))['startStack']>>;
+
+async function runDemo(
+  stack: DemoStack,
+  options: { dataDir: string; changes?: number; intervalMs: number },
+  stopping: AbortSignal,
+  lags: Lags,
+): Promise<{ code: number; workerStoppedIn: number | null }> {
+  const { writeEnvFile } = await import('../../devstack/stack.js');
   const { default: pg } = await import('pg');
-  console.log(`no .env.sync here: starting the demo on a local stack (data in ${options.dataDir}) …`);
-  const stack = await startStack({ persistDir: options.dataDir, log: () => {} });
   const ddl = `CREATE TABLE IF NOT EXISTS public.${DEMO_TABLE} (
     id bigint PRIMARY KEY, customer text NOT NULL, status text NOT NULL, total numeric(10,2) NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now())`;
   const source = new pg.Pool({ connectionString: stack.source.databaseUrl, max: 2 });
   const target = new pg.Pool({ connectionString: stack.target.databaseUrl, max: 2 });
-  let stopping = false;
+  // An idle connection the server ends (it stops after the pools) is not a crash.
+  source.on('error', () => {});
+  target.on('error', () => {});
+  let syncing: Promise<number> | undefined;
+  const shutdown = new AbortController();
+  let failure: unknown;
   try {
     await source.query(ddl);
     await target.query(ddl);
@@ -107,61 +201,72 @@ export async function demo(options: {
     console.log(
       `inspect it: SYNC_ENV_PATH=${envFile} SYNC_TABLE_CONFIG=${tablesFile} npx supabase-sync status`,
     );
+    if (stopping.aborted) return { code: 0, workerStoppedIn: null };
 
     // The demo prints its own lines; the worker's JSON log shows warnings only (SYNC_LOG_LEVEL overrides).
     const config = loadConfig({
       env: { SYNC_LOG_LEVEL: 'warn', ...process.env, SYNC_ENV_PATH: envFile, SYNC_TABLE_CONFIG: tablesFile },
     });
-    const shutdown = new AbortController();
-    const syncing = runSync({ config, signal: shutdown.signal });
+    stopping.addEventListener('abort', () => shutdown.abort(), { once: true });
+    syncing = runSync({ config, signal: shutdown.signal });
 
-    // Write on the source, watch the target.
-    let nextId = Number(
-      (await source.query<{ n: string }>(`SELECT coalesce(max(id), 0) + 1 AS n FROM public.${DEMO_TABLE}`))
-        .rows[0]!.n,
-    );
-    let done = 0;
-    const statuses = ['paid', 'packed', 'shipped', 'delivered'];
     const ready = async () =>
-      (await target.query(`SELECT count(*)::int AS n FROM public.${DEMO_TABLE}`)).rows[0] as { n: number };
+      (await target.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${DEMO_TABLE}`)).rows[0]!.n;
     const deadline = Date.now() + 120_000;
-    while ((await ready()).n < 1000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    console.log(`initial copy: ${(await ready()).n} rows on the target`);
-    const stop = () => {
-      stopping = true;
-      shutdown.abort();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    while (!stopping && (options.changes === undefined || done < options.changes)) {
-      const update = done % 2 === 1;
-      const id = update ? 1 + Math.floor(Math.random() * 1000) : nextId++;
-      const status = statuses[done % statuses.length]!;
-      const sql = update
-        ? `UPDATE public.${DEMO_TABLE} SET status = $2, updated_at = now() WHERE id = $1 RETURNING updated_at`
-        : `INSERT INTO public.${DEMO_TABLE} (id, customer, status, total) VALUES ($1::bigint, 'customer ' || $1::bigint, $2, 42.00) RETURNING updated_at`;
-      const committed = Date.now();
-      await source.query(sql, [id, status]);
-      let arrived: number | undefined;
-      while (arrived === undefined && Date.now() - committed < 10_000) {
-        const { rows } = await target.query(`SELECT status FROM public.${DEMO_TABLE} WHERE id = $1`, [id]);
-        if ((rows[0] as { status?: string } | undefined)?.status === status) arrived = Date.now();
-        else await new Promise((r) => setTimeout(r, 5));
-      }
-      console.log(
-        arrived === undefined
-          ? `${update ? 'update' : 'insert'} order ${id} → ${status}: not on the target after 10 s`
-          : `${update ? 'update' : 'insert'} order ${id} → ${status}: on the target after ${arrived - committed} ms`,
-      );
-      done += 1;
-      const wait = Date.now() + options.intervalMs;
-      while (!stopping && Date.now() < wait) await new Promise((r) => setTimeout(r, 50));
+    while (!stopping.aborted && (await ready()) < 1000 && Date.now() < deadline) await sleep(200, stopping);
+    if (!stopping.aborted) console.log(`initial copy: ${await ready()} rows on the target`);
+    await writeChanges(source, target, options, stopping, lags);
+  } catch (error) {
+    failure = error;
+  }
+  // The worker first (it needs the stack), then the pools; the caller stops the stack.
+  shutdown.abort();
+  const began = Date.now();
+  const code = syncing ? await syncing : 0;
+  const workerStoppedIn = syncing ? Date.now() - began : null;
+  await source.end();
+  await target.end();
+  if (failure === undefined || stopping.aborted) return { code, workerStoppedIn };
+  console.error(`supabase-sync: the demo failed: ${errorMessage(failure)}`);
+  return { code: 1, workerStoppedIn };
+}
+
+/** Writes a change on the source every interval and prints when it is on the target. */
+async function writeChanges(
+  source: import('pg').Pool,
+  target: import('pg').Pool,
+  options: { changes?: number; intervalMs: number },
+  stopping: AbortSignal,
+  lags: Lags,
+): Promise<void> {
+  let nextId = Number(
+    (await source.query<{ n: string }>(`SELECT coalesce(max(id), 0) + 1 AS n FROM public.${DEMO_TABLE}`))
+      .rows[0]!.n,
+  );
+  const statuses = ['paid', 'packed', 'shipped', 'delivered'];
+  for (let done = 0; !stopping.aborted && (options.changes === undefined || done < options.changes); done++) {
+    const update = done % 2 === 1;
+    const id = update ? 1 + Math.floor(Math.random() * 1000) : nextId++;
+    const status = statuses[done % statuses.length]!;
+    const sql = update
+      ? `UPDATE public.${DEMO_TABLE} SET status = $2, updated_at = now() WHERE id = $1 RETURNING updated_at`
+      : `INSERT INTO public.${DEMO_TABLE} (id, customer, status, total) VALUES ($1::bigint, 'customer ' || $1::bigint, $2, 42.00) RETURNING updated_at`;
+    const committed = Date.now();
+    await source.query(sql, [id, status]);
+    let arrived: number | undefined;
+    while (arrived === undefined && !stopping.aborted && Date.now() - committed < 10_000) {
+      const { rows } = await target.query(`SELECT status FROM public.${DEMO_TABLE} WHERE id = $1`, [id]);
+      if ((rows[0] as { status?: string } | undefined)?.status === status) arrived = Date.now();
+      else await sleep(5, stopping);
     }
-    shutdown.abort(); // the worker shuts down gracefully
-    return await syncing;
-  } finally {
-    await source.end();
-    await target.end();
-    await stack.stop();
+    const what = `${update ? 'update' : 'insert'} order ${id} → ${status}`;
+    if (arrived !== undefined) {
+      lags.add(arrived - committed);
+      console.log(`${what}: on the target after ${arrived - committed} ms`);
+    } else if (!stopping.aborted) {
+      lags.missed += 1;
+      console.log(`${what}: not on the target after 10 s`);
+    }
+    await sleep(options.intervalMs, stopping);
   }
 }

@@ -14,19 +14,30 @@ import {
 import { oneOffWorkflowId } from '../workflows/ids.js';
 import type { SyncSettings } from '../workflows/types.js';
 
-/** One result per table, in the order of the tables file; a table that failed carries `error`. */
+/**
+ * One result per table, in the order of the tables file; a table that failed carries `error`.
+ * `signal` (Ctrl-C) terminates the run and its children (their last completed checkpoints stay).
+ */
 export async function reconcileOnce(
   client: Client,
   config: SyncConfig,
   settings: SyncSettings,
+  signal?: AbortSignal,
 ): Promise<ScheduledTableResult[]> {
   const workflowId = oneOffWorkflowId('reconcile-once', new Date(), randomBytes(3).toString('hex'));
+  const terminate = () =>
+    void client.workflow
+      .getHandle(workflowId)
+      .terminate('stopped (SIGINT/SIGTERM)')
+      .catch(() => undefined);
+  signal?.addEventListener('abort', terminate, { once: true });
   try {
-    const result = await client.workflow.execute(reconcileSchedule, {
+    const handle = await client.workflow.start(reconcileSchedule, {
       workflowId,
       taskQueue: config.temporal.taskQueue,
       args: [{ tables: config.tables, settings }],
     });
+    const result = await (signal ? client.withAbortSignal(signal, () => handle.result()) : handle.result());
     return result.tables;
   } catch (error) {
     // A table failed: the run fails (so the UI shows it) and carries every table's result.
@@ -35,5 +46,7 @@ export async function reconcileOnce(
     const result = details?.[0] as ReconcileScheduleResult | undefined;
     if (result?.tables) return result.tables;
     throw error;
+  } finally {
+    signal?.removeEventListener('abort', terminate);
   }
 }

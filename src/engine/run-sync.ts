@@ -1,8 +1,10 @@
 /**
  * The worker process of `npm run sync` (and `npm start` with an env file): delete tracking enabled,
- * the worker started, then one `tableSync` per table kept running until SIGINT/SIGTERM (or the
- * given signal) stops the worker gracefully; or, in reconcile-only mode, one pass per table, a
- * summary, and exit. Exit codes: 0 done, 1 runtime failure, 2 bad configuration.
+ * the worker started, then one `tableSync` per table kept running (workflows of tables no longer
+ * configured are stopped, orphans.ts) until SIGINT/SIGTERM (or the given signal) stops the worker
+ * gracefully; or, in reconcile-only mode, one pass per table, a summary, and exit. A stop asked
+ * for during start-up ends it after the step under way, with nothing left running. Exit codes:
+ * 0 done (or stopped on request), 1 runtime failure, 2 bad configuration.
  */
 import { ConfigError, loadConfig, type SyncConfig } from '../config/index.js';
 import { errorMessage } from '../core/errors.js';
@@ -13,7 +15,9 @@ import { connectClient, searchAttributesRegistered } from '../temporal/connectio
 import { installRuntime } from '../temporal/runtime.js';
 import { createSyncWorker, type SyncWorker } from '../worker.js';
 import type { ScheduledTableResult } from '../workflows/reconcile-schedule.js';
+import { findUnconfigured, handleUnconfigured } from './orphans.js';
 import { reconcileOnce } from './reconcile-once.js';
+import { listenForStop, reasonOf, type StopSignals } from './stop-signals.js';
 import { syncSettings } from './settings.js';
 import { reportUnsynced, TableDiscovery } from './discovery.js';
 import { WorkerPresence } from './presence.js';
@@ -26,6 +30,27 @@ export interface RunSyncOptions {
   logger?: Logger;
   /** Stops the worker gracefully when aborted. Without it, SIGINT/SIGTERM do. */
   signal?: AbortSignal;
+  /** Keep the workflows of tables no longer in the tables file running (default: stop them). */
+  keepUnconfigured?: boolean;
+}
+
+/**
+ * The stop request: the given signal, or SIGINT/SIGTERM from the start (not only once the worker
+ * runs); a second one ends the process at once (it has no servers of its own to stop).
+ */
+function stopRequests(options: RunSyncOptions, logger: Logger): StopSignals {
+  const given = options.signal;
+  if (given) return { signal: given, reason: () => reasonOf(given), dispose() {} };
+  return listenForStop({
+    again: (name) => {
+      logger.warn(`${name} again: exiting now, without waiting for in-flight batches`);
+      process.exit(130);
+    },
+  });
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 function passLine(r: ScheduledTableResult): string {
@@ -52,6 +77,26 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const once = options.cron === true || config.mode === 'reconcile' || !config.loop;
   installRuntime(logger, config);
+  const stopRequest = stopRequests(options, logger);
+  try {
+    return await run(config, logger, once, options, stopRequest);
+  } finally {
+    stopRequest.dispose();
+  }
+}
+
+async function run(
+  config: SyncConfig,
+  logger: Logger,
+  once: boolean,
+  options: RunSyncOptions,
+  stopRequest: StopSignals,
+): Promise<number> {
+  const began = Date.now();
+  const stoppedEarly = (client?: { connection: { close(): Promise<void> } }) => {
+    logger.info(`${stopRequest.reason()}: stopped during start-up, nothing left running`);
+    return client ? client.connection.close().then(() => 0) : Promise.resolve(0);
+  };
 
   let client;
   try {
@@ -64,6 +109,7 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
     );
     return 1;
   }
+  if (stopRequest.signal.aborted) return stoppedEarly(client);
 
   const settings = syncSettings(config, {
     searchAttributes: await searchAttributesRegistered(client, config.temporal.namespace),
@@ -89,6 +135,7 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
     await client.connection.close();
     return 1;
   }
+  if (stopRequest.signal.aborted) return stoppedEarly(client);
 
   let sync: SyncWorker;
   try {
@@ -102,23 +149,20 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
   let discovery: TableDiscovery | undefined;
   let presence: WorkerPresence | undefined;
   let stopping = false;
+  let stopAskedAt = 0;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    stopAskedAt = Date.now();
     logger.info(`${signal}: shutting down gracefully (in-flight batches finish)`);
     void sync.shutdown();
   };
-  if (options.signal) {
-    if (options.signal.aborted) stop('stop requested');
-    else options.signal.addEventListener('abort', () => stop('stop requested'), { once: true });
-  } else {
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  }
+  if (stopRequest.signal.aborted) stop(stopRequest.reason());
+  else stopRequest.signal.addEventListener('abort', () => stop(stopRequest.reason()), { once: true });
 
   try {
     if (once) {
-      const results = await reconcileOnce(client, config, settings);
+      const results = await reconcileOnce(client, config, settings, stopRequest.signal);
       for (const r of results) {
         if (r.ok) logger.info({ table: r.table }, passLine(r));
         else logger.error({ table: r.table }, passLine(r));
@@ -128,10 +172,29 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
       stop('done');
       await running;
       await sync.close();
+      await client.connection.close();
       return failed === 0 ? 0 : 1;
     }
-    const ensured = await ensureTableWorkflows(client, config, settings);
+    // A stop meanwhile ends the wait (a `configure` sent then applies at the next start, as it would).
+    const ensured = await client.withAbortSignal(stopRequest.signal, () =>
+      ensureTableWorkflows(client, config, settings),
+    );
     sync.metrics.unsyncedTables(resolved.unsynced);
+    for (const e of ensured) {
+      logger.info(
+        { table: e.table, workflowId: e.workflowId },
+        `${e.table}: ${e.started ? (e.resumed ? 'resumed from its last checkpoint:' : 'started') : 'kept running (current settings applied):'} workflow ${e.workflowId}`,
+      );
+    }
+    // Workflows of tables no longer configured: found before discovery adds any table.
+    const unconfigured = await client.withAbortSignal(stopRequest.signal, () =>
+      findUnconfigured(client, config),
+    );
+    void handleUnconfigured(client, unconfigured, {
+      keep: options.keepUnconfigured === true,
+      tableConfigFile: config.tableConfigFile,
+      logger,
+    });
     // Tables created on the source from now on are found within a minute.
     discovery = new TableDiscovery({
       client,
@@ -153,12 +216,6 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
       logger,
     });
     presence.start();
-    for (const e of ensured) {
-      logger.info(
-        { table: e.table, workflowId: e.workflowId },
-        `${e.table}: ${e.started ? (e.resumed ? 'resumed from its last checkpoint:' : 'started') : 'kept running (current settings applied):'} workflow ${e.workflowId}`,
-      );
-    }
     logger.info(
       `syncing ${ensured.length} table(s) on task queue ${config.temporal.taskQueue} (Temporal ${config.temporal.address}, namespace ${config.temporal.namespace}); Ctrl-C stops the worker, the workflows wait for it`,
     );
@@ -166,15 +223,31 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
     presence.stop();
     await discovery.stop();
     await sync.close();
-    logger.info('worker stopped');
+    await client.connection.close();
+    logger.info(
+      `worker stopped${stopAskedAt ? ` in ${seconds(Date.now() - stopAskedAt)}` : ''} after ${seconds(Date.now() - began)}: ${ensured.length} table(s) on task queue ${config.temporal.taskQueue}; their workflows wait on the Temporal server for the next worker`,
+    );
     return 0;
   } catch (error) {
+    if (stopRequest.signal.aborted) {
+      // Stopped while the workflows were being started or a reconcile-only run was under way.
+      await running.catch(() => undefined);
+      presence?.stop();
+      await discovery?.stop();
+      await sync.close();
+      await client.connection.close();
+      logger.info(
+        `${stopRequest.reason()}: worker stopped in ${seconds(Date.now() - stopAskedAt)}${once ? '; the reconcile-only run was terminated (the next one starts from the last completed checkpoints)' : ''}`,
+      );
+      return 0;
+    }
     logger.error(error instanceof SyncError ? error.message : `sync failed: ${errorMessage(error)}`);
     stop('error');
     await running.catch(() => undefined);
     presence?.stop();
     await discovery?.stop();
     await sync.close();
+    await client.connection.close();
     return 1;
   }
 }

@@ -116,7 +116,7 @@ export async function ensureTableWorkflows(
   return ensured;
 }
 
-async function isRunning(client: Client, workflowId: string): Promise<boolean> {
+export async function isRunning(client: Client, workflowId: string): Promise<boolean> {
   try {
     return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
   } catch (error) {

@@ -306,3 +306,8 @@ export function buildStatus(
     schemaDrift: state.schemaDrift ?? [],
   };
 }
+
+/** Whether the table is failing: a pass failed last, or preparing it failed. */
+export function isFailing(state: SyncState): boolean {
+  return state.consecutiveFailures > 0 || (!state.prepared && state.lastError !== null);
+}

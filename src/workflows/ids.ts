@@ -41,3 +41,10 @@ export function tableFromWorkflowId(workflowId: string | undefined): string | un
   }
   return undefined;
 }
+
+/** The table a `table-sync:<schema>.<table>` id names (the long-running workflow only), else undefined. */
+export function syncTableFromWorkflowId(workflowId: string): string | undefined {
+  return workflowId.startsWith(TABLE_SYNC) && workflowId.length > TABLE_SYNC.length
+    ? workflowId.slice(TABLE_SYNC.length)
+    : undefined;
+}

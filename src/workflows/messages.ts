@@ -1,6 +1,8 @@
 /**
  * The table workflow's messages, shared by the workflow, the activities and the CLI.
- * Updates are used where the caller must know the change took effect.
+ * Updates are used where the caller must know the change took effect. The CLI sends `pause`,
+ * `resume`, `stop`, `reconcileNow` and `backfill` with one more argument, a RequestOptions: their
+ * validators refuse it once it has expired (src/workflows/requests.ts).
  */
 import { defineQuery, defineSignal, defineUpdate, type Sinks } from '@temporalio/workflow';
 import type { PassOptions, RealtimeProgress, ReconcileResult, TableStatus, TableSyncInput } from './types.js';

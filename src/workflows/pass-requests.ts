@@ -1,7 +1,7 @@
 /**
  * Passes asked for outside the timer: `reconcileNow` requests (each waits for its own pass and gets
- * its result) and catch-up passes (Realtime (re)subscribed: it does not replay what it missed; or a
- * backfill began).
+ * its result), catch-up passes (Realtime (re)subscribed: it does not replay what it missed; or a
+ * backfill began), and a retry now (new settings for a failing table, see `configure`).
  */
 import { condition } from '@temporalio/workflow';
 import type { PassOptions, PassSummary, ReconcileResult } from './types.js';
@@ -13,6 +13,8 @@ export class PassRequests {
   private lastResult: ReconcileResult;
   /** A catch-up pass is due. */
   catchUp = false;
+  /** A failing table got new settings: try again now (prepare, or the pass) instead of after its backoff. */
+  retryNow = false;
 
   constructor(private readonly table: string) {
     this.lastResult = { table, ok: false, pass: null, error: 'no pass yet' };
@@ -21,6 +23,11 @@ export class PassRequests {
   /** A `reconcileNow` request is waiting for its pass. */
   get manualPending(): boolean {
     return this.issued > this.done;
+  }
+
+  /** A pass is asked for now, whatever the timer says. */
+  get due(): boolean {
+    return this.catchUp || this.manualPending || this.retryNow;
   }
 
   /** Asks for a pass and waits for its result (or for the workflow to stop). */
@@ -39,6 +46,7 @@ export class PassRequests {
     const options = manual ? (this.options.shift() ?? {}) : {};
     const kind = copying ? 'initial-copy' : manual ? 'manual' : this.catchUp ? 'catch-up' : 'reconcile';
     this.catchUp = false;
+    this.retryNow = false;
     return { kind, options, manual };
   }
 

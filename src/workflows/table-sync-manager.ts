@@ -5,14 +5,7 @@
  * Decisions are the pure functions of decisions.ts; the activities are called through feed.ts
  * (the realtime feed) and passes.ts (copy, reconciliation, deletion replay).
  */
-import {
-  condition,
-  log,
-  patched,
-  proxyActivities,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { condition, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
 import type { TableConfig } from '../config/types.js';
 import { errorKind, errorMessage } from '../core/errors.js';
@@ -21,6 +14,7 @@ import {
   buildStatus,
   feedIsLive,
   initialState,
+  isFailing,
   nextWaitMs,
   phaseOf,
   prepareRetryMs,
@@ -29,13 +23,14 @@ import {
   realtimeEnabled,
   recordPrepared,
   shouldContinueAsNew,
-  stateName,
   type Phase,
 } from './decisions.js';
 import { RealtimeFeed } from './feed.js';
 import { PassRequests } from './pass-requests.js';
 import { tableName } from './ids.js';
 import { runPass, type PassTable } from './passes.js';
+import { StatePublisher } from './publish.js';
+import { resetBackoff } from './requests.js';
 import type {
   LastError,
   PassOptions,
@@ -59,6 +54,8 @@ type Configuration = Omit<TableSyncInput, 'state'>;
 
 /** patched() id: a schema error in a pass or the feed sends the table back to preparing (2026-12-02). */
 const SCHEMA_BLOCKS = 'schema-error-blocks-table';
+/** `configure` ends a failing table's backoff: added after histories were recorded (replay.test.ts). */
+const CONFIGURE_RETRY_PATCH = 'configure-retries-now';
 
 export class TableSyncManager implements PassTable {
   /** The table and its settings can change while it runs (the `configure` update from `npm run sync`). */
@@ -72,7 +69,7 @@ export class TableSyncManager implements PassTable {
   private readonly requests: PassRequests;
   /** state.passes when this run began: passes of this run are counted from it. */
   private readonly passesBefore: number;
-  private shownState = '';
+  private readonly publisher = new StatePublisher();
   readonly feed = new RealtimeFeed(
     (error) => {
       this.fail('realtime', error);
@@ -110,13 +107,9 @@ export class TableSyncManager implements PassTable {
     return buildStatus(this.table, this.settings, this.state, this.stopping, Date.now());
   }
 
-  /** Shows the state in the Temporal UI (the SyncState search attribute) when it changed. */
-  publishState(): void {
-    if (!this.settings.searchAttributes) return;
-    const now = stateName(this.state, this.stopping);
-    if (now === this.shownState) return;
-    this.shownState = now;
-    upsertSearchAttributes({ SyncTable: [this.name], SyncState: [now] });
+  /** Shows the state outside the workflow when it changed (publish.ts): the UI's SyncState, the memo. */
+  publishState(options: { final?: boolean } = {}): void {
+    this.publisher.publish(this, options.final === true);
   }
 
   fail(where: LastError['where'], error: unknown): void {
@@ -176,6 +169,10 @@ export class TableSyncManager implements PassTable {
     const feedWas = this.realtimeEnabled;
     this.table = next.table;
     this.settings = next.settings;
+    if (isFailing(this.state) && patched(CONFIGURE_RETRY_PATCH)) {
+      this.state = resetBackoff(this.state);
+      this.requests.retryNow = true;
+    }
     if (keysChanged) {
       // Different key or version columns: check the table again and restart the feed with them.
       this.state = { ...this.state, prepared: false };
@@ -255,9 +252,11 @@ export class TableSyncManager implements PassTable {
     }
   }
 
-  /** After a failed prepare: waits out the backoff, or one interval when blocked (or a stop). */
+  /** After a failed prepare: waits out the backoff, or one interval when blocked (or a stop, or new settings). */
   async retryLater(): Promise<void> {
-    await condition(() => this.stopping, prepareRetryMs(this.settings, this.state));
+    const wait = prepareRetryMs(this.settings, this.state);
+    await condition(() => this.stopping || this.requests.retryNow, wait);
+    this.requests.retryNow = false;
   }
 
   /** paused, with no `reconcileNow` waiting: the feed stops until resumed (or stopped, or asked for a pass). */
@@ -308,14 +307,13 @@ export class TableSyncManager implements PassTable {
         () =>
           this.stopping ||
           this.state.paused ||
-          this.requests.catchUp ||
-          this.requests.manualPending ||
+          this.requests.due ||
           this.feedRestart ||
           this.waitAfterPass() !== wait,
         waitMs,
       );
       if (this.stopping) return false;
-      if (Date.now() < nextPassAt && !this.requests.catchUp && !this.requests.manualPending) return false;
+      if (Date.now() < nextPassAt && !this.requests.due) return false;
     }
     // A backfill (or new key columns) asks for the table to be checked and counted again first.
     return this.state.prepared;

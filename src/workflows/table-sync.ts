@@ -18,8 +18,9 @@ import {
   statusQuery,
   stopUpdate,
 } from './messages.js';
+import { expiredRequestError, passBlocked, passOptionsError } from './requests.js';
 import { TableSyncManager } from './table-sync-manager.js';
-import type { PassOptions, SyncState, TableStatus, TableSyncInput } from './types.js';
+import type { PassOptions, RequestOptions, SyncState, TableStatus, TableSyncInput } from './types.js';
 
 export interface TableSyncResult {
   status: TableStatus;
@@ -27,26 +28,34 @@ export interface TableSyncResult {
   state: SyncState;
 }
 
-/** `reconcileNow` is refused before anything is recorded when its `since` is not a time. */
-function validatePassOptions(options?: PassOptions): void {
-  if (options?.since !== undefined && Number.isNaN(Date.parse(options.since))) {
-    throw new Error(`since must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z (got "${options.since}")`);
-  }
+/** A request the CLI gave up on is refused before anything is recorded (validators never run on replay). */
+function validateRequest(request?: RequestOptions): void {
+  const expired = expiredRequestError(request, Date.now());
+  if (expired) throw new Error(expired);
 }
 
 export async function tableSync(input: TableSyncInput): Promise<TableSyncResult> {
   const table = new TableSyncManager(input);
   setHandler(statusQuery, () => table.status());
-  setHandler(pauseUpdate, (reason) => table.pause(reason));
-  setHandler(resumeUpdate, () => table.resume());
-  setHandler(stopUpdate, () => table.stop());
+  setHandler(pauseUpdate, (reason) => table.pause(reason), {
+    validator: (_reason: string, request?: RequestOptions) => validateRequest(request),
+  });
+  setHandler(resumeUpdate, () => table.resume(), { validator: validateRequest });
+  setHandler(stopUpdate, () => table.stop(), { validator: validateRequest });
   setHandler(reconcileNowUpdate, (options) => table.reconcileNow(options), {
-    validator: validatePassOptions,
+    // `since` must be a time, the table able to run a pass (else its error at once), the request fresh.
+    validator: (options: PassOptions, request?: RequestOptions) => {
+      const refused =
+        passOptionsError(options) ??
+        passBlocked(table.state, table.stopping) ??
+        expiredRequestError(request, Date.now());
+      if (refused) throw new Error(refused);
+    },
   });
   setHandler(configureUpdate, (next) => table.configure(next), {
     validator: (next: Omit<TableSyncInput, 'state'>) => table.validateConfigure(next),
   });
-  setHandler(backfillUpdate, () => table.backfill());
+  setHandler(backfillUpdate, () => table.backfill(), { validator: validateRequest });
   setHandler(realtimeProgressSignal, (progress) => table.onRealtimeProgress(progress));
   setHandler(realtimeSubscribedSignal, (from) => table.onRealtimeSubscribed(from));
   setHandler(feedWorkerLostSignal, (lost) => table.onFeedWorkerLost(lost));
@@ -81,9 +90,10 @@ export async function tableSync(input: TableSyncInput): Promise<TableSyncResult>
       return continueAsNew<typeof tableSync>(table.configuration());
     }
   }
-  // stopping: the feed ends, the checkpoint is the result (a later start resumes from it).
+  // stopping: the feed ends, the checkpoint is the result (a later start resumes from it). A run
+  // that ended by itself (one pass) shows stopped or failing, not the phase it ended in.
   await table.feed.stop();
-  table.publishState();
+  table.publishState({ final: !table.settings.loop });
   await condition(allHandlersFinished);
   return { status: table.status(), state: table.state };
 }

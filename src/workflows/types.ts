@@ -176,3 +176,17 @@ export interface ReconcileResult {
   pass: PassSummary | null;
   error?: string;
 }
+
+/**
+ * What the CLI adds to a request it sends (an update): the workflow refuses it once `notAfter`
+ * (epoch ms) has passed, so a request the CLI gave up waiting for never applies later.
+ */
+export interface RequestOptions {
+  notAfter?: number;
+}
+
+/**
+ * The status as the workflow last recorded it in its memo (`syncStatus`), readable without a
+ * worker: the status without the copy's key cursors, and when it was recorded.
+ */
+export type RecordedStatus = TableStatus & { recordedAt: number };

@@ -130,11 +130,11 @@ describe('supabase-sync backfill', () => {
 
   test('errors: unknown table, table not started, missing argument — one line, non-zero exit', async () => {
     const unknown = await cli.run(['backfill', 'nope']);
-    assert.equal(unknown.code, 1, show(unknown));
+    assert.equal(unknown.code, 2, show(unknown));
     assert.equal(unknown.stdout, '');
     assert.match(
       unknown.stderr,
-      /^supabase-sync: table "nope" is not in .*tables\.json \(configured: .*\)\n$/,
+      /^supabase-sync: table "nope" is not in .*tables\.json \(configured: .*\); the workflow of a table no longer configured is named by its id, e\.g\. table-sync:public\.nope\n$/,
     );
 
     const notStarted = await cli.run(['backfill', idle]);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envFileText } from '../support/stack-env.js';
+import { waitFor } from '../support/wait.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -22,6 +23,33 @@ export interface CliRun {
   stdout: () => string;
   stderr: () => string;
   done: Promise<CliResult>;
+}
+
+export interface SyncRun {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Waits for a line of `npm run sync`'s output (its JSON log), with a deadline. */
+export async function untilLogged(run: SyncRun, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    () => {
+      if (run.child.exitCode !== null) throw new Error(`npm run sync exited (${run.child.exitCode})`);
+      return pattern.test(run.output());
+    },
+    { timeoutMs, intervalMs: 100, message: () => `npm run sync did not log ${pattern}:\n${run.output()}` },
+  );
+}
+
+/** Stops `npm run sync` (SIGTERM, then SIGKILL after 30 s) and returns its exit code. */
+export async function stopSync(run: SyncRun, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (run.child.exitCode !== null) return run.child.exitCode;
+  run.child.kill(signal);
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), 30_000);
+  const code = await run.exited;
+  clearTimeout(timer);
+  return code;
 }
 
 export class CliEnv {
@@ -76,6 +104,19 @@ export class CliEnv {
 
   run(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
     return this.start(args, env).done;
+  }
+
+  /** `npm run sync` (src/sync.ts) with this configuration; its stdout and stderr in `output()`. */
+  startSync(args: string[] = [], env: Record<string, string> = {}): SyncRun {
+    let output = '';
+    const child = this.spawnRaw(process.execPath, ['--import', 'tsx', 'src/sync.ts', ...args], {
+      SYNC_METRICS_ADDRESS: 'off',
+      ...env,
+    });
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { child, output: () => output, exited };
   }
 
   async remove(): Promise<void> {

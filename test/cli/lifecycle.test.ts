@@ -123,7 +123,9 @@ describe('supabase-sync start, pause, resume, reconcile, stop', () => {
     assert.equal((await statusOf(orders)).state, 'paused');
 
     const resumed = await cli.run(['resume', orders]);
-    assert.match(resumed.stdout, new RegExp(`^public\\.${orders}: running\\n$`), show(resumed));
+    assert.match(resumed.stdout, new RegExp(`^public\\.${orders}: resumed \\(running\\)\\n$`), show(resumed));
+    const again = await cli.run(['resume', orders]);
+    assert.equal(again.stdout, `public.${orders}: not paused (running): nothing to resume\n`, show(again));
     await waitFor(async () => (await onTarget(`public.${orders} WHERE status = 'paid'`)) === 1, {
       timeoutMs: 15_000,
       message: 'the change made while paused did not arrive',
@@ -150,18 +152,23 @@ describe('supabase-sync start, pause, resume, reconcile, stop', () => {
     assert.equal(s.initialCopy.rowsCopied, 60, 'not copied again');
   });
 
-  test('bad usage: one line on stderr, exit 1, nothing done', async () => {
+  test('bad usage: one line on stderr, exit 2, nothing done', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['pause'], /^supabase-sync: name at least one table, or pass --all\n$/],
       [
         ['pause', 'no_such_table'],
-        /^supabase-sync: table "no_such_table" is not in .*tables\.json \(configured: /,
+        /^supabase-sync: table "no_such_table" is not in .*tables\.json \(configured: .*\); the workflow of a table no longer configured is named by its id, e\.g\. table-sync:public\.no_such_table\n$/,
       ],
       [['reconcile', 'no_such_table'], /^supabase-sync: table "no_such_table" is not in /],
+      // The workflow's own words, checked before anything is sent.
+      [
+        ['reconcile', orders, '--since', 'yesterday'],
+        /^supabase-sync: since must be an ISO 8601 time, e\.g\. 2026-01-31T12:00:00Z \(got "yesterday"\)\n$/,
+      ],
     ];
     for (const [args, pattern] of cases) {
       const r = await cli.run(args);
-      assert.equal(r.code, 1, `${args.join(' ')}: ${show(r)}`);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${show(r)}`);
       assert.equal(r.stdout, '');
       assert.match(r.stderr, pattern);
     }

@@ -253,7 +253,7 @@ describe('supabase-sync schedule', () => {
       ],
       [
         ['schedule', 'create', 'nope', '--id', `${scheduleId}-x`, '--every', '5m'],
-        1,
+        2,
         /^supabase-sync: table "nope" is not in /,
       ],
       [['schedule', 'trigger', '--id', `${scheduleId}-missing`], 1, /^supabase-sync: no schedule "/],

@@ -165,12 +165,12 @@ describe('supabase-sync verify', () => {
     assert.match(dup.stderr, /already exists: .*or pass --replace\n$/);
   });
 
-  test('errors: one line, exit 2 for usage, 1 for an unknown table', async () => {
+  test('errors: one line, exit 2 for usage (an unknown table too)', async () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['verify', '--schedule', 'often'], 2, /^supabase-sync: --schedule "often": use a number and a unit/],
       [['verify', '--schedule', '1d', '--cron', '* * * * *'], 2, /^supabase-sync: give one of --schedule/],
       [['verify', '--frobnicate'], 2, /^supabase-sync: unknown option '--frobnicate'/],
-      [['verify', 'nope'], 1, /^supabase-sync: table "nope" is not in /],
+      [['verify', 'nope'], 2, /^supabase-sync: table "nope" is not in /],
     ];
     for (const [args, code, pattern] of cases) {
       const r = await cli.run(args);

@@ -7,6 +7,7 @@ import {
   buildStatus,
   feedIsLive,
   initialState,
+  isFailing,
   lagSeconds,
   nextWaitMs,
   passIntervalMs,
@@ -20,6 +21,18 @@ import {
 } from '../../src/workflows/decisions.js';
 import { workflowIdFor } from '../../src/workflows/ids.js';
 import type { PassSummary, SyncSettings, SyncState } from '../../src/workflows/types.js';
+import {
+  expiredRequestError,
+  passBlocked,
+  passOptionsError,
+  resetBackoff,
+} from '../../src/workflows/requests.js';
+import {
+  finalStateName,
+  MEMO_PASS_EVERY_MS,
+  memoSignature,
+  statusMemo,
+} from '../../src/workflows/status-memo.js';
 
 const settings: SyncSettings = {
   intervalMs: 30_000,
@@ -321,5 +334,150 @@ describe('realtime enabled', () => {
     const state = fresh();
     assert.equal(buildStatus(spec, settings, state, false, NOW).realtime.enabled, true);
     assert.equal(buildStatus(spec, { ...settings, loop: false }, state, false, NOW).realtime.enabled, false);
+  });
+});
+
+function prepareFailed(): SyncState {
+  return {
+    ...initialState(settings, NOW),
+    lastError: { at: NOW, where: 'prepare', message: 'column "nope" does not exist' },
+    consecutiveFailures: 3,
+  };
+}
+
+describe('requests the workflow refuses', () => {
+  test('a request seen after its deadline is refused, saying when it expired; one in time, or without one, is not', () => {
+    assert.equal(expiredRequestError({ notAfter: NOW }, NOW), undefined);
+    assert.equal(expiredRequestError(undefined, NOW), undefined, 'messages sent by npm run sync carry none');
+    assert.equal(expiredRequestError({}, NOW), undefined);
+    assert.equal(
+      expiredRequestError({ notAfter: NOW }, NOW + 1),
+      'this request expired at 2026-01-31T12:00:00.000Z (the workflow saw it at 2026-01-31T12:00:00.001Z) and was not applied: send it again while a worker runs',
+    );
+  });
+
+  test('`since` must be a time, with the same words in the CLI and the workflow', () => {
+    assert.equal(passOptionsError({ since: '2026-01-31T00:00:00Z' }), undefined);
+    assert.equal(passOptionsError({ full: true }), undefined);
+    assert.equal(passOptionsError(undefined), undefined);
+    assert.equal(
+      passOptionsError({ since: 'yesterday' }),
+      'since must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z (got "yesterday")',
+    );
+  });
+
+  test('a pass is refused at once, with the table own error, while the table cannot be prepared', () => {
+    assert.equal(
+      passBlocked(prepareFailed(), false),
+      'the table cannot run a pass until it is fixed: column "nope" does not exist',
+    );
+    assert.equal(passBlocked(prepareFailed(), true), 'the workflow is stopping');
+    assert.equal(
+      passBlocked(initialState(settings, NOW), false),
+      undefined,
+      'not prepared yet, no error: waits',
+    );
+    const passFailing: SyncState = {
+      ...initialState(settings, NOW),
+      prepared: true,
+      consecutiveFailures: 2,
+      lastError: { at: NOW, where: 'reconcile', message: 'boom' },
+    };
+    assert.equal(
+      passBlocked(passFailing, false),
+      undefined,
+      'a failing pass runs again at once and says why',
+    );
+    const blockedByDrift: SyncState = {
+      ...initialState(settings, NOW),
+      lastError: { at: NOW, where: 'reconcile', kind: 'schema', message: 'column note is not on the target' },
+    };
+    assert.equal(
+      passBlocked(blockedByDrift, false),
+      'the table cannot run a pass until it is fixed: column note is not on the target',
+      'a table blocked by a schema error in a pass',
+    );
+  });
+});
+
+describe('new settings for a failing table', () => {
+  test('the backoff starts over: the next wait is one interval', () => {
+    const failing: SyncState = { ...initialState(settings, NOW), prepared: true, consecutiveFailures: 6 };
+    assert.ok(isFailing(failing));
+    assert.ok(nextWaitMs(settings, failing.consecutiveFailures) > settings.intervalMs);
+    const reset = resetBackoff(failing);
+    assert.equal(reset.consecutiveFailures, 0);
+    assert.equal(nextWaitMs(settings, reset.consecutiveFailures), settings.intervalMs);
+    assert.ok(isFailing(prepareFailed()), 'a table whose prepare failed is failing');
+    assert.ok(!isFailing(initialState(settings, NOW)));
+  });
+});
+
+describe('the state a one-pass run ends in', () => {
+  test('stopped after a good pass, failing after a failed one (not the phase it ended in)', () => {
+    const done: SyncState = {
+      ...initialState(settings, NOW),
+      prepared: true,
+      initialCopy: { ...initialState(settings, NOW).initialCopy, done: true },
+    };
+    assert.equal(stateName(done, false), 'running');
+    assert.equal(finalStateName(done), 'stopped');
+    assert.equal(finalStateName({ ...done, consecutiveFailures: 1 }), 'failing');
+    assert.equal(finalStateName(prepareFailed()), 'failing');
+    const blocked: SyncState = {
+      ...prepareFailed(),
+      lastError: { at: NOW, where: 'prepare', kind: 'schema', message: 'drift' },
+    };
+    assert.equal(finalStateName(blocked), 'blocked');
+  });
+});
+
+describe('the status memo', () => {
+  const state: SyncState = {
+    ...initialState(settings, NOW),
+    prepared: true,
+    versionColumn: 'updated_at',
+    initialCopy: { ...initialState(settings, NOW).initialCopy, keyCursor: ['42'], rowsCopied: 42 },
+  };
+  const status = buildStatus(spec, settings, state, false, NOW);
+
+  test('holds the status without the copy key cursors, and when it was recorded', () => {
+    const memo = statusMemo(status, NOW + 5);
+    assert.equal(memo.recordedAt, NOW + 5);
+    assert.equal(memo.initialCopy.keyCursor, null, 'no key values');
+    assert.equal(memo.initialCopy.rowsCopied, 42);
+    assert.equal(memo.state, 'copying');
+    assert.equal(memo.table, 'public.orders');
+  });
+
+  test('is new when the state, the last error or the copy changed, or a pass 15 min after the last; not for counts', () => {
+    const base = memoSignature(status);
+    assert.equal(memoSignature({ ...status, counters: { ...status.counters, realtimeWritten: 9 } }), base);
+    assert.equal(memoSignature({ ...status, lagSeconds: 3 }), base);
+    assert.notEqual(memoSignature({ ...status, state: 'paused' }), base);
+    const passAt = (finishedAt: number, ok = true) =>
+      memoSignature({
+        ...status,
+        lastPass: {
+          kind: 'reconcile',
+          startedAt: finishedAt - 1,
+          finishedAt,
+          rowsRead: 0,
+          written: 0,
+          skipped: 0,
+          deletesReplayed: 0,
+          deleted: 0,
+          ok,
+        },
+      });
+    assert.notEqual(passAt(NOW), base, 'the first pass');
+    assert.equal(passAt(NOW + 5 * 60_000), passAt(NOW), 'an idle table: a pass every 5 min is not new');
+    assert.notEqual(passAt(NOW + MEMO_PASS_EVERY_MS), passAt(NOW), '15 min later it is');
+    assert.notEqual(passAt(NOW + 1, false), passAt(NOW), 'a failed pass is');
+    assert.notEqual(
+      memoSignature({ ...status, lastError: { at: NOW, where: 'reconcile', message: 'x' } }),
+      base,
+    );
+    assert.notEqual(memoSignature({ ...status, initialCopy: { ...status.initialCopy, done: true } }), base);
   });
 });

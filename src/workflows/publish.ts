@@ -1,0 +1,43 @@
+/**
+ * What a table workflow shows outside itself: the SyncTable/SyncState search attributes (the
+ * Temporal UI, `SyncState="failing"`), when the state changed, and for long-running tables the memo
+ * `syncStatus` (status-memo.ts: what it holds, when it is new), which `supabase-sync status` reads
+ * when no worker runs. Commands added after histories were recorded are behind patched():
+ * 'status-memo' (the memo) and 'one-pass-final-state' (a one-pass run ends stopped or failing).
+ */
+import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { stateName } from './decisions.js';
+import { finalStateName, memoSignature, STATUS_MEMO, statusMemo } from './status-memo.js';
+import type { SyncSettings, SyncState, TableStatus } from './types.js';
+
+export const STATUS_MEMO_PATCH = 'status-memo';
+export const FINAL_STATE_PATCH = 'one-pass-final-state';
+
+interface Published {
+  readonly name: string;
+  readonly state: SyncState;
+  readonly stopping: boolean;
+  readonly settings: SyncSettings;
+  status(): TableStatus;
+}
+
+export class StatePublisher {
+  private shownState = '';
+  private shownMemo = '';
+
+  /** `final`: the run ends by itself (one pass), not by a stop. */
+  publish(t: Published, final: boolean): void {
+    const now =
+      final && patched(FINAL_STATE_PATCH) ? finalStateName(t.state) : stateName(t.state, t.stopping);
+    if (t.settings.searchAttributes && now !== this.shownState) {
+      this.shownState = now;
+      upsertSearchAttributes({ SyncTable: [t.name], SyncState: [now] });
+    }
+    if (!t.settings.loop) return;
+    const status = t.status();
+    const signature = memoSignature(status);
+    if (signature === this.shownMemo || !patched(STATUS_MEMO_PATCH)) return;
+    this.shownMemo = signature;
+    upsertMemo({ [STATUS_MEMO]: statusMemo(status, Date.now()) });
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The compact status a table workflow keeps in its memo (key `syncStatus`), so `supabase-sync
+ * status` can show it when no worker runs (a query needs one; the memo is read with
+ * DescribeWorkflowExecution). Written when the state, the last error, the copy or the version
+ * column changed, and after a pass at most every MEMO_PASS_EVERY_MS while only the pass time moves:
+ * never per row, at most once per pass, 4 an hour for an idle table (a memo upsert is a billed
+ * action). Pure: no Temporal imports, no Node built-ins.
+ */
+import { isBlocked, isFailing } from './decisions.js';
+import type { RecordedStatus, SyncState, SyncStateName, TableStatus } from './types.js';
+
+export const STATUS_MEMO = 'syncStatus';
+
+/** While only the last pass moves, the memo is recorded again after this long. */
+export const MEMO_PASS_EVERY_MS = 15 * 60_000;
+
+/** The status as recorded: the copy's key cursors left out (keys stay in the activities' payloads). */
+export function statusMemo(status: TableStatus, nowMs: number): RecordedStatus {
+  return {
+    ...status,
+    initialCopy: { ...status.initialCopy, keyCursor: null, versionCursor: null },
+    recordedAt: nowMs,
+  };
+}
+
+/** What makes a new memo worth recording: the state, a new error, the copy, a pass (every 15 min). */
+export function memoSignature(status: TableStatus): string {
+  const pass = status.lastPass;
+  return [
+    status.state,
+    pass ? `${pass.ok}@${Math.floor(pass.finishedAt / MEMO_PASS_EVERY_MS)}` : '',
+    status.lastError?.at ?? '',
+    status.initialCopy.done,
+    status.versionColumn ?? '',
+  ].join('|');
+}
+
+/**
+ * The state a run that ends by itself (one pass: SYNC_LOOP=false, --cron, a schedule) leaves in
+ * its SyncState: stopped, or blocked, or failing — not the phase its pass ended in.
+ */
+export function finalStateName(state: SyncState): SyncStateName {
+  if (isBlocked(state)) return 'blocked';
+  return isFailing(state) ? 'failing' : 'stopped';
+}

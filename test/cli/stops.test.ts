@@ -1,0 +1,158 @@
+/**
+ * Ctrl-C as a user presses it (SIGINT to the whole process group), on `npm start`: the demo
+ * while it starts its local stack and while it shows changes arriving, and the sync with an env
+ * file and an embedded Temporal server while it starts and while it syncs. Each stops within a
+ * few seconds with a short summary and no stack trace, the worker before the servers it needs,
+ * and leaves no process running.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, describe, test } from 'node:test';
+import { closeDatabases, createNotesTable, uniqueName } from '../support/db.js';
+import { testStack } from '../support/stack-env.js';
+import { waitFor } from '../support/wait.js';
+import { root } from './cli.js';
+
+const stack = testStack();
+const dirs: string[] = [];
+
+interface Started {
+  pid: number;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** `npm start` (src/start.ts) in `cwd`, in a process group of its own, as a terminal runs it. */
+function npmStart(cwd: string, args: string[], env: Record<string, string>): Started {
+  const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+  const child = spawn(process.execPath, ['--import', tsx, path.join(root, 'src/start.ts'), ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SYNC_METRICS_ADDRESS: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { pid: child.pid!, output: () => output, exited };
+}
+
+/** Ctrl-C: SIGINT to the process group; resolves with the exit code and how long it took. */
+async function ctrlC(run: Started): Promise<{ code: number | null; ms: number }> {
+  const began = Date.now();
+  process.kill(-run.pid, 'SIGINT');
+  const code = await Promise.race([
+    run.exited,
+    new Promise<'slow'>((r) => setTimeout(() => r('slow'), 30_000)),
+  ]);
+  if (code === 'slow') {
+    process.kill(-run.pid, 'SIGKILL');
+    assert.fail(`still running 30 s after Ctrl-C:\n${run.output()}`);
+  }
+  return { code, ms: Date.now() - began };
+}
+
+/** Processes whose command line names `dir` (the servers keep their data there). */
+function runningIn(dir: string): string[] {
+  const ps = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return ps.split('\n').filter((line) => line.includes(dir) && !line.includes('ps -eo'));
+}
+
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  // Readable by the postgres user the local stack runs its servers as (when run as root).
+  await chmod(dir, 0o755);
+  dirs.push(dir);
+  return dir;
+}
+
+function assertClean(run: Started, result: { code: number | null; ms: number }, dir: string): void {
+  const out = run.output();
+  assert.equal(result.code, 0, out);
+  assert.ok(result.ms < 15_000, `stopped ${result.ms} ms after Ctrl-C:\n${out}`);
+  assert.doesNotMatch(out, /^\s+at /m, 'no stack trace');
+  assert.doesNotMatch(out, /Unhandled|ECONNREFUSED|UNAVAILABLE|refused/i, out);
+  assert.deepEqual(runningIn(dir), [], 'nothing left running');
+}
+
+after(async () => {
+  for (const dir of dirs) {
+    for (const line of runningIn(dir)) process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+  await closeDatabases();
+});
+
+describe('Ctrl-C on npm start', () => {
+  test('the demo, while it shows changes: the worker, then the stack; a summary', async () => {
+    const dir = await tempDir('supabase-sync-demo-');
+    const run = npmStart(root, ['--data-dir', dir, '--interval', '200'], {
+      SYNC_ENV_PATH: path.join(dir, 'no.env'),
+    });
+    await waitFor(() => /on the target after \d+ ms/.test(run.output()), {
+      timeoutMs: 120_000,
+      message: () => run.output(),
+    });
+    const result = await ctrlC(run);
+    assertClean(run, result, dir);
+    const out = run.output();
+    assert.match(out, /\nSIGINT: stopping \(the worker first, then the local stack\) …\n/);
+    assert.match(
+      out,
+      /\ndemo stopped: \d+ change\(s\) written, median lag \d+ ms; worker stopped in \d+\.\d s, then local stack stopped in \d+\.\d s \(data kept in .*: npm start resumes\)\n$/,
+    );
+  });
+
+  test('the demo, while its local stack starts: stops once it is up, nothing left', async () => {
+    const dir = await tempDir('supabase-sync-demo-');
+    const run = npmStart(root, ['--data-dir', dir], { SYNC_ENV_PATH: path.join(dir, 'no.env') });
+    await waitFor(() => run.output().includes('starting the demo on a local stack'), {
+      timeoutMs: 30_000,
+      message: () => run.output(),
+    });
+    const result = await ctrlC(run);
+    assertClean(run, result, dir);
+    assert.match(run.output(), /\ndemo stopped: no changes written; local stack stopped in \d+\.\d s/);
+  });
+
+  for (const stage of ['while it syncs', 'while the worker starts'] as const) {
+    test(`with an env file and an embedded Temporal server, ${stage}: the worker, then Temporal`, async () => {
+      const dir = await tempDir('supabase-sync-embedded-');
+      const name = uniqueName('stop_notes');
+      await createNotesTable(name, 20);
+      await writeFile(
+        path.join(dir, '.env.sync'),
+        [
+          `SYNC_SOURCE_SUPABASE_URL=${stack.source.url}`,
+          `SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY=${stack.source.serviceRoleKey}`,
+          `SYNC_TARGET_SUPABASE_URL=${stack.target.url}`,
+          `SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY=${stack.target.serviceRoleKey}`,
+          `TEMPORAL_TASK_QUEUE=stop-${name}`,
+          '',
+        ].join('\n'),
+      );
+      await writeFile(path.join(dir, 'tables.json'), JSON.stringify({ tables: [{ name }] }));
+      const run = npmStart(dir, [], {
+        SYNC_ENV_PATH: path.join(dir, '.env.sync'),
+        SYNC_TABLE_CONFIG: path.join(dir, 'tables.json'),
+      });
+      const ready = stage === 'while it syncs' ? /syncing 1 table\(s\)/ : /embedded Temporal dev server at /;
+      await waitFor(() => ready.test(run.output()), { timeoutMs: 120_000, message: () => run.output() });
+      const result = await ctrlC(run);
+      assertClean(run, result, dir);
+      const out = run.output();
+      const worker = out.search(/worker stopped|stopped during start-up/);
+      const temporal = out.indexOf('embedded Temporal server stopped in');
+      assert.ok(worker >= 0 && temporal > worker, `the worker stops first, then Temporal:\n${out}`);
+      assert.match(
+        out,
+        /embedded Temporal server stopped in \d+\.\d s \(state kept in \.temporal\/temporal\.sqlite: npm start resumes\)\n$/,
+      );
+    });
+  }
+});
