@@ -153,6 +153,7 @@ function config(
       initialBackfillMs: undefined,
     },
     discovery: { intervalMs: 60_000 },
+    failover: { afterMs: 4000 },
     mode: 'default',
     realtime: o.realtime ?? true,
     loop: true,

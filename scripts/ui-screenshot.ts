@@ -117,6 +117,7 @@ async function main(): Promise<number> {
       target: { url: stack.target.url, serviceRoleKey: stack.target.serviceRoleKey },
       reconcile: { intervalMs: 30_000, lookbackMs: 300_000, batchSize: 500, initialBackfillMs: undefined },
       discovery: { intervalMs: 60_000 },
+      failover: { afterMs: 4000 },
       mode: 'default',
       realtime: true,
       loop: true,

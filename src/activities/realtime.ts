@@ -20,6 +20,7 @@ import { GapHealer } from './realtime-gaps.js';
 import { PositionWatch } from './realtime-positions.js';
 import { FeedProgress } from './realtime-progress.js';
 import type { RealtimeFeedInput } from './types.js';
+import { explainSchemaError } from './schema-check.js';
 import { writeRows } from './writes.js';
 
 /** Changes are applied at most this long after they arrive (or sooner when a batch fills). */
@@ -189,7 +190,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         }
         await flush();
       } catch (error) {
-        throw asActivityFailure(error);
+        throw asActivityFailure(await explainSchemaError(deps, ref, error));
       } finally {
         unwatch();
         unlisten();

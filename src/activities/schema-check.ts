@@ -97,3 +97,21 @@ export async function checkSchema(
   }
   return { source, target: target as TableSchema, differences };
 }
+
+/**
+ * A write refused for a schema reason (a column the target lacks, a value that does not fit):
+ * the precise drift, with the SQL for the target, instead of the database's own words.
+ */
+export async function explainSchemaError(
+  deps: Pick<ActivityDeps, 'source' | 'target' | 'logger' | 'observeSchema'>,
+  table: TableConfig,
+  error: unknown,
+): Promise<unknown> {
+  if (!(error instanceof SyncError) || error.kind !== 'schema') return error;
+  try {
+    await checkSchema(deps, table);
+  } catch (drift) {
+    if (drift instanceof SyncError) return drift;
+  }
+  return error;
+}

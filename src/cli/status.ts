@@ -7,7 +7,10 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { SyncConfig } from '../config/index.js';
+import { errorMessage } from '../core/errors.js';
 import { findUnconfigured } from '../engine/orphans.js';
+import { resolveTables } from '../engine/resolve-tables.js';
+import { connectSource } from '../supabase/source.js';
 import { statusQuery } from '../workflows/messages.js';
 import type { TableStatus } from '../workflows/types.js';
 import { ago, client, clock, config, interruptSignal, pause, seconds } from './common.js';
@@ -34,6 +37,28 @@ async function liveStatus(c: Client, t: Target): Promise<StatusEntry> {
 export interface StatusReport {
   statuses: StatusEntry[];
   presence: WorkerPresence;
+  /** Tables on the source that nothing in the tables file selects (with no names given). */
+  unsynced?: string[];
+  /** Why the source's tables could not be listed (status still answers). */
+  unsyncedError?: string;
+}
+
+const LIST_TIMEOUT_MS = 3000;
+
+/** The source's tables that no entry or pattern of the tables file selects: no table left out by accident. */
+async function unsyncedTables(cfg: SyncConfig): Promise<Pick<StatusReport, 'unsynced' | 'unsyncedError'>> {
+  const deadline = new Promise<never>((_, reject) => {
+    setTimeout(
+      () => reject(new Error(`no answer within ${LIST_TIMEOUT_MS / 1000} s`)),
+      LIST_TIMEOUT_MS,
+    ).unref();
+  });
+  try {
+    const resolved = await Promise.race([resolveTables(cfg, connectSource(cfg.source)), deadline]);
+    return { unsynced: [...resolved.unsynced, ...resolved.skipped.map((x) => x.table)] };
+  } catch (error) {
+    return { unsyncedError: errorMessage(error) };
+  }
 }
 
 /** The targets' statuses, plus (with no names given) the workflows of tables no longer configured. */
@@ -48,13 +73,21 @@ export async function readStatuses(
     ? (await findUnconfigured(c, cfg)).map((u) => ({ name: u.table, workflowId: u.workflowId }))
     : [];
   const all = [...targets, ...extra];
-  const statuses = await Promise.all(
-    all.map(async (t): Promise<StatusEntry> => {
-      const s = await (presence.live ? liveStatus(c, t) : recordedStatus(c, t));
-      return t.table ? s : { ...s, configured: false };
-    }),
-  );
-  return { statuses, presence };
+  const [statuses, unsynced] = await Promise.all([
+    Promise.all(
+      all.map(async (t): Promise<StatusEntry> => {
+        const s = await (presence.live ? liveStatus(c, t) : recordedStatus(c, t));
+        return t.table ? s : { ...s, configured: false };
+      }),
+    ),
+    withUnconfigured ? unsyncedTables(cfg) : Promise.resolve({}),
+  ]);
+  return { statuses, presence, ...unsynced };
+}
+
+/** `--json`: the statuses, then one `{table, state: "not synced"}` per table on the source nothing selects. */
+export function jsonEntries(report: StatusReport): unknown[] {
+  return [...report.statuses, ...(report.unsynced ?? []).map((table) => ({ table, state: 'not synced' }))];
 }
 
 export function statusLines(s: TableStatus, now = Date.now()): string {
@@ -103,7 +136,17 @@ function entryLines(s: StatusEntry, cfg: SyncConfig, now: number): string {
 }
 
 export function renderStatuses(report: StatusReport, cfg: SyncConfig, now = Date.now()): string {
-  return report.statuses.map((s) => entryLines(s, cfg, now)).join('\n');
+  const lines = report.statuses.map((s) => entryLines(s, cfg, now));
+  if (report.unsynced && report.unsynced.length > 0) {
+    lines.push(
+      `on the source, not synced (no entry or pattern of ${cfg.tableConfigFile} selects them): ${report.unsynced.join(', ')}`,
+    );
+  } else if (report.unsyncedError) {
+    lines.push(
+      `(the source's tables could not be listed to find tables not synced: ${report.unsyncedError})`,
+    );
+  }
+  return lines.join('\n');
 }
 
 export function registerStatus(program: Command): void {
@@ -124,7 +167,9 @@ export function registerStatus(program: Command): void {
         if (!options.watch) {
           const report = await read();
           if (!report.presence.live) console.error(`supabase-sync: ${noWorkerLine(report.presence)}`);
-          console.log(options.json ? JSON.stringify(report.statuses, null, 2) : renderStatuses(report, cfg));
+          console.log(
+            options.json ? JSON.stringify(jsonEntries(report), null, 2) : renderStatuses(report, cfg),
+          );
           return;
         }
         const interrupted = interruptSignal();
@@ -136,7 +181,7 @@ export function registerStatus(program: Command): void {
             console.log(
               JSON.stringify({
                 at: new Date(now).toISOString(),
-                tables: report.statuses,
+                tables: jsonEntries(report),
                 ...(report.presence.live ? {} : { worker: noWorkerLine(report.presence, now) }),
               }),
             );

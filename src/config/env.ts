@@ -25,6 +25,11 @@ import type { EnvConfig } from './types.js';
 export const DEFAULT_TABLE_CONFIG = 'sync/tables.config.json';
 /** How often a running worker looks for tables created on the source (src/engine/discovery.ts). */
 export const DEFAULT_DISCOVERY_INTERVAL_MS = 60_000;
+/**
+ * With several workers on a task queue, how long a dead worker's heartbeats may be missing before
+ * its peers take its feeds over (src/engine/presence.ts). Each worker heartbeats every 80% of it.
+ */
+export const DEFAULT_FAILOVER_AFTER_MS = 4000;
 /** Where the worker serves Prometheus metrics unless SYNC_METRICS_ADDRESS says otherwise. */
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -66,6 +71,7 @@ const EnvSchema = z
     SYNC_DISCOVERY_INTERVAL_MS: wholeNumber(1000, MAX_TIMER_MS, ' of milliseconds').default(
       DEFAULT_DISCOVERY_INTERVAL_MS,
     ),
+    SYNC_FAILOVER_AFTER_MS: wholeNumber(1000, 600_000, ' of milliseconds').default(DEFAULT_FAILOVER_AFTER_MS),
     SYNC_MODE: z
       .string()
       .toLowerCase()
@@ -167,6 +173,7 @@ export function parseEnv(sources: EnvSources): EnvConfig {
       initialBackfillMs: env.SYNC_INITIAL_BACKFILL_MS,
     },
     discovery: { intervalMs: env.SYNC_DISCOVERY_INTERVAL_MS },
+    failover: { afterMs: env.SYNC_FAILOVER_AFTER_MS },
     mode: env.SYNC_MODE,
     realtime: env.SYNC_REALTIME,
     loop: env.SYNC_LOOP,

@@ -47,6 +47,7 @@ export function redactedConfig(config: SyncConfig): SyncConfig {
     target: { ...config.target, serviceRoleKey: '***' },
     reconcile: { ...config.reconcile },
     discovery: { ...config.discovery },
+    failover: { ...config.failover },
     temporal: {
       ...config.temporal,
       ...(config.temporal.apiKey !== undefined ? { apiKey: '***' } : {}),

@@ -36,6 +36,8 @@ export interface SyncConfig {
   };
   /** SYNC_DISCOVERY_INTERVAL_MS: how often a running worker looks for new tables on the source. */
   discovery: { intervalMs: number };
+  /** SYNC_FAILOVER_AFTER_MS: a peer worker silent this long is gone (its feeds are taken over). */
+  failover: { afterMs: number };
   mode: SyncMode;
   realtime: boolean;
   loop: boolean;

@@ -22,8 +22,6 @@ import { feedWorkerLostSignal } from '../workflows/messages.js';
 import { syncWorkerPresence, type PresenceEnd } from '../workflows/presence.js';
 import type { Logger } from './logger.js';
 
-/** A worker whose heartbeats stop for this long is gone (its liveness activity's heartbeat timeout). */
-export const DEAD_AFTER_MS = 4000;
 /** How often a worker looks at its peers (and whether it has any). */
 const LOOK_EVERY_MS = 500;
 /** Peers are listed again at most this often (new workers join, stopped ones leave). */
@@ -36,6 +34,8 @@ export interface PresenceOptions {
   taskQueue: string;
   identity: string;
   presenceQueue: string;
+  /** A worker whose heartbeats stop this long is gone (SYNC_FAILOVER_AFTER_MS: its activity's heartbeat timeout). */
+  deadAfterMs: number;
   logger: Logger;
 }
 
@@ -96,7 +96,11 @@ export class WorkerPresence {
       workflowId: this.ownId,
       taskQueue: this.o.taskQueue,
       args: [
-        { identity: this.o.identity, presenceQueue: this.o.presenceQueue, heartbeatTimeoutMs: DEAD_AFTER_MS },
+        {
+          identity: this.o.identity,
+          presenceQueue: this.o.presenceQueue,
+          heartbeatTimeoutMs: this.o.deadAfterMs,
+        },
       ],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
@@ -158,20 +162,23 @@ export class WorkerPresence {
     await this.takeOver(peer);
   }
 
-  /** Signals every table workflow whose feed ran in the dead worker. */
+  /** Signals every table workflow whose feed ran in the dead worker (16 looked at at once). */
   private async takeOver(peer: string): Promise<void> {
     const query = `WorkflowType = 'tableSync' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.o.taskQueue.replace(/'/g, "\\'")}'`;
+    const ids: string[] = [];
+    for await (const w of this.o.client.workflow.list({ query })) ids.push(w.workflowId);
     let moved = 0;
-    for await (const w of this.o.client.workflow.list({ query })) {
-      const handle = this.o.client.workflow.getHandle(w.workflowId);
+    const one = async (workflowId: string) => {
+      const handle = this.o.client.workflow.getHandle(workflowId);
       const d = await handle.describe().catch(() => undefined);
       const ranThere = (d?.raw.pendingActivities ?? []).some(
         (a) => a.activityType?.name === 'streamRealtimeChanges' && a.lastWorkerIdentity === peer,
       );
-      if (!ranThere) continue;
+      if (!ranThere) return;
       await handle.signal(feedWorkerLostSignal, { worker: peer }).catch(() => undefined);
       moved += 1;
-    }
+    };
+    for (let i = 0; i < ids.length; i += 16) await Promise.all(ids.slice(i, i + 16).map(one));
     this.o.logger.warn(
       { worker: peer, feeds: moved },
       `worker ${peer} stopped without a goodbye: its ${moved} realtime feed(s) start again in a live worker`,

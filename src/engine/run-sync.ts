@@ -213,6 +213,7 @@ async function run(
       taskQueue: config.temporal.taskQueue,
       identity: sync.identity,
       presenceQueue: sync.presenceQueue,
+      deadAfterMs: config.failover.afterMs,
       logger,
     });
     presence.start();

@@ -15,6 +15,7 @@ import { CliEnv, show } from './cli.js';
 const stack = testStack();
 const name = uniqueName('cli_status');
 const idle = uniqueName('cli_status_idle');
+const unlisted = uniqueName('cli_status_unlisted');
 const t = table(name);
 let sync: RunningSync;
 let cli: CliEnv;
@@ -27,6 +28,7 @@ before(async () => {
     await db(url).query(ddl(name));
     await db(url).query(ddl(idle));
   }
+  await db(stack.source.databaseUrl).query(ddl(unlisted));
   await db(stack.source.databaseUrl).query(
     `INSERT INTO public.${name} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 50) g`,
   );
@@ -60,8 +62,14 @@ describe('supabase-sync status', () => {
   test('--json: every table, with state, initial copy, counters by path, realtime and lag', async () => {
     const r = await cli.run(['status', '--json']);
     assert.equal(r.code, 0, show(r));
-    const statuses = JSON.parse(r.stdout) as Array<TableStatus | { table: string; state: string }>;
+    const all = JSON.parse(r.stdout) as Array<TableStatus | { table: string; state: string }>;
+    // After the configured tables: every table on the source that the tables file does not select.
+    const statuses = all.filter((x) => x.state !== 'not synced');
     assert.equal(statuses.length, 2);
+    assert.ok(
+      all.some((x) => x.table === `public.${unlisted}` && x.state === 'not synced'),
+      'a table on the source that nothing selects is listed as not synced',
+    );
     const s = statuses.find((x) => x.table === `public.${name}`) as TableStatus;
     assert.equal(s.state, 'running');
     assert.equal(s.initialCopy.done, true);
@@ -141,7 +149,13 @@ describe('supabase-sync status', () => {
     assert.ok(docs.length >= 2);
     for (const d of docs) {
       assert.ok(!Number.isNaN(Date.parse(d.at)));
-      assert.deepEqual(d.tables.map((x) => x.state).sort(), ['not started', 'running']);
+      assert.deepEqual(
+        d.tables
+          .map((x) => x.state)
+          .filter((x) => x !== 'not synced')
+          .sort(),
+        ['not started', 'running'],
+      );
     }
   });
 

@@ -73,6 +73,7 @@ export function testConfig(
       ...overrides.reconcile,
     },
     discovery: { intervalMs: 60_000 },
+    failover: { afterMs: 4000 },
     mode: overrides.mode ?? 'default',
     realtime: overrides.realtime ?? true,
     loop: overrides.loop ?? true,
