@@ -15,7 +15,6 @@ import { Client, Connection } from '@temporalio/client';
 import { waitInSync } from '../support/compare.js';
 import { closeDatabases, db } from '../support/db.js';
 import { envFileText, testStack } from '../support/stack-env.js';
-import { waitFor } from '../support/wait.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const stack = testStack();
