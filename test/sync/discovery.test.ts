@@ -4,7 +4,7 @@
  * table created on the source while it runs, and says which tables on the source it does not sync.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { waitInSync } from '../support/compare.js';
+import { spawnSyncProcess, type SyncProcess } from '../support/sync-process.js';
 import { closeDatabases, db } from '../support/db.js';
 import { envFileText, testStack } from '../support/stack-env.js';
 
@@ -27,8 +28,7 @@ const names = {
   skipped: `disc_${x}_skip_tmp`,
 };
 let dir: string;
-let child: ChildProcess | undefined;
-let output = '';
+let worker: SyncProcess | undefined;
 
 async function both(sql: string): Promise<void> {
   for (const url of [stack.source.databaseUrl, stack.target.databaseUrl]) await db(url).query(sql);
@@ -57,24 +57,13 @@ before(async () => {
   await db(stack.source.databaseUrl).query(
     `INSERT INTO public.${names.composite} (order_id, line, note) SELECT g / 3, g % 3, 'l' || g FROM generate_series(1, 60) g`,
   );
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/sync.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      SYNC_ENV_PATH: path.join(dir, 'sync.env'),
-      SYNC_TABLE_CONFIG: path.join(dir, 'tables.json'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  worker = spawnSyncProcess(dir);
 });
 
 after(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child!.once('exit', resolve));
+  if (worker && worker.child.exitCode === null) {
+    worker.child.kill('SIGTERM');
+    await worker.exited;
   }
   const client = new Client({ connection: await Connection.connect({ address: stack.temporal.address }) });
   for (const n of Object.values(names)) {
@@ -109,8 +98,10 @@ async function cliStatus(): Promise<Array<{ table: string; state: string }>> {
   return JSON.parse(out) as Array<{ table: string; state: string }>;
 }
 
+const output = () => worker?.output() ?? '';
+
 function logLines(): Array<{ level: string; msg: string }> {
-  return output
+  return output()
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as { level: string; msg: string });
@@ -121,7 +112,7 @@ test('patterns select tables, keys come from the catalog, an entry overrides set
   await waitInSync(`public.${names.composite}`, { key: ['order_id', 'line'], timeoutMs: 30_000 });
   assert.ok(
     logLines().some((l) => l.msg.includes(`public.${names.composite}: started`)),
-    `the pattern selected the composite-key table:\n${output}`,
+    `the pattern selected the composite-key table:\n${output()}`,
   );
 });
 
@@ -138,7 +129,7 @@ test('a table created on the source while the worker runs is found and synced; a
     logLines().some((l) =>
       l.msg.includes(`public.${names.later}: a new table on the source that the tables file selects`),
     ),
-    output,
+    output(),
   );
   // `status` lists it as on the source, not synced (the worker's log says so too).
   const status = await cliStatus();

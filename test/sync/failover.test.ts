@@ -5,44 +5,29 @@
  * change.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { statusQuery } from '../../src/workflows/messages.js';
 import type { TableStatus } from '../../src/workflows/types.js';
 import { inSync } from '../support/compare.js';
+import { spawnSyncProcess, type SyncProcess } from '../support/sync-process.js';
 import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
 import { envFileText, testStack } from '../support/stack-env.js';
 import { waitFor } from '../support/wait.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const stack = testStack();
 const taskQueue = `failover-${randomBytes(3).toString('hex')}`;
 const names = Array.from({ length: 3 }, () => uniqueName('fo'));
 let dir: string;
 let client: Client;
-const workers: Array<{ child: ChildProcess; output: () => string }> = [];
+const workers: SyncProcess[] = [];
 
-function startWorker(): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/sync.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      SYNC_ENV_PATH: path.join(dir, 'sync.env'),
-      SYNC_TABLE_CONFIG: path.join(dir, 'tables.json'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const w = { child, output: () => output };
+function startWorker(): SyncProcess {
+  const w = spawnSyncProcess(dir);
   workers.push(w);
   return w;
 }
