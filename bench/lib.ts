@@ -62,6 +62,9 @@ export function targetDdl(name: string): string {
 export async function createPair(sourceUrl: string, targetUrl: string, name: string, rows: number) {
   await q(sourceUrl, sourceDdl(name));
   await q(targetUrl, targetDdl(name));
+  // No default grants on new tables (hosted since 2026-10-30): what an app grants the service role.
+  for (const url of [sourceUrl, targetUrl])
+    await q(url, `GRANT SELECT, INSERT, UPDATE, DELETE ON public.${name} TO service_role`);
   if (rows > 0) await fill(sourceUrl, name, 1, rows);
   // A table at rest: hint bits set and statistics taken now, not by the first reader or by
   // autovacuum in the middle of a measurement.
@@ -276,3 +279,9 @@ export function portOf(url: string): number {
 }
 
 export const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** The `p` quantile (0..1) of `xs`, nearest rank. */
+export function percentile(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}

@@ -4,11 +4,9 @@
  * stack when its stdin closes (the parent exited, even by a crash) or on SIGTERM/SIGINT.
  */
 import { startStack, type Stack } from '../devstack/stack.js';
+import type { StackChildOptions } from './stack-process.js';
 
-const options = JSON.parse(process.argv[2] ?? '{}') as {
-  temporalDynamicConfig?: string[];
-  temporalExtraNamespaces?: string[];
-};
+const options = JSON.parse(process.argv[2] ?? '{}') as StackChildOptions;
 const lines: string[] = [];
 let stack: Stack | undefined;
 let stopping = false;
@@ -31,6 +29,7 @@ try {
     temporalUi: false,
     temporalDynamicConfig: options.temporalDynamicConfig,
     temporalExtraNamespaces: options.temporalExtraNamespaces,
+    // TODO(plan): realtimePlan: options.plan,
     log: (line) => {
       lines.push(line);
       if (lines.length > 200) lines.shift();
