@@ -22,6 +22,8 @@ const api = (p: { url: string; serviceRoleKey: string }) =>
 
 after(closeDatabases);
 
+type RpcResult = { data: unknown; error: unknown };
+
 interface RoleRow {
   rolname: string;
   rolsuper: boolean;
@@ -246,30 +248,32 @@ describe('writes on a target as hosted allows them', () => {
       { id: 1, note: 'one', updated_at: '2026-12-01T10:00:00+00:00' },
       { id: 2, note: 'two', updated_at: '2026-12-01T10:00:01+00:00' },
     ];
-    const { data, error } = await api(stack.target).rpc('sync_apply_upserts', {
+    const upserted = (await api(stack.target).rpc('sync_apply_upserts', {
       p_schema: 'public',
       p_table: name,
       p_primary_keys: ['id'],
       p_version_column: 'updated_at',
       p_rows: rows,
-    });
-    assert.equal(error, null);
-    assert.deepEqual(data, { written: 2, skipped: 0 });
-    const { rows: written } = await target().query(`SELECT id, note FROM public.${name} ORDER BY id`);
+    })) as RpcResult;
+    assert.equal(upserted.error, null);
+    assert.deepEqual(upserted.data, { written: 2, skipped: 0 });
+    const { rows: written } = await target().query<{ id: number; note: string }>(
+      `SELECT id, note FROM public.${name} ORDER BY id`,
+    );
     assert.deepEqual(written, [
       { id: 1, note: 'one' },
       { id: 2, note: 'two' },
     ]);
-    const { data: deleted, error: deleteError } = await api(stack.target).rpc('sync_apply_deletes', {
+    const deleted = (await api(stack.target).rpc('sync_apply_deletes', {
       p_schema: 'public',
       p_table: name,
       p_primary_keys: ['id'],
       p_version_column: 'updated_at',
       p_keys: [{ id: 1 }],
-    });
-    assert.equal(deleteError, null, JSON.stringify(deleteError));
-    assert.ok(deleted !== null);
-    const { rows: left } = await target().query(`SELECT id FROM public.${name} ORDER BY id`);
+    })) as RpcResult;
+    assert.equal(deleted.error, null, JSON.stringify(deleted.error));
+    assert.ok(deleted.data !== null);
+    const { rows: left } = await target().query<{ id: number }>(`SELECT id FROM public.${name} ORDER BY id`);
     assert.deepEqual(left, [{ id: 2 }]);
   });
 });
