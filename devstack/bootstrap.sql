@@ -25,6 +25,8 @@ ALTER ROLE service_role NOSUPERUSER NOLOGIN NOINHERIT BYPASSRLS;
 ALTER ROLE authenticator NOSUPERUSER LOGIN NOINHERIT NOBYPASSRLS NOCREATEROLE NOCREATEDB NOREPLICATION;
 GRANT anon, authenticated, service_role TO authenticator;
 GRANT anon, authenticated, service_role TO postgres;
+-- Native logical replication between projects (Postgres 16+): hosted gives postgres this role.
+GRANT pg_create_subscription TO postgres;
 -- As hosted: the API roles stop long statements (service_role has no timeout of its own).
 ALTER ROLE anon SET statement_timeout = '3s';
 ALTER ROLE authenticated SET statement_timeout = '8s';
