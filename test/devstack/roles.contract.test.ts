@@ -135,40 +135,6 @@ describe('roles as on hosted Supabase', () => {
   });
 });
 
-describe('service_role through supabase-js', () => {
-  test('bypasses RLS on a table it is granted (a table with RLS and no policy)', async () => {
-    const name = uniqueName('roles_rls');
-    await target().query(`CREATE TABLE public.${name} (id int PRIMARY KEY, note text)`);
-    await target().query(`ALTER TABLE public.${name} ENABLE ROW LEVEL SECURITY`);
-    await target().query(`INSERT INTO public.${name} VALUES (1, 'a'), (2, 'b')`);
-    await target().query(`GRANT SELECT ON public.${name} TO service_role`);
-    const { data, error } = await api(stack.target).from(name).select('id, note').order('id');
-    assert.equal(error, null);
-    assert.deepEqual(data, [
-      { id: 1, note: 'a' },
-      { id: 2, note: 'b' },
-    ]);
-  });
-
-  test('a new table has no grants for anon, authenticated or service_role: the API refuses it with 42501', async () => {
-    const name = uniqueName('roles_nogrant');
-    await target().query(`CREATE TABLE public.${name} (id int PRIMARY KEY)`);
-    const { rows } = await target().query<{ r: string; any: boolean }>(
-      `SELECT r, has_table_privilege(r, 'public.${name}', 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') AS any
-         FROM unnest(ARRAY['anon', 'authenticated', 'service_role']) r ORDER BY 1`,
-    );
-    assert.deepEqual(rows, [
-      { r: 'anon', any: false },
-      { r: 'authenticated', any: false },
-      { r: 'service_role', any: false },
-    ]);
-    const { error, status } = await api(stack.target).from(name).select('id');
-    assert.equal(status, 403);
-    assert.equal(error?.code, '42501');
-    assert.equal(error?.message, `permission denied for table ${name}`);
-  });
-});
-
 describe('session_replication_role: only through SET, as hosted (supautils)', () => {
   test('no installed supabase-sync function calls set_config(session_replication_role); the apply functions use SET LOCAL', async () => {
     for (const database of [source(), target()]) {
