@@ -26,6 +26,10 @@ const program = new Command('stack')
   .option('--temporal-port <port>', 'Temporal frontend port', portOption)
   .option('--ui-port <port>', 'Temporal Web UI port', portOption)
   .option('--no-ui', 'do not start the Temporal Web UI')
+  .option(
+    '--legacy-grants',
+    'grant new tables to anon, authenticated and service_role by default, as hosted projects made before 2026-10-30 did (default: no automatic grants, as hosted today)',
+  )
   .option('--verbose', "print the servers' log lines")
   .addHelpText('after', '\nSet TEMPORAL_ADDRESS to use an existing Temporal server instead of starting one.')
   .parse();
@@ -41,6 +45,7 @@ const opts = program.opts<{
   temporalPort?: number;
   uiPort?: number;
   ui: boolean;
+  legacyGrants?: boolean;
   verbose?: boolean;
 }>();
 
@@ -65,6 +70,7 @@ try {
     temporalAddress: process.env.TEMPORAL_ADDRESS || undefined,
     temporalNamespace: process.env.TEMPORAL_NAMESPACE || undefined,
     temporalUi: opts.ui,
+    legacyGrants: opts.legacyGrants === true,
     ports: {
       sourceApi: opts.sourcePort,
       targetApi: opts.targetPort,
@@ -88,6 +94,9 @@ try {
     `Temporal         ${stack.temporal.address} namespace ${stack.temporal.namespace}${stack.temporal.started ? '' : ' (external)'}`,
   );
   if (stack.temporal.uiUrl) console.log(`Temporal UI      ${stack.temporal.uiUrl}`);
+  console.log(
+    `roles            as hosted: postgres is not a superuser; new tables get ${opts.legacyGrants ? 'grants to anon, authenticated, service_role (--legacy-grants)' : 'no automatic grants (grant in your migrations)'}`,
+  );
   console.log(`env file         ${envFile} (service role keys and database URLs)`);
   console.log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C stops it`);
 } catch (error) {

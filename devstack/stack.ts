@@ -37,13 +37,21 @@ export interface StackOptions {
   temporalExtraNamespaces?: string[];
   /** Storage's global upload limit in bytes for both projects (default: hosted's 50 MiB). */
   storageFileSizeLimit?: number;
+  /**
+   * Grant new tables in public to anon, authenticated and service_role by default, as hosted
+   * projects made before 2026-10-30 did (default false: no automatic grants, as hosted today).
+   */
+  legacyGrants?: boolean;
   log?: (line: string) => void;
 }
 
 export interface StackProject {
   url: string;
   serviceRoleKey: string;
+  /** As `postgres`, the user's role: NOT a superuser, as on hosted projects. */
   databaseUrl: string;
+  /** As the superuser `supabase_admin`, which hosted projects never give out: for tests' setup only. */
+  adminDatabaseUrl: string;
   /** Where the project's Storage keeps object bytes (removed on stop unless persisted). */
   storageDir: string;
 }
@@ -95,7 +103,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         dataDir: persistDir ? path.join(persistDir, `${name}-postgres`) : undefined,
       });
       cleanups.push(() => server.stop());
-      await bootstrapDatabase(server.url);
+      await bootstrapDatabase({
+        adminUrl: server.adminUrl,
+        password: server.password,
+        legacyGrants: options.legacyGrants,
+      });
+      // As a user applies them on a hosted project: as postgres, which then owns the functions.
       const applied = await applyMigrations(server.url);
       for (const m of applied) log(`${name}: applied migration ${m.version}_${m.name}`);
       return server;
@@ -161,12 +174,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       url: sourceApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.source),
       databaseUrl: sourceDb.url,
+      adminDatabaseUrl: sourceDb.adminUrl,
       storageDir: sourceApi.storageDir,
     };
     const target = {
       url: targetApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.target),
       databaseUrl: targetDb.url,
+      adminDatabaseUrl: targetDb.adminUrl,
       storageDir: targetApi.storageDir,
     };
     const temporalInfo = {
@@ -184,6 +199,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       TEMPORAL_NAMESPACE: namespace,
       STACK_SOURCE_DATABASE_URL: source.databaseUrl,
       STACK_TARGET_DATABASE_URL: target.databaseUrl,
+      STACK_SOURCE_ADMIN_DATABASE_URL: source.adminDatabaseUrl,
+      STACK_TARGET_ADMIN_DATABASE_URL: target.adminDatabaseUrl,
+      STACK_GRANTS: options.legacyGrants ? 'legacy' : 'none',
     };
     return { source, target, temporal: temporalInfo, env, stop };
   } catch (error) {
@@ -197,6 +215,8 @@ export async function writeEnvFile(file: string, env: Record<string, string>): P
   const lines = [
     '# Written by `npm run stack`: the local Supabase projects and Temporal server.',
     '# STACK_*_DATABASE_URL are for tests and tools only; the sync worker never reads them.',
+    '# STACK_*_DATABASE_URL log in as postgres (not a superuser, as on hosted projects);',
+    '# STACK_*_ADMIN_DATABASE_URL as the superuser supabase_admin, which hosted projects never give out.',
     ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
     '',
   ];

@@ -110,6 +110,8 @@ describe('npm run stack', () => {
     let channel: RealtimeChannel | undefined;
     try {
       await db.query('CREATE TABLE public.items (id int PRIMARY KEY, name text)');
+      // New tables get no grants (as on hosted projects since 2026-10-30): grant what the API needs.
+      await db.query('GRANT SELECT, INSERT, UPDATE, DELETE ON public.items TO service_role');
       await db.query('ALTER PUBLICATION supabase_realtime ADD TABLE public.items');
       const upsert = await supabase.from('items').upsert([
         { id: 1, name: 'a' },
