@@ -5,6 +5,11 @@
  * below. Between ticks the state does not change: a burst is let through until the next tick, and
  * once triggered a limit holds for whole ticks (for the message quota, every change meanwhile is
  * dropped), as on the hosted service.
+ *
+ * A counter whose whole bucket is zero (a quiet minute) starts afresh, so the next burst is judged
+ * on its own ticks rather than averaged with a quiet minute. Hosted Realtime stops such a counter
+ * at its 5-minute idle check and starts a fresh one on the next event; here it happens at the first
+ * tick it could (the strict end of what hosted does).
  */
 
 export const RATE_TICK_MS = 5000;
@@ -47,6 +52,7 @@ export class RateCounter {
     this.bucket.unshift(this.count);
     this.count = 0;
     if (this.bucket.length > MAX_BUCKET_LEN) this.bucket.length = MAX_BUCKET_LEN;
+    if (this.bucket.every((n) => n === 0)) this.bucket = [];
     const avg = this.average;
     if (this.triggeredNow) {
       if (avg < this.limitPerSecond) this.triggeredNow = false;
