@@ -3,11 +3,14 @@
  * worker's CPU and memory from the local Supabase API's. Prints one `READY {json}` line; stops the
  * stack when its stdin closes (the parent exited, even by a crash) or on SIGTERM/SIGINT.
  */
+import type { PlanName } from '../devstack/realtime/plans.js';
 import { startStack, type Stack } from '../devstack/stack.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as {
   temporalDynamicConfig?: string[];
   temporalExtraNamespaces?: string[];
+  /** The hosted plan whose Realtime quotas the stack enforces (default free). */
+  realtimePlan?: PlanName;
 };
 const lines: string[] = [];
 let stack: Stack | undefined;
@@ -31,6 +34,7 @@ try {
     temporalUi: false,
     temporalDynamicConfig: options.temporalDynamicConfig,
     temporalExtraNamespaces: options.temporalExtraNamespaces,
+    realtimePlan: options.realtimePlan,
     log: (line) => {
       lines.push(line);
       if (lines.length > 200) lines.shift();
@@ -38,7 +42,7 @@ try {
   });
   const metrics = lines.map((l) => /Metrics:\s*(http\S+)/i.exec(l)?.[1]).find(Boolean) ?? null;
   process.stdout.write(
-    `READY ${JSON.stringify({ source: stack.source, target: stack.target, temporal: stack.temporal, temporalMetrics: metrics, log: lines.slice(-20) })}\n`,
+    `READY ${JSON.stringify({ source: stack.source, target: stack.target, temporal: stack.temporal, realtimePlan: stack.realtimePlan, temporalMetrics: metrics, log: lines.slice(-20) })}\n`,
   );
 } catch (error) {
   process.stdout.write(`FAILED ${JSON.stringify(String(error))}\n`);
