@@ -72,6 +72,12 @@ export async function createPair(sourceUrl: string, targetUrl: string, name: str
   await walDecoded(sourceUrl);
 }
 
+const adminUrls = new Map<string, string>();
+/** The superuser URL of the server `url` logs in to as postgres (for what only a superuser may do). */
+export function setAdminUrl(url: string, adminUrl: string | undefined): void {
+  if (adminUrl) adminUrls.set(url, adminUrl);
+}
+
 /**
  * Waits until every logical slot on the server (the Realtime poller's, native subscriptions') has
  * decoded the WAL written so far — and moved its restart point past it, so that decoding a bulk fill
@@ -80,6 +86,8 @@ export async function createPair(sourceUrl: string, targetUrl: string, name: str
  * (every 15 s or so; `pg_log_standby_snapshot()` writes one now).
  */
 export async function walDecoded(url: string, timeoutMs = 180_000): Promise<void> {
+  // pg_log_standby_snapshot() is the superuser's (the stack's supabase_admin), as on hosted projects.
+  url = adminUrls.get(url) ?? url;
   const [{ lsn } = { lsn: '0/0' }] = await q<{ lsn: string }>(
     url,
     'SELECT pg_current_wal_lsn()::text AS lsn',

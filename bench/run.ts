@@ -41,6 +41,7 @@ import {
   type ActionCost,
   type HistoryCost,
 } from './temporal-cost.js';
+import { PLANS } from '../devstack/realtime/plans.js';
 import { profileCopy, type ProfileRow } from './profile.js';
 import { startStackProcess, type StackInfo, type StackProcess } from './stack-process.js';
 import { figureHosted, printHosted } from './hosted-figures.js';
@@ -99,7 +100,7 @@ const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString
 /** The main stack: a plan whose quotas the figures at 2,000 changes/s and 200 tables stay within. */
 const MAIN_PLAN = 'team' as const;
 /** The plan whose message quota the staleness figure exceeds 2.5×, on a stack of its own. */
-const QUOTA_PLAN = { plan: 'free' as const, messagesPerSecond: 100 };
+const QUOTA_PLAN = { plan: 'free' as const, messagesPerSecond: PLANS.free.messagesPerSecond };
 let stackProcess: StackProcess | undefined;
 const stackOptions = () => ({
   plan: MAIN_PLAN,

@@ -29,7 +29,7 @@ try {
     temporalUi: false,
     temporalDynamicConfig: options.temporalDynamicConfig,
     temporalExtraNamespaces: options.temporalExtraNamespaces,
-    // TODO(plan): realtimePlan: options.plan,
+    realtimePlan: options.plan,
     log: (line) => {
       lines.push(line);
       if (lines.length > 200) lines.shift();
@@ -37,7 +37,7 @@ try {
   });
   const metrics = lines.map((l) => /Metrics:\s*(http\S+)/i.exec(l)?.[1]).find(Boolean) ?? null;
   process.stdout.write(
-    `READY ${JSON.stringify({ source: stack.source, target: stack.target, temporal: stack.temporal, temporalMetrics: metrics, log: lines.slice(-20) })}\n`,
+    `READY ${JSON.stringify({ source: stack.source, target: stack.target, temporal: stack.temporal, realtimePlan: stack.realtimePlan, temporalMetrics: metrics, log: lines.slice(-20) })}\n`,
   );
 } catch (error) {
   process.stdout.write(`FAILED ${JSON.stringify(String(error))}\n`);

@@ -5,20 +5,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sleep } from './lib.js';
+import type { PlanName } from '../devstack/realtime/plans.js';
+import { setAdminUrl, sleep } from './lib.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export interface StackInfo {
   plan: string;
-  source: { url: string; serviceRoleKey: string; databaseUrl: string };
-  target: { url: string; serviceRoleKey: string; databaseUrl: string };
+  source: { url: string; serviceRoleKey: string; databaseUrl: string; adminDatabaseUrl?: string };
+  target: { url: string; serviceRoleKey: string; databaseUrl: string; adminDatabaseUrl?: string };
   temporal: { address: string; namespace: string };
   temporalMetrics: string | null;
 }
 
 export interface StackChildOptions {
-  plan: 'free' | 'pro' | 'team';
+  plan: PlanName;
   temporalDynamicConfig?: string[];
   temporalExtraNamespaces?: string[];
 }
@@ -52,7 +53,11 @@ export async function startStackProcess(options: StackChildOptions): Promise<Sta
       if (!line) return;
       clearTimeout(timer);
       if (line.startsWith('FAILED ')) reject(new Error(`stack failed: ${line.slice(7)}`));
-      else resolve({ ...(JSON.parse(line.slice(6)) as Omit<StackInfo, 'plan'>), plan: options.plan });
+      else {
+        const info = { ...(JSON.parse(line.slice(6)) as Omit<StackInfo, 'plan'>), plan: options.plan };
+        for (const p of [info.source, info.target]) setAdminUrl(p.databaseUrl, p.adminDatabaseUrl);
+        resolve(info);
+      }
     });
     c.once('exit', (code) => reject(new Error(`stack process exited (${code})`)));
   }).catch(async (error: unknown) => {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createRestHandler } from './rest/index.js';
-import { createRealtimeServer } from './realtime/index.js';
+import { createRealtimeServer, type RealtimePlan } from './realtime/index.js';
 import { createStorageHandler } from './storage/index.js';
 import { verifyServiceRoleJwt } from './keys.js';
 import { API_LOGIN_ROLES, databaseUrlAs } from './roles.js';
@@ -34,6 +34,10 @@ export interface SupabaseApiOptions {
   storageDir?: string;
   /** Storage's global upload limit in bytes (default: hosted's 50 MiB). */
   storageFileSizeLimit?: number;
+  /** Realtime's quotas: the hosted plan (default free). */
+  realtimePlan?: RealtimePlan;
+  /** Realtime: join reply to live postgres_changes subscription (default 1 s). */
+  realtimeSubscribeDelayMs?: number;
 }
 
 export interface SupabaseApi {
@@ -53,6 +57,8 @@ export async function startSupabaseApi(options: SupabaseApiOptions): Promise<Sup
   const realtime = await createRealtimeServer({
     databaseUrl: databaseUrlAs(options.databaseUrl, API_LOGIN_ROLES.realtime),
     jwtSecret: options.jwtSecret,
+    plan: options.realtimePlan,
+    subscribeDelayMs: options.realtimeSubscribeDelayMs,
   });
   const tempStorageDir = options.storageDir
     ? undefined

@@ -12,6 +12,7 @@ import { startSupabaseApi, type SupabaseApi } from './api.js';
 import { startTemporalDevServer, waitForTemporal, type TemporalDevServer } from './temporal.js';
 import { makeServiceRoleKey, newJwtSecret } from './keys.js';
 import { freePort } from './ports.js';
+import { DEFAULT_PLAN, PLANS, type PlanName } from './realtime/index.js';
 
 export interface StackPorts {
   sourceApi?: number;
@@ -42,6 +43,10 @@ export interface StackOptions {
    * projects made before 2026-10-30 did (default false: no automatic grants, as hosted today).
    */
   legacyGrants?: boolean;
+  /** The hosted plan whose Realtime quotas both projects enforce (default free). */
+  realtimePlan?: PlanName;
+  /** Realtime: how long after `SUBSCRIBED` a postgres_changes subscription takes effect (default 1 s). */
+  realtimeSubscribeDelayMs?: number;
   log?: (line: string) => void;
 }
 
@@ -60,6 +65,8 @@ export interface Stack {
   source: StackProject;
   target: StackProject;
   temporal: { address: string; namespace: string; uiUrl?: string; started: boolean };
+  /** The hosted plan whose Realtime quotas the projects enforce. */
+  realtimePlan: PlanName;
   /** The env file lines (KEY=value) a sync worker and the tests read. */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -96,6 +103,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     const secrets = await loadOrCreateSecrets(persistDir);
     const namespace = options.temporalNamespace ?? 'default';
+    const realtimePlan = options.realtimePlan ?? DEFAULT_PLAN;
 
     const startDb = async (name: 'source' | 'target', port: number | undefined): Promise<PostgresServer> => {
       const server = await startPostgres({
@@ -161,6 +169,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         name,
         storageDir: dir,
         storageFileSizeLimit: options.storageFileSizeLimit,
+        realtimePlan: PLANS[realtimePlan],
+        realtimeSubscribeDelayMs: options.realtimeSubscribeDelayMs,
       });
       cleanups.push(() => api.close());
       return { ...api, storageDir: dir };
@@ -202,8 +212,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       STACK_SOURCE_ADMIN_DATABASE_URL: source.adminDatabaseUrl,
       STACK_TARGET_ADMIN_DATABASE_URL: target.adminDatabaseUrl,
       STACK_GRANTS: options.legacyGrants ? 'legacy' : 'none',
+      STACK_REALTIME_PLAN: realtimePlan,
     };
-    return { source, target, temporal: temporalInfo, env, stop };
+    return { source, target, temporal: temporalInfo, realtimePlan, env, stop };
   } catch (error) {
     await stop();
     throw error;
