@@ -211,7 +211,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       STACK_TARGET_DATABASE_URL: target.databaseUrl,
       STACK_SOURCE_ADMIN_DATABASE_URL: source.adminDatabaseUrl,
       STACK_TARGET_ADMIN_DATABASE_URL: target.adminDatabaseUrl,
-      STACK_GRANTS: options.legacyGrants ? 'legacy' : 'none',
       STACK_REALTIME_PLAN: realtimePlan,
     };
     return { source, target, temporal: temporalInfo, realtimePlan, env, stop };

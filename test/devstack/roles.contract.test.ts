@@ -109,6 +109,16 @@ describe('roles as on hosted Supabase', () => {
     assert.equal((await role('supabase_storage_admin')).rolsuper, false);
   });
 
+  test('a REST request runs as service_role in a session of authenticator, as PostgREST switches roles', async () => {
+    const fn = uniqueName('roles_whoami');
+    await target().query(`CREATE FUNCTION public.${fn}() RETURNS jsonb LANGUAGE sql STABLE AS
+      $$ SELECT jsonb_build_object('current_user', current_user, 'session_user', session_user) $$`);
+    await target().query(`NOTIFY pgrst, 'reload schema'`);
+    const result = (await api(stack.target).rpc(fn)) as RpcResult;
+    assert.equal(result.error, null, JSON.stringify(result.error));
+    assert.deepEqual(result.data, { current_user: 'service_role', session_user: 'authenticator' });
+  });
+
   test('the supabase-sync functions are owned by postgres (migrations applied as postgres)', async () => {
     const { rows } = await target().query<{ owner: string; n: string }>(
       `SELECT pg_get_userbyid(p.proowner) AS owner, count(*) AS n FROM pg_proc p
