@@ -16,6 +16,9 @@ import type { Logger } from './engine/logger.js';
 import type { SourceProject, TargetProject } from './supabase/ports.js';
 import { connectSource } from './supabase/source.js';
 import { connectTarget } from './supabase/target.js';
+import type { StorageSource, StorageTarget } from './supabase/storage-ports.js';
+import { connectStorageSource } from './supabase/storage-source.js';
+import { connectStorageTarget } from './supabase/storage-target.js';
 import { dataConverterFor } from './temporal/codec.js';
 import { connectClient, temporalConnectionOptions } from './temporal/connection.js';
 import { FeedControlRegistry, feedControlSinks } from './temporal/feed-control.js';
@@ -33,6 +36,8 @@ export interface SyncWorkerOptions {
   /** Override the projects (tests inject faults here). */
   source?: SourceProject;
   target?: TargetProject;
+  storageSource?: StorageSource;
+  storageTarget?: StorageTarget;
   /** gRPC interceptors on the worker's Temporal client (tests count the calls it makes). */
   clientInterceptors?: ConnectionOptions['interceptors'];
 }
@@ -73,6 +78,9 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     shutdown: shuttingDown.signal,
     source: options.source ?? connectSource(config.source),
     target: options.target ?? connectTarget(config.target),
+    // Storage (storage-sync workflows): clients are made here, used only when buckets are configured.
+    storageSource: options.storageSource ?? connectStorageSource(config.source),
+    storageTarget: options.storageTarget ?? connectStorageTarget(config.target),
     logger,
     client,
     feedControl: runningFeeds,

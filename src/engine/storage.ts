@@ -1,0 +1,68 @@
+/**
+ * Storage sync for `npm run sync` (docs/storage.md): the buckets of the tables file's `storage`
+ * key (`"*"`: every bucket of the source), and one `storageSync` workflow per bucket
+ * (`storage-sync:<bucket>`), kept running beside the tables' (a running one gets the current
+ * settings).
+ */
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import type { SyncConfig } from '../config/index.js';
+import type { StorageSource } from '../supabase/storage-ports.js';
+import { storageWorkflowId } from '../workflows/storage-decisions.js';
+import { storageConfigureUpdate } from '../workflows/storage-messages.js';
+import { storageSync } from '../workflows/storage-sync.js';
+import type { StorageSyncSettings } from '../workflows/storage-types.js';
+import { isRunning } from './tables.js';
+
+export function storageSettings(
+  config: SyncConfig,
+  overrides: Partial<StorageSyncSettings> = {},
+): StorageSyncSettings {
+  return {
+    intervalMs: config.reconcile.intervalMs,
+    lookbackMs: config.reconcile.lookbackMs,
+    pageSize: 1000,
+    loop: config.loop && config.mode !== 'reconcile',
+    maxPassesPerRun: 500,
+    ...overrides,
+  };
+}
+
+/** The bucket ids to sync: those listed, or every bucket of the source for `"*"`. */
+export async function resolveBuckets(config: SyncConfig, source: StorageSource): Promise<string[]> {
+  const buckets = config.storage?.buckets;
+  if (!buckets) return [];
+  if (buckets !== '*') return buckets;
+  return (await source.listBuckets()).map((b) => b.id).sort();
+}
+
+export interface EnsuredBucket {
+  bucket: string;
+  workflowId: string;
+  started: boolean;
+}
+
+export async function ensureStorageWorkflows(
+  client: Client,
+  config: SyncConfig,
+  buckets: string[],
+  settings: StorageSyncSettings = storageSettings(config),
+): Promise<EnsuredBucket[]> {
+  const ensured: EnsuredBucket[] = [];
+  for (const bucket of buckets) {
+    const workflowId = storageWorkflowId(bucket);
+    if (await isRunning(client, workflowId)) {
+      await client.workflow.getHandle(workflowId).executeUpdate(storageConfigureUpdate, { args: [settings] });
+      ensured.push({ bucket, workflowId, started: false });
+      continue;
+    }
+    await client.workflow.start(storageSync, {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [{ bucket, settings }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    });
+    ensured.push({ bucket, workflowId, started: true });
+  }
+  return ensured;
+}
