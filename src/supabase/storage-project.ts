@@ -4,7 +4,8 @@
  * them), the migration's metadata reads (`rpc`), bucket settings, listing and streamed downloads.
  * Errors become SyncErrors naming the project, never the key.
  */
-import { createClient, StorageApiError } from '@supabase/supabase-js';
+import { createClient, StorageApiError, type RealtimeClientOptions } from '@supabase/supabase-js';
+import WebSocket from 'ws';
 import { apiError, type FailedCall } from './api-errors.js';
 import type { ProjectConnection } from './client.js';
 import { SyncError } from './ports.js';
@@ -26,6 +27,8 @@ export function newStorageClient(project: ProjectConnection) {
   return createClient(project.url, project.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     global: { fetch: storageFetch },
+    // Node 20 has no global WebSocket; supabase-js builds a Realtime client even when unused.
+    realtime: { transport: WebSocket as unknown as NonNullable<RealtimeClientOptions['transport']> },
     db: { schema: 'public' },
   });
 }
