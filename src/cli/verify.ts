@@ -28,6 +28,9 @@ import { CliError, client, clock, config } from './common.js';
 import { awaitRun } from './runs.js';
 import { selectTables, withPatternTables } from './targets.js';
 import { requireWorker } from './workers.js';
+import { resolveBuckets } from '../engine/storage.js';
+import { connectStorageSource } from '../supabase/storage-source.js';
+import { bucketLine, verifyBuckets, type BucketVerdict } from './verify-storage.js';
 
 interface VerifyOptions {
   all?: boolean;
@@ -139,11 +142,21 @@ export function registerVerify(program: Command): void {
       ),
     )
     .option('--replace', 'replace a verify schedule with the same id (with --schedule/--cron)')
-    .action(async (names: string[], options: VerifyOptions) => {
+    .option(
+      '--bucket <ids...>',
+      'only these Storage buckets (default with no tables named: every bucket of the "storage" key too)',
+    )
+    .action(async (names: string[], options: VerifyOptions & { bucket?: string[] }) => {
       if (options.schedule !== undefined || options.cron !== undefined) return schedule(options, names);
       const cfg = await withPatternTables(config());
-      const tables = selectTables(cfg, names, options.all, true);
-      if (tables.length === 0) throw new CliError(`no tables configured in ${cfg.tableConfigFile}`, 2);
+      const tables = options.bucket ? [] : selectTables(cfg, names, options.all, true);
+      const buckets =
+        options.bucket ??
+        (names.length === 0 ? await resolveBuckets(cfg, connectStorageSource(cfg.source)) : []);
+      if (tables.length === 0 && buckets.length === 0)
+        throw new CliError(`no tables or buckets configured in ${cfg.tableConfigFile}`, 2);
+      const verdicts = buckets.length > 0 ? await verifyBuckets(cfg, buckets, options.repair === true) : [];
+      if (tables.length === 0) return reportBuckets(verdicts, options);
       const c = await client(cfg);
       let result: VerifyTablesResult;
       try {
@@ -168,8 +181,13 @@ export function registerVerify(program: Command): void {
       } finally {
         await c.connection.close();
       }
-      if (options.json) console.log(JSON.stringify(result, null, 2));
+      if (options.json)
+        console.log(
+          JSON.stringify({ ...result, ...(verdicts.length ? { buckets: verdicts } : {}) }, null, 2),
+        );
       else for (const t of result.tables) (t.result ? console.log : console.error)(verifyLine(t));
+      if (verdicts.length > 0)
+        reportBuckets(verdicts, { ...options, json: false, quietJson: options.json === true });
       if (!result.equal) {
         const failed = result.tables.filter((t) => !t.result).length;
         const different = result.tables.filter((t) => t.result && !t.result.equal).length;
@@ -185,4 +203,19 @@ export function registerVerify(program: Command): void {
         );
       }
     });
+}
+
+/** One line a bucket; exit 1 when a bucket differs or could not be compared. */
+function reportBuckets(
+  verdicts: BucketVerdict[],
+  options: { json?: boolean; repair?: boolean; quietJson?: boolean },
+): void {
+  if (options.json) console.log(JSON.stringify({ buckets: verdicts }, null, 2));
+  else if (!options.quietJson)
+    for (const v of verdicts) (v.error ? console.error : console.log)(bucketLine(v));
+  const bad = verdicts.filter((v) => !v.equal);
+  if (bad.length > 0)
+    throw new CliError(
+      `${bad.length} of ${verdicts.length} bucket(s) ${options.repair ? 'still differ after the repair' : 'differ (supabase-sync verify --repair fixes them)'}`,
+    );
 }
