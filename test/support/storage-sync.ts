@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { ensureStorageWorkflows, storageSettings } from '../../src/engine/storage.js';
 import { storageWorkflowId } from '../../src/workflows/storage-decisions.js';
@@ -19,16 +19,8 @@ const options = {
   auth: { persistSession: false, autoRefreshToken: false },
   realtime: { transport: WebSocket as unknown as never },
 };
-export const sourceStorage: SupabaseClient = createClient(
-  stack.source.url,
-  stack.source.serviceRoleKey,
-  options,
-);
-export const targetStorage: SupabaseClient = createClient(
-  stack.target.url,
-  stack.target.serviceRoleKey,
-  options,
-);
+export const sourceStorage = createClient(stack.source.url, stack.source.serviceRoleKey, options);
+export const targetStorage = createClient(stack.target.url, stack.target.serviceRoleKey, options);
 export const sourceDb = new pg.Pool({ connectionString: stack.source.databaseUrl, max: 2 });
 export const targetDb = new pg.Pool({ connectionString: stack.target.databaseUrl, max: 2 });
 
