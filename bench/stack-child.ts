@@ -8,6 +8,7 @@ import { startStack, type Stack } from '../devstack/stack.js';
 const options = JSON.parse(process.argv[2] ?? '{}') as {
   temporalDynamicConfig?: string[];
   temporalExtraNamespaces?: string[];
+  storageFileSizeLimit?: number;
 };
 const lines: string[] = [];
 let stack: Stack | undefined;
@@ -31,6 +32,7 @@ try {
     temporalUi: false,
     temporalDynamicConfig: options.temporalDynamicConfig,
     temporalExtraNamespaces: options.temporalExtraNamespaces,
+    storageFileSizeLimit: options.storageFileSizeLimit,
     log: (line) => {
       lines.push(line);
       if (lines.length > 200) lines.shift();

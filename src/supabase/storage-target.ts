@@ -18,6 +18,33 @@ import { tusCacheControl, tusStatus, tusUpload } from './storage-tus.js';
 /** Above this many bytes an object is uploaded resumably (hosted's guide: TUS above 6 MB). */
 export const RESUMABLE_THRESHOLD = 6 * 1024 * 1024;
 const REMOVE_BATCH = 1000;
+/** Objects up to this size are read into memory before their upload (8 at once: 8 MB at most). */
+const SMALL_OBJECT = 1024 * 1024;
+
+/** A small object's bytes; past SMALL_OBJECT (it grew since its metadata was read) it streams on. */
+async function readSmall(body: ReadableStream<Uint8Array>): Promise<Buffer | ReadableStream<Uint8Array>> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks);
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > SMALL_OBJECT) break;
+  }
+  // The chunks read so far, then the rest of the body.
+  return new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      const first = chunks.shift();
+      if (first) return controller.enqueue(first);
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
 
 class SupabaseStorageTarget extends StorageProject implements StorageTarget {
   constructor(
@@ -78,9 +105,9 @@ class SupabaseStorageTarget extends StorageProject implements StorageTarget {
       }
       return;
     }
-    // An empty object: no stream to send (a body-less request would carry no content type).
-    const content = object.size === 0 ? Buffer.alloc(0) : body;
-    if (object.size === 0) await body.cancel();
+    // Up to 1 MB the body is read first and sent with its length (a request with a body of known
+    // size is cheaper for Storage than a chunked one); above, it streams through.
+    const content = object.size <= SMALL_OBJECT ? await readSmall(body) : body;
     const { error } = await this.client.storage.from(bucket).upload(object.name, content, {
       upsert: true,
       contentType,
