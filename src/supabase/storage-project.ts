@@ -55,6 +55,15 @@ function toObject(o: ObjectJson): StoredObject {
   };
 }
 
+/**
+ * An object's name as the path of a Storage URL: supabase-js puts the name into the URL as it is,
+ * so a `?` or `#` in it (possible through resumable uploads) would end the path; each segment is
+ * percent-encoded, and Storage decodes the path.
+ */
+export function objectPath(name: string): string {
+  return name.split('/').map(encodeURIComponent).join('/');
+}
+
 export abstract class StorageProject implements StorageReader {
   protected readonly client: ReturnType<typeof newStorageClient>;
 
@@ -140,7 +149,7 @@ export abstract class StorageProject implements StorageReader {
   async download(bucket: string, name: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
     const { data, error } = await this.client.storage
       .from(bucket)
-      .download(name, {}, signal ? { signal } : {})
+      .download(objectPath(name), {}, signal ? { signal } : {})
       .asStream();
     if (error) throw this.storageFailure(`downloading ${bucket}/${name}`, error);
     return data as ReadableStream<Uint8Array>;

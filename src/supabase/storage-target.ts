@@ -6,7 +6,7 @@
  */
 import { StorageApiError } from '@supabase/supabase-js';
 import type { ProjectConnection } from './client.js';
-import { StorageProject } from './storage-project.js';
+import { objectPath, StorageProject } from './storage-project.js';
 import {
   ObjectRefusedError,
   type BucketSettings,
@@ -108,7 +108,7 @@ class SupabaseStorageTarget extends StorageProject implements StorageTarget {
     // Up to 1 MB the body is read first and sent with its length (a request with a body of known
     // size is cheaper for Storage than a chunked one); above, it streams through.
     const content = object.size <= SMALL_OBJECT ? await readSmall(body) : body;
-    const { error } = await this.client.storage.from(bucket).upload(object.name, content, {
+    const { error } = await this.client.storage.from(bucket).upload(objectPath(object.name), content, {
       upsert: true,
       contentType,
       headers: { 'cache-control': object.cacheControl ?? 'no-cache' },

@@ -49,13 +49,19 @@ BEGIN
   RETURN NULL;
 END $$;
 
-DROP TRIGGER IF EXISTS sync_storage_track_deletes ON storage.objects;
-CREATE TRIGGER sync_storage_track_deletes AFTER DELETE ON storage.objects
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.sync_storage_log_deletes();
-DROP TRIGGER IF EXISTS sync_storage_track_moves ON storage.objects;
-CREATE TRIGGER sync_storage_track_moves AFTER UPDATE ON storage.objects FOR EACH ROW
-  WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.bucket_id IS DISTINCT FROM NEW.bucket_id)
-  EXECUTE FUNCTION public.sync_storage_log_move();
+-- The triggers, where a `storage` schema exists (every Supabase project; not a bare Postgres).
+DO $$
+BEGIN
+  IF to_regclass('storage.objects') IS NOT NULL THEN
+    DROP TRIGGER IF EXISTS sync_storage_track_deletes ON storage.objects;
+    CREATE TRIGGER sync_storage_track_deletes AFTER DELETE ON storage.objects
+      REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.sync_storage_log_deletes();
+    DROP TRIGGER IF EXISTS sync_storage_track_moves ON storage.objects;
+    CREATE TRIGGER sync_storage_track_moves AFTER UPDATE ON storage.objects FOR EACH ROW
+      WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.bucket_id IS DISTINCT FROM NEW.bucket_id)
+      EXECUTE FUNCTION public.sync_storage_log_move();
+  END IF;
+END $$;
 
 -- Starts logging the deletes and moves of one bucket. Returns true when it was already enabled.
 CREATE OR REPLACE FUNCTION public.sync_storage_enable(p_bucket text) RETURNS boolean
@@ -65,17 +71,20 @@ BEGIN
   RETURN NOT FOUND;
 END $$;
 
--- Internal: an object's metadata as the sync reads it (no content).
-CREATE OR REPLACE FUNCTION public.sync_storage_object_json(o storage.objects) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = '' SET timezone = 'UTC' AS $$
+-- Internal: an object's metadata as the sync reads it (no content), from its row's name, metadata,
+-- user_metadata and updated_at (as arguments: the function does not depend on storage.objects).
+CREATE OR REPLACE FUNCTION public.sync_storage_object_json(
+  p_name text, p_metadata jsonb, p_user_metadata jsonb, p_updated_at timestamptz
+) RETURNS jsonb
+LANGUAGE sql IMMUTABLE SET search_path = '' AS $$
   SELECT jsonb_build_object(
-    'name', o.name,
-    'size', coalesce((o.metadata ->> 'size')::bigint, (o.metadata ->> 'contentLength')::bigint, 0),
-    'mimetype', o.metadata ->> 'mimetype',
-    'cache_control', o.metadata ->> 'cacheControl',
-    'etag', o.metadata ->> 'eTag',
-    'user_metadata', o.user_metadata,
-    'updated_at', to_char(o.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+    'name', p_name,
+    'size', coalesce((p_metadata ->> 'size')::bigint, (p_metadata ->> 'contentLength')::bigint, 0),
+    'mimetype', p_metadata ->> 'mimetype',
+    'cache_control', p_metadata ->> 'cacheControl',
+    'etag', p_metadata ->> 'eTag',
+    'user_metadata', p_user_metadata,
+    'updated_at', to_char(p_updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
 $$;
 
 -- The objects of a bucket changed at or after p_from (a timestamp: the cursor minus the lookback)
@@ -91,7 +100,7 @@ BEGIN
   IF p_limit IS NULL OR p_limit < 1 OR p_limit > 10000 THEN
     RAISE EXCEPTION 'p_limit must be between 1 and 10000 (got %)', p_limit USING ERRCODE = '22023';
   END IF;
-  SELECT coalesce(jsonb_agg(public.sync_storage_object_json(x) ORDER BY x.updated_at, x.name COLLATE "C"), '[]')
+  SELECT coalesce(jsonb_agg(public.sync_storage_object_json(x.name, x.metadata, x.user_metadata, x.updated_at) ORDER BY x.updated_at, x.name COLLATE "C"), '[]')
     INTO result
     FROM (SELECT o.* FROM storage.objects o
            WHERE o.bucket_id = p_bucket AND o.name IS NOT NULL
@@ -112,7 +121,7 @@ BEGIN
   IF cardinality(p_names) > 10000 THEN
     RAISE EXCEPTION 'p_names must hold at most 10000 names' USING ERRCODE = '22023';
   END IF;
-  SELECT coalesce(jsonb_agg(public.sync_storage_object_json(o) ORDER BY o.name COLLATE "C"), '[]') INTO result
+  SELECT coalesce(jsonb_agg(public.sync_storage_object_json(o.name, o.metadata, o.user_metadata, o.updated_at) ORDER BY o.name COLLATE "C"), '[]') INTO result
     FROM storage.objects o WHERE o.bucket_id = p_bucket AND o.name = ANY(p_names);
   RETURN result;
 END $$;
@@ -126,7 +135,7 @@ BEGIN
   IF p_limit IS NULL OR p_limit < 1 OR p_limit > 10000 THEN
     RAISE EXCEPTION 'p_limit must be between 1 and 10000 (got %)', p_limit USING ERRCODE = '22023';
   END IF;
-  SELECT coalesce(jsonb_agg(public.sync_storage_object_json(x) ORDER BY x.name COLLATE "C"), '[]') INTO result
+  SELECT coalesce(jsonb_agg(public.sync_storage_object_json(x.name, x.metadata, x.user_metadata, x.updated_at) ORDER BY x.name COLLATE "C"), '[]') INTO result
     FROM (SELECT o.* FROM storage.objects o
            WHERE o.bucket_id = p_bucket AND o.name IS NOT NULL
              AND (p_after IS NULL OR o.name COLLATE "C" > p_after COLLATE "C")
@@ -161,7 +170,7 @@ CREATE OR REPLACE FUNCTION public.sync_functions_version() RETURNS bigint
 LANGUAGE sql IMMUTABLE SET search_path = '' AS $$ SELECT 20261202150000::bigint $$;
 
 REVOKE ALL ON FUNCTION public.sync_storage_log_deletes(), public.sync_storage_log_move(),
-  public.sync_storage_enable(text), public.sync_storage_object_json(storage.objects),
+  public.sync_storage_enable(text), public.sync_storage_object_json(text, jsonb, jsonb, timestamptz),
   public.sync_storage_read_objects(text, text, text, text, integer),
   public.sync_storage_objects_by_name(text, text[]), public.sync_storage_list_objects(text, text, integer),
   public.sync_storage_pending(text, integer), public.sync_storage_mark_processed(bigint[]),

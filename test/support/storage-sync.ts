@@ -8,6 +8,7 @@ import pg from 'pg';
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { ensureStorageWorkflows, storageSettings } from '../../src/engine/storage.js';
+import { objectPath } from '../../src/supabase/storage-project.js';
 import { storageWorkflowId } from '../../src/workflows/storage-decisions.js';
 import { storageStatusQuery } from '../../src/workflows/storage-messages.js';
 import type { StorageStatus, StorageSyncSettings } from '../../src/workflows/storage-types.js';
@@ -47,7 +48,7 @@ export async function bucketContents(
   );
   const out = new Map<string, SeenObject>();
   for (const row of rows.rows) {
-    const { data, error } = await client.storage.from(bucket).download(row.name).asStream();
+    const { data, error } = await client.storage.from(bucket).download(objectPath(row.name)).asStream();
     if (error) throw new Error(`${which} ${bucket}/${row.name}: ${error.message}`);
     const hash = createHash('sha256');
     let size = 0;

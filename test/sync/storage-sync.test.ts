@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startSync, testConfig, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
+import { testStack } from '../support/stack-env.js';
+import { tusUpload } from '../../src/supabase/storage-tus.js';
 import {
   sameContents,
   sourceDb,
@@ -24,7 +26,9 @@ import {
 } from '../support/storage-sync.js';
 
 const MB = 1024 * 1024;
-const ODD = "fotos/odd names/a b&c$d=e@f;g:h+i,j?k!l*m'n(o)p.txt";
+const ODD = "fotos/odd names/a b&c$d=e@f;g:h+i,j!k*l'm(n)o.txt";
+/** A `?` cannot pass through supabase-js's upload URL, but a resumable upload names it in metadata. */
+const QUESTION = 'q/what?.txt';
 const syncs: Array<{ sync: RunningSync; buckets: string[] }> = [];
 after(async () => {
   for (const { sync, buckets } of syncs) {
@@ -71,6 +75,16 @@ void describe('storage sync', () => {
       metadata: { owner: 'zoë', n: 1 },
     });
     await upload(bucket, 'empty.bin', Buffer.alloc(0));
+    await tusUpload(new Blob([Buffer.from('asked')]).stream(), {
+      endpoint: `${testStack().source.url}/storage/v1/upload/resumable`,
+      serviceRoleKey: testStack().source.serviceRoleKey,
+      bucket,
+      name: QUESTION,
+      size: 5,
+      contentType: 'text/plain',
+      cacheControl: '60',
+      userMetadata: { asked: true },
+    });
     await upload(bucket, 'big/seven.bin', randomBytes(7 * MB + 123), { contentType: 'application/x-big' });
     for (let i = 0; i < 60; i++)
       await upload(bucket, `many/${String(i).padStart(3, '0')}.txt`, randomBytes(64 + i));
@@ -90,19 +104,21 @@ void describe('storage sync', () => {
     assert.equal(target?.public, true);
     assert.equal(target?.file_size_limit, 20 * MB);
 
-    // After the first copy: a deep move, a delete of the odd name, an overwrite of the large one.
+    // After the first copy: a deep move, deletes of the odd names, an overwrite of the large one.
     assert.equal(
       (await sourceStorage.storage.from(bucket).move('a/b/c/deep.txt', 'x/y/deep.txt')).error,
       null,
     );
-    assert.equal((await sourceStorage.storage.from(bucket).remove([ODD])).error, null);
+    const removed = await sourceStorage.storage.from(bucket).remove([ODD, QUESTION]);
+    assert.equal(removed.error, null);
+    assert.deepEqual(removed.data?.map((o) => o.name).sort(), [ODD, QUESTION].sort());
     await upload(bucket, 'big/seven.bin', randomBytes(6 * MB + 7));
     await until(bucket);
-    // The move and the delete removed two objects (the pass that did it records them when it ends).
+    // The move and the deletes removed three objects (the pass that did it records them when it ends).
     const status = await waitFor(
       async () => {
         const s = await storageStatus(sync, bucket);
-        return s.counters.objectsDeleted >= 2 ? s : undefined;
+        return s.counters.objectsDeleted >= 3 ? s : undefined;
       },
       { timeoutMs: 20_000, message: async () => JSON.stringify(await storageStatus(sync, bucket)) },
     );
