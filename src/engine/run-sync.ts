@@ -24,7 +24,7 @@ import { WorkerPresence } from './presence.js';
 import { resolveTables, type ResolvedTables } from './resolve-tables.js';
 import { enableDeleteTracking, ensureTableWorkflows, logReports } from './tables.js';
 import { connectStorageSource } from '../supabase/storage-source.js';
-import { ensureStorageWorkflows, resolveBuckets } from './storage.js';
+import { ensureStorageWorkflows, resolveBuckets, stopUnconfiguredBuckets } from './storage.js';
 
 export interface RunSyncOptions {
   cron?: boolean;
@@ -200,6 +200,10 @@ async function run(
         `bucket ${e.bucket}: ${e.started ? 'started' : 'kept running (current settings applied):'} workflow ${e.workflowId}`,
       );
     }
+    void stopUnconfiguredBuckets(client, config, buckets, {
+      keep: options.keepUnconfigured === true,
+      logger,
+    }).catch((error: unknown) => logger.warn(`storage workflows not listed: ${errorMessage(error)}`));
     // Workflows of tables no longer configured: found before discovery adds any table.
     const unconfigured = await client.withAbortSignal(stopRequest.signal, () =>
       findUnconfigured(client, config),

@@ -2,15 +2,17 @@
  * Storage sync for `npm run sync` (docs/storage.md): the buckets of the tables file's `storage`
  * key (`"*"`: every bucket of the source), and one `storageSync` workflow per bucket
  * (`storage-sync:<bucket>`), kept running beside the tables' (a running one gets the current
- * settings).
+ * settings; those of buckets no longer configured are stopped).
  */
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { SyncConfig } from '../config/index.js';
 import type { StorageSource } from '../supabase/storage-ports.js';
-import { storageWorkflowId } from '../workflows/storage-decisions.js';
-import { storageConfigureUpdate } from '../workflows/storage-messages.js';
+import { errorMessage } from '../core/errors.js';
+import { bucketFromWorkflowId, storageWorkflowId } from '../workflows/storage-decisions.js';
+import { storageConfigureUpdate, storageStopUpdate } from '../workflows/storage-messages.js';
 import { storageSync } from '../workflows/storage-sync.js';
 import type { StorageSyncSettings } from '../workflows/storage-types.js';
+import type { Logger } from './logger.js';
 import { isRunning } from './tables.js';
 
 export function storageSettings(
@@ -65,4 +67,46 @@ export async function ensureStorageWorkflows(
     ensured.push({ bucket, workflowId, started: true });
   }
   return ensured;
+}
+
+/**
+ * Bucket workflows of this task queue whose bucket is no longer configured: stopped (their state is
+ * the result), unless `keep`. Returns the buckets found.
+ */
+export async function stopUnconfiguredBuckets(
+  client: Client,
+  config: SyncConfig,
+  buckets: string[],
+  options: { keep: boolean; logger: Logger },
+): Promise<string[]> {
+  const configured = new Set(buckets);
+  const found: string[] = [];
+  for await (const wf of client.workflow.list({
+    query: `WorkflowType = 'storageSync' AND ExecutionStatus = 'Running'`,
+  })) {
+    const bucket = bucketFromWorkflowId(wf.workflowId);
+    if (!bucket || configured.has(bucket) || wf.taskQueue !== config.temporal.taskQueue) continue;
+    found.push(bucket);
+    if (options.keep) {
+      options.logger.warn(
+        { bucket },
+        `bucket ${bucket}: not in ${config.tableConfigFile}, its workflow ${wf.workflowId} kept running (--keep-unconfigured)`,
+      );
+      continue;
+    }
+    options.logger.warn(
+      { bucket },
+      `bucket ${bucket}: not in ${config.tableConfigFile}: stopping its workflow ${wf.workflowId}`,
+    );
+    await client.workflow
+      .getHandle(wf.workflowId)
+      .executeUpdate(storageStopUpdate)
+      .catch((error: unknown) =>
+        options.logger.warn(
+          { bucket },
+          `bucket ${bucket}: could not stop ${wf.workflowId}: ${errorMessage(error)}`,
+        ),
+      );
+  }
+  return found;
 }
