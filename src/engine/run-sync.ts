@@ -24,7 +24,7 @@ import { WorkerPresence } from './presence.js';
 import { resolveTables, type ResolvedTables } from './resolve-tables.js';
 import { enableDeleteTracking, ensureTableWorkflows, logReports } from './tables.js';
 import { connectStorageSource } from '../supabase/storage-source.js';
-import { ensureStorageWorkflows, resolveBuckets, stopUnconfiguredBuckets } from './storage.js';
+import { ensureStorageWorkflows, resolveBuckets, stopUnconfiguredBuckets, storageOnce } from './storage.js';
 
 export interface RunSyncOptions {
   cron?: boolean;
@@ -171,8 +171,13 @@ async function run(
         if (r.ok) logger.info({ table: r.table }, passLine(r));
         else logger.error({ table: r.table }, passLine(r));
       }
-      const failed = results.filter((r) => !r.ok).length;
-      logger.info(`reconcile-only run: ${results.length - failed} of ${results.length} tables ok`);
+      const bucketResults = await storageOnce(client, config, buckets, stopRequest.signal);
+      for (const b of bucketResults)
+        (b.ok ? logger.info : logger.error).call(logger, { bucket: b.bucket }, b.line);
+      const failed = results.filter((r) => !r.ok).length + bucketResults.filter((b) => !b.ok).length;
+      logger.info(
+        `reconcile-only run: ${results.length - results.filter((r) => !r.ok).length} of ${results.length} tables ok${buckets.length > 0 ? `, ${bucketResults.filter((b) => b.ok).length} of ${buckets.length} buckets ok` : ''}`,
+      );
       stop('done');
       await running;
       await sync.close();

@@ -110,3 +110,35 @@ export async function stopUnconfiguredBuckets(
   }
   return found;
 }
+
+/**
+ * `npm run sync --cron` (reconcile-only): one pass per bucket, each a `storageSync` run with
+ * `loop: false` (id `storage-once:<bucket>:<time>`), awaited. Returns one result line per bucket.
+ */
+export async function storageOnce(
+  client: Client,
+  config: SyncConfig,
+  buckets: string[],
+  signal: AbortSignal,
+): Promise<Array<{ bucket: string; ok: boolean; line: string }>> {
+  const results: Array<{ bucket: string; ok: boolean; line: string }> = [];
+  for (const bucket of buckets) {
+    const status = await client.withAbortSignal(signal, () =>
+      client.workflow.execute(storageSync, {
+        workflowId: `storage-once:${bucket}:${new Date().toISOString()}`,
+        taskQueue: config.temporal.taskQueue,
+        args: [{ bucket, settings: storageSettings(config, { loop: false }) }],
+      }),
+    );
+    const p = status.lastPass;
+    const ok = p?.ok === true && status.lastError === null;
+    results.push({
+      bucket,
+      ok,
+      line: ok
+        ? `bucket ${bucket}: ok — copied ${p.copied}, unchanged ${p.unchanged}, removed ${p.deleted}, refused ${p.refused}${status.refused.length > 0 ? ` (${status.refused.map((r) => r.name).join(', ')})` : ''}`
+        : `bucket ${bucket}: FAILED — ${status.lastError?.message ?? 'no pass ran'}`,
+    });
+  }
+  return results;
+}

@@ -2,7 +2,8 @@
  * Storage through the CLI, as a user runs it: `npm run sync` with a tables file holding only a
  * `storage` key copies the bucket and `status` shows it; then the target bucket is corrupted by
  * hand (an object's bytes changed, one deleted, one added) and `verify` names each difference and
- * exits 1, `verify --repair` mends them and both buckets hold the same bytes.
+ * exits 1, `verify --repair` mends them and both buckets hold the same bytes; `npm run sync --cron`
+ * runs one pass per bucket.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -90,4 +91,18 @@ test('npm run sync copies a bucket, status shows it, verify finds a corrupted ta
   const again = await cli.run(['verify']);
   assert.equal(again.code, 0, show(again));
   assert.equal(again.stdout.trim(), `bucket ${bucket}: equal — 4 objects`);
+});
+
+test('npm run sync --cron: one pass per bucket, a line each, exit 0', async () => {
+  assert.ok(cli, 'runs after the first test');
+  const { error } = await sourceStorage.storage.from(bucket).upload('cron/new.txt', Buffer.from('cron'));
+  assert.equal(error, null);
+  const run = cli.startSync(['--cron']);
+  assert.equal(await run.exited, 0, run.output());
+  assert.match(
+    run.output(),
+    new RegExp(`bucket ${bucket}: ok — copied 1, unchanged 4, removed 0, refused 0`),
+  );
+  assert.match(run.output(), /reconcile-only run: 0 of 0 tables ok, 1 of 1 buckets ok/);
+  assert.equal(await sameContents(bucket), true);
 });
