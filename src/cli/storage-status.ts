@@ -41,7 +41,10 @@ export async function readStorageStatuses(
       const workflowId = storageWorkflowId(bucket);
       try {
         if (!live) {
+          // What the workflow last recorded in its memo (marked with its age), else its status.
           const d = await c.workflow.getHandle(workflowId).describe();
+          const memo = d.memo?.syncStatus as (StorageStatus & { recordedAt?: number }) | undefined;
+          if (memo && d.status.name === 'RUNNING') return memo;
           return {
             bucket,
             workflowId,
@@ -71,8 +74,12 @@ export function storageLines(s: StorageEntry, now = Date.now()): string {
     ? `${p.ok ? 'ok' : 'FAILED'} at ${clock(p.finishedAt)} (${ago(p.finishedAt, now)}): copied ${p.copied} (${mb(p.bytes)}), unchanged ${p.unchanged}, removed ${p.deleted}, refused ${p.refused}${p.error ? ` — ${p.error}` : ''}`
     : 'none yet';
   const c = s.counters;
+  const recorded =
+    'recordedAt' in s && typeof s.recordedAt === 'number'
+      ? ` (as recorded ${ago(s.recordedAt, now)}, at ${clock(s.recordedAt)})`
+      : '';
   return [
-    `bucket ${s.bucket}: ${s.state}`,
+    `bucket ${s.bucket}: ${s.state}${recorded}`,
     `  last pass: ${pass}`,
     `  objects copied ${c.objectsCopied} (${mb(c.bytesCopied)}), removed ${c.objectsDeleted}; changed up to ${s.cursor?.updatedAt ?? 'nothing yet'}`,
     ...s.refused.map((r) => `  not copied: ${r.name}: ${r.message}`),

@@ -100,6 +100,7 @@ export function needsCopy(source: StoredObject, target: StoredObject | undefined
   if (
     source.size !== target.size ||
     (source.mimetype ?? '') !== (target.mimetype ?? '') ||
+    (source.cacheControl ?? '') !== (target.cacheControl ?? '') ||
     JSON.stringify(source.userMetadata ?? {}) !== JSON.stringify(target.userMetadata ?? {})
   )
     return true;
@@ -196,4 +197,16 @@ export function storageStatus(bucket: string, state: StorageSyncState, stopped: 
     lastError: state.lastError,
     passes: state.passes,
   };
+}
+
+/** What the memo shows, without the times every pass moves: a new memo only when this changes. */
+export function storageMemoSignature(s: StorageStatus): string {
+  return JSON.stringify([
+    s.state,
+    s.counters,
+    s.refused.map((r) => r.name),
+    s.refusedCount,
+    s.lastError?.message ?? null,
+    s.lastPass?.ok ?? null,
+  ]);
 }

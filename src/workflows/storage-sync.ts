@@ -13,10 +13,16 @@ import {
   log,
   proxyActivities,
   setHandler,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
-import { initialStorageState, recordStoragePass, storageStatus } from './storage-decisions.js';
+import {
+  initialStorageState,
+  recordStoragePass,
+  storageMemoSignature,
+  storageStatus,
+} from './storage-decisions.js';
 import {
   storageConfigureUpdate,
   storageStatusQuery,
@@ -53,6 +59,15 @@ export async function storageSync(input: StorageSyncInput): Promise<StorageStatu
   let passesThisRun = 0;
   // Every prepare or pass attempt, for `storageSyncNow` to wait on (a blocked bucket answers too).
   let attempts = 0;
+  // The memo `syncStatus` (the Temporal UI; `status` without a worker), when what it shows changed.
+  let shown = '';
+  const publish = () => {
+    const status = storageStatus(bucket, state, stopping);
+    const signature = storageMemoSignature(status);
+    if (signature === shown) return;
+    shown = signature;
+    upsertMemo({ syncStatus: { ...status, recordedAt: Date.now() } });
+  };
   setHandler(storageStatusQuery, () => storageStatus(bucket, state, stopping));
   setHandler(storageStopUpdate, () => {
     stopping = true;
@@ -80,6 +95,7 @@ export async function storageSync(input: StorageSyncInput): Promise<StorageStatu
         log.warn(`${bucket}: ${message}`);
         state = { ...state, lastError: { at: Date.now(), message, blocked } };
         attempts++;
+        if (settings.loop) publish();
         if (!settings.loop) break;
         await condition(() => stopping || passDue, settings.intervalMs);
         passDue = false;
@@ -104,6 +120,7 @@ export async function storageSync(input: StorageSyncInput): Promise<StorageStatu
     }
     passesThisRun++;
     attempts++;
+    if (settings.loop) publish();
     if (!settings.loop) break;
     await condition(() => stopping || passDue, settings.intervalMs);
     passDue = false;

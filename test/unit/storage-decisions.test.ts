@@ -129,6 +129,7 @@ void describe('objects', () => {
     assert.equal(needsCopy(obj('a'), obj('a', { etag: '"def"' })), true);
     assert.equal(needsCopy(obj('a'), obj('a', { size: 11 })), true);
     assert.equal(needsCopy(obj('a', { userMetadata: { k: 1 } }), obj('a')), true);
+    assert.equal(needsCopy(obj('a', { cacheControl: 'no-cache' }), obj('a')), true);
   });
 
   test('ETags of different forms: the target is current when written after the change', () => {
