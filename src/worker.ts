@@ -106,7 +106,11 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     dataConverter: dataConverterFor(config),
     interceptors: { activity: [metrics.activityInterceptor(shuttingDown.signal)] },
     // Each table holds one slot for its realtime feed plus one for a pass; leave headroom.
-    maxConcurrentActivityTaskExecutions: config.tables.length * 2 + 20,
+    // …and each bucket of the `storage` key one for its pass ("*": room for 20 buckets).
+    maxConcurrentActivityTaskExecutions:
+      config.tables.length * 2 +
+      20 +
+      (config.storage ? (config.storage.buckets === '*' ? 20 : config.storage.buckets.length) : 0),
     // Let in-flight batches finish on shutdown; realtime feeds are cancelled and flush first.
     shutdownGraceTime: '20s',
   });
