@@ -91,6 +91,8 @@ void describe('storage sync', () => {
       userMetadata: { asked: true },
     });
     await upload(bucket, 'big/seven.bin', randomBytes(7 * MB + 123), { contentType: 'application/x-big' });
+    // Between 1 and 6 MB: a standard upload with the download's stream as its body.
+    await upload(bucket, 'mid/three.bin', randomBytes(3 * MB + 5), { cacheControl: '30' });
     for (let i = 0; i < 60; i++)
       await upload(bucket, `many/${String(i).padStart(3, '0')}.txt`, randomBytes(64 + i));
 
