@@ -157,6 +157,8 @@ export function registerVerify(program: Command): void {
         throw new CliError(`no tables or buckets configured in ${cfg.tableConfigFile}`, 2);
       const verdicts = buckets.length > 0 ? await verifyBuckets(cfg, buckets, options.repair === true) : [];
       if (tables.length === 0) return reportBuckets(verdicts, options);
+      // The buckets' lines first: they stand even if the tables' run cannot start.
+      if (!options.json) for (const v of verdicts) (v.error ? console.error : console.log)(bucketLine(v));
       const c = await client(cfg);
       let result: VerifyTablesResult;
       try {
@@ -186,9 +188,8 @@ export function registerVerify(program: Command): void {
           JSON.stringify({ ...result, ...(verdicts.length ? { buckets: verdicts } : {}) }, null, 2),
         );
       else for (const t of result.tables) (t.result ? console.log : console.error)(verifyLine(t));
-      if (verdicts.length > 0)
-        reportBuckets(verdicts, { ...options, json: false, quietJson: options.json === true });
-      if (!result.equal) {
+      const badBuckets = verdicts.filter((v) => !v.equal).length;
+      if (!result.equal || badBuckets > 0) {
         const failed = result.tables.filter((t) => !t.result).length;
         const different = result.tables.filter((t) => t.result && !t.result.equal).length;
         throw new CliError(
@@ -197,6 +198,7 @@ export function registerVerify(program: Command): void {
               ? `${different} of ${result.tables.length} table(s) differ${options.repair ? ' after the repair' : ' (supabase-sync verify --repair fixes them)'}`
               : '',
             failed > 0 ? `${failed} of ${result.tables.length} table(s) could not be verified` : '',
+            badBuckets > 0 ? bucketsProblem(badBuckets, verdicts.length, options.repair) : '',
           ]
             .filter((s) => s)
             .join('; '),
@@ -206,16 +208,12 @@ export function registerVerify(program: Command): void {
 }
 
 /** One line a bucket; exit 1 when a bucket differs or could not be compared. */
-function reportBuckets(
-  verdicts: BucketVerdict[],
-  options: { json?: boolean; repair?: boolean; quietJson?: boolean },
-): void {
+const bucketsProblem = (bad: number, all: number, repair?: boolean) =>
+  `${bad} of ${all} bucket(s) ${repair ? 'still differ after the repair' : 'differ (supabase-sync verify --repair fixes them)'}`;
+
+function reportBuckets(verdicts: BucketVerdict[], options: { json?: boolean; repair?: boolean }): void {
   if (options.json) console.log(JSON.stringify({ buckets: verdicts }, null, 2));
-  else if (!options.quietJson)
-    for (const v of verdicts) (v.error ? console.error : console.log)(bucketLine(v));
+  else for (const v of verdicts) (v.error ? console.error : console.log)(bucketLine(v));
   const bad = verdicts.filter((v) => !v.equal);
-  if (bad.length > 0)
-    throw new CliError(
-      `${bad.length} of ${verdicts.length} bucket(s) ${options.repair ? 'still differ after the repair' : 'differ (supabase-sync verify --repair fixes them)'}`,
-    );
+  if (bad.length > 0) throw new CliError(bucketsProblem(bad.length, verdicts.length, options.repair));
 }
