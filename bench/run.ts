@@ -45,6 +45,7 @@ import { PLANS } from '../devstack/realtime/plans.js';
 import { profileCopy, type ProfileRow } from './profile.js';
 import { startStackProcess, type StackInfo, type StackProcess } from './stack-process.js';
 import { figureHosted, printHosted } from './hosted-figures.js';
+import { figureStorage, storageLines } from './storage.js';
 
 const quick = process.argv.includes('--quick');
 const FIGURES = [
@@ -57,7 +58,12 @@ const FIGURES = [
   'apply',
   'quota',
   'failover',
+  'storage',
 ] as const;
+/** The large object of the storage figure, in MB (`--storage-big-mb=1024`: the 1 GB memory bound). */
+const STORAGE_BIG_MB = Number(
+  process.argv.find((a) => a.startsWith('--storage-big-mb='))?.slice('--storage-big-mb='.length) ?? 200,
+);
 type Figure = (typeof FIGURES)[number];
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = onlyArg ? onlyArg.split(',').map((x) => x.trim()) : [...FIGURES];
@@ -106,6 +112,8 @@ const stackOptions = () => ({
   plan: MAIN_PLAN,
   temporalDynamicConfig: [`limit.historyCount.suggestContinueAsNew=${CAN_THRESHOLD}`],
   temporalExtraNamespaces: Object.values(COST_NAMESPACES),
+  // The storage figure's large object (hosted: up to 500 GB on paid plans, 50 MB on free).
+  storageFileSizeLimit: (STORAGE_BIG_MB + 64) * 1024 * 1024,
 });
 
 let stack: StackInfo;
@@ -446,7 +454,22 @@ async function main() {
   result.startedAt = startedAt.toISOString();
   result.durationSeconds = round((Date.now() - startedAt.getTime()) / 1000, 1);
 
+  // 8. Storage: object copy throughput beside a plain download-then-upload (bench/storage.ts).
+  const storage = want('storage')
+    ? await figureStorage({
+        source: stack.source,
+        target: stack.target,
+        smallObjects: 1000,
+        bigMb: STORAGE_BIG_MB,
+        config: (tables) => config(tables),
+        startSync: (c) => sync(c),
+        closeSync,
+        log,
+      })
+    : undefined;
+  result.storage = storage;
   printTable(copies, freshRows, scale, idle, busy, batches, breakdown, canAt, printHosted(hosted));
+  if (storage) process.stdout.write(`${storageLines(storage, STORAGE_BIG_MB).join('\n')}\n`);
   const dir = path.join(here, 'results');
   await mkdir(dir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');

@@ -30,6 +30,7 @@ try {
     temporalDynamicConfig: options.temporalDynamicConfig,
     temporalExtraNamespaces: options.temporalExtraNamespaces,
     realtimePlan: options.plan,
+    storageFileSizeLimit: options.storageFileSizeLimit,
     log: (line) => {
       lines.push(line);
       if (lines.length > 200) lines.shift();

@@ -22,6 +22,7 @@ export interface StackChildOptions {
   plan: PlanName;
   temporalDynamicConfig?: string[];
   temporalExtraNamespaces?: string[];
+  storageFileSizeLimit?: number;
 }
 
 export interface StackProcess {

@@ -16,6 +16,9 @@ import type { Logger } from './engine/logger.js';
 import type { SourceProject, TargetProject } from './supabase/ports.js';
 import { connectSource } from './supabase/source.js';
 import { connectTarget } from './supabase/target.js';
+import type { StorageSource, StorageTarget } from './supabase/storage-ports.js';
+import { connectStorageSource } from './supabase/storage-source.js';
+import { connectStorageTarget } from './supabase/storage-target.js';
 import { dataConverterFor } from './temporal/codec.js';
 import { connectClient, temporalConnectionOptions } from './temporal/connection.js';
 import { FeedControlRegistry, feedControlSinks } from './temporal/feed-control.js';
@@ -33,6 +36,8 @@ export interface SyncWorkerOptions {
   /** Override the projects (tests inject faults here). */
   source?: SourceProject;
   target?: TargetProject;
+  storageSource?: StorageSource;
+  storageTarget?: StorageTarget;
   /** gRPC interceptors on the worker's Temporal client (tests count the calls it makes). */
   clientInterceptors?: ConnectionOptions['interceptors'];
 }
@@ -73,6 +78,9 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     shutdown: shuttingDown.signal,
     source: options.source ?? connectSource(config.source),
     target: options.target ?? connectTarget(config.target),
+    // Storage (storage-sync workflows): clients are made here, used only when buckets are configured.
+    storageSource: options.storageSource ?? connectStorageSource(config.source),
+    storageTarget: options.storageTarget ?? connectStorageTarget(config.target),
     logger,
     client,
     feedControl: runningFeeds,
@@ -98,7 +106,11 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     dataConverter: dataConverterFor(config),
     interceptors: { activity: [metrics.activityInterceptor(shuttingDown.signal)] },
     // Each table holds one slot for its realtime feed plus one for a pass; leave headroom.
-    maxConcurrentActivityTaskExecutions: config.tables.length * 2 + 20,
+    // …and each bucket of the `storage` key one for its pass ("*": room for 20 buckets).
+    maxConcurrentActivityTaskExecutions:
+      config.tables.length * 2 +
+      20 +
+      (config.storage ? (config.storage.buckets === '*' ? 20 : config.storage.buckets.length) : 0),
     // Let in-flight batches finish on shutdown; realtime feeds are cancelled and flush first.
     shutdownGraceTime: '20s',
   });

@@ -714,7 +714,7 @@ const badInputs: { name: string; setup: Setup; message: string | RegExp }[] = [
   {
     name: 'misspelt top-level key',
     setup: { tables: '{"table": [{"name": "orders"}]}' },
-    message: `${F}: unknown top-level key "table" (did you mean tables?); allowed keys: tables, include, exclude; expected {"tables": [...]}`,
+    message: `${F}: unknown top-level key "table" (did you mean tables?); allowed keys: tables, include, exclude, storage; expected {"tables": [...]}`,
   },
   {
     name: 'empty tables',

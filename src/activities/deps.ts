@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { SchemaDifference } from '../core/schema-diff.js';
 import type { SourceProject, TargetProject } from '../supabase/ports.js';
+import type { StorageSource, StorageTarget } from '../supabase/storage-ports.js';
 import type { Logger } from '../engine/logger.js';
 import type { RealtimeProgress } from '../workflows/types.js';
 
@@ -8,6 +9,9 @@ import type { RealtimeProgress } from '../workflows/types.js';
 export interface ActivityDeps {
   source: SourceProject;
   target: TargetProject;
+  /** The projects' Storage (src/supabase/storage-*.ts); absent when no bucket is configured. */
+  storageSource?: StorageSource;
+  storageTarget?: StorageTarget;
   logger: Logger;
   /** Temporal client for checkpoint look-ups (checkpoints.ts); the worker passes its own. */
   client?: Client;

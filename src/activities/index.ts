@@ -9,6 +9,7 @@ import { createPrepareActivities } from './prepare.js';
 import { createPresenceActivities } from './presence.js';
 import { createRealtimeActivities } from './realtime.js';
 import { createReconcileActivities } from './reconcile.js';
+import { createStorageActivities } from './storage.js';
 import { createVerifyActivities } from './verify.js';
 
 export function createActivities(deps: ActivityDeps) {
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCheckpointActivities(deps),
     ...createVerifyActivities(deps),
     ...createPresenceActivities(deps),
+    ...createStorageActivities(deps),
   };
 }
 

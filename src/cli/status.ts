@@ -17,6 +17,7 @@ import { ago, client, clock, config, interruptSignal, pause, seconds } from './c
 import { recordedStatus, type StatusEntry } from './recorded.js';
 import { selectTargets, withPatternTables, type Target } from './targets.js';
 import { noWorkerLine, workerPresence, type WorkerPresence } from './workers.js';
+import { readStorageStatuses, storageLines, type StorageEntry } from './storage-status.js';
 
 export type { StatusEntry } from './recorded.js';
 
@@ -41,6 +42,8 @@ export interface StatusReport {
   unsynced?: string[];
   /** Why the source's tables could not be listed (status still answers). */
   unsyncedError?: string;
+  /** The buckets of the `storage` key (docs/storage.md). */
+  storage?: StorageEntry[];
 }
 
 const LIST_TIMEOUT_MS = 3000;
@@ -73,7 +76,7 @@ export async function readStatuses(
     ? (await findUnconfigured(c, cfg)).map((u) => ({ name: u.table, workflowId: u.workflowId }))
     : [];
   const all = [...targets, ...extra];
-  const [statuses, unsynced] = await Promise.all([
+  const [statuses, unsynced, storage] = await Promise.all([
     Promise.all(
       all.map(async (t): Promise<StatusEntry> => {
         const s = await (presence.live ? liveStatus(c, t) : recordedStatus(c, t));
@@ -81,13 +84,18 @@ export async function readStatuses(
       }),
     ),
     withUnconfigured ? unsyncedTables(cfg) : Promise.resolve({}),
+    withUnconfigured ? readStorageStatuses(c, cfg, presence.live) : Promise.resolve([]),
   ]);
-  return { statuses, presence, ...unsynced };
+  return { statuses, presence, ...unsynced, ...(storage.length > 0 ? { storage } : {}) };
 }
 
 /** `--json`: the statuses, then one `{table, state: "not synced"}` per table on the source nothing selects. */
 export function jsonEntries(report: StatusReport): unknown[] {
-  return [...report.statuses, ...(report.unsynced ?? []).map((table) => ({ table, state: 'not synced' }))];
+  return [
+    ...report.statuses,
+    ...(report.unsynced ?? []).map((table) => ({ table, state: 'not synced' })),
+    ...(report.storage ?? []),
+  ];
 }
 
 export function statusLines(s: TableStatus, now = Date.now()): string {
@@ -136,7 +144,10 @@ function entryLines(s: StatusEntry, cfg: SyncConfig, now: number): string {
 }
 
 export function renderStatuses(report: StatusReport, cfg: SyncConfig, now = Date.now()): string {
-  const lines = report.statuses.map((s) => entryLines(s, cfg, now));
+  const lines = [
+    ...report.statuses.map((s) => entryLines(s, cfg, now)),
+    ...(report.storage ?? []).map((s) => storageLines(s, now)),
+  ];
   if (report.unsynced && report.unsynced.length > 0) {
     lines.push(
       `on the source, not synced (no entry or pattern of ${cfg.tableConfigFile} selects them): ${report.unsynced.join(', ')}`,

@@ -28,6 +28,9 @@ import { CliError, client, clock, config } from './common.js';
 import { awaitRun } from './runs.js';
 import { selectTables, withPatternTables } from './targets.js';
 import { requireWorker } from './workers.js';
+import { resolveBuckets } from '../engine/storage.js';
+import { connectStorageSource } from '../supabase/storage-source.js';
+import { bucketLine, verifyBuckets, type BucketVerdict } from './verify-storage.js';
 
 interface VerifyOptions {
   all?: boolean;
@@ -139,11 +142,23 @@ export function registerVerify(program: Command): void {
       ),
     )
     .option('--replace', 'replace a verify schedule with the same id (with --schedule/--cron)')
-    .action(async (names: string[], options: VerifyOptions) => {
+    .option(
+      '--bucket <ids...>',
+      'only these Storage buckets (default with no tables named: every bucket of the "storage" key too)',
+    )
+    .action(async (names: string[], options: VerifyOptions & { bucket?: string[] }) => {
       if (options.schedule !== undefined || options.cron !== undefined) return schedule(options, names);
       const cfg = await withPatternTables(config());
-      const tables = selectTables(cfg, names, options.all, true);
-      if (tables.length === 0) throw new CliError(`no tables configured in ${cfg.tableConfigFile}`, 2);
+      const tables = options.bucket ? [] : selectTables(cfg, names, options.all, true);
+      const buckets =
+        options.bucket ??
+        (names.length === 0 ? await resolveBuckets(cfg, connectStorageSource(cfg.source)) : []);
+      if (tables.length === 0 && buckets.length === 0)
+        throw new CliError(`no tables or buckets configured in ${cfg.tableConfigFile}`, 2);
+      const verdicts = buckets.length > 0 ? await verifyBuckets(cfg, buckets, options.repair === true) : [];
+      if (tables.length === 0) return reportBuckets(verdicts, options);
+      // The buckets' lines first: they stand even if the tables' run cannot start.
+      if (!options.json) for (const v of verdicts) (v.error ? console.error : console.log)(bucketLine(v));
       const c = await client(cfg);
       let result: VerifyTablesResult;
       try {
@@ -168,9 +183,13 @@ export function registerVerify(program: Command): void {
       } finally {
         await c.connection.close();
       }
-      if (options.json) console.log(JSON.stringify(result, null, 2));
+      if (options.json)
+        console.log(
+          JSON.stringify({ ...result, ...(verdicts.length ? { buckets: verdicts } : {}) }, null, 2),
+        );
       else for (const t of result.tables) (t.result ? console.log : console.error)(verifyLine(t));
-      if (!result.equal) {
+      const badBuckets = verdicts.filter((v) => !v.equal).length;
+      if (!result.equal || badBuckets > 0) {
         const failed = result.tables.filter((t) => !t.result).length;
         const different = result.tables.filter((t) => t.result && !t.result.equal).length;
         throw new CliError(
@@ -179,10 +198,22 @@ export function registerVerify(program: Command): void {
               ? `${different} of ${result.tables.length} table(s) differ${options.repair ? ' after the repair' : ' (supabase-sync verify --repair fixes them)'}`
               : '',
             failed > 0 ? `${failed} of ${result.tables.length} table(s) could not be verified` : '',
+            badBuckets > 0 ? bucketsProblem(badBuckets, verdicts.length, options.repair) : '',
           ]
             .filter((s) => s)
             .join('; '),
         );
       }
     });
+}
+
+/** One line a bucket; exit 1 when a bucket differs or could not be compared. */
+const bucketsProblem = (bad: number, all: number, repair?: boolean) =>
+  `${bad} of ${all} bucket(s) ${repair ? 'still differ after the repair' : 'differ (supabase-sync verify --repair fixes them)'}`;
+
+function reportBuckets(verdicts: BucketVerdict[], options: { json?: boolean; repair?: boolean }): void {
+  if (options.json) console.log(JSON.stringify({ buckets: verdicts }, null, 2));
+  else for (const v of verdicts) (v.error ? console.error : console.log)(bucketLine(v));
+  const bad = verdicts.filter((v) => !v.equal);
+  if (bad.length > 0) throw new CliError(bucketsProblem(bad.length, verdicts.length, options.repair));
 }

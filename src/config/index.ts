@@ -25,5 +25,6 @@ export {
   readTablesFile,
   type TablesFile,
 } from './tables.js';
+export { bucketNameProblem, parseStorageConfig, type StorageConfig } from './storage.js';
 export { selectedByPatterns, type TablePatterns } from './table-patterns.js';
 export { loadConfig, redactedConfig } from './load.js';

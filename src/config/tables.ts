@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { closest, ConfigError, describeType, show } from './errors.js';
 import { identifierProblem, parseQualifiedName, type IdentifierKind } from './identifiers.js';
 import { patternProblem, type TablePatterns } from './table-patterns.js';
+import { parseStorageConfig, type StorageConfig } from './storage.js';
 import type { TableConfig } from './types.js';
 
 export const DEFAULT_PRIMARY_KEYS: readonly string[] = ['id'];
@@ -131,12 +132,15 @@ const WrapperSchema = z.strictObject({
     .optional(),
   include: patternList('include'),
   exclude: patternList('exclude'),
+  storage: z.unknown().optional(),
 });
 
 /** What a tables file holds: its entries, and the patterns when it has any. */
 export interface TablesFile {
   tables: TableConfig[];
   patterns?: TablePatterns;
+  /** The `storage` key: the buckets to sync (storage.ts). */
+  storage?: StorageConfig;
 }
 
 /** `primaryKeys[1]` from a zod issue path. */
@@ -194,6 +198,7 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
   let entries: unknown[];
   let prefix: string;
   let patterns: TablePatterns | undefined;
+  let storage: StorageConfig | undefined;
   if (Array.isArray(json)) {
     entries = json;
     prefix = '';
@@ -203,7 +208,7 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
       const issue = firstIssue(wrapper.error.issues);
       const message =
         issue?.code === 'unrecognized_keys'
-          ? `${unknownKeyMessage(issue.keys[0] ?? '', ['tables', 'include', 'exclude']).replace('unknown key', 'unknown top-level key')}; expected {"tables": [...]}`
+          ? `${unknownKeyMessage(issue.keys[0] ?? '', ['tables', 'include', 'exclude', 'storage']).replace('unknown key', 'unknown top-level key')}; expected {"tables": [...]}`
           : issue
             ? issueMessage(issue, [])
             : 'is not a valid tables file';
@@ -214,7 +219,8 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
     if (wrapper.data.include !== undefined || wrapper.data.exclude !== undefined) {
       patterns = { include: wrapper.data.include ?? [], exclude: wrapper.data.exclude ?? [] };
     }
-    if (wrapper.data.tables === undefined && patterns === undefined) {
+    if (wrapper.data.storage !== undefined) storage = parseStorageConfig(wrapper.data.storage, file);
+    if (wrapper.data.tables === undefined && patterns === undefined && storage === undefined) {
       throw new ConfigError(
         `${file}: tables is missing; expected {"tables": [${EXAMPLE_ENTRY}]} or {"include": ["public.*"]}`,
       );
@@ -225,7 +231,7 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
     );
   }
 
-  if (entries.length === 0 && (patterns === undefined || patterns.include.length === 0)) {
+  if (entries.length === 0 && (patterns === undefined || patterns.include.length === 0) && !storage) {
     throw new ConfigError(
       `${file}: no tables configured; add at least one entry like ${EXAMPLE_ENTRY}${patterns ? ', or a pattern to "include" like "public.*"' : ''}`,
     );
@@ -265,7 +271,7 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
       reconcile,
     });
   });
-  return { tables, ...(patterns ? { patterns } : {}) };
+  return { tables, ...(patterns ? { patterns } : {}), ...(storage ? { storage } : {}) };
 }
 
 /** Line and column (1-based) of a character offset. */

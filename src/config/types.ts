@@ -1,3 +1,4 @@
+import type { StorageConfig } from './storage.js';
 import type { TablePatterns } from './table-patterns.js';
 
 export interface TableConfig {
@@ -66,6 +67,8 @@ export interface SyncConfig {
   tables: TableConfig[];
   /** `include`/`exclude` of the tables file, when it has them. */
   tablePatterns?: TablePatterns;
+  /** The tables file's `storage` key: the buckets whose objects are synced (docs/storage.md). */
+  storage?: StorageConfig;
 }
 
 /** Everything that comes from environment variables (all of SyncConfig but the tables). */

@@ -23,6 +23,8 @@ import { reportUnsynced, TableDiscovery } from './discovery.js';
 import { WorkerPresence } from './presence.js';
 import { resolveTables, type ResolvedTables } from './resolve-tables.js';
 import { enableDeleteTracking, ensureTableWorkflows, logReports } from './tables.js';
+import { connectStorageSource } from '../supabase/storage-source.js';
+import { ensureStorageWorkflows, resolveBuckets, stopUnconfiguredBuckets, storageOnce } from './storage.js';
 
 export interface RunSyncOptions {
   cron?: boolean;
@@ -117,11 +119,13 @@ async function run(
   });
   const source = connectSource(config.source);
   let resolved: ResolvedTables;
+  let buckets: string[] = [];
   try {
+    buckets = await resolveBuckets(config, connectStorageSource(config.source));
     // The tables file's entries and patterns against the source's catalog (keys it does not give).
     resolved = await resolveTables(config, source);
     reportUnsynced(logger, resolved);
-    if (resolved.tables.length === 0) {
+    if (resolved.tables.length === 0 && buckets.length === 0) {
       logger.error(
         `no table to sync: the patterns of ${config.tableConfigFile} select no table of the source (it has ${resolved.unsynced.length}${resolved.unsynced.length > 0 ? `: ${resolved.unsynced.slice(0, 10).join(', ')}` : ''})`,
       );
@@ -167,8 +171,13 @@ async function run(
         if (r.ok) logger.info({ table: r.table }, passLine(r));
         else logger.error({ table: r.table }, passLine(r));
       }
-      const failed = results.filter((r) => !r.ok).length;
-      logger.info(`reconcile-only run: ${results.length - failed} of ${results.length} tables ok`);
+      const bucketResults = await storageOnce(client, config, buckets, stopRequest.signal);
+      for (const b of bucketResults)
+        (b.ok ? logger.info : logger.error).call(logger, { bucket: b.bucket }, b.line);
+      const failed = results.filter((r) => !r.ok).length + bucketResults.filter((b) => !b.ok).length;
+      logger.info(
+        `reconcile-only run: ${results.length - results.filter((r) => !r.ok).length} of ${results.length} tables ok${buckets.length > 0 ? `, ${bucketResults.filter((b) => b.ok).length} of ${buckets.length} buckets ok` : ''}`,
+      );
       stop('done');
       await running;
       await sync.close();
@@ -186,6 +195,20 @@ async function run(
         `${e.table}: ${e.started ? (e.resumed ? 'resumed from its last checkpoint:' : 'started') : 'kept running (current settings applied):'} workflow ${e.workflowId}`,
       );
     }
+    // One workflow per bucket of the `storage` key (docs/storage.md).
+    const ensuredBuckets = await client.withAbortSignal(stopRequest.signal, () =>
+      ensureStorageWorkflows(client, config, buckets),
+    );
+    for (const e of ensuredBuckets) {
+      logger.info(
+        { bucket: e.bucket, workflowId: e.workflowId },
+        `bucket ${e.bucket}: ${e.started ? 'started' : 'kept running (current settings applied):'} workflow ${e.workflowId}`,
+      );
+    }
+    void stopUnconfiguredBuckets(client, config, buckets, {
+      keep: options.keepUnconfigured === true,
+      logger,
+    }).catch((error: unknown) => logger.warn(`storage workflows not listed: ${errorMessage(error)}`));
     // Workflows of tables no longer configured: found before discovery adds any table.
     const unconfigured = await client.withAbortSignal(stopRequest.signal, () =>
       findUnconfigured(client, config),

@@ -3,3 +3,4 @@ export { tableSync } from './table-sync.js';
 export { reconcileSchedule } from './reconcile-schedule.js';
 export { verifyTables } from './verify.js';
 export { syncWorkerPresence } from './presence.js';
+export { storageSync } from './storage-sync.js';

@@ -3,7 +3,8 @@
  * test/fixtures/histories/ (recorded from the code as it was on the day in its name: a table
  * workflow through every message — reconcileNow, pause, resume, configure, new key columns,
  * backfill, a dropped Realtime socket, stop —, a failing table that recovers and continues as new,
- * scheduled reconcile-only runs with their child, a verify run) replays with today's code.
+ * scheduled reconcile-only runs with their child, a verify run, a bucket's storage sync through its
+ * first copy, deletes and moves, and a stop) replays with today's code.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -21,7 +22,7 @@ const dir = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 
 test('histories recorded by earlier versions of the workflow code replay deterministically', async () => {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-  assert.ok(files.length >= 7, `histories in ${dir}`);
+  assert.ok(files.length >= 8, `histories in ${dir}`);
   const bundle = await workflowBundle();
   for (const file of files) {
     const history = historyFromJSON(JSON.parse(await readFile(`${dir}${file}`, 'utf8')) as unknown);
