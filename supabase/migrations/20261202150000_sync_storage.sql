@@ -53,11 +53,11 @@ END $$;
 DO $$
 BEGIN
   IF to_regclass('storage.objects') IS NOT NULL THEN
-    DROP TRIGGER IF EXISTS sync_storage_track_deletes ON storage.objects;
-    CREATE TRIGGER sync_storage_track_deletes AFTER DELETE ON storage.objects
+    -- CREATE OR REPLACE: hosted `postgres` may create triggers on storage.objects, not drop them
+    -- as plain Postgres lets only the table's owner (supautils lets it drop its own there).
+    CREATE OR REPLACE TRIGGER sync_storage_track_deletes AFTER DELETE ON storage.objects
       REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.sync_storage_log_deletes();
-    DROP TRIGGER IF EXISTS sync_storage_track_moves ON storage.objects;
-    CREATE TRIGGER sync_storage_track_moves AFTER UPDATE ON storage.objects FOR EACH ROW
+    CREATE OR REPLACE TRIGGER sync_storage_track_moves AFTER UPDATE ON storage.objects FOR EACH ROW
       WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.bucket_id IS DISTINCT FROM NEW.bucket_id)
       EXECUTE FUNCTION public.sync_storage_log_move();
   END IF;
