@@ -9,12 +9,14 @@ import { createPrepareActivities } from './prepare.js';
 import { createPresenceActivities } from './presence.js';
 import { createRealtimeActivities } from './realtime.js';
 import { createReconcileActivities } from './reconcile.js';
+import { createSequenceActivities } from './sequences.js';
 import { createVerifyActivities } from './verify.js';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createPrepareActivities(deps),
     ...createReconcileActivities(deps),
+    ...createSequenceActivities(deps),
     ...createDeletionActivities(deps),
     ...createRealtimeActivities(deps),
     ...createCheckpointActivities(deps),

@@ -18,8 +18,14 @@ export function loadConfig(options: LoadOptions = {}): SyncConfig {
   try {
     const env = parseEnv(sources);
     const label = displayPath(sources.cwd, env.tableConfigFile);
-    const { tables, patterns } = readTablesFile(env.tableConfigFile, label);
-    return { ...env, tables, ...(patterns ? { tablePatterns: patterns } : {}) };
+    const { tables, patterns, sequences, auth } = readTablesFile(env.tableConfigFile, label);
+    return {
+      ...env,
+      tables,
+      ...(patterns ? { tablePatterns: patterns } : {}),
+      ...(sequences ? { sequences } : {}),
+      ...(auth ? { auth } : {}),
+    };
   } catch (err) {
     // Belt and braces: a key pasted into the wrong variable must not end up in a message.
     if (err instanceof ConfigError && secrets.some((s) => err.message.includes(s))) {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { closest, ConfigError, describeType, show } from './errors.js';
 import { identifierProblem, parseQualifiedName, type IdentifierKind } from './identifiers.js';
 import { patternProblem, type TablePatterns } from './table-patterns.js';
+import { authFlag, sequenceList } from './tables-extras.js';
 import type { TableConfig } from './types.js';
 
 export const DEFAULT_PRIMARY_KEYS: readonly string[] = ['id'];
@@ -131,12 +132,18 @@ const WrapperSchema = z.strictObject({
     .optional(),
   include: patternList('include'),
   exclude: patternList('exclude'),
+  sequences: sequenceList(),
+  auth: authFlag(),
 });
 
 /** What a tables file holds: its entries, and the patterns when it has any. */
 export interface TablesFile {
   tables: TableConfig[];
   patterns?: TablePatterns;
+  /** Sequences to keep ahead on the target besides the tables' own (`schema.name`). */
+  sequences?: string[];
+  /** `"auth": true`: auth.users and auth.identities are synced. */
+  auth?: boolean;
 }
 
 /** `primaryKeys[1]` from a zod issue path. */
@@ -194,6 +201,7 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
   let entries: unknown[];
   let prefix: string;
   let patterns: TablePatterns | undefined;
+  let extras: Pick<TablesFile, 'sequences' | 'auth'> = {};
   if (Array.isArray(json)) {
     entries = json;
     prefix = '';
@@ -203,7 +211,7 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
       const issue = firstIssue(wrapper.error.issues);
       const message =
         issue?.code === 'unrecognized_keys'
-          ? `${unknownKeyMessage(issue.keys[0] ?? '', ['tables', 'include', 'exclude']).replace('unknown key', 'unknown top-level key')}; expected {"tables": [...]}`
+          ? `${unknownKeyMessage(issue.keys[0] ?? '', ['tables', 'include', 'exclude', 'sequences', 'auth']).replace('unknown key', 'unknown top-level key')}; expected {"tables": [...]}`
           : issue
             ? issueMessage(issue, [])
             : 'is not a valid tables file';
@@ -214,7 +222,11 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
     if (wrapper.data.include !== undefined || wrapper.data.exclude !== undefined) {
       patterns = { include: wrapper.data.include ?? [], exclude: wrapper.data.exclude ?? [] };
     }
-    if (wrapper.data.tables === undefined && patterns === undefined) {
+    if (wrapper.data.sequences !== undefined && wrapper.data.sequences.length > 0) {
+      extras = { ...extras, sequences: [...new Set(wrapper.data.sequences)] };
+    }
+    if (wrapper.data.auth === true) extras = { ...extras, auth: true };
+    if (wrapper.data.tables === undefined && patterns === undefined && extras.auth !== true) {
       throw new ConfigError(
         `${file}: tables is missing; expected {"tables": [${EXAMPLE_ENTRY}]} or {"include": ["public.*"]}`,
       );
@@ -225,7 +237,11 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
     );
   }
 
-  if (entries.length === 0 && (patterns === undefined || patterns.include.length === 0)) {
+  if (
+    entries.length === 0 &&
+    (patterns === undefined || patterns.include.length === 0) &&
+    extras.auth !== true
+  ) {
     throw new ConfigError(
       `${file}: no tables configured; add at least one entry like ${EXAMPLE_ENTRY}${patterns ? ', or a pattern to "include" like "public.*"' : ''}`,
     );
@@ -265,7 +281,7 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
       reconcile,
     });
   });
-  return { tables, ...(patterns ? { patterns } : {}) };
+  return { tables, ...(patterns ? { patterns } : {}), ...extras };
 }
 
 /** Line and column (1-based) of a character offset. */

@@ -66,6 +66,10 @@ export interface SyncConfig {
   tables: TableConfig[];
   /** `include`/`exclude` of the tables file, when it has them. */
   tablePatterns?: TablePatterns;
+  /** `sequences` of the tables file (`schema.name`): kept ahead on the target like the tables' own. */
+  sequences?: string[];
+  /** `"auth": true` in the tables file: auth.users and auth.identities are synced too. */
+  auth?: boolean;
 }
 
 /** Everything that comes from environment variables (all of SyncConfig but the tables). */

@@ -1,0 +1,46 @@
+/**
+ * The tables file's settings beside the tables: `sequences` (sequences to keep ahead on the target
+ * besides those behind the tables' columns) and `auth` (sync auth.users and auth.identities).
+ */
+import { z } from 'zod';
+import { describeType } from './errors.js';
+import { parseQualifiedName } from './identifiers.js';
+
+/** `"sequences": ["public.orders_id_seq"]`: names as `schema.name`. */
+export function sequenceList() {
+  return z
+    .array(
+      z
+        .string({
+          error: (iss) =>
+            `must hold sequence names like "public.orders_id_seq" (got ${describeType(iss.input)})`,
+        })
+        .transform((name, ctx) => {
+          const parsed = parseQualifiedName(name);
+          if (!parsed.ok) {
+            ctx.addIssue({
+              code: 'custom',
+              message: parsed.problem.replace(/\btable\b/g, 'sequence'),
+              input: name,
+            });
+            return z.NEVER;
+          }
+          return `${parsed.value.schema}.${parsed.value.table}`;
+        }),
+      {
+        error: (iss) =>
+          `must be an array of sequence names, e.g. ["public.orders_id_seq"] (got ${describeType(iss.input)}); leave sequences out for none`,
+      },
+    )
+    .optional();
+}
+
+/** `"auth": true`. */
+export function authFlag() {
+  return z
+    .boolean({
+      error: (iss) =>
+        `must be true or false without quotes (got ${describeType(iss.input)}); true syncs auth.users and auth.identities, leave auth out for false`,
+    })
+    .optional();
+}
