@@ -383,7 +383,18 @@ void test('tables file: "sequences" and "auth"; bad values are one line naming t
   );
   assert.deepEqual(file.sequences, ['public.invoice_no', 'public.counter']);
   assert.equal(file.auth, true);
-  assert.equal(parseTablesFile({ auth: true }, 'x.json').tables.length, 0, 'auth alone is a tables file');
+  assert.deepEqual(
+    parseTablesFile({ auth: true }, 'x.json').tables.map((t) => [t.qualifiedName, t.realtime]),
+    [
+      ['auth.users', false],
+      ['auth.identities', false],
+    ],
+    'auth alone is a tables file',
+  );
+  assert.deepEqual(
+    file.tables.map((t) => t.qualifiedName),
+    ['public.orders', 'auth.users', 'auth.identities'],
+  );
   assert.equal(parseTablesFile({ tables: [{ name: 'orders' }] }, 'x.json').auth, undefined);
   assert.throws(
     () => parseTablesFile({ tables: [{ name: 'orders' }], auth: 'yes' }, 'x.json'),

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { describeType } from './errors.js';
 import { parseQualifiedName } from './identifiers.js';
+import type { TableConfig } from './types.js';
 
 /** `"sequences": ["public.orders_id_seq"]`: names as `schema.name`. */
 export function sequenceList() {
@@ -43,4 +44,28 @@ export function authFlag() {
         `must be true or false without quotes (got ${describeType(iss.input)}); true syncs auth.users and auth.identities, leave auth out for false`,
     })
     .optional();
+}
+
+/** What `"auth": true` adds: auth.users and auth.identities, kept in sync by passes (no Realtime for auth). */
+export const AUTH_TABLES: readonly TableConfig[] = ['users', 'identities'].map((table) => ({
+  schema: 'auth',
+  table,
+  qualifiedName: `auth.${table}`,
+  primaryKeys: ['id'],
+  incrementalFields: ['updated_at', 'created_at'],
+  realtime: false,
+  reconcile: true,
+}));
+
+/** The tables with the auth tables added (an entry of the file for one of them is kept as it is). */
+export function withAuthTables(tables: TableConfig[]): TableConfig[] {
+  const listed = new Set(tables.map((t) => t.qualifiedName));
+  return [
+    ...tables,
+    ...AUTH_TABLES.filter((t) => !listed.has(t.qualifiedName)).map((t) => ({
+      ...t,
+      primaryKeys: [...t.primaryKeys],
+      incrementalFields: [...t.incrementalFields],
+    })),
+  ];
 }

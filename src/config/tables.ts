@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { closest, ConfigError, describeType, show } from './errors.js';
 import { identifierProblem, parseQualifiedName, type IdentifierKind } from './identifiers.js';
 import { patternProblem, type TablePatterns } from './table-patterns.js';
-import { authFlag, sequenceList } from './tables-extras.js';
+import { authFlag, sequenceList, withAuthTables } from './tables-extras.js';
 import type { TableConfig } from './types.js';
 
 export const DEFAULT_PRIMARY_KEYS: readonly string[] = ['id'];
@@ -281,7 +281,11 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
       reconcile,
     });
   });
-  return { tables, ...(patterns ? { patterns } : {}), ...extras };
+  return {
+    tables: extras.auth ? withAuthTables(tables) : tables,
+    ...(patterns ? { patterns } : {}),
+    ...extras,
+  };
 }
 
 /** Line and column (1-based) of a character offset. */
