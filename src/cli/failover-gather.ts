@@ -147,6 +147,30 @@ export async function gatherFacts(c: Client, cfg: SyncConfig, projects: Projects
           `sequence ${b.sequence} behind on the target (${b.target === null ? 'missing there' : `next ${b.target}`}, source ${b.source})`,
         );
   }
+  if (cfg.auth) reasons.push(...(await authDifferences(cfg, projects)));
   if (!report.presence.live) notes.push('no worker is polling: the sync is not running now');
   return { facts, presence: report.presence, reasons, notes };
+}
+
+/** With `"auth": true`: auth.users and auth.identities compared whole (row count and checksum, no values). */
+async function authDifferences(cfg: SyncConfig, projects: Projects): Promise<string[]> {
+  const reasons: string[] = [];
+  for (const t of cfg.tables.filter((x) => x.schema === 'auth')) {
+    const compared = await bounded(`comparing ${t.qualifiedName}`, async () => {
+      const [s, g] = await Promise.all([
+        projects.source.hashRanges(t, null, [null]),
+        projects.target.hashRanges(t, null, [null]),
+      ]);
+      return { source: s[0]!, target: g[0]! };
+    });
+    if ('error' in compared) reasons.push(compared.error);
+    else if (
+      compared.value.source.rows !== compared.value.target.rows ||
+      compared.value.source.hash !== compared.value.target.hash
+    )
+      reasons.push(
+        `auth users: ${t.qualifiedName} differs (${compared.value.source.rows} rows on the source, ${compared.value.target.rows} on the target)`,
+      );
+  }
+  return reasons;
 }
