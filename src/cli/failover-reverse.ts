@@ -101,7 +101,10 @@ export async function reverse(c: Client, cfg: SyncConfig, o: ReverseOptions): Pr
   o.log('4. starting the sync in the other direction');
   const settings = syncSettings(cfg);
   const tracking = await enableDeleteTracking(connectSource(cfg.source), cfg, settings);
-  for (const r of tracking) (r.ok ? o.log : o.warn)(`  ${r.message}`);
+  for (const r of tracking) {
+    if (r.ok) o.log(`  ${r.message}`);
+    else o.warn(`  ${r.message}`);
+  }
   for (const t of cfg.tables) {
     const workflowId = workflowIdFor(t);
     if (await isRunning(c, workflowId)) {
