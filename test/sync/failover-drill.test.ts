@@ -264,7 +264,9 @@ describe('failover drill', () => {
         (await primaryDb().query(`SELECT 1 FROM public.${ordersName} WHERE amount = 500`)).rowCount === 1,
       { timeoutMs: 60_000, message: 'the promoted project writes did not reach the old primary' },
     );
-    const kept = await primaryDb().query(`SELECT amount FROM public.${ordersName} WHERE id = 999999`);
+    const kept = await primaryDb().query<{ amount: number }>(
+      `SELECT amount FROM public.${ordersName} WHERE id = 999999`,
+    );
     assert.equal(kept.rows[0]?.amount, 7);
     await backupDb().query(`INSERT INTO public.${ordersName} (id, user_id, amount) VALUES (999999, $1, 7)`, [
       users[0]!.id,
