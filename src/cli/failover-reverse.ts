@@ -84,7 +84,11 @@ export async function reverse(c: Client, cfg: SyncConfig, o: ReverseOptions): Pr
 
   o.log('3. rows written on the old primary after the promote (kept: not overwritten, not deleted)');
   let found = 0;
-  if (since === null)
+  const running = await Promise.all(cfg.tables.map((t) => isRunning(c, workflowIdFor(t))));
+  if (cfg.tables.length > 0 && running.every(Boolean))
+    // The sync into the old primary runs: its own writes would read as late ones now.
+    o.log('  already reversed (the sync in this direction runs): reported by the first failover reverse');
+  else if (since === null)
     o.warn('  unknown without a recorded promotion: supabase-sync verify lists the differences');
   else
     for (const t of cfg.tables) {

@@ -272,6 +272,10 @@ describe('failover drill', () => {
       users[0]!.id,
     ]);
     await waitEqual('after the failback');
+    const again = await cli.run(['failover', 'reverse']);
+    assert.equal(again.code, 0, `reverse is idempotent: ${show(again)}`);
+    assert.match(again.stdout, /already reversed/);
+    assert.match(again.stdout, new RegExp(`public\\.${ordersName}: already running \\(kept\\)`));
     const gone = await primaryDb().query(`SELECT 1 FROM public.${ordersName} WHERE id = 1`);
     assert.equal(gone.rowCount, 0, 'the delete on the promoted project reached the old primary');
   });
