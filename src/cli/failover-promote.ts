@@ -1,8 +1,9 @@
 /**
  * `supabase-sync failover promote [--force]`: the backup becomes the primary. Each step is logged:
- * 1. readiness (failover-check.ts): refused with the reasons unless --force (or already promoted);
- * 2. a final catch-up pass per table through its workflow (skipped, with a warning, when the source
- *    cannot be reached or no worker runs);
+ * 1. a final catch-up pass per table through its workflow (skipped, with a warning, when the source
+ *    cannot be reached or no worker runs): only a pass as the sync runs anyway, so the check sees the
+ *    backup as it will be promoted;
+ * 2. readiness (failover-check.ts): refused with the reasons unless --force (or already promoted);
  * 3. the sync stopped: each table workflow stopped (terminated when no worker answers), so nothing
  *    writes to the promoted project any more;
  * 4. sequences moved forward with a safety margin (past the source's, or past the target's own when
@@ -137,7 +138,16 @@ export async function promote(c: Client, cfg: SyncConfig, o: PromoteOptions): Pr
   const record = await readPromoteRecord(c, cfg);
   const again = record !== null && record.promoted === cfg.target.url && record.primary === cfg.source.url;
 
-  o.log('1. readiness');
+  const source = await bounded('the source', () => projects.source.functionsVersion(), 5000);
+  const sourceUp = 'value' in source;
+  const presence = await workerPresence(c, cfg.temporal);
+
+  o.log('1. final catch-up pass');
+  if (!sourceUp) o.warn(`  skipped: the source cannot be reached (${source.error})`);
+  else if (!presence.live) o.warn('  skipped: no worker is running (npm run sync); the last passes stand');
+  else await finalPasses(c, cfg, o);
+
+  o.log('2. readiness');
   const readiness = await checkReadiness(c, cfg, o.limits, projects);
   if (readiness.ready) o.log('  ready');
   else if (again)
@@ -147,15 +157,6 @@ export async function promote(c: Client, cfg: SyncConfig, o: PromoteOptions): Pr
       `refusing to promote, the backup is not ready: ${readiness.reasons.join('; ')} (fix these, or pass --force to promote anyway)`,
     );
   else for (const r of readiness.reasons) o.warn(`  not ready (--force): ${r}`);
-
-  const source = await bounded('the source', () => projects.source.functionsVersion(), 5000);
-  const sourceUp = 'value' in source;
-  const presence = await workerPresence(c, cfg.temporal);
-
-  o.log('2. final catch-up pass');
-  if (!sourceUp) o.warn(`  skipped: the source cannot be reached (${source.error})`);
-  else if (!presence.live) o.warn('  skipped: no worker is running (npm run sync); the last passes stand');
-  else await finalPasses(c, cfg, o);
 
   o.log('3. stopping the sync');
   await stopSync(c, cfg, presence.live, o);
