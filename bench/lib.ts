@@ -62,11 +62,20 @@ export function targetDdl(name: string): string {
 export async function createPair(sourceUrl: string, targetUrl: string, name: string, rows: number) {
   await q(sourceUrl, sourceDdl(name));
   await q(targetUrl, targetDdl(name));
+  // No default grants on new tables (hosted since 2026-10-30): what an app grants the service role.
+  for (const url of [sourceUrl, targetUrl])
+    await q(url, `GRANT SELECT, INSERT, UPDATE, DELETE ON public.${name} TO service_role`);
   if (rows > 0) await fill(sourceUrl, name, 1, rows);
   // A table at rest: hint bits set and statistics taken now, not by the first reader or by
   // autovacuum in the middle of a measurement.
   await q(sourceUrl, `VACUUM (ANALYZE) public.${name}`);
   await walDecoded(sourceUrl);
+}
+
+const adminUrls = new Map<string, string>();
+/** The superuser URL of the server `url` logs in to as postgres (for what only a superuser may do). */
+export function setAdminUrl(url: string, adminUrl: string | undefined): void {
+  if (adminUrl) adminUrls.set(url, adminUrl);
 }
 
 /**
@@ -77,6 +86,8 @@ export async function createPair(sourceUrl: string, targetUrl: string, name: str
  * (every 15 s or so; `pg_log_standby_snapshot()` writes one now).
  */
 export async function walDecoded(url: string, timeoutMs = 180_000): Promise<void> {
+  // pg_log_standby_snapshot() is the superuser's (the stack's supabase_admin), as on hosted projects.
+  url = adminUrls.get(url) ?? url;
   const [{ lsn } = { lsn: '0/0' }] = await q<{ lsn: string }>(
     url,
     'SELECT pg_current_wal_lsn()::text AS lsn',
@@ -276,3 +287,9 @@ export function portOf(url: string): number {
 }
 
 export const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** The `p` quantile (0..1) of `xs`, nearest rank. */
+export function percentile(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}

@@ -3,7 +3,6 @@
  * on the local stack, beside PostgreSQL native logical replication between the same two servers.
  * Prints a table and writes bench/results/<timestamp>.json and bench/results/latest.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,10 +41,23 @@ import {
   type ActionCost,
   type HistoryCost,
 } from './temporal-cost.js';
+import { PLANS } from '../devstack/realtime/plans.js';
 import { profileCopy, type ProfileRow } from './profile.js';
+import { startStackProcess, type StackInfo, type StackProcess } from './stack-process.js';
+import { figureHosted, printHosted } from './hosted-figures.js';
 
 const quick = process.argv.includes('--quick');
-const FIGURES = ['copy', 'freshness', 'catchup', 'scale', 'cost', 'profile'] as const;
+const FIGURES = [
+  'copy',
+  'freshness',
+  'catchup',
+  'scale',
+  'cost',
+  'profile',
+  'apply',
+  'quota',
+  'failover',
+] as const;
 type Figure = (typeof FIGURES)[number];
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = onlyArg ? onlyArg.split(',').map((x) => x.trim()) : [...FIGURES];
@@ -68,7 +80,7 @@ const S = quick
       rates: [100, 500],
       seconds: 8,
       catchUp: 100_000,
-      scale: [1, 10],
+      scale: [1, 10, 200],
       profileRows: 20_000,
     }
   : {
@@ -77,58 +89,24 @@ const S = quick
       rates: [100, 500, 2000],
       seconds: 60,
       catchUp: 100_000,
-      scale: [1, 10, 50],
+      scale: [1, 10, 50, 200],
       profileRows: 100_000,
     };
 const RECONCILE_ONLY_INTERVAL_MS = 1000;
 const FRESH_ROWS = 100_000;
 
-interface StackInfo {
-  source: { url: string; serviceRoleKey: string; databaseUrl: string };
-  target: { url: string; serviceRoleKey: string; databaseUrl: string };
-  temporal: { address: string; namespace: string };
-  temporalMetrics: string | null;
-}
-
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
-let child: ChildProcess | undefined;
-async function startStackChild(): Promise<StackInfo> {
-  const args = [
-    '--import',
-    'tsx',
-    path.join(here, 'stack-child.ts'),
-    JSON.stringify({
-      temporalDynamicConfig: [`limit.historyCount.suggestContinueAsNew=${CAN_THRESHOLD}`],
-      temporalExtraNamespaces: Object.values(COST_NAMESPACES),
-    }),
-  ];
-  const c = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  child = c;
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('stack did not start within 120 s')), 120_000);
-    c.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const line = buf.split('\n').find((l) => l.startsWith('READY ') || l.startsWith('FAILED '));
-      if (!line) return;
-      clearTimeout(timer);
-      if (line.startsWith('FAILED ')) reject(new Error(`stack failed: ${line.slice(7)}`));
-      else resolve(JSON.parse(line.slice(6)) as StackInfo);
-    });
-    c.once('exit', (code) => reject(new Error(`stack process exited (${code})`)));
-  });
-}
-
-async function stopStackChild(): Promise<void> {
-  const c = child;
-  if (!c || c.exitCode !== null) return;
-  const exited = new Promise<void>((r) => c.once('exit', () => r()));
-  c.stdin?.end();
-  c.kill('SIGTERM');
-  await Promise.race([exited, sleep(30_000)]);
-  if (c.exitCode === null) c.kill('SIGKILL');
-}
+/** The main stack: a plan whose quotas the figures at 2,000 changes/s and 200 tables stay within. */
+const MAIN_PLAN = 'team' as const;
+/** The plan whose message quota the staleness figure exceeds 2.5×, on a stack of its own. */
+const QUOTA_PLAN = { plan: 'free' as const, messagesPerSecond: PLANS.free.messagesPerSecond };
+let stackProcess: StackProcess | undefined;
+const stackOptions = () => ({
+  plan: MAIN_PLAN,
+  temporalDynamicConfig: [`limit.historyCount.suggestContinueAsNew=${CAN_THRESHOLD}`],
+  temporalExtraNamespaces: Object.values(COST_NAMESPACES),
+});
 
 let stack: StackInfo;
 let taskQueueN = 0;
@@ -141,10 +119,11 @@ function config(
     batchSize?: number;
     metrics?: string | null;
   } = {},
+  on: Pick<StackInfo, 'source' | 'target' | 'temporal'> = stack,
 ): SyncConfig {
   return {
-    source: { url: stack.source.url, serviceRoleKey: stack.source.serviceRoleKey },
-    target: { url: stack.target.url, serviceRoleKey: stack.target.serviceRoleKey },
+    source: { url: on.source.url, serviceRoleKey: on.source.serviceRoleKey },
+    target: { url: on.target.url, serviceRoleKey: on.target.serviceRoleKey },
     reconcile: {
       intervalMs: o.intervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS,
       liveIntervalMs: o.liveIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_LIVE_MS,
@@ -158,8 +137,8 @@ function config(
     realtime: o.realtime ?? true,
     loop: true,
     temporal: {
-      address: stack.temporal.address,
-      namespace: stack.temporal.namespace,
+      address: on.temporal.address,
+      namespace: on.temporal.namespace,
       taskQueue: `bench-${process.pid}-${++taskQueueN}`,
     },
     metrics: { address: o.metrics ?? null },
@@ -171,8 +150,12 @@ function config(
 }
 
 const syncs = new Set<RunningSync>();
-async function sync(c: SyncConfig, settings?: Partial<SyncSettings>): Promise<RunningSync> {
-  const s = await startSync(c, { settings });
+async function sync(
+  c: SyncConfig,
+  settings?: Partial<SyncSettings>,
+  ports?: Pick<Parameters<typeof startSync>[1] & object, 'source' | 'target'>,
+): Promise<RunningSync> {
+  const s = await startSync(c, { settings, ...ports });
   syncs.add(s);
   return s;
 }
@@ -383,11 +366,12 @@ async function main() {
     suggestContinueAsNew: CAN_THRESHOLD,
   };
   log(`starting the stack (${quick ? 'quick' : 'full'} run)`);
-  stack = await startStackChild();
+  stackProcess = await startStackProcess(stackOptions());
+  stack = stackProcess.info;
   const pgVersion = (await q<{ v: string }>(S_URL(), 'SHOW server_version'))[0]!.v;
   (result.versions as Record<string, unknown>).postgres = pgVersion;
   pids = {
-    api: child!.pid!,
+    api: stackProcess.child.pid!,
     sourcePg: pidListeningOn(portOf(S_URL())),
     targetPg: pidListeningOn(portOf(T_URL())),
     temporal: pidListeningOn(Number(stack.temporal.address.split(':')[1])),
@@ -412,9 +396,49 @@ async function main() {
   if (want('freshness')) await figureFreshness(freshRows);
   if (want('catchup')) await figureCatchUp();
   const scale = want('scale') ? await figureScale() : [];
+  const one = scale.find((s) => s.tables === 1);
+  const many = scale.find((s) => s.tables === 200);
+  if (one && many) {
+    targets.push({
+      target: '200 tables on one worker: RSS ≤ 1 GB',
+      value: `${many.rssMb} MB`,
+      pass: many.rssMb <= 1024,
+    });
+    const ratio = one.lag.p99 && many.lag.p99 ? round(many.lag.p99 / one.lag.p99, 2) : null;
+    targets.push({
+      target: '200 tables: lag p99 ≤ 1.5× one table’s',
+      value: `${many.lag.p99} ms vs ${one.lag.p99} ms (${ratio}×)`,
+      pass: ratio !== null && ratio <= 1.5,
+    });
+  }
   const canAt = want('cost') ? await figureContinueAsNew() : null;
   let idle: CostFigure | undefined;
   let busy: CostFigure | undefined;
+  const hosted = await figureHosted({
+    want,
+    quick,
+    log,
+    targets,
+    result,
+    main: stack,
+    quotaPlan: QUOTA_PLAN,
+    startStack: async (plan) => {
+      const p = await startStackProcess({ plan });
+      hostedCleanup = () => p.stop();
+      return p.info;
+    },
+    context: (on) => ({
+      stack: on,
+      quick,
+      log,
+      config: (tables) => config(tables, {}, on),
+      sync: (c, ports) => sync(c, undefined, ports),
+      closeSync,
+      waitCopied: (s, t, ms) => waitCopied(s, t, ms),
+      load: (names, rows, rate, seconds, tag) => load(on.source.databaseUrl, names, rows, rate, seconds, tag),
+    }),
+    nextTag: () => ++tagN,
+  });
   if (cost) ({ idle, busy } = await figureCost(cost));
   const { batches, breakdown } = want('profile') ? await figureProfile() : { batches: [], breakdown: [] };
   result.targets = targets;
@@ -422,7 +446,7 @@ async function main() {
   result.startedAt = startedAt.toISOString();
   result.durationSeconds = round((Date.now() - startedAt.getTime()) / 1000, 1);
 
-  printTable(copies, freshRows, scale, idle, busy, batches, breakdown, canAt);
+  printTable(copies, freshRows, scale, idle, busy, batches, breakdown, canAt, printHosted(hosted));
   const dir = path.join(here, 'results');
   await mkdir(dir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -784,6 +808,7 @@ function printTable(
   batches: Array<{ batchSize: number } & CopyResult>,
   breakdown: ProfileRow[],
   canAt: number | null,
+  hostedLines: string[],
 ) {
   const out: string[] = [];
   const m = result.machine as { cpus: number; node: string; memoryMb: number };
@@ -856,12 +881,14 @@ function printTable(
     out.push(
       `   batch ${String(p.batchSize).padEnd(24)} ${p.readApiMs} / ${p.readSqlMs}   ${p.parseMs}+${p.protectMs}   ${p.writeApiMs} / ${p.writeSqlMs}   ${p.apiCpuMsPerRequest} ms (${p.responseKb} KB)`,
     );
+  out.push(...hostedLines);
   out.push('', 'Targets');
   for (const t of targets)
     out.push(`   ${t.pass === null ? 'n/a ' : t.pass ? 'PASS' : 'MISS'}  ${t.target}: ${t.value}`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
+let hostedCleanup: (() => Promise<void>) | undefined;
 let exitCode = 0;
 const onSignal = () => {
   void cleanup().then(() => process.exit(130));
@@ -875,7 +902,8 @@ async function cleanup() {
   for (const s of [...syncs]) await Promise.race([closeSync(s), sleep(30_000)]);
   for (const n of nativeSubs) await q(T_URL(), `DROP SUBSCRIPTION IF EXISTS sub_${n}`).catch(() => undefined);
   await closeDbs();
-  await stopStackChild();
+  await stackProcess?.stop();
+  await hostedCleanup?.();
 }
 const hardDeadline = setTimeout(
   () => {

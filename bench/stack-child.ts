@@ -4,11 +4,9 @@
  * stack when its stdin closes (the parent exited, even by a crash) or on SIGTERM/SIGINT.
  */
 import { startStack, type Stack } from '../devstack/stack.js';
+import type { StackChildOptions } from './stack-process.js';
 
-const options = JSON.parse(process.argv[2] ?? '{}') as {
-  temporalDynamicConfig?: string[];
-  temporalExtraNamespaces?: string[];
-};
+const options = JSON.parse(process.argv[2] ?? '{}') as StackChildOptions;
 const lines: string[] = [];
 let stack: Stack | undefined;
 let stopping = false;
@@ -31,6 +29,7 @@ try {
     temporalUi: false,
     temporalDynamicConfig: options.temporalDynamicConfig,
     temporalExtraNamespaces: options.temporalExtraNamespaces,
+    realtimePlan: options.plan,
     log: (line) => {
       lines.push(line);
       if (lines.length > 200) lines.shift();
@@ -38,7 +37,7 @@ try {
   });
   const metrics = lines.map((l) => /Metrics:\s*(http\S+)/i.exec(l)?.[1]).find(Boolean) ?? null;
   process.stdout.write(
-    `READY ${JSON.stringify({ source: stack.source, target: stack.target, temporal: stack.temporal, temporalMetrics: metrics, log: lines.slice(-20) })}\n`,
+    `READY ${JSON.stringify({ source: stack.source, target: stack.target, temporal: stack.temporal, realtimePlan: stack.realtimePlan, temporalMetrics: metrics, log: lines.slice(-20) })}\n`,
   );
 } catch (error) {
   process.stdout.write(`FAILED ${JSON.stringify(String(error))}\n`);

@@ -10,15 +10,19 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createRestHandler } from './rest/index.js';
-import { createRealtimeServer } from './realtime/index.js';
+import { createRealtimeServer, type RealtimePlan } from './realtime/index.js';
 import { createStorageHandler } from './storage/index.js';
 import { verifyServiceRoleJwt } from './keys.js';
+import { API_LOGIN_ROLES, databaseUrlAs } from './roles.js';
 
 /** PostgREST's db-max-rows on the Supabase platform. */
 const PLATFORM_MAX_ROWS = 1000;
 
 export interface SupabaseApiOptions {
-  /** Direct Postgres URL (a superuser; requests run as `service_role`). */
+  /**
+   * The project's Postgres URL as any of its login roles (they share one password): each API logs
+   * in as its hosted counterpart does (roles.ts) and runs requests as the request's role.
+   */
   databaseUrl: string;
   /** HS256 secret the project's keys are signed with. */
   jwtSecret: string;
@@ -30,6 +34,10 @@ export interface SupabaseApiOptions {
   storageDir?: string;
   /** Storage's global upload limit in bytes (default: hosted's 50 MiB). */
   storageFileSizeLimit?: number;
+  /** Realtime's quotas: the hosted plan (default free). */
+  realtimePlan?: RealtimePlan;
+  /** Realtime: join reply to live postgres_changes subscription (default 1 s). */
+  realtimeSubscribeDelayMs?: number;
 }
 
 export interface SupabaseApi {
@@ -42,19 +50,21 @@ export async function startSupabaseApi(options: SupabaseApiOptions): Promise<Sup
   // Reads capped at 1000 rows per request, as on the Supabase platform (db-max-rows), so code that
   // pages through a table is tested against the cap it will meet.
   const rest = await createRestHandler({
-    databaseUrl: options.databaseUrl,
+    databaseUrl: databaseUrlAs(options.databaseUrl, API_LOGIN_ROLES.rest),
     jwtSecret: options.jwtSecret,
     maxRows: PLATFORM_MAX_ROWS,
   });
   const realtime = await createRealtimeServer({
-    databaseUrl: options.databaseUrl,
+    databaseUrl: databaseUrlAs(options.databaseUrl, API_LOGIN_ROLES.realtime),
     jwtSecret: options.jwtSecret,
+    plan: options.realtimePlan,
+    subscribeDelayMs: options.realtimeSubscribeDelayMs,
   });
   const tempStorageDir = options.storageDir
     ? undefined
     : await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-storage-'));
   const storage = await createStorageHandler({
-    databaseUrl: options.databaseUrl,
+    databaseUrl: databaseUrlAs(options.databaseUrl, API_LOGIN_ROLES.storage),
     jwtSecret: options.jwtSecret,
     storageDir: options.storageDir ?? tempStorageDir!,
     fileSizeLimit: options.storageFileSizeLimit,

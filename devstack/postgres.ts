@@ -9,10 +9,15 @@ import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/prom
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { SUPERUSER } from './roles.js';
 
 export interface PostgresServer {
-  /** postgres://postgres:PASSWORD@127.0.0.1:PORT/postgres */
+  /** postgres://postgres:PASSWORD@127.0.0.1:PORT/postgres: the user's role, NOT a superuser. */
   url: string;
+  /** The same database as the superuser `supabase_admin` (cluster setup, tests that need it). */
+  adminUrl: string;
+  /** The same database as another login role (all share the stack's password). */
+  urlFor(role: string): string;
   port: number;
   password: string;
   dataDir: string;
@@ -97,6 +102,8 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     options.dataDir ?? path.join(os.tmpdir(), `supabase-sync-pg-${randomBytes(6).toString('hex')}`),
   );
   const passwordFile = path.join(dataDir, '.devstack-password');
+  // Marks a data folder made by initdb as supabase_admin (postgres then a plain role, as hosted).
+  const rolesFile = path.join(dataDir, '.devstack-roles');
   const bin = await binaries();
   const user = runAs();
   const log: string[] = [];
@@ -108,6 +115,12 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
 
   let password: string;
   if (await exists(path.join(dataDir, 'PG_VERSION'))) {
+    if (!(await exists(rolesFile))) {
+      throw new Error(
+        `${dataDir} was made by an older local stack whose postgres role is a superuser (hosted projects' is not): ` +
+          `remove that folder (rm -rf ${dataDir}) and start again to get a stack with hosted roles`,
+      );
+    }
     password = (await readFile(passwordFile, 'utf8')).trim();
   } else {
     password = randomBytes(18).toString('base64url');
@@ -123,7 +136,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
         [
           `--pgdata=${dataDir}`,
           '--auth=scram-sha-256',
-          '--username=postgres',
+          `--username=${SUPERUSER}`,
           `--pwfile=${pwfile}`,
           '--encoding=UTF8',
           '--locale=C',
@@ -135,7 +148,9 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
       await rm(pwfile, { force: true });
     }
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    await writeFile(rolesFile, `initdb user ${SUPERUSER}; postgres is not a superuser\n`, { mode: 0o600 });
     if (user) await chown(passwordFile, user.uid, user.gid);
+    if (user) await chown(rolesFile, user.uid, user.gid);
   }
 
   const flags = [
@@ -192,8 +207,12 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     );
   });
 
+  const urlFor = (role: string) =>
+    `postgres://${role}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`;
   return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`,
+    url: urlFor('postgres'),
+    adminUrl: urlFor(SUPERUSER),
+    urlFor,
     port: options.port,
     password,
     dataDir,

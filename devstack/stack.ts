@@ -12,6 +12,7 @@ import { startSupabaseApi, type SupabaseApi } from './api.js';
 import { startTemporalDevServer, waitForTemporal, type TemporalDevServer } from './temporal.js';
 import { makeServiceRoleKey, newJwtSecret } from './keys.js';
 import { freePort } from './ports.js';
+import { DEFAULT_PLAN, PLANS, type PlanName } from './realtime/index.js';
 
 export interface StackPorts {
   sourceApi?: number;
@@ -37,13 +38,25 @@ export interface StackOptions {
   temporalExtraNamespaces?: string[];
   /** Storage's global upload limit in bytes for both projects (default: hosted's 50 MiB). */
   storageFileSizeLimit?: number;
+  /**
+   * Grant new tables in public to anon, authenticated and service_role by default, as hosted
+   * projects made before 2026-10-30 did (default false: no automatic grants, as hosted today).
+   */
+  legacyGrants?: boolean;
+  /** The hosted plan whose Realtime quotas both projects enforce (default free). */
+  realtimePlan?: PlanName;
+  /** Realtime: how long after `SUBSCRIBED` a postgres_changes subscription takes effect (default 1 s). */
+  realtimeSubscribeDelayMs?: number;
   log?: (line: string) => void;
 }
 
 export interface StackProject {
   url: string;
   serviceRoleKey: string;
+  /** As `postgres`, the user's role: NOT a superuser, as on hosted projects. */
   databaseUrl: string;
+  /** As the superuser `supabase_admin`, which hosted projects never give out: for tests' setup only. */
+  adminDatabaseUrl: string;
   /** Where the project's Storage keeps object bytes (removed on stop unless persisted). */
   storageDir: string;
 }
@@ -52,6 +65,8 @@ export interface Stack {
   source: StackProject;
   target: StackProject;
   temporal: { address: string; namespace: string; uiUrl?: string; started: boolean };
+  /** The hosted plan whose Realtime quotas the projects enforce. */
+  realtimePlan: PlanName;
   /** The env file lines (KEY=value) a sync worker and the tests read. */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -88,6 +103,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     const secrets = await loadOrCreateSecrets(persistDir);
     const namespace = options.temporalNamespace ?? 'default';
+    const realtimePlan = options.realtimePlan ?? DEFAULT_PLAN;
 
     const startDb = async (name: 'source' | 'target', port: number | undefined): Promise<PostgresServer> => {
       const server = await startPostgres({
@@ -95,7 +111,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         dataDir: persistDir ? path.join(persistDir, `${name}-postgres`) : undefined,
       });
       cleanups.push(() => server.stop());
-      await bootstrapDatabase(server.url);
+      await bootstrapDatabase({
+        adminUrl: server.adminUrl,
+        password: server.password,
+        legacyGrants: options.legacyGrants,
+      });
+      // As a user applies them on a hosted project: as postgres, which then owns the functions.
       const applied = await applyMigrations(server.url);
       for (const m of applied) log(`${name}: applied migration ${m.version}_${m.name}`);
       return server;
@@ -148,6 +169,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         name,
         storageDir: dir,
         storageFileSizeLimit: options.storageFileSizeLimit,
+        realtimePlan: PLANS[realtimePlan],
+        realtimeSubscribeDelayMs: options.realtimeSubscribeDelayMs,
       });
       cleanups.push(() => api.close());
       return { ...api, storageDir: dir };
@@ -161,12 +184,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       url: sourceApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.source),
       databaseUrl: sourceDb.url,
+      adminDatabaseUrl: sourceDb.adminUrl,
       storageDir: sourceApi.storageDir,
     };
     const target = {
       url: targetApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.target),
       databaseUrl: targetDb.url,
+      adminDatabaseUrl: targetDb.adminUrl,
       storageDir: targetApi.storageDir,
     };
     const temporalInfo = {
@@ -184,8 +209,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       TEMPORAL_NAMESPACE: namespace,
       STACK_SOURCE_DATABASE_URL: source.databaseUrl,
       STACK_TARGET_DATABASE_URL: target.databaseUrl,
+      STACK_SOURCE_ADMIN_DATABASE_URL: source.adminDatabaseUrl,
+      STACK_TARGET_ADMIN_DATABASE_URL: target.adminDatabaseUrl,
+      STACK_REALTIME_PLAN: realtimePlan,
     };
-    return { source, target, temporal: temporalInfo, env, stop };
+    return { source, target, temporal: temporalInfo, realtimePlan, env, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -197,6 +225,8 @@ export async function writeEnvFile(file: string, env: Record<string, string>): P
   const lines = [
     '# Written by `npm run stack`: the local Supabase projects and Temporal server.',
     '# STACK_*_DATABASE_URL are for tests and tools only; the sync worker never reads them.',
+    '# STACK_*_DATABASE_URL log in as postgres (not a superuser, as on hosted projects);',
+    '# STACK_*_ADMIN_DATABASE_URL as the superuser supabase_admin, which hosted projects never give out.',
     ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
     '',
   ];

@@ -14,6 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startStack } from '../devstack/stack.js';
+import { parsePlan } from '../devstack/realtime/plans.js';
 import { workflowsPath } from '../src/worker.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -39,15 +40,24 @@ const bundlePath = path.join(bundleDir, 'workflows.js');
 const bundling = bundleWorkflowCode({ workflowsPath, logger: quiet }).then((b) =>
   writeFile(bundlePath, b.code),
 );
+// The hosted plan whose Realtime quotas the stack enforces: free unless TEST_REALTIME_PLAN says.
+let realtimePlan;
+try {
+  realtimePlan = parsePlan(process.env.TEST_REALTIME_PLAN, 'TEST_REALTIME_PLAN').name;
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
 const stack = await startStack({
   temporalUi: process.env.TEST_TEMPORAL_UI === '1',
+  realtimePlan,
   log: (line) => {
     if (process.env.TEST_VERBOSE) console.error(line);
   },
 });
 await bundling;
 console.log(
-  `test stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${stack.temporal.address})`,
+  `test stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${stack.temporal.address}, Realtime plan ${stack.realtimePlan})`,
 );
 
 let exitCode = 1;

@@ -1,27 +1,30 @@
 /**
  * The change feed: a temporary `pgoutput` logical replication slot on one dedicated connection,
- * drained over SQL in commit order (as Supabase's ReplicationPoller drains its wal2json slot),
- * values cast with `realtime.cast`, matched against the subscriptions live at poll time.
- * At-most-once: whatever has no matching subscriber when it is polled is consumed and dropped.
+ * drained over SQL in commit order (as Supabase's ReplicationPoller drains its wal2json slot), at
+ * the hosted poller's cadence and batch: at most 100 changes a poll (whole transactions), the next
+ * poll at once after one that had changes for subscribers, 100 ms (+50–100 ms jitter) after one
+ * whose changes nobody listened to, 500 ms when idle. Values are cast with `realtime.cast`, matched
+ * against the subscriptions live at poll time. At-most-once: whatever has no matching subscriber
+ * when it is polled is consumed and dropped, and so is everything polled while the project is over
+ * its plan's messages per second (silently: channels stay joined, nothing is sent).
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { Caster, cutDeletesUnderRls } from './casting.js';
 import { changeRelationId, parsePgOutput, type RelationMessage } from './pgoutput.js';
-import {
-  filterSource,
-  formatCommitTimestamp,
-  renderData,
-  shapeChange,
-  type ChangeShape,
-  type Field,
-} from './records.js';
+import { filterSource, formatCommitTimestamp, renderData, shapeChange, type ChangeShape } from './records.js';
 import { passesFilters } from './filters.js';
+import type { RateCounter } from './rate-counter.js';
 import type { ChangeEvent, ChangeTarget, LiveBinding, SubscriptionRegistry } from './subscriptions.js';
 
 const PUBLICATION = 'supabase_realtime';
-/** Messages per poll (whole transactions are always returned together). */
-const POLL_MAX_MESSAGES = 1000;
-const IDLE_POLL_MS = 50;
+/** The hosted poller's `poll_max_changes`: changes per poll (whole transactions). */
+export const POLL_MAX_CHANGES = 100;
+/** The hosted poller's `poll_interval_ms`, and its idle multiplier. */
+export const POLL_INTERVAL_MS = 100;
+const IDLE_MULTIPLIER = 5;
+/** Messages read from the slot at once (queued here, handed out a poll's worth at a time). */
+const READ_MESSAGES = 1000;
 const RETRY_AFTER_ERROR_MS = 1000;
 
 export type Deliver<T> = (target: T, dataJson: string, ids: number[]) => void;
@@ -30,6 +33,8 @@ export interface ChangePollerOptions<T extends ChangeTarget> {
   databaseUrl: string;
   registry: SubscriptionRegistry<T>;
   deliver: Deliver<T>;
+  /** The project's messages-per-second counter: over it, polled changes are dropped. */
+  messages: RateCounter;
   log: (message: string) => void;
 }
 
@@ -38,20 +43,14 @@ interface Candidate<T extends ChangeTarget> {
   bindings: LiveBinding<T>[];
 }
 
-/**
- * Types whose `to_jsonb(text::type)` is plain to compute here (same JSON value as `realtime.cast`),
- * which saves a dynamic-SQL `EXECUTE` per value in the database: int2, int4, int8, bool, text,
- * varchar, uuid, name.
- */
-const INTEGER_OIDS = new Set([21, 23, 20]);
-const STRING_OIDS = new Set([25, 1043, 2950, 19]);
-
-function castLocally(typeOid: number, text: string): string | undefined {
-  if (INTEGER_OIDS.has(typeOid) && /^-?\d+$/.test(text)) return text;
-  if (STRING_OIDS.has(typeOid)) return JSON.stringify(text);
-  if (typeOid === 16) return text === 't' ? 'true' : text === 'f' ? 'false' : undefined;
-  return undefined;
+/** A row change read from the slot, not yet matched (that happens at its poll). */
+interface QueuedChange {
+  relation: RelationMessage;
+  data: Buffer;
+  commitTimestamp: string;
 }
+
+type PollResult = 'processed' | 'unwatched' | 'idle';
 
 const EVENT_BY_TAG: Record<string, ChangeEvent> = { insert: 'INSERT', update: 'UPDATE', delete: 'DELETE' };
 
@@ -59,7 +58,10 @@ export class ChangePoller<T extends ChangeTarget> {
   private client: pg.Client | undefined;
   private slot = '';
   private readonly relations = new Map<number, RelationMessage>();
-  private readonly typeNames = new Map<number, string>();
+  private readonly caster = new Caster();
+  /** Read from the slot, not yet polled: whole transactions, oldest first. */
+  private queue: QueuedChange[][] = [];
+  private queuedChanges = 0;
   private closed = false;
   /** The loop stops (and the slot goes) when this is set; `ensureRunning` starts both again. */
   private stopRequested = false;
@@ -160,67 +162,104 @@ export class ChangePoller<T extends ChangeTarget> {
 
   private async loop(): Promise<void> {
     while (!this.closed && !this.stopRequested) {
-      let busy = false;
+      let result: PollResult;
       try {
         if (!this.client) await this.connect();
-        busy = await this.pollOnce();
+        result = await this.pollOnce();
       } catch (err) {
         if (this.closed || this.stopRequested) break;
         this.options.log(`poll failed, recreating the slot (changes meanwhile are lost): ${String(err)}`);
+        this.queue = [];
+        this.queuedChanges = 0;
         await this.disconnect();
         await this.sleep(RETRY_AFTER_ERROR_MS);
         continue;
       }
-      if (!busy && !this.closed && !this.stopRequested) await this.sleep(IDLE_POLL_MS);
+      if (this.closed || this.stopRequested) break;
+      if (result === 'unwatched') await this.sleep(POLL_INTERVAL_MS + 50 + Math.floor(Math.random() * 51));
+      else if (result === 'idle') await this.sleep(POLL_INTERVAL_MS * IDLE_MULTIPLIER);
     }
+    this.queue = [];
+    this.queuedChanges = 0;
   }
 
-  /** One drain of the slot. True when it returned anything (poll again at once). */
-  private async pollOnce(): Promise<boolean> {
-    const client = this.client;
-    if (!client) return false;
+  /** Reads from the slot into the queue: whole transactions, relation messages applied in order. */
+  private async read(client: pg.Client): Promise<void> {
     const result = await client.query<{ data: Buffer }>(
       `select data from pg_logical_slot_get_binary_changes($1, NULL, $2, 'proto_version', '1', 'publication_names', $3)`,
-      [this.slot, POLL_MAX_MESSAGES, PUBLICATION],
+      [this.slot, READ_MESSAGES, PUBLICATION],
     );
-    if (result.rows.length === 0) return false;
-
-    const candidates: Candidate<T>[] = [];
     let commitTimestamp = '';
+    let transaction: QueuedChange[] = [];
     for (const { data } of result.rows) {
       const relationId = changeRelationId(data);
       if (relationId !== undefined) {
         const relation = this.relations.get(relationId);
         if (!relation) throw new Error(`pgoutput: change for unknown relation ${relationId}`);
-        const bindings = this.options.registry.forTable(relation.schema, relation.table);
-        if (bindings.length === 0) continue; // nobody listens: consumed and dropped
-        const message = parsePgOutput(data);
-        if (message.tag !== 'insert' && message.tag !== 'update' && message.tag !== 'delete') continue;
-        const type = EVENT_BY_TAG[message.tag] as ChangeEvent;
-        const interested = bindings.filter((b) => b.binding.event === '*' || b.binding.event === type);
-        if (interested.length === 0) continue;
-        const shape = shapeChange({
-          type,
-          relation,
-          commitTimestamp,
-          newTuple: message.tag === 'delete' ? null : message.newTuple,
-          oldKind: message.tag === 'insert' ? null : message.oldKind,
-          oldTuple: message.tag === 'insert' ? null : message.oldTuple,
-        });
-        candidates.push({ shape, bindings: interested });
+        transaction.push({ relation, data, commitTimestamp });
         continue;
       }
+      // TRUNCATE (and origin, type, message) is never emitted, as on the hosted service.
       const message = parsePgOutput(data);
       if (message.tag === 'begin') commitTimestamp = formatCommitTimestamp(message.commitTimeUs);
       else if (message.tag === 'relation') this.relations.set(message.relationId, message);
+      else if (message.tag === 'commit' && transaction.length > 0) {
+        this.queue.push(transaction);
+        this.queuedChanges += transaction.length;
+        transaction = [];
+      }
     }
-    if (candidates.length > 0) await this.deliver(client, candidates);
-    return true;
+    // The slot returns whole transactions; anything left over is queued as one.
+    if (transaction.length > 0) {
+      this.queue.push(transaction);
+      this.queuedChanges += transaction.length;
+    }
+  }
+
+  /** One poll: at most POLL_MAX_CHANGES changes (whole transactions), delivered or dropped. */
+  private async pollOnce(): Promise<PollResult> {
+    const client = this.client;
+    if (!client) return 'idle';
+    if (this.queuedChanges < POLL_MAX_CHANGES) await this.read(client);
+    const polled: QueuedChange[] = [];
+    while (polled.length < POLL_MAX_CHANGES && this.queue.length > 0) {
+      const transaction = this.queue.shift()!;
+      this.queuedChanges -= transaction.length;
+      polled.push(...transaction);
+    }
+    if (polled.length === 0) return 'idle';
+
+    const candidates: Candidate<T>[] = [];
+    for (const { relation, data, commitTimestamp } of polled) {
+      const bindings = this.options.registry.forTable(relation.schema, relation.table);
+      if (bindings.length === 0) continue; // nobody listens: consumed and dropped
+      const message = parsePgOutput(data);
+      if (message.tag !== 'insert' && message.tag !== 'update' && message.tag !== 'delete') continue;
+      const type = EVENT_BY_TAG[message.tag] as ChangeEvent;
+      const interested = bindings.filter((b) => b.binding.event === '*' || b.binding.event === type);
+      if (interested.length === 0) continue;
+      const shape = shapeChange({
+        type,
+        relation,
+        commitTimestamp,
+        newTuple: message.tag === 'delete' ? null : message.newTuple,
+        oldKind: message.tag === 'insert' ? null : message.oldKind,
+        oldTuple: message.tag === 'insert' ? null : message.oldTuple,
+      });
+      candidates.push({ shape, bindings: interested });
+    }
+    if (candidates.length === 0) return 'unwatched';
+    // Over the plan's messages per second: consumed, counted as processed, nothing sent.
+    if (this.options.messages.triggered) return 'processed';
+    await this.deliver(client, candidates);
+    return 'processed';
   }
 
   private async deliver(client: pg.Client, candidates: Candidate<T>[]): Promise<void> {
-    await this.loadTypeNames(client, candidates);
-    await this.cast(client, candidates);
+    const shapes = candidates.map((c) => c.shape);
+    await this.caster.loadTypeNames(client, shapes);
+    await this.caster.cast(client, shapes);
+    await cutDeletesUnderRls(client, shapes);
     for (const { shape, bindings } of candidates) {
       const source = bindings.some((b) => b.binding.filters.length > 0) ? filterSource(shape) : {};
       // One frame per (channel, select list), carrying the ids of that channel's matching bindings.
@@ -236,43 +275,11 @@ export class ChangePoller<T extends ChangeTarget> {
       for (const { target, select, ids } of groups.values()) {
         const selectKey = select ? JSON.stringify(select) : '';
         let data = rendered.get(selectKey);
-        if (data === undefined) rendered.set(selectKey, (data = renderData(shape, this.typeNames, select)));
+        if (data === undefined)
+          rendered.set(selectKey, (data = renderData(shape, this.caster.names, select)));
+        this.options.messages.add(ids.length);
         this.options.deliver(target, data, ids);
       }
     }
-  }
-
-  private async loadTypeNames(client: pg.Client, candidates: Candidate<T>[]): Promise<void> {
-    const missing = new Set<number>();
-    for (const { shape } of candidates) {
-      for (const col of shape.change.relation.columns)
-        if (!this.typeNames.has(col.typeOid)) missing.add(col.typeOid);
-    }
-    if (missing.size === 0) return;
-    const result = await client.query<{ oid: number; typname: string }>(
-      'select oid::int8 as oid, typname from pg_type where oid = any($1::oid[])',
-      [[...missing]],
-    );
-    for (const row of result.rows) this.typeNames.set(Number(row.oid), row.typname);
-  }
-
-  /** Every non-null field through `realtime.cast(text, regtype)` (one query per poll), but see `castLocally`. */
-  private async cast(client: pg.Client, candidates: Candidate<T>[]): Promise<void> {
-    const fields: Field[] = [];
-    for (const { shape } of candidates) {
-      for (const f of [...(shape.record ?? []), ...(shape.oldRecord ?? [])]) {
-        if (f.text === null) f.json = 'null';
-        else if ((f.json = castLocally(f.typeOid, f.text)) === undefined) fields.push(f);
-      }
-    }
-    if (fields.length === 0) return;
-    const result = await client.query<{ j: string }>(
-      'select realtime.cast(v, t::regtype)::text as j from unnest($1::text[], $2::oid[]) with ordinality as x(v, t, i) order by i',
-      [fields.map((f) => f.text), fields.map((f) => f.typeOid)],
-    );
-    result.rows.forEach((row, i) => {
-      const field = fields[i];
-      if (field) field.json = row.j;
-    });
   }
 }

@@ -6,6 +6,7 @@
 import type { WebSocket } from 'ws';
 import { decodeFrame, encodeFrame, encodeFrameRaw, PHX, type PhoenixMessage, type Vsn } from './phoenix.js';
 import { bindingId, parseBinding, type Binding, type ChangeTarget } from './subscriptions.js';
+import type { ProjectQuotas } from './quotas.js';
 import { checkToken, type TokenCheck } from './tokens.js';
 
 /** Phoenix closes a socket that sent nothing (not even a heartbeat) for this long. */
@@ -30,6 +31,7 @@ export interface Channel extends ChangeTarget {
 /** What a connection needs from the server. */
 export interface ConnectionHost {
   jwtSecret: string;
+  quotas: ProjectQuotas;
   /** Resolves and activates a channel's bindings; pushes the `system` message. */
   subscribe(channel: Channel): void;
   unsubscribe(channel: Channel): void;
@@ -125,6 +127,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.idleTimer);
+    this.host.quotas.disconnected(this);
     for (const channel of this.channels.values()) this.dropChannel(channel);
     this.channels.clear();
   }
@@ -175,6 +178,13 @@ export class Connection {
     const previous = this.channels.get(msg.topic);
     if (previous) this.closeChannel(previous);
 
+    // The plan's quotas come first, as in the server's join (clients, joins/s, channels per socket).
+    const refused = this.host.quotas.checkJoin(this, this.channels.size);
+    if (refused) {
+      this.reply(msg, 'error', { reason: refused.reason });
+      if (refused.disconnect) this.close(1000, 'disconnect');
+      return;
+    }
     const payload = (typeof msg.payload === 'object' && msg.payload !== null ? msg.payload : {}) as Record<
       string,
       unknown
@@ -202,6 +212,7 @@ export class Connection {
       response.push({ ...parsed.binding.rawParams, id: parsed.binding.id });
     }
     const channel = this.addChannel(msg, bindings, token, check);
+    this.host.quotas.joined(this);
     this.reply(msg, 'ok', { postgres_changes: response });
     if (bindings.length > 0) this.host.subscribe(channel);
   }
@@ -214,6 +225,7 @@ export class Connection {
     check: TokenCheck,
   ) {
     const channel = this.addChannel(msg, [], token, check);
+    this.host.quotas.joined(this);
     const response = requested.map((p) =>
       typeof p === 'object' && p !== null
         ? { ...(p as Record<string, unknown>), id: bindingId(p as Record<string, unknown>) }

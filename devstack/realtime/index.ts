@@ -13,24 +13,46 @@
  * - Single node, single tenant; one poller (pgoutput instead of wal2json) shared by all sockets. It
  *   runs (and holds its slot) from the first `postgres_changes` subscription until 30 s after the last
  *   one leaves, as Realtime starts and stops a tenant's replication; nothing is decoded meanwhile.
- * - Only `postgres_changes`: broadcast and presence messages are accepted and ignored; no rate limits.
+ * - Only `postgres_changes`: broadcast and presence messages are accepted and ignored.
+ * - The plan's quotas (plans.ts, quotas.ts) as the server counts them: messages/s (silent drop),
+ *   concurrent clients, joins/s, channels per connection, with the hosted error replies.
+ * - `SUBSCRIBED` precedes the live feed by `subscribeDelayMs` (default 1 s): changes meanwhile are lost.
+ * - A DELETE's `old_record` on a table with RLS enabled holds only the primary key. TRUNCATE is never sent.
  * - Filters are evaluated in JS on the typed JSON values (numbers numerically, everything else as
  *   text), not with SQL operators on the column type; `like`/`match` use JS regular expressions.
  * - The 1 MB check estimates the wal2json document's size instead of measuring it.
  * - Values go through `realtime.cast` in one query per poll, except int2/int4/int8/bool/text/varchar/
  *   uuid/name, whose `to_jsonb` is computed in JS (same JSON values, no per-value EXECUTE).
- * - Poll cadence: again at once after a non-empty poll, else every 50 ms (the real server: 100 ms
- *   busy, 500 ms idle, up to 100 changes a poll; here up to 1000 messages, whole transactions).
+ * - Poll cadence as the real server's: up to 100 changes a poll (whole transactions), again at once
+ *   after a poll with changes for subscribers, 150–200 ms after one without, 500 ms when idle.
  * - "No primary key" error rows are detected only for REPLICA IDENTITY DEFAULT tables.
  * - Join errors and `system` messages use the real server's wording where known, not every case.
  */
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { RealtimePlan } from './plans.js';
 import { startRealtimeServer } from './server.js';
+
+export {
+  PLANS,
+  PLAN_NAMES,
+  DEFAULT_PLAN,
+  parsePlan,
+  QUOTA_ERRORS,
+  type PlanName,
+  type RealtimePlan,
+} from './plans.js';
+export { DEFAULT_SUBSCRIBE_DELAY_MS } from './server.js';
 
 export interface RealtimeServerOptions {
   databaseUrl: string;
   jwtSecret: string;
+  /** The hosted plan whose quotas apply (default free). */
+  plan?: RealtimePlan;
+  /** Join reply to live postgres_changes subscription, in ms (default DEFAULT_SUBSCRIBE_DELAY_MS). */
+  subscribeDelayMs?: number;
+  /** The rate counters' tick (default 5 s, as hosted). */
+  rateTickMs?: number;
 }
 
 export interface RealtimeServer {

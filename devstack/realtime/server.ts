@@ -9,6 +9,8 @@ import { WebSocketServer } from 'ws';
 import { ChangePoller } from './changes.js';
 import { Connection, type Channel, type ConnectionHost } from './connection.js';
 import { parseVsn, PHX } from './phoenix.js';
+import { PLANS, DEFAULT_PLAN } from './plans.js';
+import { ProjectQuotas } from './quotas.js';
 import { resolveBinding, SubscriptionRegistry, type Binding, type PublishedTable } from './subscriptions.js';
 import { checkToken } from './tokens.js';
 import type { RealtimeServer, RealtimeServerOptions } from './index.js';
@@ -19,6 +21,12 @@ const POLLER_IDLE_STOP_MS = 30_000;
 const PUBLICATION = 'supabase_realtime';
 /** The server retries a subscription that failed on a database error after 5–10 s. */
 const SUBSCRIBE_RETRY_MS = 5000;
+/**
+ * How long after the join reply (`SUBSCRIBED` in supabase-js) the postgres_changes subscription
+ * takes effect by default: changes committed meanwhile are not delivered (hosted: often 1–3 s,
+ * realtime-js issue 525). The `system` "Subscribed to PostgreSQL" message marks the end.
+ */
+export const DEFAULT_SUBSCRIBE_DELAY_MS = 1000;
 
 function rejectUpgrade(socket: Duplex, status: number, statusText: string, error: string): void {
   const body = JSON.stringify({ error });
@@ -57,9 +65,12 @@ export function startRealtimeServer(options: RealtimeServerOptions): RealtimeSer
     application_name: 'devstack-realtime',
   });
   pool.on('error', (err) => log(`pool error: ${err.message}`));
+  const quotas = new ProjectQuotas(options.plan ?? PLANS[DEFAULT_PLAN], log, options.rateTickMs);
+  const subscribeDelayMs = options.subscribeDelayMs ?? DEFAULT_SUBSCRIBE_DELAY_MS;
   const poller = new ChangePoller<Channel>({
     databaseUrl: options.databaseUrl,
     registry,
+    messages: quotas.messages,
     deliver: (channel, data, ids) => channel.connection.sendChange(channel, data, ids),
     log,
   });
@@ -81,6 +92,7 @@ export function startRealtimeServer(options: RealtimeServerOptions): RealtimeSer
         return;
       }
       await poller.ensureRunning();
+      if (subscribeDelayMs > 0 && !stale()) await new Promise((r) => setTimeout(r, subscribeDelayMs).unref());
       if (stale()) {
         if (registry.size === 0) poller.idleSoon(POLLER_IDLE_STOP_MS);
         return;
@@ -103,6 +115,7 @@ export function startRealtimeServer(options: RealtimeServerOptions): RealtimeSer
 
   const host: ConnectionHost = {
     jwtSecret: options.jwtSecret,
+    quotas,
     subscribe: (channel) => void subscribe(channel),
     unsubscribe: (channel) => {
       registry.remove(channel);
@@ -134,6 +147,11 @@ export function startRealtimeServer(options: RealtimeServerOptions): RealtimeSer
         rejectUpgrade(socket, 400, 'Bad Request', 'Unsupported serializer version');
         return;
       }
+      const overQuota = quotas.refuseUpgrade();
+      if (overQuota !== undefined) {
+        rejectUpgrade(socket, 429, 'Too Many Requests', overQuota);
+        return;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => {
         const connection = new Connection(ws, vsn, token, host);
         connections.add(connection);
@@ -152,6 +170,7 @@ export function startRealtimeServer(options: RealtimeServerOptions): RealtimeSer
       for (const connection of connections) connection.close();
       connections.clear();
       await poller.close();
+      quotas.close();
       await pool.end();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

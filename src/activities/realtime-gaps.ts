@@ -6,7 +6,8 @@
  * ledger entry every second):
  *
  * - rows: once a position of the source has had time to arrive (the grace: three times the
- *   delivery delay the feed sees, between 1 and 5 s), the keys and versions of the rows changed
+ *   delivery delay the feed sees, between 1 and 5 s; 1 s while the last checks found changes
+ *   missing, since a change dropped over a quota never comes), the keys and versions of the rows changed
  *   since the last covered version (minus a small margin for late commits) up to it are read — not
  *   the rows — and only those Realtime did not deliver at that version are read in full and written;
  * - deletes: the ledger entries newer than the last covered one whose key Realtime did not delete
@@ -30,6 +31,8 @@ const MAX_REMEMBERED = 200_000;
 /** How long a change may take to arrive before it counts as not delivered: bounds of the grace. */
 const MIN_GRACE_MS = 1000;
 const MAX_GRACE_MS = 5000;
+/** Checks the grace stays at its minimum after one found changes missing. */
+const DROPPING_CHECKS = 10;
 
 export interface Healed {
   written: number;
@@ -58,6 +61,8 @@ export class GapHealer {
   private fresh = false;
   /** The delivery delay Realtime shows (commit to arrival), smoothed. */
   private lagMs = 0;
+  /** Checks until the grace may grow again: set when a check found changes Realtime dropped. */
+  private dropping = 0;
 
   constructor(
     private readonly deps: Deps,
@@ -82,6 +87,7 @@ export class GapHealer {
 
   /** How long a change gets to arrive through Realtime before the feed reads it itself. */
   get grace(): number {
+    if (this.dropping > 0) return MIN_GRACE_MS;
     return Math.min(MAX_GRACE_MS, Math.max(MIN_GRACE_MS, 3 * this.lagMs));
   }
 
@@ -149,6 +155,9 @@ export class GapHealer {
     this.ledgerDue = p.ledger;
     await this.rows(healed);
     await this.deletes(healed);
+    // Realtime is dropping changes: waiting longer for them does not help (for the next 10 checks).
+    if (healed.missing > 0) this.dropping = DROPPING_CHECKS;
+    else if (this.dropping > 0) this.dropping--;
     return healed;
   }
 

@@ -46,7 +46,9 @@ before(async () => {
   const u = new URL(stack.target.databaseUrl);
   u.pathname = `/${database}`;
   url = u.toString();
-  await bootstrapDatabase(url);
+  const admin = new URL(stack.target.adminDatabaseUrl);
+  admin.pathname = `/${database}`;
+  await bootstrapDatabase({ adminUrl: admin.toString() });
   assert.deepEqual(
     (await applyMigrations(url, beforeSplit)).map((m) => m.version),
     ['20251120120000', '20251124120000'],

@@ -37,10 +37,14 @@ after(async () => {
 
 const unique = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
 
-/** Create `public.<unique>` with `columns` and optional rows; returns its name. */
+/**
+ * Create `public.<unique>` with `columns` and optional rows, granted to service_role as a user's
+ * migration grants it (new tables get no grants on hosted projects); returns its name.
+ */
 async function table(columns: string, rows: string[] = []): Promise<string> {
   const name = unique('rest');
   await db.query(`create table public.${name} (${columns})`);
+  await db.query(`grant select, insert, update, delete on public.${name} to service_role`);
   if (rows.length)
     await db.query(`insert into public.${name} values ${rows.map((r) => `(${r})`).join(', ')}`);
   return name;
@@ -195,6 +199,7 @@ void describe('select', () => {
   void test('a table created a moment ago is visible at once', async () => {
     const name = unique('fresh');
     await db.query(`create table public.${name} (id int primary key)`);
+    await db.query(`grant select on public.${name} to service_role`);
     await db.query(`insert into public.${name} values (1)`);
     const { data, error } = await sb.from(name).select('id');
     assert.equal(error, null);

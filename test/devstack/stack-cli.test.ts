@@ -93,9 +93,12 @@ describe('npm run stack', () => {
       'TEMPORAL_NAMESPACE',
       'STACK_SOURCE_DATABASE_URL',
       'STACK_TARGET_DATABASE_URL',
+      'STACK_REALTIME_PLAN',
     ]) {
       assert.ok(env[key], `${key} is in the env file`);
     }
+    assert.equal(env.STACK_REALTIME_PLAN, 'free', 'Realtime enforces the free plan by default');
+    assert.match(output, /Realtime plan\s+free: 100 messages\/s \(more are dropped silently\)/);
     const password = new URL(env.STACK_SOURCE_DATABASE_URL!).password;
     assert.ok(!output.includes(password), 'the database password is not printed');
   });
@@ -110,6 +113,8 @@ describe('npm run stack', () => {
     let channel: RealtimeChannel | undefined;
     try {
       await db.query('CREATE TABLE public.items (id int PRIMARY KEY, name text)');
+      // New tables get no grants (as on hosted projects since 2026-10-30): grant what the API needs.
+      await db.query('GRANT SELECT, INSERT, UPDATE, DELETE ON public.items TO service_role');
       await db.query('ALTER PUBLICATION supabase_realtime ADD TABLE public.items');
       const upsert = await supabase.from('items').upsert([
         { id: 1, name: 'a' },
@@ -164,6 +169,25 @@ describe('npm run stack', () => {
     assert.ok(
       storageDir && existsSync(path.join(storageDir, 'objects')),
       `storage directory printed: ${output}`,
+    );
+  });
+
+  test('an unknown --plan is refused in one line naming the choices', () => {
+    let failed: { status: number | null; stderr: string } | undefined;
+    try {
+      execFileSync('sh', [path.join(root, 'devstack/stack.sh'), '--plan', 'gold'], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      const e = error as { status: number | null; stderr: string };
+      failed = { status: e.status, stderr: e.stderr };
+    }
+    assert.ok(failed && failed.status !== 0, 'exits non-zero');
+    assert.match(
+      failed.stderr.trim(),
+      /^error: option '--plan <plan>' argument 'gold' is invalid\. use one of free, pro, team$/,
     );
   });
 

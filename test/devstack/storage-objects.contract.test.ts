@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { waitFor } from '../support/wait.js';
 import { apiError, client, db, objectRows, storageUrl, unique } from '../support/storage.js';
 
@@ -32,7 +33,15 @@ before(async () => {
     grant all on public.storage_contract_log, public.storage_contract_log_seq_seq to service_role;`);
 });
 after(async () => {
-  await db.query('drop trigger if exists storage_contract_log on storage.objects');
+  // DROP TRIGGER needs the table's owner in plain Postgres (hosted lets postgres drop its triggers on
+  // storage.objects through supautils' drop_trigger_grants): the superuser cleans up.
+  const admin = new pg.Client({ connectionString: process.env.STACK_SOURCE_ADMIN_DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query('drop trigger if exists storage_contract_log on storage.objects');
+  } finally {
+    await admin.end();
+  }
   await db.end();
 });
 

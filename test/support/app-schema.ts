@@ -130,6 +130,10 @@ CREATE TABLE ${s.audit} (
   at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
+-- New tables get no grants (hosted since 2026-10-30): the app's migration grants what its API
+-- clients use. Invoices, their lines and the private audit log are not exposed to the Data API at all.
+GRANT SELECT, INSERT, UPDATE, DELETE ON ${s.orgs}, ${s.members}, ${s.events}, ${s.profiles} TO authenticated, service_role;
+GRANT SELECT ON ${s.orgs} TO anon;
 REVOKE ALL ON ${s.invoices}, ${s.lines}, ${s.audit} FROM anon, authenticated, service_role;
 ${[s.orgs, s.members, s.invoices, s.lines, s.events, s.profiles, s.audit]
   .map((t) => `CREATE TRIGGER stamp BEFORE UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION public.stamp_${x}();`)

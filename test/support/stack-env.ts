@@ -2,7 +2,10 @@
 export interface TestProject {
   url: string;
   serviceRoleKey: string;
+  /** As `postgres`, NOT a superuser (as on hosted projects): what a user's SQL runs as. */
   databaseUrl: string;
+  /** As the superuser `supabase_admin`, for setup a hosted project never allows its users. */
+  adminDatabaseUrl: string;
 }
 
 function required(name: string): string {
@@ -24,11 +27,13 @@ export function testStack(): {
       url: required('SYNC_SOURCE_SUPABASE_URL'),
       serviceRoleKey: required('SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY'),
       databaseUrl: required('STACK_SOURCE_DATABASE_URL'),
+      adminDatabaseUrl: required('STACK_SOURCE_ADMIN_DATABASE_URL'),
     },
     target: {
       url: required('SYNC_TARGET_SUPABASE_URL'),
       serviceRoleKey: required('SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY'),
       databaseUrl: required('STACK_TARGET_DATABASE_URL'),
+      adminDatabaseUrl: required('STACK_TARGET_ADMIN_DATABASE_URL'),
     },
     temporal: {
       address: required('TEMPORAL_ADDRESS'),

@@ -463,7 +463,9 @@ const projectCases: ProjectCase[] = [
       const url = new URL(stack.target.databaseUrl);
       url.pathname = `/${otherDatabase}`;
       otherDatabaseUrl = url.href;
-      await bootstrapDatabase(otherDatabaseUrl);
+      const admin = new URL(stack.target.adminDatabaseUrl);
+      admin.pathname = `/${otherDatabase}`;
+      await bootstrapDatabase({ adminUrl: admin.href });
       await db(otherDatabaseUrl).query(ddl(projectCases[2]!.table.table));
       const secret = newJwtSecret();
       otherApi = await startSupabaseApi({
