@@ -3,6 +3,8 @@ import pg from 'pg';
 import { applyStorageSchema } from './storage/schema.js';
 
 const bootstrapSql = new URL('./bootstrap.sql', import.meta.url);
+/** The auth schema as hosted projects have it (auth.users, auth.identities): its own file. */
+const authSql = new URL('./auth.sql', import.meta.url);
 const grantsSql = new URL('./grants.sql', import.meta.url);
 const legacyGrantsSql = new URL('./grants-legacy.sql', import.meta.url);
 
@@ -27,6 +29,7 @@ export async function bootstrapDatabase(options: BootstrapOptions): Promise<void
   await client.connect();
   try {
     await client.query(await readFile(bootstrapSql, 'utf8'));
+    await client.query(await readFile(authSql, 'utf8'));
     await applyStorageSchema(client);
     // Storage logs in as supabase_storage_admin and switches to the request's role, as hosted.
     await client.query('GRANT anon, authenticated, service_role TO supabase_storage_admin');

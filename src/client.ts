@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { registerBackfill } from './cli/backfill.js';
 import { CliError } from './cli/common.js';
 import { errorMessage } from './core/errors.js';
+import { registerFailover } from './cli/failover.js';
 import { registerLifecycle } from './cli/lifecycle.js';
 import { registerMigrate } from './cli/migrate.js';
 import { registerSchedule } from './cli/schedule.js';
@@ -45,6 +46,7 @@ registerSchedule(program);
 registerVerify(program);
 registerSchema(program);
 registerMigrate(program);
+registerFailover(program);
 
 try {
   await program.parseAsync();

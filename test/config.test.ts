@@ -372,6 +372,48 @@ void test('the tables file may be a bare array or {"tables": [...]}', () => {
   assert.deepEqual(fromArray[1]?.primaryKeys, ['order_id', 'line_no']);
 });
 
+void test('tables file: "sequences" and "auth"; bad values are one line naming the file', () => {
+  const file = parseTablesFile(
+    {
+      tables: [{ name: 'orders' }],
+      sequences: ['public.invoice_no', 'counter', 'public.invoice_no'],
+      auth: true,
+    },
+    'x.json',
+  );
+  assert.deepEqual(file.sequences, ['public.invoice_no', 'public.counter']);
+  assert.equal(file.auth, true);
+  assert.deepEqual(
+    parseTablesFile({ auth: true }, 'x.json').tables.map((t) => [t.qualifiedName, t.realtime]),
+    [
+      ['auth.users', false],
+      ['auth.identities', false],
+    ],
+    'auth alone is a tables file',
+  );
+  assert.deepEqual(
+    file.tables.map((t) => t.qualifiedName),
+    ['public.orders', 'auth.users', 'auth.identities'],
+  );
+  assert.equal(parseTablesFile({ tables: [{ name: 'orders' }] }, 'x.json').auth, undefined);
+  assert.throws(
+    () => parseTablesFile({ tables: [{ name: 'orders' }], auth: 'yes' }, 'x.json'),
+    new ConfigError(
+      'x.json: auth must be true or false without quotes (got a string); true syncs auth.users and auth.identities, leave auth out for false',
+    ),
+  );
+  assert.throws(
+    () => parseTablesFile({ tables: [{ name: 'orders' }], sequences: 'public.x' }, 'x.json'),
+    new ConfigError(
+      'x.json: sequences must be an array of sequence names, e.g. ["public.orders_id_seq"] (got a string); leave sequences out for none',
+    ),
+  );
+  assert.throws(
+    () => parseTablesFile({ tables: [{ name: 'orders' }], sequences: ['a.b.c'] }, 'x.json'),
+    /x\.json: sequences\[0\] "a\.b\.c" has too many dots/,
+  );
+});
+
 void test('table patterns: include/exclude with * and ?, entries override and add; bad patterns are one line', () => {
   const file = parseTablesFile(
     {
@@ -714,7 +756,7 @@ const badInputs: { name: string; setup: Setup; message: string | RegExp }[] = [
   {
     name: 'misspelt top-level key',
     setup: { tables: '{"table": [{"name": "orders"}]}' },
-    message: `${F}: unknown top-level key "table" (did you mean tables?); allowed keys: tables, include, exclude, storage; expected {"tables": [...]}`,
+    message: `${F}: unknown top-level key "table" (did you mean tables?); allowed keys: tables, include, exclude, storage, sequences, auth; expected {"tables": [...]}`,
   },
   {
     name: 'empty tables',

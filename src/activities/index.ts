@@ -9,6 +9,7 @@ import { createPrepareActivities } from './prepare.js';
 import { createPresenceActivities } from './presence.js';
 import { createRealtimeActivities } from './realtime.js';
 import { createReconcileActivities } from './reconcile.js';
+import { createSequenceActivities } from './sequences.js';
 import { createStorageActivities } from './storage.js';
 import { createVerifyActivities } from './verify.js';
 
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createPrepareActivities(deps),
     ...createReconcileActivities(deps),
+    ...createSequenceActivities(deps),
     ...createDeletionActivities(deps),
     ...createRealtimeActivities(deps),
     ...createCheckpointActivities(deps),

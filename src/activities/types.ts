@@ -50,6 +50,23 @@ export interface ReconcileChunkResult {
   drift?: DriftNote[];
 }
 
+export interface SyncSequencesInput {
+  table: TableConfig;
+  /** Sequences the tables file names (`schema.name`), synced with every table's. */
+  sequences?: string[];
+  /** Move the target this far past the source (`failover promote`); default 0. */
+  margin?: number;
+}
+
+export interface SyncSequencesResult {
+  /** Sequences found on the source. */
+  sequences: number;
+  /** Moved forward on the target by this call. */
+  advanced: number;
+  /** `schema.name` of the sequences the target lacks. */
+  missing: string[];
+}
+
 export interface ReplayDeletionsInput {
   table: TableConfig;
   versionColumn: string | null;

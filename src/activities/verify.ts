@@ -17,6 +17,7 @@ import { keepBeating } from './heartbeats.js';
 import type { DriftNote } from './types.js';
 import { TableVerifier, type DifferenceCounts, type Leaf, type Side } from './verify-ranges.js';
 import { driftNotes } from './schema-check.js';
+import { sequencesBehind, type SequenceBehind } from './sequences.js';
 import { writeRows } from './writes.js';
 
 export type DifferenceKind = 'missing' | 'extra' | 'different';
@@ -48,6 +49,12 @@ export interface VerifyTableResult extends DifferenceCounts {
   };
   /** How the target's table differs from the source's (compared before the rows). */
   schema: DriftNote[];
+  /**
+   * The sequences behind the table's columns whose target position is behind the source's (next
+   * values as decimal text; target null: missing there). With `repair`, they are moved forward and
+   * `repaired` says so. Absent: not checked (a worker before sequences).
+   */
+  sequences?: { checked: number; behind: SequenceBehind[]; repaired?: boolean };
   /** False when the columns differ (every row would): the rows were not compared. */
   rowsCompared: boolean;
   /** True when the target equals the source (after the repair, with `repair`). */
@@ -159,7 +166,16 @@ export function createVerifyActivities(deps: ActivityDeps) {
               result.targetRows =
                 v.targetRows + (found.missing - remaining.missing) - (found.extra - remaining.extra);
             }
-            result.calls = v.calls;
+            result.sequences = await sequencesBehind(deps, ref, []);
+            if (result.sequences.behind.length > 0) {
+              if (input.repair) {
+                await deps.target.advanceSequences(await deps.source.readSequences(ref, []), 0);
+                result.sequences.repaired = true;
+              } else {
+                result.equal = false;
+              }
+            }
+            result.calls = v.calls + 2;
             result.durationMs = Date.now() - started;
             deps.logger.info(
               {
@@ -169,6 +185,7 @@ export function createVerifyActivities(deps: ActivityDeps) {
                 extra: found.extra,
                 different: found.different,
                 repair: result.repair,
+                sequencesBehind: result.sequences.behind.length,
                 calls: result.calls,
                 durationMs: result.durationMs,
               },

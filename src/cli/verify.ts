@@ -55,7 +55,17 @@ export function verifyLine(t: VerifiedTable): string {
     .map((d) => `\n  schema: ${d.message}; fix on the target: ${d.sql.replace(/\s*\n\s*/g, ' ')}`)
     .join('');
   if (r.rowsCompared === false) return `${t.table}: the columns differ, rows not compared${schema}`;
-  return rowsLine(t.table, r, schema !== '') + schema;
+  return rowsLine(t.table, r, schema !== '') + schema + sequenceLines(r);
+}
+
+/** A sequence behind on the target: the first insert with a default id there would collide. */
+function sequenceLines(r: NonNullable<VerifiedTable['result']>): string {
+  return (r.sequences?.behind ?? [])
+    .map(
+      (b) =>
+        `\n  sequence ${b.sequence} is behind on the target (${b.target === null ? 'missing there' : `next ${b.target}`}, the source's next ${b.source})${r.sequences?.repaired ? ': moved forward' : ': verify --repair or the next pass moves it forward'}`,
+    )
+    .join('');
 }
 
 function rowsLine(table: string, r: NonNullable<VerifiedTable['result']>, schemaDiffers: boolean): string {

@@ -18,12 +18,14 @@ export function loadConfig(options: LoadOptions = {}): SyncConfig {
   try {
     const env = parseEnv(sources);
     const label = displayPath(sources.cwd, env.tableConfigFile);
-    const { tables, patterns, storage } = readTablesFile(env.tableConfigFile, label);
+    const { tables, patterns, storage, sequences, auth } = readTablesFile(env.tableConfigFile, label);
     return {
       ...env,
       tables,
       ...(patterns ? { tablePatterns: patterns } : {}),
       ...(storage ? { storage } : {}),
+      ...(sequences ? { sequences } : {}),
+      ...(auth ? { auth } : {}),
     };
   } catch (err) {
     // Belt and braces: a key pasted into the wrong variable must not end up in a message.

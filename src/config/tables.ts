@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { closest, ConfigError, describeType, show } from './errors.js';
 import { identifierProblem, parseQualifiedName, type IdentifierKind } from './identifiers.js';
 import { patternProblem, type TablePatterns } from './table-patterns.js';
+import { authFlag, sequenceList, withAuthTables } from './tables-extras.js';
 import { parseStorageConfig, type StorageConfig } from './storage.js';
 import type { TableConfig } from './types.js';
 
@@ -133,6 +134,8 @@ const WrapperSchema = z.strictObject({
   include: patternList('include'),
   exclude: patternList('exclude'),
   storage: z.unknown().optional(),
+  sequences: sequenceList(),
+  auth: authFlag(),
 });
 
 /** What a tables file holds: its entries, and the patterns when it has any. */
@@ -141,6 +144,10 @@ export interface TablesFile {
   patterns?: TablePatterns;
   /** The `storage` key: the buckets to sync (storage.ts). */
   storage?: StorageConfig;
+  /** Sequences to keep ahead on the target besides the tables' own (`schema.name`). */
+  sequences?: string[];
+  /** `"auth": true`: auth.users and auth.identities are synced. */
+  auth?: boolean;
 }
 
 /** `primaryKeys[1]` from a zod issue path. */
@@ -199,6 +206,7 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
   let prefix: string;
   let patterns: TablePatterns | undefined;
   let storage: StorageConfig | undefined;
+  let extras: Pick<TablesFile, 'sequences' | 'auth'> = {};
   if (Array.isArray(json)) {
     entries = json;
     prefix = '';
@@ -208,7 +216,7 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
       const issue = firstIssue(wrapper.error.issues);
       const message =
         issue?.code === 'unrecognized_keys'
-          ? `${unknownKeyMessage(issue.keys[0] ?? '', ['tables', 'include', 'exclude', 'storage']).replace('unknown key', 'unknown top-level key')}; expected {"tables": [...]}`
+          ? `${unknownKeyMessage(issue.keys[0] ?? '', ['tables', 'include', 'exclude', 'storage', 'sequences', 'auth']).replace('unknown key', 'unknown top-level key')}; expected {"tables": [...]}`
           : issue
             ? issueMessage(issue, [])
             : 'is not a valid tables file';
@@ -220,7 +228,16 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
       patterns = { include: wrapper.data.include ?? [], exclude: wrapper.data.exclude ?? [] };
     }
     if (wrapper.data.storage !== undefined) storage = parseStorageConfig(wrapper.data.storage, file);
-    if (wrapper.data.tables === undefined && patterns === undefined && storage === undefined) {
+    if (wrapper.data.sequences !== undefined && wrapper.data.sequences.length > 0) {
+      extras = { ...extras, sequences: [...new Set(wrapper.data.sequences)] };
+    }
+    if (wrapper.data.auth === true) extras = { ...extras, auth: true };
+    if (
+      wrapper.data.tables === undefined &&
+      patterns === undefined &&
+      storage === undefined &&
+      extras.auth !== true
+    ) {
       throw new ConfigError(
         `${file}: tables is missing; expected {"tables": [${EXAMPLE_ENTRY}]} or {"include": ["public.*"]}`,
       );
@@ -231,7 +248,12 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
     );
   }
 
-  if (entries.length === 0 && (patterns === undefined || patterns.include.length === 0) && !storage) {
+  if (
+    entries.length === 0 &&
+    (patterns === undefined || patterns.include.length === 0) &&
+    !storage &&
+    extras.auth !== true
+  ) {
     throw new ConfigError(
       `${file}: no tables configured; add at least one entry like ${EXAMPLE_ENTRY}${patterns ? ', or a pattern to "include" like "public.*"' : ''}`,
     );
@@ -271,7 +293,12 @@ export function parseTablesFile(json: unknown, file: string): TablesFile {
       reconcile,
     });
   });
-  return { tables, ...(patterns ? { patterns } : {}), ...(storage ? { storage } : {}) };
+  return {
+    tables: extras.auth ? withAuthTables(tables) : tables,
+    ...(patterns ? { patterns } : {}),
+    ...(storage ? { storage } : {}),
+    ...extras,
+  };
 }
 
 /** Line and column (1-based) of a character offset. */

@@ -69,6 +69,10 @@ export interface SyncConfig {
   tablePatterns?: TablePatterns;
   /** The tables file's `storage` key: the buckets whose objects are synced (docs/storage.md). */
   storage?: StorageConfig;
+  /** `sequences` of the tables file (`schema.name`): kept ahead on the target like the tables' own. */
+  sequences?: string[];
+  /** `"auth": true` in the tables file: auth.users and auth.identities are synced too. */
+  auth?: boolean;
 }
 
 /** Everything that comes from environment variables (all of SyncConfig but the tables). */

@@ -13,6 +13,7 @@ export function syncSettings(config: SyncConfig, overrides: Partial<SyncSettings
     loop: config.loop && config.mode !== 'reconcile',
     maxPassesPerRun: 500,
     searchAttributes: false,
+    ...(config.sequences && config.sequences.length > 0 ? { sequences: [...config.sequences] } : {}),
     ...overrides,
   };
 }

@@ -128,7 +128,38 @@ export interface CatalogReader {
   functionsVersion(): Promise<number | null>;
 }
 
-export interface SourceProject extends Required<RangeChecksums>, CatalogReader {
+/**
+ * A sequence and where it is (supabase/migrations/20261202141400_sync_sequences.sql): names and
+ * numbers only. `table` is set for a sequence behind a column (serial, identity, a nextval default):
+ * each project resolves the sequence behind the same column. `next` is what nextval() returns next
+ * (decimal text; null: the project has no such sequence).
+ */
+export interface SequencePosition {
+  schema: string;
+  name: string;
+  table?: { schema: string; table: string; column: string };
+  next: string | null;
+  increment?: string;
+}
+
+/** A sequence moved forward on the target (`before`/`after`: its next values; null: missing there). */
+export interface SequenceAdvance {
+  schema: string;
+  name: string;
+  before: string | null;
+  after: string | null;
+  advanced: boolean;
+}
+
+/** Reading sequences (both projects). */
+export interface SequenceReader {
+  /** The sequences behind the table's columns, then the named ones (`schema.name`), with their positions. */
+  readSequences(ref: Pick<TableRef, 'schema' | 'table'>, named: string[]): Promise<SequencePosition[]>;
+  /** The positions on this project of sequences read on the other one (same entries, this project's `next`). */
+  sequencePositions(sequences: SequencePosition[]): Promise<SequencePosition[]>;
+}
+
+export interface SourceProject extends Required<RangeChecksums>, CatalogReader, SequenceReader {
   countRows(ref: TableRef): Promise<number>;
   /** The newest version and the newest unprocessed ledger entry (a few index lookups). */
   readPosition(ref: TableRef, versionColumn: string | null): Promise<SourcePosition>;
@@ -176,7 +207,9 @@ export interface SourceProject extends Required<RangeChecksums>, CatalogReader {
   ): ChangeSubscription;
 }
 
-export interface TargetProject extends Required<RangeChecksums>, CatalogReader {
+export interface TargetProject extends Required<RangeChecksums>, CatalogReader, SequenceReader {
+  /** Moves the target's sequences forward to at least the source's positions plus `margin` (never backward). */
+  advanceSequences(sequences: SequencePosition[], margin: number): Promise<SequenceAdvance[]>;
   /**
    * Writes rows through `sync_apply_upserts`. A unique constraint other than the key that refuses a
    * group of rows is reported in `conflict` (that group is not written); activities resolve it

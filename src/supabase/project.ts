@@ -14,10 +14,12 @@ import type {
   RangeBucket,
   RangeChecksums,
   RangeHash,
+  SequencePosition,
+  SequenceReader,
   TableRef,
 } from './ports.js';
 
-export abstract class SupabaseProject implements Required<RangeChecksums>, CatalogReader {
+export abstract class SupabaseProject implements Required<RangeChecksums>, CatalogReader, SequenceReader {
   protected readonly client: SupabaseClient;
 
   constructor(protected readonly project: ProjectConnection) {
@@ -60,6 +62,23 @@ export abstract class SupabaseProject implements Required<RangeChecksums>, Catal
       error: response.error,
       status: response.status,
     });
+  }
+
+  async readSequences(ref: Pick<TableRef, 'schema' | 'table'>, named: string[]): Promise<SequencePosition[]> {
+    return this.rpc<SequencePosition[]>(
+      'sync_read_sequences',
+      { p_schema: ref.schema, p_table: ref.table, p_sequences: named.map(sequenceName) },
+      { what: `reading the sequences of ${ref.schema}.${ref.table}`, migration: 'sequences' },
+    );
+  }
+
+  async sequencePositions(sequences: SequencePosition[]): Promise<SequencePosition[]> {
+    if (sequences.length === 0) return [];
+    return this.rpc<SequencePosition[]>(
+      'sync_sequence_positions',
+      { p_sequences: sequences },
+      { what: 'reading the positions of sequences', migration: 'sequences' },
+    );
   }
 
   private table(ref: TableRef) {
@@ -112,4 +131,12 @@ export abstract class SupabaseProject implements Required<RangeChecksums>, Catal
     );
     return rows.map(([key, hash]) => ({ key, hash }));
   }
+}
+
+/** `schema.name` (or `name`, in public) as the functions take it. */
+function sequenceName(qualified: string): { schema: string; name: string } {
+  const dot = qualified.indexOf('.');
+  return dot < 0
+    ? { schema: 'public', name: qualified }
+    : { schema: qualified.slice(0, dot), name: qualified.slice(dot + 1) };
 }

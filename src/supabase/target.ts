@@ -7,7 +7,15 @@
 import { MAX_REQUEST_BYTES } from './api-errors.js';
 import type { ProjectConnection } from './client.js';
 import { SupabaseProject } from './project.js';
-import type { ResolveResult, Row, TableRef, TargetProject, UpsertResult } from './ports.js';
+import type {
+  ResolveResult,
+  Row,
+  SequenceAdvance,
+  SequencePosition,
+  TableRef,
+  TargetProject,
+  UpsertResult,
+} from './ports.js';
 
 /** Splits rows into consecutive groups whose JSON stays under `maxBytes` (a lone larger row goes alone). */
 export function splitBySize(rows: Row[], maxBytes: number): Row[][] {
@@ -46,6 +54,15 @@ export function groupByColumns(rows: Row[]): Row[][] {
 }
 
 class SupabaseTarget extends SupabaseProject implements TargetProject {
+  async advanceSequences(sequences: SequencePosition[], margin: number): Promise<SequenceAdvance[]> {
+    if (sequences.length === 0) return [];
+    return this.rpc<SequenceAdvance[]>(
+      'sync_advance_sequences',
+      { p_sequences: sequences, p_margin: margin },
+      { what: 'moving sequences forward', migration: 'sequences' },
+    );
+  }
+
   async applyUpserts(ref: TableRef, versionColumn: string | null, rows: Row[]): Promise<UpsertResult> {
     const total: UpsertResult = { written: 0, skipped: 0 };
     for (const group of groupByColumns(rows).flatMap((g) => splitBySize(g, MAX_REQUEST_BYTES))) {

@@ -6,7 +6,7 @@
  * on both projects in its first chunk, so drift that does not stop writes (a column dropped on the
  * source) is still shown.
  */
-import { log, proxyActivities } from '@temporalio/workflow';
+import { log, patched, proxyActivities } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
 import type { ReconcileChunkInput, ReconcileChunkResult } from '../activities/types.js';
 import type { TableConfig } from '../config/types.js';
@@ -16,10 +16,13 @@ import { recordPass } from './decisions.js';
 import { tableName } from './ids.js';
 import type { LastError, PassOptions, PassSummary, SyncSettings, SyncState } from './types.js';
 
+/** patched() id: every pass moves the table's sequences forward on the target (2026-12-02). */
+const SEQUENCES_PATCH = 'sync-sequences-2026-12-02';
+
 /** An activity chunk returns after about this long so progress is checkpointed in state. */
 const CHUNK_MS = 20_000;
 
-const { reconcileChunk, replayDeletions } = proxyActivities<SyncActivities>({
+const { reconcileChunk, replayDeletions, syncSequences } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '10 minutes',
   // A worker that dies mid-pass is noticed within this; pages heartbeat as they are written.
   heartbeatTimeout: '20 seconds',
@@ -68,6 +71,14 @@ export async function runPass(
     }
     where = 'deletions';
     await replayLedger(t, pass);
+    // After the rows: the target's sequences are never behind the source's (after the first copy too).
+    where = 'reconcile';
+    if (patched(SEQUENCES_PATCH)) {
+      await syncSequences({
+        table: t.table,
+        ...(t.settings.sequences ? { sequences: t.settings.sequences } : {}),
+      });
+    }
   } catch (error) {
     pass.ok = false;
     pass.error = errorMessage(error);

@@ -31,6 +31,8 @@ export interface SyncSettings {
   maxPassesPerRun: number;
   /** Keep the SyncTable/SyncState search attributes up to date (they must be registered on the server). */
   searchAttributes: boolean;
+  /** Sequences the tables file names (`schema.name`): every table's pass moves them forward too. */
+  sequences?: string[];
 }
 
 export interface InitialCopyState {

@@ -61,8 +61,7 @@ export function appDdl(s: AppSchema): string {
   const x = s.suffix;
   return `
 CREATE SCHEMA IF NOT EXISTS private;
-CREATE SCHEMA IF NOT EXISTS auth;
-CREATE TABLE IF NOT EXISTS auth.users (id uuid PRIMARY KEY, email text);
+-- auth.users is the stack's, as on hosted projects (devstack/auth.sql): postgres may not create in auth.
 CREATE TYPE public.member_role_${x} AS ENUM ('owner', 'admin', 'member');
 CREATE DOMAIN public.email_${x} AS text CHECK (VALUE LIKE '%@%');
 CREATE OR REPLACE FUNCTION public.stamp_${x}() RETURNS trigger LANGUAGE plpgsql AS $$

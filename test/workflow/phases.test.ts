@@ -110,6 +110,9 @@ const mocks: Partial<SyncActivities> = {
     script(table).calls.push('deletions');
     return Promise.resolve({ replayed: 0, deleted: 0, lastId: 0, done: true });
   },
+  syncSequences() {
+    return Promise.resolve({ sequences: 0, advanced: 0, missing: [] });
+  },
   /** A feed that says it is live, then runs until released (feedControl) or cancelled. */
   async streamRealtimeChanges(input) {
     const s = script(input.table);

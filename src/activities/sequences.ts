@@ -1,0 +1,78 @@
+/**
+ * Sequences: the target's never behind the source's. After every pass (and so after the first
+ * copy), `syncSequences` reads on the source the sequences behind the table's columns and those the
+ * tables file names, and moves the target's forward to at least the same position (plus `margin`:
+ * `failover promote` leaves room for writes the source took after the last pass). Names and numbers
+ * only; never backward (supabase/migrations/20261202141400_sync_sequences.sql).
+ */
+import type { SequencePosition } from '../supabase/ports.js';
+import type { ActivityDeps } from './deps.js';
+import { failClearly } from './errors.js';
+import type { SyncSequencesInput, SyncSequencesResult } from './types.js';
+
+/** A sequence whose target position is behind the source's (what verify and failover check report). */
+export interface SequenceBehind {
+  sequence: string;
+  source: string;
+  target: string | null;
+}
+
+/** `schema.name` of a sequence. */
+export function sequenceLabel(s: Pick<SequencePosition, 'schema' | 'name'>): string {
+  return `${s.schema}.${s.name}`;
+}
+
+/** Whether the target's next value is behind the source's, in the direction of the increment. */
+export function isBehind(source: SequencePosition, target: SequencePosition | undefined): boolean {
+  if (source.next === null) return false;
+  if (target?.next == null) return true;
+  const descending = source.increment !== undefined && source.increment.startsWith('-');
+  const s = BigInt(source.next);
+  const t = BigInt(target.next);
+  return descending ? t > s : t < s;
+}
+
+/** The sequences of a table (and the named ones) that are behind on the target. */
+export async function sequencesBehind(
+  deps: Pick<ActivityDeps, 'source' | 'target'>,
+  table: { schema: string; table: string },
+  named: string[],
+): Promise<{ checked: number; behind: SequenceBehind[] }> {
+  const source = (await deps.source.readSequences(table, named)).filter((s) => s.next !== null);
+  const target = await deps.target.sequencePositions(source);
+  const behind = source.flatMap((s, i) =>
+    isBehind(s, target[i])
+      ? [{ sequence: sequenceLabel(s), source: s.next!, target: target[i]?.next ?? null }]
+      : [],
+  );
+  return { checked: source.length, behind };
+}
+
+export function createSequenceActivities(deps: ActivityDeps) {
+  return {
+    async syncSequences(input: SyncSequencesInput): Promise<SyncSequencesResult> {
+      return failClearly(async () => {
+        const ref = input.table;
+        const source = (await deps.source.readSequences(ref, input.sequences ?? [])).filter(
+          (s) => s.next !== null,
+        );
+        const advanced = await deps.target.advanceSequences(source, input.margin ?? 0);
+        const moved = advanced.filter((a) => a.advanced);
+        const missing = advanced.filter((a) => a.before === null).map(sequenceLabel);
+        if (moved.length > 0) {
+          deps.logger.info(
+            { table: ref.qualifiedName, sequences: moved.map(sequenceLabel), margin: input.margin ?? 0 },
+            `${ref.qualifiedName}: moved ${moved.length} sequence(s) forward on the target`,
+          );
+        }
+        if (missing.length > 0) {
+          deps.logger.warn(
+            { table: ref.qualifiedName, sequences: missing },
+            `${ref.qualifiedName}: the target has no sequence ${missing.join(', ')}: create it there (the same migration as on the source)`,
+          );
+        }
+        return { sequences: source.length, advanced: moved.length, missing };
+      });
+    },
+  };
+}

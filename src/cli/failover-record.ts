@@ -1,0 +1,44 @@
+/**
+ * Where a promotion is remembered (for `promote` run again, and for `reverse`): a workflow
+ * execution of its own, `failover-promoted:<task queue>`, that carries the promotion in its memo
+ * (when, which project was promoted, which was the primary: URLs only, no keys) and is terminated
+ * at once, on a task queue no worker polls, so it never runs. Read back with describe.
+ */
+import { WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { SyncConfig } from '../config/index.js';
+
+export interface PromoteRecord {
+  promotedAt: number;
+  /** The project promoted (the target of the sync that was stopped). */
+  promoted: string;
+  /** The primary that was left (the source of that sync). */
+  primary: string;
+}
+
+const MEMO = 'failoverPromoted';
+
+function recordId(cfg: SyncConfig): string {
+  return `failover-promoted:${cfg.temporal.taskQueue}`;
+}
+
+export async function readPromoteRecord(c: Client, cfg: SyncConfig): Promise<PromoteRecord | null> {
+  try {
+    const d = await c.workflow.getHandle(recordId(cfg)).describe();
+    const memo = d.memo?.[MEMO] as PromoteRecord | undefined;
+    return memo && typeof memo.promotedAt === 'number' ? memo : null;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return null;
+    throw error;
+  }
+}
+
+export async function writePromoteRecord(c: Client, cfg: SyncConfig, record: PromoteRecord): Promise<void> {
+  const handle = await c.workflow.start('failoverRecord', {
+    workflowId: recordId(cfg),
+    taskQueue: `${cfg.temporal.taskQueue}-failover-records`,
+    args: [],
+    memo: { [MEMO]: record },
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+  });
+  await handle.terminate('a record of the promotion, not meant to run');
+}
