@@ -23,7 +23,7 @@ import { CliError } from './common.js';
 import { checkReadiness, projectsOf } from './failover-check.js';
 import { bounded, type Projects } from './failover-gather.js';
 import type { Limits } from './failover-readiness.js';
-import { readPromoteRecord, writePromoteRecord } from './failover-record.js';
+import { readPromoteRecord, writePromoteRecord } from '../engine/failover-record.js';
 import { sendRequest } from './requests.js';
 import { targetOf } from './targets.js';
 import { workerPresence } from './workers.js';

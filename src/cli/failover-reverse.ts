@@ -23,7 +23,7 @@ import { tableSync } from '../workflows/table-sync.js';
 import type { TableSyncInput } from '../workflows/types.js';
 import { CliError } from './common.js';
 import { bounded } from './failover-gather.js';
-import { readPromoteRecord } from './failover-record.js';
+import { readPromoteRecord } from '../engine/failover-record.js';
 
 const SAMPLE = 10;
 const LIMIT = 10_000;

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './logger.js';
 import { connectSource } from '../supabase/source.js';
 import { SyncError } from '../supabase/ports.js';
 import { connectClient, searchAttributesRegistered } from '../temporal/connection.js';
+import { promotedTargetRefusal } from './failover-record.js';
 import { installRuntime } from '../temporal/runtime.js';
 import { createSyncWorker, type SyncWorker } from '../worker.js';
 import type { ScheduledTableResult } from '../workflows/reconcile-schedule.js';
@@ -112,6 +113,12 @@ async function run(
     return 1;
   }
   if (stopRequest.signal.aborted) return stoppedEarly(client);
+  const promoted = await promotedTargetRefusal(client, config).catch(() => null);
+  if (promoted) {
+    logger.error(promoted);
+    await client.connection.close();
+    return 1;
+  }
 
   const settings = syncSettings(config, {
     searchAttributes: await searchAttributesRegistered(client, config.temporal.namespace),

@@ -201,6 +201,14 @@ describe('failover drill', () => {
     const again = await cli.run(['failover', 'promote', '--force']);
     assert.equal(again.code, 0, `promote is idempotent: ${show(again)}`);
     assert.match(again.stdout, /already recorded/);
+    // A worker started again with the old configuration refuses to sync into the promoted project.
+    const restarted = cli.startSync();
+    const code = await restarted.exited;
+    assert.equal(code, 1, restarted.output());
+    assert.match(
+      restarted.output(),
+      /was promoted to primary at .*syncing into it would overwrite what the application wrote there since; .*failover reverse/,
+    );
   });
 
   test('the application writes to the promoted project: default ids, the same users', async () => {

@@ -42,3 +42,15 @@ export async function writePromoteRecord(c: Client, cfg: SyncConfig, record: Pro
   });
   await handle.terminate('a record of the promotion, not meant to run');
 }
+
+const sameProject = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
+/**
+ * Why `npm run sync` must not start, or null: its target is the project `failover promote` made the
+ * primary, so syncing into it would overwrite what the application has written there since.
+ */
+export async function promotedTargetRefusal(c: Client, cfg: SyncConfig): Promise<string | null> {
+  const record = await readPromoteRecord(c, cfg);
+  if (!record || !sameProject(record.promoted, cfg.target.url)) return null;
+  return `${cfg.target.url} was promoted to primary at ${new Date(record.promotedAt).toISOString()} (supabase-sync failover promote): syncing into it would overwrite what the application wrote there since; to sync the other way, swap the SYNC_SOURCE_* and SYNC_TARGET_* values in ${cfg.envFile ?? 'the environment'} and run \`supabase-sync failover reverse\` (docs/failover.md)`;
+}
