@@ -10,6 +10,11 @@
  * server timed out is gone, and the first worker to see it (it ends the peer's liveness workflow)
  * signals `feedWorkerLost` to every table workflow whose feed ran there. A worker that stops
  * gracefully ends its liveness workflow itself ('stopped'): its feeds hand over on their own.
+ *
+ * A worker alone on its queue keeps no liveness workflow, so when it is SIGKILLed and started again
+ * nobody saw it die: for its first heartbeat timeout the new worker looks, every few seconds, for
+ * feeds still held by a process of this host that no longer runs (src/engine/local-workers.ts) and
+ * takes them over the same way.
  */
 import {
   WorkflowIdConflictPolicy,
@@ -18,6 +23,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { errorMessage } from '../core/errors.js';
+import { goneOnThisHost } from './local-workers.js';
 import { feedWorkerLostSignal } from '../workflows/messages.js';
 import { syncWorkerPresence, type PresenceEnd } from '../workflows/presence.js';
 import type { Logger } from './logger.js';
@@ -46,8 +52,15 @@ export class WorkerPresence {
   private peers: string[] = [];
   private peersAt = 0;
   private readonly takenOver = new Set<string>();
+  /** Feeds (workflow id and worker) already signalled: a dead feed stays pending until its timeout. */
+  private readonly signalled = new Set<string>();
+  /** Until when feeds of dead processes of this host are looked for, and when they were last. */
+  private readonly sweepUntil: number;
+  private sweptAt = 0;
 
-  constructor(private readonly o: PresenceOptions) {}
+  constructor(private readonly o: PresenceOptions) {
+    this.sweepUntil = Date.now() + o.deadAfterMs + PEERS_EVERY_MS;
+  }
 
   start(): void {
     this.timer = setInterval(() => {
@@ -70,6 +83,10 @@ export class WorkerPresence {
   }
 
   private async look(): Promise<void> {
+    if (Date.now() < this.sweepUntil && Date.now() - this.sweptAt >= PEERS_EVERY_MS) {
+      this.sweptAt = Date.now();
+      await this.takeOver((worker) => goneOnThisHost(worker, this.o.identity), 'no longer runs on this host');
+    }
     if (Date.now() - this.peersAt >= PEERS_EVERY_MS) {
       this.peers = await this.listPeers();
       this.peersAt = Date.now();
@@ -159,29 +176,33 @@ export class WorkerPresence {
         return;
       }
     }
-    await this.takeOver(peer);
+    await this.takeOver((worker) => worker === peer, 'stopped without a goodbye');
   }
 
-  /** Signals every table workflow whose feed ran in the dead worker (16 looked at at once). */
-  private async takeOver(peer: string): Promise<void> {
+  /** Signals every table workflow whose feed ran in a dead worker (16 looked at at once). */
+  private async takeOver(gone: (worker: string) => boolean, why: string): Promise<void> {
     const query = `WorkflowType = 'tableSync' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.o.taskQueue.replace(/'/g, "\\'")}'`;
     const ids: string[] = [];
     for await (const w of this.o.client.workflow.list({ query })) ids.push(w.workflowId);
-    let moved = 0;
+    const moved = new Map<string, number>();
     const one = async (workflowId: string) => {
       const handle = this.o.client.workflow.getHandle(workflowId);
       const d = await handle.describe().catch(() => undefined);
-      const ranThere = (d?.raw.pendingActivities ?? []).some(
-        (a) => a.activityType?.name === 'streamRealtimeChanges' && a.lastWorkerIdentity === peer,
-      );
-      if (!ranThere) return;
-      await handle.signal(feedWorkerLostSignal, { worker: peer }).catch(() => undefined);
-      moved += 1;
+      // An abandoned feed stays pending beside its successor until its heartbeat times out.
+      for (const a of d?.raw.pendingActivities ?? []) {
+        const worker = a.lastWorkerIdentity;
+        if (a.activityType?.name !== 'streamRealtimeChanges' || !worker || !gone(worker)) continue;
+        if (this.signalled.has(`${workflowId} ${worker}`)) continue;
+        this.signalled.add(`${workflowId} ${worker}`);
+        await handle.signal(feedWorkerLostSignal, { worker }).catch(() => undefined);
+        moved.set(worker, (moved.get(worker) ?? 0) + 1);
+      }
     };
     for (let i = 0; i < ids.length; i += 16) await Promise.all(ids.slice(i, i + 16).map(one));
-    this.o.logger.warn(
-      { worker: peer, feeds: moved },
-      `worker ${peer} stopped without a goodbye: its ${moved} realtime feed(s) start again in a live worker`,
-    );
+    for (const [worker, feeds] of moved)
+      this.o.logger.warn(
+        { worker, feeds },
+        `worker ${worker} ${why}: its ${feeds} realtime feed(s) start again in a live worker`,
+      );
   }
 }
