@@ -9,7 +9,7 @@
  *   delivery delay the feed sees, between 1 and 5 s; 1 s while the last checks found changes
  *   missing, since a change dropped over a quota never comes), the keys and versions of the rows changed
  *   since the last covered version (minus a small margin for late commits) up to it are read — not
- *   the rows — and only those Realtime did not deliver at that version are read in full and written;
+ *   the rows, and for all the process's feeds in one call (realtime-versions.ts) — and only those Realtime did not deliver at that version are read in full and written;
  * - deletes: the ledger entries newer than the last covered one whose key Realtime did not delete
  *   are applied (the pass marks them processed later; a TRUNCATE entry is left to the pass).
  *
@@ -20,6 +20,7 @@ import { keyOnly, keyText } from '../core/keys.js';
 import { compareVersions, reconcileFrom, versionOf } from '../core/versions.js';
 import type { ChangeEvent, Row, SourcePosition, TableRef } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
+import type { VersionReads } from './realtime-versions.js';
 import { writeRows } from './writes.js';
 
 /** Rows changed this long before the covered version are looked at again (late commits). */
@@ -42,7 +43,8 @@ export interface Healed {
   missing: number;
 }
 
-type Deps = Pick<ActivityDeps, 'source' | 'target' | 'logger'>;
+/** The project ports, and the process's shared reads of keys and versions (realtime-versions.ts). */
+type Deps = Pick<ActivityDeps, 'source' | 'target' | 'logger'> & { versions: Pick<VersionReads, 'read'> };
 
 export class GapHealer {
   /** key → newest version delivered by Realtime (or healed), in order of arrival. */
@@ -166,7 +168,14 @@ export class GapHealer {
     if (versionColumn === null || due === null) return;
     if (this.covered !== null && compareVersions(due, this.covered) <= 0) return;
     const from = this.covered === null ? null : reconcileFrom(this.covered, MARGIN_MS);
-    const listed = await this.deps.source.readVersions(this.ref, versionColumn, from, due, LIST_LIMIT);
+    const listing = await this.deps.versions.read({
+      ref: this.ref,
+      versionColumn,
+      from,
+      until: due,
+      limit: LIST_LIMIT,
+    });
+    const listed = listing.versions;
     const missing: Row[] = [];
     for (const { key, version } of listed) {
       const row = Object.fromEntries(this.ref.primaryKeys.map((k, i) => [k, key[i] ?? null]));
@@ -185,8 +194,10 @@ export class GapHealer {
       healed.written += result.written;
       healed.skipped += result.skipped;
     }
-    // A full listing may not reach `due`: go on from its last version next time.
-    this.covered = listed.length >= LIST_LIMIT ? listed[listed.length - 1]!.version : due;
+    // A full listing may not reach `due`: go on from its last version next time (a listing the
+    // shared budget cut to nothing: from the same place).
+    if (listed.length < listing.limit) this.covered = due;
+    else if (listed.length > 0) this.covered = listed[listed.length - 1]!.version;
     this.forget();
   }
 

@@ -18,6 +18,7 @@ import { asActivityFailure } from './errors.js';
 import { coalesce } from './realtime-batch.js';
 import { GapHealer } from './realtime-gaps.js';
 import { PositionWatch } from './realtime-positions.js';
+import { VersionReads } from './realtime-versions.js';
 import { FeedProgress } from './realtime-progress.js';
 import type { RealtimeFeedInput } from './types.js';
 import { explainSchemaError } from './schema-check.js';
@@ -35,6 +36,8 @@ export const PROGRESS_INTERVAL_MS = 30_000;
 export function createRealtimeActivities(deps: ActivityDeps) {
   // One look at the source per second for every feed of this worker (realtime-positions.ts).
   const positions = new PositionWatch(deps.source, deps.logger);
+  // …and the keys and versions the feeds' checks then read, for all of them at once.
+  const versions = new VersionReads(deps.source);
   return {
     async streamRealtimeChanges(input: RealtimeFeedInput): Promise<void> {
       const ref = input.table;
@@ -66,7 +69,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         wake = null;
       };
       // What Realtime does not deliver (over a quota, before the feed flows) is found on the source.
-      const gaps = new GapHealer(deps, ref, input.versionColumn, input.healFrom ?? null);
+      const gaps = new GapHealer({ ...deps, versions }, ref, input.versionColumn, input.healFrom ?? null);
       const unwatch = positions.watch(ref, input.versionColumn, (p) => {
         gaps.position(p);
         nudge();

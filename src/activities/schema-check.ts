@@ -13,7 +13,7 @@ import type { ActivityDeps } from './deps.js';
 import type { DriftNote } from './types.js';
 
 /** The newest migration of the supabase-sync functions this worker needs on both projects. */
-export const FUNCTIONS_VERSION = 20261202141410;
+export const FUNCTIONS_VERSION = 20261202160000;
 
 export interface SchemaCheck {
   source: TableSchema;

@@ -19,6 +19,7 @@ export const MIGRATIONS = {
   catalog: 'supabase/migrations/20261202120000_sync_catalog.sql',
   reads: 'supabase/migrations/20261202120100_sync_reads.sql',
   feed: 'supabase/migrations/20261202130000_sync_feed_checks.sql',
+  feedBatch: 'supabase/migrations/20261202160000_sync_feed_batch.sql',
   sequences: 'supabase/migrations/20261202141400_sync_sequences.sql',
   storage: 'supabase/migrations/20261202150000_sync_storage.sql',
 } as const;

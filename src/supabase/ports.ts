@@ -159,6 +159,15 @@ export interface SequenceReader {
   sequencePositions(sequences: SequencePosition[]): Promise<SequencePosition[]>;
 }
 
+/** One table's part of readVersionsMany: as readVersions' arguments. */
+export interface VersionsRequest {
+  ref: TableRef;
+  versionColumn: string;
+  from: string | null;
+  until: string | null;
+  limit: number;
+}
+
 export interface SourceProject extends Required<RangeChecksums>, CatalogReader, SequenceReader {
   countRows(ref: TableRef): Promise<number>;
   /** The newest version and the newest unprocessed ledger entry (a few index lookups). */
@@ -175,6 +184,15 @@ export interface SourceProject extends Required<RangeChecksums>, CatalogReader, 
     until: string | null,
     limit: number,
   ): Promise<KeyVersion[]>;
+  /**
+   * readVersions for many tables in one call, `budget` rows in all at most: each listing comes with
+   * the limit it was read with (less than asked once the budget is spent; a listing that long may
+   * have more). A table that cannot be read gets `error`.
+   */
+  readVersionsMany(
+    requests: VersionsRequest[],
+    budget: number,
+  ): Promise<Array<{ versions: KeyVersion[]; limit: number } | { error: string }>>;
   /** Unprocessed ledger entries with ids after `afterId`, oldest first. */
   readDeletionsAfter(ref: TableRef, afterId: number, limit: number): Promise<PendingDeletion[]>;
   /** Rows ordered by (version, key) strictly after `after`, or from `from` (inclusive) when `after` is null. */

@@ -1,8 +1,9 @@
 /**
  * The source role: reading the primary project — pages in keyset order, rows by key, the deletion
- * ledger — through the functions of supabase/migrations/20261202120100_sync_reads.sql and
- * 20261202120300_sync_ledger_v2.sql (never the table endpoint, so tables the Data API does not
- * expose sync too), and enabling delete tracking there. Its change feed is realtime.ts.
+ * ledger, the feeds' checks — through the functions of supabase/migrations (20261202120100_sync_reads,
+ * 20261202120300_sync_ledger_v2, 20261202130000_sync_feed_checks, 20261202160000_sync_feed_batch),
+ * never the table endpoint, so tables the Data API does not expose sync too; and enabling delete
+ * tracking there. Its change feed is realtime.ts.
  */
 import type { ProjectConnection } from './client.js';
 import { SupabaseProject } from './project.js';
@@ -19,6 +20,7 @@ import type {
   SourceProject,
   SubscriptionStatus,
   TableRef,
+  VersionsRequest,
 } from './ports.js';
 import { subscribeToChanges } from './realtime.js';
 
@@ -40,6 +42,11 @@ function position(p: RawPosition): SourcePosition {
     version: p.version === null || p.version === undefined ? null : versionText(p.version),
     ledger: p.ledger === null || p.ledger === undefined ? null : Number(p.ledger),
   };
+}
+
+/** A `[key value, …, version]` entry of a versions listing. */
+function keyVersion(r: unknown[]): KeyVersion {
+  return { key: r.slice(0, -1) as KeyValues, version: versionText(r[r.length - 1]) };
 }
 
 function deletions(entries: RawDeletion[]): PendingDeletion[] {
@@ -105,10 +112,35 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
       },
       { what: 'reading the versions of changed rows', ref, migration: 'feed' },
     );
-    return rows.map((r) => ({
-      key: r.slice(0, -1) as KeyValues,
-      version: versionText(r[r.length - 1]),
-    }));
+    return rows.map(keyVersion);
+  }
+
+  async readVersionsMany(
+    requests: VersionsRequest[],
+    budget: number,
+  ): Promise<Array<{ versions: KeyVersion[]; limit: number } | { error: string }>> {
+    if (requests.length === 0) return [];
+    const raw = await this.rpc<Array<{ versions?: unknown[][]; limit?: number; error?: string }>>(
+      'sync_read_versions_many',
+      {
+        p_requests: requests.map((r) => ({
+          schema: r.ref.schema,
+          table: r.ref.table,
+          primary_keys: r.ref.primaryKeys,
+          version_column: r.versionColumn,
+          from: r.from,
+          until: r.until,
+          limit: r.limit,
+        })),
+        p_budget: budget,
+      },
+      { what: 'reading the versions of changed rows', migration: 'feedBatch' },
+    );
+    return raw.map((r) =>
+      r.error !== undefined
+        ? { error: r.error }
+        : { versions: (r.versions ?? []).map(keyVersion), limit: Number(r.limit ?? 0) },
+    );
   }
 
   async readDeletionsAfter(ref: TableRef, afterId: number, limit: number): Promise<PendingDeletion[]> {
