@@ -144,6 +144,22 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         if (batch.maxCommit) gaps.observedLag(Date.now() - Date.parse(batch.maxCommit));
       };
 
+      /** One comparison with the source; a failed one moves nothing on (the next covers the same gap). */
+      const check = async () => {
+        const healed = await gaps.check().catch((error: unknown) => {
+          log.warn({ err: (error as Error).message }, 'checking what Realtime did not deliver failed');
+          return null;
+        });
+        if (healed && healed.missing > 0) {
+          progress.applied({ ...healed, reread: 0, healed: healed.missing }, null);
+          log.info(
+            { missing: healed.missing, written: healed.written, deleted: healed.deleted },
+            'changes Realtime did not deliver were read from the source and applied',
+          );
+        }
+      };
+      let checking: Promise<void> | null = null;
+
       const started = Date.now();
       let cancelled = false;
       /** Why the workflow no longer wants this feed (its feedControl sink): stop cleanly. */
@@ -174,27 +190,18 @@ export function createRealtimeActivities(deps: ActivityDeps) {
             setTimeout(resolve, queue.length > 0 ? FLUSH_INTERVAL_MS : 1000);
           });
           await flush();
-          if (gaps.hasPosition) {
-            // A failed check moves nothing on: the next one (a second later) covers the same gap.
-            const healed = await gaps.check().catch((error: unknown) => {
-              log.warn({ err: (error as Error).message }, 'checking what Realtime did not deliver failed');
-              return null;
-            });
-            if (healed && healed.missing > 0) {
-              progress.applied({ ...healed, reread: 0, healed: healed.missing }, null);
-              log.info(
-                { missing: healed.missing, written: healed.written, deleted: healed.deleted },
-                'changes Realtime did not deliver were read from the source and applied',
-              );
-            }
-          }
+          // The check runs beside the loop, one at a time: what Realtime delivers meanwhile is
+          // applied without waiting for it (both write through the version guard).
+          if (gaps.hasPosition && checking === null) checking = check().finally(() => (checking = null));
           heartbeat({ watermark: progress.watermark });
           await progress.report(false);
         }
+        await checking;
         await flush();
       } catch (error) {
         throw asActivityFailure(await explainSchemaError(deps, ref, error));
       } finally {
+        await checking;
         unwatch();
         unlisten();
         deps.shutdown?.removeEventListener('abort', onShutdown);
