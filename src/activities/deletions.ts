@@ -13,6 +13,7 @@ import type { KeyText, PendingDeletion, Row, TableRef } from '../supabase/ports.
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
+import { advanceTableSequences } from './sequences.js';
 import type { ReplayDeletionsInput, ReplayDeletionsResult } from './types.js';
 
 /** Target keys compared with the source per call while replaying a truncate. */
@@ -108,6 +109,11 @@ export function createDeletionActivities(deps: ActivityDeps) {
               }
               if (entries.length < input.batchSize) {
                 result.done = true;
+                if (input.thenSequences)
+                  result.sequences = await advanceTableSequences(deps, {
+                    table: input.table,
+                    ...input.thenSequences,
+                  });
                 return result;
               }
               if (Date.now() - started >= input.maxDurationMs) return result;

@@ -1,6 +1,7 @@
 /**
  * Sequences: the target's never behind the source's. After every pass (and so after the first
- * copy), `syncSequences` reads on the source the sequences behind the table's columns and those the
+ * copy; at the end of its deletion replay, deletions.ts, so an idle pass costs no more activities),
+ * the sync reads on the source the sequences behind the table's columns and those the
  * tables file names, and moves the target's forward to at least the same position (plus `margin`:
  * `failover promote` leaves room for writes the source took after the last pass). Names and numbers
  * only; never backward (supabase/migrations/20261202141400_sync_sequences.sql).
@@ -48,31 +49,38 @@ export async function sequencesBehind(
   return { checked: source.length, behind };
 }
 
+/**
+ * Moves the table's sequences (and the named ones) forward on the target to the source's position
+ * plus `margin`: the `syncSequences` activity, and the end of every pass's deletion replay.
+ */
+export async function advanceTableSequences(
+  deps: Pick<ActivityDeps, 'source' | 'target' | 'logger'>,
+  input: SyncSequencesInput,
+): Promise<SyncSequencesResult> {
+  const ref = input.table;
+  const source = (await deps.source.readSequences(ref, input.sequences ?? [])).filter((s) => s.next !== null);
+  const advanced = await deps.target.advanceSequences(source, input.margin ?? 0);
+  const moved = advanced.filter((a) => a.advanced);
+  const missing = advanced.filter((a) => a.before === null).map(sequenceLabel);
+  if (moved.length > 0) {
+    deps.logger.info(
+      { table: ref.qualifiedName, sequences: moved.map(sequenceLabel), margin: input.margin ?? 0 },
+      `${ref.qualifiedName}: moved ${moved.length} sequence(s) forward on the target`,
+    );
+  }
+  if (missing.length > 0) {
+    deps.logger.warn(
+      { table: ref.qualifiedName, sequences: missing },
+      `${ref.qualifiedName}: the target has no sequence ${missing.join(', ')}: create it there (the same migration as on the source)`,
+    );
+  }
+  return { sequences: source.length, advanced: moved.length, missing };
+}
+
 export function createSequenceActivities(deps: ActivityDeps) {
   return {
     async syncSequences(input: SyncSequencesInput): Promise<SyncSequencesResult> {
-      return failClearly(async () => {
-        const ref = input.table;
-        const source = (await deps.source.readSequences(ref, input.sequences ?? [])).filter(
-          (s) => s.next !== null,
-        );
-        const advanced = await deps.target.advanceSequences(source, input.margin ?? 0);
-        const moved = advanced.filter((a) => a.advanced);
-        const missing = advanced.filter((a) => a.before === null).map(sequenceLabel);
-        if (moved.length > 0) {
-          deps.logger.info(
-            { table: ref.qualifiedName, sequences: moved.map(sequenceLabel), margin: input.margin ?? 0 },
-            `${ref.qualifiedName}: moved ${moved.length} sequence(s) forward on the target`,
-          );
-        }
-        if (missing.length > 0) {
-          deps.logger.warn(
-            { table: ref.qualifiedName, sequences: missing },
-            `${ref.qualifiedName}: the target has no sequence ${missing.join(', ')}: create it there (the same migration as on the source)`,
-          );
-        }
-        return { sequences: source.length, advanced: moved.length, missing };
-      });
+      return failClearly(() => advanceTableSequences(deps, input));
     },
   };
 }

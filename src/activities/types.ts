@@ -72,6 +72,8 @@ export interface ReplayDeletionsInput {
   versionColumn: string | null;
   batchSize: number;
   maxDurationMs: number;
+  /** Once the ledger is replayed, the table's sequences are moved forward too (the pass's last step). */
+  thenSequences?: { sequences?: string[] };
 }
 
 export interface ReplayDeletionsResult {
@@ -83,6 +85,8 @@ export interface ReplayDeletionsResult {
   truncates?: number;
   /** While a truncate is replayed: the last target key compared (a retried attempt resumes after it). */
   truncateAfter?: KeyText;
+  /** The sequences moved forward after the replay (`thenSequences`). */
+  sequences?: SyncSequencesResult;
 }
 
 export interface RealtimeFeedInput {

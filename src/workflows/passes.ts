@@ -18,6 +18,8 @@ import type { LastError, PassOptions, PassSummary, SyncSettings, SyncState } fro
 
 /** patched() id: every pass moves the table's sequences forward on the target (2026-12-02). */
 const SEQUENCES_PATCH = 'sync-sequences-2026-12-02';
+/** patched() id: …at the end of the deletion replay's activity, not in one of its own (idle cost). */
+const SEQUENCES_IN_REPLAY_PATCH = 'sequences-in-replay-2026-12-02';
 
 /** An activity chunk returns after about this long so progress is checkpointed in state. */
 const CHUNK_MS = 20_000;
@@ -70,10 +72,12 @@ export async function runPass(
       maxVersion = await reconcile(t, pass, options);
     }
     where = 'deletions';
-    await replayLedger(t, pass);
-    // After the rows: the target's sequences are never behind the source's (after the first copy too).
+    // After the rows: the target's sequences are never behind the source's (after the first copy
+    // too), moved by the replay's last activity.
+    const inReplay = patched(SEQUENCES_IN_REPLAY_PATCH);
+    await replayLedger(t, pass, inReplay);
     where = 'reconcile';
-    if (patched(SEQUENCES_PATCH)) {
+    if (!inReplay && patched(SEQUENCES_PATCH)) {
       await syncSequences({
         table: t.table,
         ...(t.settings.sequences ? { sequences: t.settings.sequences } : {}),
@@ -188,13 +192,16 @@ async function reconcile(t: PassTable, pass: PassSummary, options: PassOptions):
 }
 
 /** Replays the deletion ledger until it is drained, or until a stop (asked after each batch). */
-async function replayLedger(t: PassTable, pass: PassSummary): Promise<void> {
+async function replayLedger(t: PassTable, pass: PassSummary, withSequences: boolean): Promise<void> {
   for (;;) {
     const result = await replayDeletions({
       table: t.table,
       versionColumn: t.state.versionColumn,
       batchSize: t.settings.batchSize,
       maxDurationMs: CHUNK_MS,
+      ...(withSequences
+        ? { thenSequences: t.settings.sequences ? { sequences: t.settings.sequences } : {} }
+        : {}),
     });
     pass.deletesReplayed += result.replayed;
     pass.deleted += result.deleted;

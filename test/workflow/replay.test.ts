@@ -4,7 +4,8 @@
  * workflow through every message — reconcileNow, pause, resume, configure, new key columns,
  * backfill, a dropped Realtime socket, stop —, a failing table that recovers and continues as new,
  * scheduled reconcile-only runs with their child, a verify run, a bucket's storage sync through its
- * first copy, deletes and moves, and a stop) replays with today's code.
+ * first copy, deletes and moves, and a stop; a table workflow whose passes ended with their own
+ * syncSequences activity) replays with today's code.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
