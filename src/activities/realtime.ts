@@ -22,11 +22,14 @@ import { VersionReads } from './realtime-versions.js';
 import { FeedProgress } from './realtime-progress.js';
 import type { RealtimeFeedInput } from './types.js';
 import { explainSchemaError } from './schema-check.js';
+import { advanceTableSequences } from './sequences.js';
 import { writeRows } from './writes.js';
 
 /** Changes are applied at most this long after they arrive (or sooner when a batch fills). */
 const FLUSH_INTERVAL_MS = 20;
 const MAX_BATCH = 500;
+/** After writes, the table's sequences are moved forward on the target at most this often. */
+const SEQUENCES_EVERY_MS = 5000;
 /** The subscription must be live (`system` ok) within this time, or the attempt fails. */
 const SUBSCRIBE_TIMEOUT_MS = 20_000;
 const APPLY_ATTEMPTS = 3;
@@ -138,6 +141,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
             writeRows(deps, ref, input.versionColumn, batch.upserts),
           );
           delta.written = r.written;
+          if (r.written > 0) sequences.due = true;
           delta.skipped = r.skipped;
         }
         progress.applied(delta, batch.maxCommit);
@@ -150,6 +154,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
           log.warn({ err: (error as Error).message }, 'checking what Realtime did not deliver failed');
           return null;
         });
+        if (healed && healed.written > 0) sequences.due = true;
         if (healed && healed.missing > 0) {
           progress.applied({ ...healed, reread: 0, healed: healed.missing }, null);
           log.info(
@@ -159,6 +164,22 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         }
       };
       let checking: Promise<void> | null = null;
+      // The rows the feed writes carry ids from the table's sequences: the target's follow within
+      // seconds, not only at the next pass (a table without sequences is asked once).
+      const sequences = { due: false, at: 0, none: false, running: null as Promise<void> | null };
+      const advanceSequences = () => {
+        if (!sequences.due || sequences.none || sequences.running !== null) return;
+        if (Date.now() - sequences.at < SEQUENCES_EVERY_MS) return;
+        sequences.due = false;
+        sequences.at = Date.now();
+        sequences.running = advanceTableSequences(deps, { table: input.table }, 'debug')
+          .then(
+            (r) => void (sequences.none = r.sequences === 0),
+            (error: unknown) =>
+              log.warn({ err: (error as Error).message }, 'moving sequences forward failed'),
+          )
+          .finally(() => (sequences.running = null));
+      };
 
       const started = Date.now();
       let cancelled = false;
@@ -179,6 +200,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
       };
       if (deps.shutdown?.aborted) onShutdown();
       deps.shutdown?.addEventListener('abort', onShutdown);
+      const ended = deps.feedControl.started();
       try {
         while (!cancelled && released === null && failure === null) {
           if (!live && Date.now() - started > SUBSCRIBE_TIMEOUT_MS) {
@@ -193,22 +215,25 @@ export function createRealtimeActivities(deps: ActivityDeps) {
           // The check runs beside the loop, one at a time: what Realtime delivers meanwhile is
           // applied without waiting for it (both write through the version guard).
           if (gaps.hasPosition && checking === null) checking = check().finally(() => (checking = null));
+          advanceSequences();
           heartbeat({ watermark: progress.watermark });
           await progress.report(false);
         }
         await checking;
         await flush();
+        await sequences.running;
       } catch (error) {
         throw asActivityFailure(await explainSchemaError(deps, ref, error));
       } finally {
         await checking;
+        await sequences.running;
         unwatch();
         unlisten();
         deps.shutdown?.removeEventListener('abort', onShutdown);
         await subscription.close();
         const lostBecause: string | null = failure;
         progress.disconnected(lostBecause !== null && !deps.shutdown?.aborted ? lostBecause : undefined);
-        await progress.report(true);
+        await progress.report(true).finally(ended);
       }
       if (cancelled) throw new CancelledFailure('realtime feed stopped');
       if (released !== null) {

@@ -56,6 +56,8 @@ export async function sequencesBehind(
 export async function advanceTableSequences(
   deps: Pick<ActivityDeps, 'source' | 'target' | 'logger'>,
   input: SyncSequencesInput,
+  /** The feed moves them every few seconds: its moves are logged at debug. */
+  moves: 'info' | 'debug' = 'info',
 ): Promise<SyncSequencesResult> {
   const ref = input.table;
   const source = (await deps.source.readSequences(ref, input.sequences ?? [])).filter((s) => s.next !== null);
@@ -63,7 +65,7 @@ export async function advanceTableSequences(
   const moved = advanced.filter((a) => a.advanced);
   const missing = advanced.filter((a) => a.before === null).map(sequenceLabel);
   if (moved.length > 0) {
-    deps.logger.info(
+    deps.logger[moves](
       { table: ref.qualifiedName, sequences: moved.map(sequenceLabel), margin: input.margin ?? 0 },
       `${ref.qualifiedName}: moved ${moved.length} sequence(s) forward on the target`,
     );
