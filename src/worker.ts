@@ -58,9 +58,6 @@ export interface SyncWorker {
   close(): Promise<void>;
 }
 
-/** How long a stopping worker waits for its feeds' last signals before it stops polling. */
-const FEEDS_SETTLE_MS = 5000;
-
 /** The realtime feeds running in this process (one registry per process: see feed-control.ts). */
 const runningFeeds = new FeedControlRegistry();
 
@@ -137,9 +134,6 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     run: () => (running ??= Promise.all([worker.run(), presenceWorker.run()]).then(() => undefined)),
     shutdown: async () => {
       shuttingDown.abort();
-      // The feeds end first (their last progress signals sent), while this worker still takes the
-      // workflow tasks those signals make; then it stops polling.
-      await runningFeeds.settled(FEEDS_SETTLE_MS);
       if (presenceWorker.getState() === 'RUNNING') presenceWorker.shutdown();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;

@@ -46,10 +46,4 @@ export interface FeedRef {
 export interface FeedControl {
   /** Registers a running feed; `onRelease` runs when it must stop. Returns the function that unregisters it. */
   listen(feed: FeedRef, onRelease: (reason: string) => void): () => void;
-  /**
-   * A feed runs until the returned function is called, after its last progress signal: a worker
-   * shutting down waits for that before it stops polling, so the workflow task the signal makes is
-   * handled by the worker that still has the workflow, not left to time out.
-   */
-  started(): () => void;
 }

@@ -200,7 +200,6 @@ export function createRealtimeActivities(deps: ActivityDeps) {
       };
       if (deps.shutdown?.aborted) onShutdown();
       deps.shutdown?.addEventListener('abort', onShutdown);
-      const ended = deps.feedControl.started();
       try {
         while (!cancelled && released === null && failure === null) {
           if (!live && Date.now() - started > SUBSCRIBE_TIMEOUT_MS) {
@@ -233,7 +232,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         await subscription.close();
         const lostBecause: string | null = failure;
         progress.disconnected(lostBecause !== null && !deps.shutdown?.aborted ? lostBecause : undefined);
-        await progress.report(true).finally(ended);
+        await progress.report(true);
       }
       if (cancelled) throw new CancelledFailure('realtime feed stopped');
       if (released !== null) {

@@ -39,34 +39,7 @@ export class FeedControlRegistry implements FeedControl {
   /** `namespace workflowId generation` → when released, oldest first. */
   private readonly released = new Map<string, number>();
 
-  /** Feeds running in this process (until their last signal); who waits for none. */
-  private active = 0;
-  private idleWaiters: Array<() => void> = [];
-
   constructor(private readonly now: () => number = Date.now) {}
-
-  started(): () => void {
-    this.active += 1;
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.active -= 1;
-      if (this.active === 0) for (const wake of this.idleWaiters.splice(0)) wake();
-    };
-  }
-
-  /** Resolves when no feed runs here, or after `timeoutMs`. */
-  async settled(timeoutMs: number): Promise<void> {
-    if (this.active === 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      this.idleWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
 
   listen(ref: FeedRef, onRelease: (reason: string) => void): () => void {
     const workflow = `${ref.namespace} ${ref.workflowId}`;

@@ -82,25 +82,3 @@ describe('FeedControlRegistry', () => {
     assert.deepEqual(here.stops, []);
   });
 });
-
-describe('a stopping worker waits for its feeds to end (settled)', () => {
-  test('at once with none running; when the last one ends; or at the deadline', async () => {
-    const registry = new FeedControlRegistry();
-    await registry.settled(10_000);
-    const first = registry.started();
-    const second = registry.started();
-    let settled = false;
-    const waiting = registry.settled(10_000).then(() => (settled = true));
-    first();
-    first(); // twice counts once
-    await new Promise((r) => setImmediate(r));
-    assert.equal(settled, false, 'one feed still runs');
-    second();
-    await waiting;
-    assert.equal(settled, true);
-    registry.started();
-    const began = Date.now();
-    await registry.settled(50);
-    assert.ok(Date.now() - began >= 45, 'gave up at the deadline');
-  });
-});
