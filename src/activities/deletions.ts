@@ -18,6 +18,12 @@ import type { ReplayDeletionsInput, ReplayDeletionsResult } from './types.js';
 
 /** Target keys compared with the source per call while replaying a truncate. */
 const TRUNCATE_PAGE = 5000;
+/**
+ * A truncate stays in the ledger this long after it happened, compared again by each pass: a row
+ * written on the source before it whose Realtime change arrives after the first clean-up (it was not
+ * on the target yet, so it got no tombstone) is removed by the next one.
+ */
+const TRUNCATE_SETTLE_MS = 30_000;
 
 function keyRow(primaryKeys: string[], key: KeyText): Row {
   return Object.fromEntries(primaryKeys.map((k, i) => [k, key[i] ?? null]));
@@ -83,8 +89,11 @@ export function createDeletionActivities(deps: ActivityDeps) {
           () => result,
           async () => {
             const started = Date.now();
+            // Truncates kept for a later pass (TRUNCATE_SETTLE_MS): replayed once per call.
+            const kept = new Set<number>();
             for (;;) {
-              const entries = await deps.source.readPendingDeletions(input.table, input.batchSize);
+              const read = await deps.source.readPendingDeletions(input.table, input.batchSize);
+              const entries = read.filter((e) => !kept.has(e.id));
               if (entries.length > 0) {
                 result.deleted += await replayKeys(
                   input,
@@ -103,11 +112,17 @@ export function createDeletionActivities(deps: ActivityDeps) {
                   await replayTruncate(input, latest.deletedAt, result);
                   result.truncates = (result.truncates ?? 0) + truncates.length;
                 }
-                await deps.source.markDeletionsProcessed(entries.map((e) => e.id));
+                const settling = truncates.filter(
+                  (t) => Date.now() - Date.parse(t.deletedAt) < TRUNCATE_SETTLE_MS,
+                );
+                for (const t of settling) kept.add(t.id);
+                await deps.source.markDeletionsProcessed(
+                  entries.filter((e) => !kept.has(e.id)).map((e) => e.id),
+                );
                 result.replayed += entries.length;
                 result.lastId = Math.max(result.lastId, ...entries.map((e) => e.id));
               }
-              if (entries.length < input.batchSize) {
+              if (read.length < input.batchSize || entries.length === 0) {
                 result.done = true;
                 if (input.thenSequences)
                   result.sequences = await advanceTableSequences(deps, {
