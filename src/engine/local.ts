@@ -3,9 +3,10 @@
  * .temporal/temporal.sqlite, so a restart resumes) when no TEMPORAL_ADDRESS is given, and the demo
  * on a local stack (kept in .stack/demo) when there is no env file. The only module of src/ that
  * uses devstack/, a development tool, and only when `npm start` needs it (loaded lazily).
- * Ctrl-C (SIGINT to the process group) or SIGTERM at any stage stops the worker first, then the
- * servers it needs (their own process group: the terminal's Ctrl-C does not reach them), and
- * prints a short summary; a second Ctrl-C only says it is stopping.
+ * Ctrl-C (SIGINT to the process group), SIGINT or SIGTERM (to npm or to this process), or the
+ * death of the parent process, at any stage, stops the worker first, then the servers it needs
+ * (their own process group: the terminal's Ctrl-C does not reach them; under guards: they never
+ * outlive this process), and prints a short summary; a second Ctrl-C only says it is stopping.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -47,9 +48,13 @@ async function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** SIGINT/SIGTERM from the start of `npm start`, saying what stops; a second signal only says so. */
+/**
+ * SIGINT/SIGTERM (or the parent's death) from the start of `npm start`, saying what stops; a
+ * second signal only says so.
+ */
 function stopSignals(what: string): StopSignals {
   return listenForStop({
+    parent: true,
     first: (name) => console.log(`\n${name}: stopping (${what}) …`),
     again: (name) => console.log(`${name}: already stopping (${what}) …`),
   });
@@ -167,7 +172,7 @@ async function runDemo(
   stopping: AbortSignal,
   lags: Lags,
 ): Promise<{ code: number; workerStoppedIn: number | null }> {
-  const { writeEnvFile } = await import('../../devstack/stack.js');
+  const { writeEnvFile } = await import('../../devstack/env-file.js');
   const { default: pg } = await import('pg');
   const ddl = `CREATE TABLE IF NOT EXISTS public.${DEMO_TABLE} (
     id bigint PRIMARY KEY, customer text NOT NULL, status text NOT NULL, total numeric(10,2) NOT NULL,

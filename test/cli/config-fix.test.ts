@@ -75,7 +75,9 @@ describe('a wrong tables file, then the fix', () => {
     const began = Date.now();
     const reconcile = await cli.run(['reconcile', name]);
     assert.equal(reconcile.code, 1, show(reconcile));
-    assert.ok(Date.now() - began < 5000, `answered in ${Date.now() - began} ms`);
+    // Not at the table's next retry (INTERVAL_MS away): well within it, the CLI's own start
+    // included, which takes seconds on a machine busy with other test files.
+    assert.ok(Date.now() - began < INTERVAL_MS * 0.6, `answered in ${Date.now() - began} ms`);
     assert.match(
       reconcile.stderr,
       new RegExp(

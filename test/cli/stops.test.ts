@@ -3,7 +3,8 @@
  * while it starts its local stack and while it shows changes arriving, and the sync with an env
  * file and an embedded Temporal server while it starts and while it syncs. Each stops within a
  * few seconds with a short summary and no stack trace, the worker before the servers it needs,
- * and leaves no process running.
+ * and leaves no process running. The same for SIGINT to the npm process alone (as `timeout`, a
+ * supervisor or a CI runner sends it), on `npm start`'s demo and on `npm run sync`.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -12,9 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
 import { closeDatabases, createNotesTable, uniqueName } from '../support/db.js';
-import { testStack } from '../support/stack-env.js';
+import { envFileText, testStack } from '../support/stack-env.js';
 import { waitFor } from '../support/wait.js';
+import { descendants, stillRunning } from '../devstack/stack-process.js';
 import { root } from './cli.js';
 
 const stack = testStack();
@@ -42,10 +45,28 @@ function npmStart(cwd: string, args: string[], env: Record<string, string>): Sta
   return { pid: child.pid!, output: () => output, exited };
 }
 
-/** Ctrl-C: SIGINT to the process group; resolves with the exit code and how long it took. */
-async function ctrlC(run: Started): Promise<{ code: number | null; ms: number }> {
+/** `npm run SCRIPT -- ARGS` in a process group of its own, as a supervisor or a script runs it. */
+function npmRun(script: string, args: string[], env: Record<string, string>): Started {
+  const child = spawn('npm', ['run', script, '--', ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SYNC_METRICS_ADDRESS: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { pid: child.pid!, output: () => output, exited };
+}
+
+/** Ctrl-C: SIGINT to the process group (or to `run` alone); resolves with the exit code and how long it took. */
+async function ctrlC(
+  run: Started,
+  to: 'group' | 'process' = 'group',
+): Promise<{ code: number | null; ms: number }> {
   const began = Date.now();
-  process.kill(-run.pid, 'SIGINT');
+  process.kill(to === 'group' ? -run.pid : run.pid, 'SIGINT');
   const code = await Promise.race([
     run.exited,
     new Promise<'slow'>((r) => setTimeout(() => r('slow'), 30_000)),
@@ -155,4 +176,61 @@ describe('Ctrl-C on npm start', () => {
       );
     });
   }
+});
+
+describe('SIGINT to the npm process alone', () => {
+  test('npm start, the demo: the worker, then the stack; a summary; nothing left', async () => {
+    const dir = await tempDir('supabase-sync-demo-');
+    const run = npmRun('start', ['--data-dir', dir, '--interval', '200'], {
+      SYNC_ENV_PATH: path.join(dir, 'no.env'),
+    });
+    await waitFor(() => /on the target after \d+ ms/.test(run.output()), {
+      timeoutMs: 120_000,
+      message: () => run.output(),
+    });
+    const below = descendants(run.pid);
+    const result = await ctrlC(run, 'process');
+    assertClean(run, result, dir);
+    assert.deepEqual(stillRunning(below), [], 'nothing below npm left running');
+    assert.match(
+      run.output(),
+      /\ndemo stopped: \d+ change\(s\) written, median lag \d+ ms; worker stopped in \d+\.\d s, then local stack stopped in \d+\.\d s/,
+    );
+  });
+
+  test('npm run sync: the worker stops gracefully; nothing left', async () => {
+    const dir = await tempDir('supabase-sync-npm-sync-');
+    const name = uniqueName('npm_sync_notes');
+    await createNotesTable(name, 20);
+    await writeFile(path.join(dir, 'sync.env'), envFileText(`npm-sync-${name}`));
+    await writeFile(path.join(dir, 'tables.json'), JSON.stringify({ tables: [{ name }] }));
+    const run = npmRun('sync', [], {
+      SYNC_ENV_PATH: path.join(dir, 'sync.env'),
+      SYNC_TABLE_CONFIG: path.join(dir, 'tables.json'),
+    });
+    try {
+      await waitFor(() => /syncing 1 table\(s\)/.test(run.output()), {
+        timeoutMs: 60_000,
+        message: () => run.output(),
+      });
+      const below = descendants(run.pid);
+      assert.ok(
+        below.some((p) => p.args.includes('src/sync.ts')),
+        'the worker runs below npm',
+      );
+      const result = await ctrlC(run, 'process');
+      assertClean(run, result, dir);
+      assert.deepEqual(stillRunning(below), [], 'nothing below npm left running');
+      assert.match(run.output(), /SIGINT: shutting down gracefully/);
+    } finally {
+      const client = new Client({
+        connection: await Connection.connect({ address: stack.temporal.address }),
+      });
+      await client.workflow
+        .getHandle(`table-sync:public.${name}`)
+        .terminate('test finished')
+        .catch(() => undefined);
+      await client.connection.close();
+    }
+  });
 });

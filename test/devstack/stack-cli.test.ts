@@ -1,7 +1,8 @@
 /**
  * `npm run stack -- --env-file F` as a newcomer uses it: it prints `stack ready`, F's values alone
  * give a working supabase-js client (REST and Realtime) and a Temporal server, and Ctrl-C stops
- * everything, leaving no process behind.
+ * everything, leaving no process and no env file behind (other ways to stop it:
+ * stack-signals.test.ts).
  */
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -224,5 +225,6 @@ describe('npm run stack', () => {
     });
     assert.match(output, /stack stopped/);
     assert.ok(storageDir && !existsSync(storageDir), 'the temporary storage directory is removed');
+    assert.ok(!existsSync(envFile), 'the env file is removed: it would change what npm start does next');
   });
 });

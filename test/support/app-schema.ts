@@ -201,7 +201,7 @@ export class AppChurn {
     for (let v = 0; v < 2; v++) await this.newInvoice(org);
     const user = (
       await this.db.query<{ id: string }>(
-        `INSERT INTO auth.users (id, email) VALUES (gen_random_uuid(), $1) RETURNING id`,
+        `INSERT INTO auth.users (id, email, created_at, updated_at) VALUES (gen_random_uuid(), $1, now(), now()) RETURNING id`,
         [`user-${s.suffix}-${n}@example.com`],
       )
     ).rows[0]!.id;

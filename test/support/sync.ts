@@ -2,7 +2,6 @@
  * Runs the real sync engine in the test process: a Temporal worker (on a task queue of its own)
  * against the harness's stack, with the workflow bundle the harness built once for the run.
  */
-import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
@@ -14,6 +13,7 @@ import { enableDeleteTracking, ensureTableWorkflows } from '../../src/engine/tab
 import { connectSource } from '../../src/supabase/source.js';
 import type { SourceProject, TargetProject } from '../../src/supabase/ports.js';
 import { createSyncWorker, type SyncWorker } from '../../src/worker.js';
+import { workflowBundle as cachedWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
 import { reconcileNowUpdate, statusQuery } from '../../src/workflows/messages.js';
 import { workflowIdFor } from '../../src/workflows/ids.js';
 import type { ReconcileResult, SyncSettings, TableStatus } from '../../src/workflows/types.js';
@@ -22,18 +22,9 @@ import { waitFor } from './wait.js';
 
 let bundle: Promise<WorkflowBundle> | undefined;
 
-/** The harness bundles the workflows once per run (SUPABASE_SYNC_WORKFLOW_BUNDLE); else bundle here. */
+/** The workflow bundle (built once per version of the code: src/temporal/workflow-bundle.ts). */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= (async () => {
-    const file = process.env.SUPABASE_SYNC_WORKFLOW_BUNDLE;
-    if (file) return { code: await readFile(file, 'utf8') };
-    const { bundleWorkflowCode } = await import('@temporalio/worker');
-    const { workflowsPath } = await import('../../src/worker.js');
-    return bundleWorkflowCode({
-      workflowsPath,
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
-    });
-  })();
+  bundle ??= cachedWorkflowBundle();
   return bundle;
 }
 
@@ -185,12 +176,16 @@ export async function waitUntilSyncing(
   );
 }
 
-/** Waits until `count` more passes have completed than when called. */
+/**
+ * Waits until `count` more passes have completed than when called. The tests that use it assert
+ * what holds after passes, not how fast they come: the deadline (15 s for passes 1 s apart) leaves
+ * room for a machine busy with other test files or a benchmark.
+ */
 export async function passesComplete(
   sync: RunningSync,
   t: TableConfig,
   count: number,
-  timeoutMs = 5000,
+  timeoutMs = 15_000,
 ): Promise<void> {
   const start = (await sync.status(t)).passes;
   await waitFor(async () => (await sync.status(t)).passes >= start + count, {

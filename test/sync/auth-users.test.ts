@@ -12,6 +12,7 @@ import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { waitInSync } from '../support/compare.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
+import { holdDuringFile } from '../support/resource-lock.js';
 
 const stack = testStack();
 const source = () => db(stack.source.databaseUrl);
@@ -52,6 +53,9 @@ async function waitAuthInSync(timeoutMs = 20_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+// It compares auth users on both projects: no other file may add any meanwhile (test/support/resource-lock.ts).
+holdDuringFile('auth.users', 'exclusive');
 
 before(async () => {
   for (const pool of [source(), target()]) {

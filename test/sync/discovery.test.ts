@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { waitInSync } from '../support/compare.js';
+import { waitFor } from '../support/wait.js';
 import { spawnSyncProcess, type SyncProcess } from '../support/sync-process.js';
 import { closeDatabases, db } from '../support/db.js';
 import { envFileText, testStack } from '../support/stack-env.js';
@@ -78,7 +79,9 @@ after(async () => {
 });
 
 /** `supabase-sync status --json` as a user runs it, with the same configuration. */
-async function cliStatus(): Promise<Array<{ table: string; state: string }>> {
+async function cliStatus(): Promise<
+  Array<{ table: string; state: string; realtime?: { connected: boolean } }>
+> {
   const cli = spawn(process.execPath, ['bin/supabase-sync.mjs', 'status', '--json'], {
     cwd: root,
     env: {
@@ -95,7 +98,7 @@ async function cliStatus(): Promise<Array<{ table: string; state: string }>> {
   cli.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => cli.on('close', resolve));
   assert.equal(code, 0, `${out}\n${err}`);
-  return JSON.parse(out) as Array<{ table: string; state: string }>;
+  return JSON.parse(out) as Array<{ table: string; state: string; realtime?: { connected: boolean } }>;
 }
 
 const output = () => worker?.output() ?? '';
@@ -142,7 +145,13 @@ test('a table created on the source while the worker runs is found and synced; a
     mine.some((s) => s.table === `public.${names.later}` && s.state === 'running'),
     JSON.stringify(mine),
   );
-  // Realtime is on for the new table (the default): a change arrives without waiting for a pass.
+  // Realtime is on for the new table (the default): once its feed is live, a change that no pass
+  // would see (updated_at kept) arrives without waiting for a pass. (A change made before the
+  // subscription takes effect is lost by Realtime, as on hosted.)
+  await waitFor(
+    async () => (await cliStatus()).find((s) => s.table === `public.${names.later}`)?.realtime?.connected,
+    { timeoutMs: 30_000, intervalMs: 500, message: "the new table's Realtime feed is not live" },
+  );
   await db(stack.source.databaseUrl).query(`UPDATE public.${names.later} SET note = 'changed'`);
   await waitInSync(`public.${names.later}`, { timeoutMs: 10_000 });
 });

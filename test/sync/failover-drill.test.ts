@@ -22,6 +22,7 @@ import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js'
 import { envFileText, testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
+import { holdDuringFile } from '../support/resource-lock.js';
 
 const stack = testStack();
 const primaryDb = () => db(stack.source.databaseUrl);
@@ -113,6 +114,9 @@ async function writeEnv(source: { url: string; key: string }, target: { url: str
     );
   await writeFile(path.join(cli.dir, 'sync.env'), text);
 }
+
+// Its readiness check compares all of auth.users on both projects, and it syncs auth.users: alone (test/support/resource-lock.ts).
+holdDuringFile('auth.users', 'exclusive');
 
 before(async () => {
   for (const pool of [primaryDb(), backupDb()]) {
