@@ -17,10 +17,21 @@ export function signJwt(claims: Record<string, unknown>, secret: string): string
   return `${header}.${body}.${signature}`;
 }
 
-export function makeServiceRoleKey(secret: string): string {
+/**
+ * A service role key. `ref` is the project ref hosted keys carry: the local Realtime keeps its
+ * quotas per ref (devstack/realtime/server.ts), so keys with different refs act as different
+ * projects there (the test harness gives each test file its own).
+ */
+export function makeServiceRoleKey(secret: string, ref?: string): string {
   const iat = Math.floor(Date.now() / 1000);
   return signJwt(
-    { iss: 'supabase-sync-devstack', role: 'service_role', iat, exp: iat + 10 * 365 * 24 * 3600 },
+    {
+      iss: 'supabase-sync-devstack',
+      ...(ref === undefined ? {} : { ref }),
+      role: 'service_role',
+      iat,
+      exp: iat + 10 * 365 * 24 * 3600,
+    },
     secret,
   );
 }

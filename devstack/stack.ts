@@ -54,6 +54,8 @@ export interface StackOptions {
 export interface StackProject {
   url: string;
   serviceRoleKey: string;
+  /** The project's JWT secret, which signs its keys: for tests that make keys of their own. */
+  jwtSecret: string;
   /** As `postgres`, the user's role: NOT a superuser, as on hosted projects. */
   databaseUrl: string;
   /** As the superuser `supabase_admin`, which hosted projects never give out: for tests' setup only. */
@@ -188,6 +190,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const source = {
       url: sourceApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.source),
+      jwtSecret: secrets.source,
       databaseUrl: sourceDb.url,
       adminDatabaseUrl: sourceDb.adminUrl,
       storageDir: sourceApi.storageDir,
@@ -195,6 +198,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const target = {
       url: targetApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.target),
+      jwtSecret: secrets.target,
       databaseUrl: targetDb.url,
       adminDatabaseUrl: targetDb.adminUrl,
       storageDir: targetApi.storageDir,

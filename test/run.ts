@@ -50,7 +50,7 @@ const stop = listenForStop({
 // The run's own temporary folder (file times, locks), removed by its guard however the run ends.
 const runDir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-test-run-'));
 const runDirGuard = guardPaths([runDir]);
-// Each test file's process writes its wall time here (test/support/file-clock.mjs).
+// Each test file's process writes its wall time here (test/support/file-setup.mjs).
 const timesDir = path.join(runDir, 'file-times');
 await mkdir(timesDir);
 // Locks between test files that share a part of the stack (test/support/resource-lock.ts).
@@ -96,7 +96,7 @@ try {
         '--import',
         'tsx',
         '--import',
-        './test/support/file-clock.mjs',
+        './test/support/file-setup.mjs',
         '--test',
         `--test-concurrency=${parallel}`,
         '--test-reporter=spec',
@@ -113,6 +113,9 @@ try {
           STACK_API_PID: String(process.pid),
           TEST_FILE_TIMES_DIR: timesDir,
           TEST_LOCK_DIR: lockDir,
+          // Each file's process signs keys of its own with these (test/support/file-setup.mjs).
+          STACK_SOURCE_JWT_SECRET: stack.source.jwtSecret,
+          STACK_TARGET_JWT_SECRET: stack.target.jwtSecret,
         },
       },
     );

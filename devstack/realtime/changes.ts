@@ -33,8 +33,8 @@ export interface ChangePollerOptions<T extends ChangeTarget> {
   databaseUrl: string;
   registry: SubscriptionRegistry<T>;
   deliver: Deliver<T>;
-  /** The project's messages-per-second counter: over it, polled changes are dropped. */
-  messages: RateCounter;
+  /** The messages-per-second counter of the project a target belongs to: over it, its changes are dropped. */
+  messagesFor: (target: T) => RateCounter;
   log: (message: string) => void;
 }
 
@@ -249,8 +249,6 @@ export class ChangePoller<T extends ChangeTarget> {
       candidates.push({ shape, bindings: interested });
     }
     if (candidates.length === 0) return 'unwatched';
-    // Over the plan's messages per second: consumed, counted as processed, nothing sent.
-    if (this.options.messages.triggered) return 'processed';
     await this.deliver(client, candidates);
     return 'processed';
   }
@@ -277,7 +275,10 @@ export class ChangePoller<T extends ChangeTarget> {
         let data = rendered.get(selectKey);
         if (data === undefined)
           rendered.set(selectKey, (data = renderData(shape, this.caster.names, select)));
-        this.options.messages.add(ids.length);
+        // Over its project's messages per second: consumed, nothing sent, the channel stays joined.
+        const messages = this.options.messagesFor(target);
+        if (messages.triggered) continue;
+        messages.add(ids.length);
         this.options.deliver(target, data, ids);
       }
     }

@@ -31,7 +31,6 @@ export interface Channel extends ChangeTarget {
 /** What a connection needs from the server. */
 export interface ConnectionHost {
   jwtSecret: string;
-  quotas: ProjectQuotas;
   /** Resolves and activates a channel's bindings; pushes the `system` message. */
   subscribe(channel: Channel): void;
   unsubscribe(channel: Channel): void;
@@ -52,6 +51,8 @@ export class Connection {
     /** The `apikey` the socket connected with (already verified). */
     private readonly connectToken: string,
     private readonly host: ConnectionHost,
+    /** The quotas of the project (the key's ref) this socket belongs to. */
+    readonly quotas: ProjectQuotas,
   ) {
     ws.on('message', (data, isBinary) => {
       this.touch();
@@ -127,7 +128,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.idleTimer);
-    this.host.quotas.disconnected(this);
+    this.quotas.disconnected(this);
     for (const channel of this.channels.values()) this.dropChannel(channel);
     this.channels.clear();
   }
@@ -179,7 +180,7 @@ export class Connection {
     if (previous) this.closeChannel(previous);
 
     // The plan's quotas come first, as in the server's join (clients, joins/s, channels per socket).
-    const refused = this.host.quotas.checkJoin(this, this.channels.size);
+    const refused = this.quotas.checkJoin(this, this.channels.size);
     if (refused) {
       this.reply(msg, 'error', { reason: refused.reason });
       if (refused.disconnect) this.close(1000, 'disconnect');
@@ -212,7 +213,7 @@ export class Connection {
       response.push({ ...parsed.binding.rawParams, id: parsed.binding.id });
     }
     const channel = this.addChannel(msg, bindings, token, check);
-    this.host.quotas.joined(this);
+    this.quotas.joined(this);
     this.reply(msg, 'ok', { postgres_changes: response });
     if (bindings.length > 0) this.host.subscribe(channel);
   }
@@ -225,7 +226,7 @@ export class Connection {
     check: TokenCheck,
   ) {
     const channel = this.addChannel(msg, [], token, check);
-    this.host.quotas.joined(this);
+    this.quotas.joined(this);
     const response = requested.map((p) =>
       typeof p === 'object' && p !== null
         ? { ...(p as Record<string, unknown>), id: bindingId(p as Record<string, unknown>) }

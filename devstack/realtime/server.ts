@@ -65,12 +65,22 @@ export function startRealtimeServer(options: RealtimeServerOptions): RealtimeSer
     application_name: 'devstack-realtime',
   });
   pool.on('error', (err) => log(`pool error: ${err.message}`));
-  const quotas = new ProjectQuotas(options.plan ?? PLANS[DEFAULT_PLAN], log, options.rateTickMs);
+  // Quotas per project: per `ref` claim of the socket's key (keys without one share the default).
+  const quotas = new Map<string, ProjectQuotas>();
+  const quotasFor = (claims: Record<string, unknown>): ProjectQuotas => {
+    const ref = typeof claims.ref === 'string' ? claims.ref : '';
+    let found = quotas.get(ref);
+    if (!found) {
+      found = new ProjectQuotas(options.plan ?? PLANS[DEFAULT_PLAN], log, options.rateTickMs);
+      quotas.set(ref, found);
+    }
+    return found;
+  };
   const subscribeDelayMs = options.subscribeDelayMs ?? DEFAULT_SUBSCRIBE_DELAY_MS;
   const poller = new ChangePoller<Channel>({
     databaseUrl: options.databaseUrl,
     registry,
-    messages: quotas.messages,
+    messagesFor: (channel) => channel.connection.quotas.messages,
     deliver: (channel, data, ids) => channel.connection.sendChange(channel, data, ids),
     log,
   });
@@ -115,7 +125,6 @@ export function startRealtimeServer(options: RealtimeServerOptions): RealtimeSer
 
   const host: ConnectionHost = {
     jwtSecret: options.jwtSecret,
-    quotas,
     subscribe: (channel) => void subscribe(channel),
     unsubscribe: (channel) => {
       registry.remove(channel);
@@ -147,13 +156,14 @@ export function startRealtimeServer(options: RealtimeServerOptions): RealtimeSer
         rejectUpgrade(socket, 400, 'Bad Request', 'Unsupported serializer version');
         return;
       }
-      const overQuota = quotas.refuseUpgrade();
+      const project = quotasFor(check.claims);
+      const overQuota = project.refuseUpgrade();
       if (overQuota !== undefined) {
         rejectUpgrade(socket, 429, 'Too Many Requests', overQuota);
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const connection = new Connection(ws, vsn, token, host);
+        const connection = new Connection(ws, vsn, token, host, project);
         connections.add(connection);
         ws.on('close', () => connections.delete(connection));
       });
@@ -170,7 +180,7 @@ export function startRealtimeServer(options: RealtimeServerOptions): RealtimeSer
       for (const connection of connections) connection.close();
       connections.clear();
       await poller.close();
-      quotas.close();
+      for (const project of quotas.values()) project.close();
       await pool.end();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

@@ -9,14 +9,14 @@
  * - The slowest files start first (by the times of the last run on this machine, kept in
  *   test-results/; else the longer files first, those that need no server last), so that no long
  *   file starts last.
- * - Each file's process writes its wall time (test/support/file-clock.mjs); the harness prints the
+ * - Each file's process writes its wall time (test/support/file-setup.mjs); the harness prints the
  *   slowest ten at the end.
  */
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { changedFiles, testsTouchedBy } from './changed-tests.js';
 
-export const DEFAULT_CONCURRENCY = 6;
+export const DEFAULT_CONCURRENCY = 4;
 const TIMES_FILE = path.join('test-results', 'file-times.json');
 
 export function concurrency(): number {
