@@ -9,5 +9,7 @@ COPY src ./src
 COPY supabase ./supabase
 COPY sync ./sync
 COPY bin ./bin
+# The workflow bundle, built once here so that each worker start skips it (src/temporal/workflow-bundle.ts).
+RUN node --import tsx -e "await import('./src/temporal/workflow-bundle.ts').then((m) => m.workflowBundle())"
 USER node
 CMD ["node", "--import", "tsx", "src/sync.ts"]

@@ -78,10 +78,15 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+interface CliStatusEntry {
+  table: string;
+  state: string;
+  realtime?: { connected: boolean };
+  lastPass?: { kind: string } | null;
+}
+
 /** `supabase-sync status --json` as a user runs it, with the same configuration. */
-async function cliStatus(): Promise<
-  Array<{ table: string; state: string; realtime?: { connected: boolean } }>
-> {
+async function cliStatus(): Promise<CliStatusEntry[]> {
   const cli = spawn(process.execPath, ['bin/supabase-sync.mjs', 'status', '--json'], {
     cwd: root,
     env: {
@@ -98,7 +103,7 @@ async function cliStatus(): Promise<
   cli.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => cli.on('close', resolve));
   assert.equal(code, 0, `${out}\n${err}`);
-  return JSON.parse(out) as Array<{ table: string; state: string; realtime?: { connected: boolean } }>;
+  return JSON.parse(out) as CliStatusEntry[];
 }
 
 const output = () => worker?.output() ?? '';
@@ -145,12 +150,20 @@ test('a table created on the source while the worker runs is found and synced; a
     mine.some((s) => s.table === `public.${names.later}` && s.state === 'running'),
     JSON.stringify(mine),
   );
-  // Realtime is on for the new table (the default): once its feed is live, a change that no pass
-  // would see (updated_at kept) arrives without waiting for a pass. (A change made before the
-  // subscription takes effect is lost by Realtime, as on hosted.)
+  // Realtime is on for the new table (the default): once its feed is live and the catch-up pass it
+  // asks for has run, a change that no pass would see (updated_at kept) arrives through the feed.
+  // (Before that, Realtime may not have it yet, or the catch-up pass, which read the row before the
+  // change, may write it back with the same updated_at: a version column cannot order the two.)
   await waitFor(
-    async () => (await cliStatus()).find((s) => s.table === `public.${names.later}`)?.realtime?.connected,
-    { timeoutMs: 30_000, intervalMs: 500, message: "the new table's Realtime feed is not live" },
+    async () => {
+      const s = (await cliStatus()).find((e) => e.table === `public.${names.later}`);
+      return s?.realtime?.connected === true && s.lastPass?.kind === 'catch-up';
+    },
+    {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      message: "the new table's feed is not live, or its catch-up pass has not run",
+    },
   );
   await db(stack.source.databaseUrl).query(`UPDATE public.${names.later} SET note = 'changed'`);
   await waitInSync(`public.${names.later}`, { timeoutMs: 10_000 });
