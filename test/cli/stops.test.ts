@@ -29,10 +29,9 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-/** `npm start` (src/start.ts) in `cwd`, in a process group of its own, as a terminal runs it. */
-function npmStart(cwd: string, args: string[], env: Record<string, string>): Started {
-  const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
-  const child = spawn(process.execPath, ['--import', tsx, path.join(root, 'src/start.ts'), ...args], {
+/** `command` in `cwd`, in a process group of its own (as a terminal, a supervisor or a script runs it). */
+function spawnGroup(command: string, args: string[], cwd: string, env: Record<string, string>): Started {
+  const child = spawn(command, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SYNC_METRICS_ADDRESS: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,19 +44,15 @@ function npmStart(cwd: string, args: string[], env: Record<string, string>): Sta
   return { pid: child.pid!, output: () => output, exited };
 }
 
-/** `npm run SCRIPT -- ARGS` in a process group of its own, as a supervisor or a script runs it. */
+/** `npm start` (src/start.ts) in `cwd`, as a terminal runs it. */
+function npmStart(cwd: string, args: string[], env: Record<string, string>): Started {
+  const tsx = pathToFileURL(path.join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+  return spawnGroup(process.execPath, ['--import', tsx, path.join(root, 'src/start.ts'), ...args], cwd, env);
+}
+
+/** `npm run SCRIPT -- ARGS`, as a supervisor or a script runs it. */
 function npmRun(script: string, args: string[], env: Record<string, string>): Started {
-  const child = spawn('npm', ['run', script, '--', ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SYNC_METRICS_ADDRESS: 'off', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { pid: child.pid!, output: () => output, exited };
+  return spawnGroup('npm', ['run', script, '--', ...args], root, env);
 }
 
 /** Ctrl-C: SIGINT to the process group (or to `run` alone); resolves with the exit code and how long it took. */
