@@ -6,8 +6,13 @@
  * the stack; the stack's servers and the run's temporary folder are under guards (devstack/guard.ts),
  * so nothing of the harness outlives it even when it is SIGKILLed.
  *
- *   npx tsx test/run.ts                 # every test/**\/*.test.ts
- *   npx tsx test/run.ts test/foo.test.ts
+ * Which files, how many at once and in which order: test/support/test-files.ts. A whole run (no
+ * file named) runs the static checks first (test/support/checks.ts), side by side with the stack's
+ * start.
+ *
+ *   npm test                                   # checks, then every test/**\/*.test.ts
+ *   npm test -- test/cli test/foo.test.ts      # files and folders only, no checks
+ *   npm test -- --changed                      # the files a change touches
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -58,7 +63,7 @@ const lockDir = path.join(runDir, 'locks');
 await mkdir(lockDir);
 // The workflow bundle for this code, built once (and cached) before the files' workers need it.
 const bundling = workflowBundle();
-// A whole run (no files named) checks types, lint and format first, while the stack starts.
+// A whole run (no files named) checks types, lint and format, from the stack's start on.
 const checking = process.argv.length > 2 ? Promise.resolve(true) : runChecks(root);
 // The hosted plan whose Realtime quotas the stack enforces: free unless TEST_REALTIME_PLAN says.
 let realtimePlan;
@@ -76,12 +81,14 @@ const stack = await startStack({
   },
 });
 await bundling;
-if (!(await checking)) {
-  console.error('test/run.ts: a check failed (above): no tests run');
-  await stack.stop();
-  await runDirGuard.stop();
-  process.exit(1);
-}
+// The checks go on beside the tests; one that fails stops them (and fails the run) at once.
+let checksFailed = false;
+void checking.then((ok) => {
+  if (ok) return;
+  checksFailed = true;
+  console.error('test/run.ts: a check failed (above): stopping the tests');
+  forwardStop?.('SIGTERM');
+});
 console.log(
   `test stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${stack.temporal.address}, Realtime plan ${stack.realtimePlan})`,
 );
@@ -90,6 +97,7 @@ let exitCode = 1;
 try {
   exitCode = await new Promise<number>((resolve) => {
     if (stop.signal.aborted) return resolve(130);
+    if (checksFailed) return resolve(1);
     const child = spawn(
       process.execPath,
       [
@@ -135,4 +143,4 @@ try {
   await stack.stop();
   await runDirGuard.stop();
 }
-process.exit(exitCode);
+process.exit((await checking) ? exitCode : 1);

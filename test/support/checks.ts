@@ -1,8 +1,8 @@
 /**
- * The static checks a whole `npm test` runs before the tests: the typecheck, ESLint and Prettier's
- * check, side by side (each is mostly one core busy; together they take the time of the longest),
- * while the harness starts the stack. Each one's output is printed when it ends; the run stops
- * before the tests when one fails, as the checks chained with && did.
+ * The static checks a whole `npm test` runs: the typecheck, ESLint and Prettier's check, side by
+ * side from the start of the run (each is mostly one core busy), beside the stack's start and the
+ * first test files. Each one's result is printed when it ends; one that fails stops the tests and
+ * fails the run.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -34,7 +34,7 @@ function runCheck(check: Check, root: string): Promise<{ ok: boolean; output: st
   });
 }
 
-/** Runs every check at once; prints each one's result; true when all passed. */
+/** Runs every check at once; prints each one's result (a failure's output too); true when all passed. */
 export async function runChecks(root: string): Promise<boolean> {
   const results = await Promise.all(
     CHECKS.map(async (check) => {
