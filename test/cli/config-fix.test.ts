@@ -72,12 +72,19 @@ describe('a wrong tables file, then the fix', () => {
     assert.match(plain.stdout, new RegExp(`^public\\.${name}: (failing|blocked)`), show(plain));
     assert.match(plain.stdout, /last error: prepare, \d+s ago: .*nope/);
 
+    // At once, not at the table's next retry (INTERVAL_MS away). What the CLI's own start costs on
+    // this machine now (seconds when other test files or a benchmark load it) is measured just
+    // before and left out: the answer itself must come within 5 s.
+    const startCost = Date.now();
+    assert.equal((await cli.run(['--help'])).code, 0);
     const began = Date.now();
     const reconcile = await cli.run(['reconcile', name]);
     assert.equal(reconcile.code, 1, show(reconcile));
-    // Not at the table's next retry (INTERVAL_MS away): well within it, the CLI's own start
-    // included, which takes seconds on a machine busy with other test files.
-    assert.ok(Date.now() - began < INTERVAL_MS * 0.6, `answered in ${Date.now() - began} ms`);
+    const answeredIn = Date.now() - began - (began - startCost);
+    assert.ok(
+      answeredIn < 5000,
+      `answered in ${answeredIn} ms beyond the CLI's start (${began - startCost} ms)`,
+    );
     assert.match(
       reconcile.stderr,
       new RegExp(
