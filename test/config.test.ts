@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   ConfigError,
@@ -19,6 +18,7 @@ import {
 import { resolveFromListing } from '../src/engine/resolve-tables.js';
 import { syncSettings } from '../src/engine/settings.js';
 import { temporalConnectionOptions } from '../src/temporal/connection.js';
+import { testTmpDir } from './support/stack-env.js';
 
 const SOURCE_KEY = 'source-secret-service-role-key-0123456789';
 const TARGET_KEY = 'target-secret-service-role-key-9876543210';
@@ -48,7 +48,7 @@ interface Setup {
 }
 
 function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'sync-config-test-'));
+  return fs.mkdtempSync(path.join(testTmpDir(), 'sync-config-test-'));
 }
 
 function setup({ env = REQUIRED, envFile, tables = MINIMAL_TABLES, files = {} }: Setup = {}) {
@@ -329,7 +329,7 @@ void test('SYNC_ENV_PATH picks another env file (relative to cwd or absolute)', 
     assert.equal(relative.envFile, path.join(cwd, 'conf', 'prod.env'));
     const absolute = loadEnv({
       env: { SYNC_ENV_PATH: path.join(cwd, 'conf', 'prod.env') },
-      cwd: os.tmpdir(),
+      cwd: testTmpDir(),
     });
     assert.equal(absolute.logLevel, 'trace');
     const byDefault = loadConfig({ env: {}, cwd });

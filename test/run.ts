@@ -17,7 +17,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import { guardPaths } from '../devstack/guard.js';
 import { startStack } from '../devstack/stack.js';
@@ -52,9 +52,16 @@ const stop = listenForStop({
   },
   again: (why) => forwardStop?.(why),
 });
-// The run's own temporary folder (file times, locks), removed by its guard however the run ends.
+// The run's own temporary folder (file times, locks, the tests' temporary folders), removed by its
+// guard however the run ends.
 const runDir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-test-run-'));
 const runDirGuard = guardPaths([runDir]);
+// The test files' temporary folders (test/support/stack-env.ts testTmpDir), open to the `postgres`
+// user too (stacks that tests start keep their data there): removed with the run's folder.
+const tmpDir = path.join(runDir, 'tmp');
+await mkdir(tmpDir);
+await chmod(runDir, 0o711);
+await chmod(tmpDir, 0o1777);
 // Each test file's process writes its wall time here (test/support/file-setup.mjs).
 const timesDir = path.join(runDir, 'file-times');
 await mkdir(timesDir);
@@ -121,6 +128,7 @@ try {
           STACK_API_PID: String(process.pid),
           TEST_FILE_TIMES_DIR: timesDir,
           TEST_LOCK_DIR: lockDir,
+          TEST_TMP_DIR: tmpDir,
           // Each file's process signs keys of its own with these (test/support/file-setup.mjs).
           STACK_SOURCE_JWT_SECRET: stack.source.jwtSecret,
           STACK_TARGET_JWT_SECRET: stack.target.jwtSecret,

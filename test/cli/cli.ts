@@ -4,10 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { envFileText } from '../support/stack-env.js';
+import { envFileText, testTmpDir } from '../support/stack-env.js';
 import { waitFor } from '../support/wait.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -60,7 +59,7 @@ export class CliEnv {
 
   /** Writes `sync.env` (the harness's stack, this task queue) and `tables.json` (these tables). */
   static async create(taskQueue: string, tables: Array<string | Record<string, unknown>>): Promise<CliEnv> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-cli-'));
+    const dir = await mkdtemp(path.join(testTmpDir(), 'supabase-sync-cli-'));
     await writeFile(path.join(dir, 'sync.env'), envFileText(taskQueue));
     const env = new CliEnv(dir, taskQueue);
     await env.writeTables(tables);

@@ -9,13 +9,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { closeDatabases, createNotesTable, uniqueName } from '../support/db.js';
-import { envFileText, testStack } from '../support/stack-env.js';
+import { envFileText, testStack, testTmpDir } from '../support/stack-env.js';
 import { waitFor } from '../support/wait.js';
 import { descendants, stillRunning } from '../devstack/stack-process.js';
 import { root } from './cli.js';
@@ -80,7 +79,7 @@ function runningIn(dir: string): string[] {
 }
 
 async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = await mkdtemp(path.join(testTmpDir(), prefix));
   // Readable by the postgres user the local stack runs its servers as (when run as root).
   await chmod(dir, 0o755);
   dirs.push(dir);

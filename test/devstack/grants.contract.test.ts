@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createClient } from '@supabase/supabase-js';
@@ -14,7 +13,7 @@ import WebSocket from 'ws';
 import { bootstrapDatabase } from '../../devstack/bootstrap.js';
 import { startPostgres } from '../../devstack/postgres.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
-import { testStack } from '../support/stack-env.js';
+import { testStack, testTmpDir } from '../support/stack-env.js';
 
 const stack = testStack();
 const target = () => db(stack.target.databaseUrl);
@@ -97,7 +96,7 @@ describe('grants on new tables: none by default, the old default privileges with
 
 describe('a --persist folder from before hosted roles', () => {
   test('is refused with the command that removes it (its postgres is the bootstrap superuser)', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-old-pg-'));
+    const dir = await mkdtemp(path.join(testTmpDir(), 'supabase-sync-old-pg-'));
     try {
       await writeFile(path.join(dir, 'PG_VERSION'), '17\n');
       await writeFile(path.join(dir, '.devstack-password'), 'x\n');

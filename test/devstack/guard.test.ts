@@ -9,19 +9,19 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { guard, guardPaths } from '../../devstack/guard.js';
 import { waitFor } from '../support/wait.js';
 import { root, stillRunning, type Proc } from './stack-process.js';
+import { testTmpDir } from '../support/stack-env.js';
 
 const dirs: string[] = [];
 const started: Proc[] = [];
 const owners: ChildProcess[] = [];
 
 async function tempPath(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-guard-'));
+  const dir = await mkdtemp(path.join(testTmpDir(), 'supabase-sync-guard-'));
   dirs.push(dir);
   return dir;
 }

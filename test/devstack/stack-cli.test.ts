@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { parse } from 'dotenv';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { waitFor } from '../support/wait.js';
+import { testTmpDir } from '../support/stack-env.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
@@ -62,7 +62,7 @@ function alive(pid: number): boolean {
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-stack-'));
+  dir = await mkdtemp(path.join(testTmpDir(), 'supabase-sync-stack-'));
   envFile = path.join(dir, 'F.env');
   child = spawn('npm', ['run', 'stack', '--', '--env-file', envFile, '--no-ui'], {
     cwd: root,

@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createClient, REALTIME_SUBSCRIBE_STATES } from '@supabase/supabase-js';
@@ -20,12 +19,13 @@ import { ownerLine } from '../../devstack/env-file.js';
 import { freePort } from '../../devstack/ports.js';
 import { waitFor } from '../support/wait.js';
 import { killLeftovers, root, startStackProcess, stillRunning, type StackProcess } from './stack-process.js';
+import { testTmpDir } from '../support/stack-env.js';
 
 const stacks: StackProcess[] = [];
 const dirs: string[] = [];
 
 async function newEnvFile(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-signals-'));
+  const dir = await mkdtemp(path.join(testTmpDir(), 'supabase-sync-signals-'));
   dirs.push(dir);
   return path.join(dir, 'F.env');
 }

@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import * as tus from 'tus-js-client';
 import { apiRss, client, db, objectRows, serviceRoleKey, storageUrl, unique } from '../support/storage.js';
+import { testTmpDir } from '../support/stack-env.js';
 
 const sb = client();
 const endpoint = `${storageUrl}/upload/resumable`;
@@ -82,7 +82,7 @@ function watchMemory() {
 void describe('resumable uploads', () => {
   test('a ~50 MB file through tus-js-client in 6 MB chunks, downloaded back byte for byte, memory bounded', async (t) => {
     const id = await bucket();
-    dir = await mkdtemp(path.join(os.tmpdir(), 'storage-tus-'));
+    dir = await mkdtemp(path.join(testTmpDir(), 'storage-tus-'));
     const file = path.join(dir, 'big.bin');
     const size = 50_000_000;
     const whole = createHash('md5');

@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 /** The stack the harness (test/run.ts) started for this run, read from the environment. */
 export interface TestProject {
   url: string;
@@ -57,4 +59,12 @@ export function envFileText(taskQueue: string, extra: string[] = []): string {
     ...extra,
     '',
   ].join('\n');
+}
+
+/**
+ * Where a test makes its temporary folders: the harness's run folder (TEST_TMP_DIR), removed by
+ * its guard however the run ends, even when a test file's process is killed before its `after`.
+ */
+export function testTmpDir(): string {
+  return process.env.TEST_TMP_DIR ?? os.tmpdir();
 }

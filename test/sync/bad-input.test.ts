@@ -17,7 +17,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +30,7 @@ import { connectSource } from '../../src/supabase/source.js';
 import type { TableStatus } from '../../src/workflows/types.js';
 import type { TableConfig } from '../../src/config/index.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
-import { testStack } from '../support/stack-env.js';
+import { testStack, testTmpDir } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
 
@@ -177,7 +176,7 @@ const configCases: ConfigCase[] = [
 ];
 
 function loadError(c: ConfigCase): string {
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'bad-input-config-'));
+  const cwd = fs.mkdtempSync(path.join(testTmpDir(), 'bad-input-config-'));
   try {
     if (c.tables !== null) {
       fs.mkdirSync(path.join(cwd, 'sync'));
@@ -515,7 +514,7 @@ async function failing(s: RunningSync, t: TableConfig, message: RegExp): Promise
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-bad-input-'));
+  dir = await mkdtemp(path.join(testTmpDir(), 'supabase-sync-bad-input-'));
   await Promise.all([
     source().query(ddl(procTable)),
     // Shared by both projects.

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +23,7 @@ import { connectClient } from '../../src/temporal/connection.js';
 import { workflowIdFor } from '../../src/workflows/ids.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
-import { testStack } from '../support/stack-env.js';
+import { testStack, testTmpDir } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
 
@@ -39,7 +38,7 @@ let sync: RunningSync;
 let dir: string;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-codec-'));
+  dir = await mkdtemp(path.join(testTmpDir(), 'supabase-sync-codec-'));
   await createNotesTable(t.table, 20);
   sync = await startSync({
     ...testConfig([t]),

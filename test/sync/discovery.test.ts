@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +15,7 @@ import { waitInSync } from '../support/compare.js';
 import { waitFor } from '../support/wait.js';
 import { spawnSyncProcess, type SyncProcess } from '../support/sync-process.js';
 import { closeDatabases, db } from '../support/db.js';
-import { envFileText, testStack } from '../support/stack-env.js';
+import { envFileText, testStack, testTmpDir } from '../support/stack-env.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const stack = testStack();
@@ -36,7 +35,7 @@ async function both(sql: string): Promise<void> {
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-disc-'));
+  dir = await mkdtemp(path.join(testTmpDir(), 'supabase-sync-disc-'));
   await writeFile(path.join(dir, 'sync.env'), envFileText(taskQueue, ['SYNC_DISCOVERY_INTERVAL_MS=1000']));
   await writeFile(
     path.join(dir, 'tables.json'),

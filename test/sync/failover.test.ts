@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
@@ -17,7 +16,7 @@ import type { TableStatus } from '../../src/workflows/types.js';
 import { inSync } from '../support/compare.js';
 import { spawnSyncProcess, type SyncProcess } from '../support/sync-process.js';
 import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
-import { envFileText, testStack } from '../support/stack-env.js';
+import { envFileText, testStack, testTmpDir } from '../support/stack-env.js';
 import { waitFor } from '../support/wait.js';
 
 const stack = testStack();
@@ -65,7 +64,7 @@ async function allInSync(): Promise<boolean> {
 }
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-failover-'));
+  dir = await mkdtemp(path.join(testTmpDir(), 'supabase-sync-failover-'));
   // Passes every 10 minutes: what arrives within seconds after the kill comes through a feed.
   await writeFile(
     path.join(dir, 'sync.env'),

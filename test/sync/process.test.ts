@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -14,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
-import { envFileText, testStack } from '../support/stack-env.js';
+import { envFileText, testStack, testTmpDir } from '../support/stack-env.js';
 import { waitFor } from '../support/wait.js';
 import { inSync } from '../support/compare.js';
 
@@ -60,7 +59,7 @@ const ddl = (t: string) =>
   `CREATE TABLE public.${t} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'supabase-sync-proc-'));
+  dir = await mkdtemp(path.join(testTmpDir(), 'supabase-sync-proc-'));
   await writeFile(path.join(dir, 'sync.env'), envFileText(taskQueue));
   await writeFile(path.join(dir, 'tables.json'), JSON.stringify({ tables: [{ name, primaryKeys: ['id'] }] }));
   await writeFile(path.join(dir, 'cron-tables.json'), JSON.stringify({ tables: [{ name: cronName }] }));
