@@ -36,23 +36,26 @@ let cli: CliEnv;
 let worker: SyncWorker | undefined;
 let workerRun: Promise<void> | undefined;
 
-async function timed(args: string[]): Promise<CliResult & { ms: number }> {
+/**
+ * The CLI run as a user runs it, timed; with how long it takes to start and answer `--help` on
+ * this machine just before (other test files or a benchmark can make that seconds, and it varies).
+ */
+async function timed(args: string[]): Promise<CliResult & { ms: number; startup: number }> {
+  const helpBegan = Date.now();
+  await cli.run(['--help']);
   const began = Date.now();
   const r = await cli.run(args);
-  return { ...r, ms: Date.now() - began };
+  return { ...r, ms: Date.now() - began, startup: began - helpBegan };
 }
-
-/** How long the CLI takes to start and answer `--help` on this machine now (its load varies). */
-let startup = 0;
 
 /**
  * Answered within 5 s, or, on a machine so loaded that starting the CLI alone takes seconds,
  * within `waitMs` plus 2.5 s of its start-up: it never waits for a worker that is not there.
  */
-function assertPrompt(r: { ms: number }, what: string, waitMs = 0): void {
+function assertPrompt(r: { ms: number; startup: number }, what: string, waitMs = 0): void {
   assert.ok(
-    r.ms < 5000 + waitMs || r.ms < startup + waitMs + 2500,
-    `${what} answered in ${r.ms} ms (the CLI starts in ${startup} ms here)`,
+    r.ms < 5000 + waitMs || r.ms < r.startup + waitMs + 2500,
+    `${what} answered in ${r.ms} ms (the CLI starts in ${r.startup} ms here now)`,
   );
 }
 
@@ -127,7 +130,6 @@ describe('the CLI with no worker running', () => {
   const queue = () => sync.config.temporal.taskQueue;
 
   test('status: what the workflow last recorded, how old it is, and since when no worker polls', async () => {
-    startup = (await timed(['--help'])).ms;
     const r = await timed(['status']);
     assert.equal(r.code, 0, show(r));
     assertPrompt(r, 'status');
