@@ -51,8 +51,7 @@ export class Connection {
     /** The `apikey` the socket connected with (already verified). */
     private readonly connectToken: string,
     private readonly host: ConnectionHost,
-    /** The quotas of the project (the key's ref) this socket belongs to. */
-    readonly quotas: ProjectQuotas,
+    readonly quotas: ProjectQuotas, // of the project (the key's ref) this socket belongs to
   ) {
     ws.on('message', (data, isBinary) => {
       this.touch();

@@ -54,10 +54,10 @@ async function sharedHolders(lockDir: string, name: string): Promise<number[]> {
   return pids.filter((pid) => pid !== process.pid && alive(pid));
 }
 
-/** Waits for the lock (polling every 100 ms) and returns its release. Without a harness: no lock. */
-export async function lockResource(name: string, mode: LockMode): Promise<() => Promise<void>> {
+/** Waits for the lock (polling every 100 ms); it is held until this process ends. Without a harness: no lock. */
+async function lockResource(name: string, mode: LockMode): Promise<void> {
   const lockDir = process.env.TEST_LOCK_DIR;
-  if (!lockDir) return async () => {};
+  if (!lockDir) return;
   const exclusiveDir = path.join(lockDir, `${name}.exclusive`);
   if (mode === 'exclusive') {
     for (;;) {
@@ -72,7 +72,7 @@ export async function lockResource(name: string, mode: LockMode): Promise<() => 
     }
     await writeFile(path.join(exclusiveDir, 'pid'), String(process.pid));
     while ((await sharedHolders(lockDir, name)).length > 0) await delay(100);
-    return () => rm(exclusiveDir, { recursive: true, force: true });
+    return;
   }
   const mine = path.join(lockDir, `${name}.shared.${process.pid}`);
   for (;;) {
@@ -81,7 +81,6 @@ export async function lockResource(name: string, mode: LockMode): Promise<() => 
     await rm(mine, { force: true });
     await delay(100);
   }
-  return () => rm(mine, { force: true });
 }
 
 /**
