@@ -150,9 +150,9 @@ test('a table created on the source while the worker runs is found and synced; a
     JSON.stringify(mine),
   );
   // Realtime is on for the new table (the default): once its feed is live and the catch-up pass it
-  // asks for has run, a change that no pass would see (updated_at kept) arrives through the feed.
-  // (Before that, Realtime may not have it yet, or the catch-up pass, which read the row before the
-  // change, may write it back with the same updated_at: a version column cannot order the two.)
+  // asks for has run, passes are 5 minutes apart (SYNC_RECONCILE_INTERVAL_LIVE_MS), so a change that
+  // reaches the target within seconds came through the feed. The change moves updated_at as apps
+  // do: a change that keeps it cannot be ordered against a pass that read the row just before it.
   await waitFor(
     async () => {
       const s = (await cliStatus()).find((e) => e.table === `public.${names.later}`);
@@ -164,6 +164,8 @@ test('a table created on the source while the worker runs is found and synced; a
       message: "the new table's feed is not live, or its catch-up pass has not run",
     },
   );
-  await db(stack.source.databaseUrl).query(`UPDATE public.${names.later} SET note = 'changed'`);
+  await db(stack.source.databaseUrl).query(
+    `UPDATE public.${names.later} SET note = 'changed', updated_at = now()`,
+  );
   await waitInSync(`public.${names.later}`, { timeoutMs: 10_000 });
 });
