@@ -8,13 +8,14 @@
  * target's keys; a row whose version is newer than the truncate is kept (it was written after it).
  */
 import { activityInfo } from '@temporalio/activity';
-import { keyText } from '../core/keys.js';
-import type { KeyText, PendingDeletion, Row, TableRef } from '../supabase/ports.js';
+import { keyRow } from '../core/keys.js';
+import type { PendingDeletion, TableRef } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
 import { advanceTableSequences } from './sequences.js';
 import type { ReplayDeletionsInput, ReplayDeletionsResult } from './types.js';
+import { deleteKeysGoneFromSource } from './writes.js';
 
 /** Target keys compared with the source per call while replaying a truncate. */
 const TRUNCATE_PAGE = 5000;
@@ -25,54 +26,99 @@ const TRUNCATE_PAGE = 5000;
  */
 const TRUNCATE_SETTLE_MS = 30_000;
 
-function keyRow(primaryKeys: string[], key: KeyText): Row {
-  return Object.fromEntries(primaryKeys.map((k, i) => [k, key[i] ?? null]));
+/** Deletes the keys of `entries` that the source does not have (again). */
+function replayKeys(
+  deps: ActivityDeps,
+  input: ReplayDeletionsInput,
+  entries: PendingDeletion[],
+): Promise<number> {
+  const keys = entries.map((e) => ({ ...e.primaryKey, _deleted_at: e.deletedAt }));
+  return deleteKeysGoneFromSource(deps, input.table, input.versionColumn, keys);
+}
+
+/** After a truncate at `at`: every target row the source has no longer goes (from `after` on). */
+async function replayTruncate(
+  deps: ActivityDeps,
+  input: ReplayDeletionsInput,
+  at: string,
+  result: ReplayDeletionsResult,
+): Promise<void> {
+  const ref: TableRef = input.table;
+  for (;;) {
+    const page = await deps.target.listRange(ref, result.truncateAfter ?? null, null, TRUNCATE_PAGE);
+    if (page.length === 0) break;
+    const keys = page.map((r) => r.key);
+    const present = new Set((await deps.source.presentKeys(ref, keys)).map((k) => JSON.stringify(k)));
+    const gone = keys
+      .filter((k) => !present.has(JSON.stringify(k)))
+      .map((k) => ({ ...keyRow(ref.primaryKeys, k), _deleted_at: at }));
+    result.deleted += (await deps.target.applyDeletes(ref, input.versionColumn, gone)).deleted;
+    result.truncateAfter = keys[keys.length - 1]!;
+    if (page.length < TRUNCATE_PAGE) break;
+  }
+  result.truncateAfter = undefined;
+}
+
+/**
+ * Replays one batch read from the ledger: deletes, then one clean-up for every truncate in it (it
+ * removes what the source has not); marks the entries processed except truncates still settling.
+ */
+async function replayBatch(
+  deps: ActivityDeps,
+  input: ReplayDeletionsInput,
+  entries: PendingDeletion[],
+  kept: Set<number>,
+  result: ReplayDeletionsResult,
+): Promise<void> {
+  result.deleted += await replayKeys(
+    deps,
+    input,
+    entries.filter((e) => e.kind === 'delete'),
+  );
+  const truncates = entries.filter((e) => e.kind === 'truncate');
+  if (truncates.length > 0) {
+    const latest = truncates.reduce((a, b) => (Date.parse(b.deletedAt) > Date.parse(a.deletedAt) ? b : a));
+    deps.logger.info(
+      { table: input.table.qualifiedName, at: latest.deletedAt },
+      'replaying a TRUNCATE of the source: removing the rows it no longer has',
+    );
+    await replayTruncate(deps, input, latest.deletedAt, result);
+    result.truncates = (result.truncates ?? 0) + truncates.length;
+  }
+  const settling = truncates.filter((t) => Date.now() - Date.parse(t.deletedAt) < TRUNCATE_SETTLE_MS);
+  for (const t of settling) kept.add(t.id);
+  await deps.source.markDeletionsProcessed(entries.filter((e) => !kept.has(e.id)).map((e) => e.id));
+  result.replayed += entries.length;
+  result.lastId = Math.max(result.lastId, ...entries.map((e) => e.id));
+}
+
+/** Batches until the ledger has no more (then the sequences, when asked) or the time is up. */
+async function replayAll(
+  deps: ActivityDeps,
+  input: ReplayDeletionsInput,
+  result: ReplayDeletionsResult,
+): Promise<ReplayDeletionsResult> {
+  const started = Date.now();
+  // Truncates kept for a later pass (TRUNCATE_SETTLE_MS): replayed once per call.
+  const kept = new Set<number>();
+  for (;;) {
+    const read = await deps.source.readPendingDeletions(input.table, input.batchSize);
+    const entries = read.filter((e) => !kept.has(e.id));
+    if (entries.length > 0) await replayBatch(deps, input, entries, kept, result);
+    if (read.length < input.batchSize || entries.length === 0) {
+      result.done = true;
+      if (input.thenSequences)
+        result.sequences = await advanceTableSequences(deps, {
+          table: input.table,
+          ...input.thenSequences,
+        });
+      return result;
+    }
+    if (Date.now() - started >= input.maxDurationMs) return result;
+  }
 }
 
 export function createDeletionActivities(deps: ActivityDeps) {
-  /** Deletes the keys of `entries` that the source does not have (again). */
-  async function replayKeys(input: ReplayDeletionsInput, entries: PendingDeletion[]): Promise<number> {
-    if (entries.length === 0) return 0;
-    // A key that exists on the source again (deleted and re-inserted, or its row's key changed and
-    // another row took it over, even in one transaction) is not deleted: the row there is current,
-    // and reconciliation/realtime bring it. Deleting it with a tombstone newer than the row would
-    // keep it off the target until its next change.
-    const present = new Set(
-      (
-        await deps.source.readRowsByKeys(
-          input.table,
-          entries.map((e) => e.primaryKey),
-        )
-      ).map((row) => keyText(input.table.primaryKeys, row)),
-    );
-    const keys = entries
-      .filter((e) => !present.has(keyText(input.table.primaryKeys, e.primaryKey)))
-      .map((e) => ({ ...e.primaryKey, _deleted_at: e.deletedAt }));
-    return (await deps.target.applyDeletes(input.table, input.versionColumn, keys)).deleted;
-  }
-
-  /** After a truncate at `at`: every target row the source has no longer goes (from `after` on). */
-  async function replayTruncate(
-    input: ReplayDeletionsInput,
-    at: string,
-    result: ReplayDeletionsResult,
-  ): Promise<void> {
-    const ref: TableRef = input.table;
-    for (;;) {
-      const page = await deps.target.listRange(ref, result.truncateAfter ?? null, null, TRUNCATE_PAGE);
-      if (page.length === 0) break;
-      const keys = page.map((r) => r.key);
-      const present = new Set((await deps.source.presentKeys(ref, keys)).map((k) => JSON.stringify(k)));
-      const gone = keys
-        .filter((k) => !present.has(JSON.stringify(k)))
-        .map((k) => ({ ...keyRow(ref.primaryKeys, k), _deleted_at: at }));
-      result.deleted += (await deps.target.applyDeletes(ref, input.versionColumn, gone)).deleted;
-      result.truncateAfter = keys[keys.length - 1]!;
-      if (page.length < TRUNCATE_PAGE) break;
-    }
-    result.truncateAfter = undefined;
-  }
-
   return {
     async replayDeletions(input: ReplayDeletionsInput): Promise<ReplayDeletionsResult> {
       // A retried attempt resumes a truncate's clean-up where the last heartbeat left it.
@@ -87,53 +133,7 @@ export function createDeletionActivities(deps: ActivityDeps) {
       return failClearly(() =>
         keepBeating(
           () => result,
-          async () => {
-            const started = Date.now();
-            // Truncates kept for a later pass (TRUNCATE_SETTLE_MS): replayed once per call.
-            const kept = new Set<number>();
-            for (;;) {
-              const read = await deps.source.readPendingDeletions(input.table, input.batchSize);
-              const entries = read.filter((e) => !kept.has(e.id));
-              if (entries.length > 0) {
-                result.deleted += await replayKeys(
-                  input,
-                  entries.filter((e) => e.kind === 'delete'),
-                );
-                // One clean-up covers every truncate of the batch: it removes what the source has not.
-                const truncates = entries.filter((e) => e.kind === 'truncate');
-                if (truncates.length > 0) {
-                  const latest = truncates.reduce((a, b) =>
-                    Date.parse(b.deletedAt) > Date.parse(a.deletedAt) ? b : a,
-                  );
-                  deps.logger.info(
-                    { table: input.table.qualifiedName, at: latest.deletedAt },
-                    'replaying a TRUNCATE of the source: removing the rows it no longer has',
-                  );
-                  await replayTruncate(input, latest.deletedAt, result);
-                  result.truncates = (result.truncates ?? 0) + truncates.length;
-                }
-                const settling = truncates.filter(
-                  (t) => Date.now() - Date.parse(t.deletedAt) < TRUNCATE_SETTLE_MS,
-                );
-                for (const t of settling) kept.add(t.id);
-                await deps.source.markDeletionsProcessed(
-                  entries.filter((e) => !kept.has(e.id)).map((e) => e.id),
-                );
-                result.replayed += entries.length;
-                result.lastId = Math.max(result.lastId, ...entries.map((e) => e.id));
-              }
-              if (read.length < input.batchSize || entries.length === 0) {
-                result.done = true;
-                if (input.thenSequences)
-                  result.sequences = await advanceTableSequences(deps, {
-                    table: input.table,
-                    ...input.thenSequences,
-                  });
-                return result;
-              }
-              if (Date.now() - started >= input.maxDurationMs) return result;
-            }
-          },
+          () => replayAll(deps, input, result),
         ),
       );
     },

@@ -21,7 +21,7 @@ import { compareVersions, reconcileFrom, versionOf } from '../core/versions.js';
 import type { ChangeEvent, Row, SourcePosition, TableRef } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import type { VersionReads } from './realtime-versions.js';
-import { writeRows } from './writes.js';
+import { deleteKeysGoneFromSource, writeRows } from './writes.js';
 
 /** Rows changed this long before the covered version are looked at again (late commits). */
 const MARGIN_MS = 2000;
@@ -209,19 +209,12 @@ export class GapHealer {
     ).filter((e) => e.id <= due && e.kind === 'delete');
     const unseen = entries.filter((e) => !this.deletedKeys.has(keyText(this.ref.primaryKeys, e.primaryKey)));
     if (unseen.length > 0) {
-      // A key on the source again (re-inserted) is not deleted.
-      const present = new Set(
-        (
-          await this.deps.source.readRowsByKeys(
-            this.ref,
-            unseen.map((e) => e.primaryKey),
-          )
-        ).map((r) => keyText(this.ref.primaryKeys, r)),
+      const deleted = await deleteKeysGoneFromSource(
+        this.deps,
+        this.ref,
+        this.versionColumn,
+        unseen.map((e) => ({ ...e.primaryKey, _deleted_at: e.deletedAt })),
       );
-      const keys = unseen
-        .filter((e) => !present.has(keyText(this.ref.primaryKeys, e.primaryKey)))
-        .map((e) => ({ ...e.primaryKey, _deleted_at: e.deletedAt }));
-      const { deleted } = await this.deps.target.applyDeletes(this.ref, this.versionColumn, keys);
       healed.missing += deleted;
       healed.deleted += deleted;
       for (const e of unseen) this.remember(this.deletedKeys, keyText(this.ref.primaryKeys, e.primaryKey));

@@ -7,6 +7,7 @@
  * did not reach is asked first next time.
  */
 import type { KeyVersion, SourceProject, VersionsRequest } from '../supabase/ports.js';
+import { tableName } from '../core/names.js';
 
 /** How long a read waits for others to join it. */
 const WINDOW_MS = 25;
@@ -27,7 +28,7 @@ interface Pending {
   reject(error: Error): void;
 }
 
-const tableKey = (r: VersionsRequest) => `${r.ref.schema}.${r.ref.table}`;
+const tableKey = (r: VersionsRequest) => tableName(r.ref);
 
 export class VersionReads {
   private queue: Pending[] = [];

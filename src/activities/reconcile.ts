@@ -19,6 +19,98 @@ import type { ReconcileChunkInput, ReconcileChunkResult } from './types.js';
 /** Pages written at once (reads stay one ahead); the target's rows are locked in key order. */
 const WRITES_IN_FLIGHT = 3;
 
+/** A page whose write is in flight, and the progress it makes once it and all earlier ones are written. */
+interface PageWrite {
+  write: Promise<{ written: number; skipped: number }>;
+  rows: number;
+  afterKey: KeyValues;
+  afterVersion: KeysetCursor;
+  maxVersion: string | null;
+}
+
+/** One reconcileChunk attempt: reads page after page, writing up to WRITES_IN_FLIGHT pages at once. */
+class ChunkCopy {
+  /**
+   * Pages are disjoint, so several may be written at once; progress (and the heartbeat a retry
+   * resumes from) only counts pages whose writes, and all earlier pages' writes, have finished.
+   */
+  private readonly inFlight: PageWrite[] = [];
+  private readonly byKey: boolean;
+
+  constructor(
+    private readonly deps: ActivityDeps,
+    private readonly input: ReconcileChunkInput,
+    readonly progress: ReconcileChunkResult,
+  ) {
+    this.byKey = input.mode === 'by-key' || input.versionColumn === null;
+  }
+
+  async run(): Promise<ReconcileChunkResult> {
+    const { input, progress } = this;
+    const started = Date.now();
+    if (input.checkSchema)
+      progress.drift = driftNotes((await checkSchema(this.deps, input.table)).differences);
+    try {
+      let page = await this.read(progress.afterKey, progress.afterVersion);
+      for (;;) {
+        if (page.length === 0) {
+          progress.done = true;
+          break;
+        }
+        // A short page is not proof of the end: the API may cap rows per response
+        // (PostgREST's max-rows), so only an empty page ends the pass.
+        const position = this.startWrite(page);
+        const next = this.read(position.afterKey, position.afterVersion);
+        next.catch(() => undefined);
+        while (this.inFlight.length >= WRITES_IN_FLIGHT) await this.settleOldest();
+        page = await next;
+        if (Date.now() - started >= input.maxDurationMs && page.length > 0) break;
+      }
+      while (this.inFlight.length > 0) await this.settleOldest();
+    } finally {
+      // On failure, let the other writes finish before the attempt ends (no write outlives it).
+      await Promise.allSettled(this.inFlight.map((w) => w.write));
+    }
+    return progress;
+  }
+
+  private read(afterKey: KeyValues | null, afterVersion: KeysetCursor | null): Promise<Row[]> {
+    const { table, versionColumn, from, batchSize } = this.input;
+    return this.byKey || versionColumn === null
+      ? this.deps.source.readByKey(table, afterKey, batchSize)
+      : this.deps.source.readByVersion(table, versionColumn, afterVersion, from, batchSize);
+  }
+
+  /** Starts writing `page`; returns the position after it. */
+  private startWrite(page: Row[]): PageWrite {
+    const { table, versionColumn } = this.input;
+    const last = page[page.length - 1]!;
+    const afterKey = keyValues(table.primaryKeys, last);
+    const afterVersion: KeysetCursor = { version: versionOf(last, versionColumn), key: afterKey };
+    // In key order any row may hold the newest version; in version order the last does.
+    const maxVersion = this.byKey
+      ? page.reduce<string | null>((max, row) => advanceCursor(max, versionOf(row, versionColumn)), null)
+      : afterVersion.version;
+    const write = writeRows(this.deps, table, versionColumn, page);
+    write.catch(() => undefined);
+    const pending = { write, rows: page.length, afterKey, afterVersion, maxVersion };
+    this.inFlight.push(pending);
+    return pending;
+  }
+
+  private async settleOldest(): Promise<void> {
+    const w = this.inFlight.shift()!;
+    const applied = await w.write;
+    const progress = this.progress;
+    progress.rowsRead += w.rows;
+    progress.written += applied.written;
+    progress.skipped += applied.skipped;
+    progress.afterKey = w.afterKey;
+    progress.afterVersion = w.afterVersion;
+    progress.maxVersion = advanceCursor(progress.maxVersion, w.maxVersion);
+  }
+}
+
 export function createReconcileActivities(deps: ActivityDeps) {
   return {
     async reconcileChunk(input: ReconcileChunkInput): Promise<ReconcileChunkResult> {
@@ -32,88 +124,14 @@ export function createReconcileActivities(deps: ActivityDeps) {
         afterVersion: input.afterVersion,
         maxVersion: null,
       };
+      const copy = new ChunkCopy(deps, input, progress);
       // A write refused for a schema reason says which drift, with the SQL for the target.
-      const explained = <T>(work: () => Promise<T>) =>
-        work().catch(async (error: unknown) => {
-          throw await explainSchemaError(deps, input.table, error);
-        });
       return failClearly(() =>
         keepBeating(
           () => progress,
           () =>
-            explained(async () => {
-              const ref = input.table;
-              const started = Date.now();
-              if (input.checkSchema) progress.drift = driftNotes((await checkSchema(deps, ref)).differences);
-              const byKey = input.mode === 'by-key' || input.versionColumn === null;
-              const read = (afterKey: KeyValues | null, afterVersion: KeysetCursor | null): Promise<Row[]> =>
-                byKey
-                  ? deps.source.readByKey(ref, afterKey, input.batchSize)
-                  : deps.source.readByVersion(
-                      ref,
-                      input.versionColumn!,
-                      afterVersion,
-                      input.from,
-                      input.batchSize,
-                    );
-
-              // Writes in flight: pages are disjoint, so several may be written at once; progress (and
-              // the heartbeat a retry resumes from) only counts pages whose writes, and all earlier
-              // pages' writes, have finished.
-              const inFlight: Array<{
-                write: Promise<{ written: number; skipped: number }>;
-                rows: number;
-                afterKey: KeyValues;
-                afterVersion: KeysetCursor;
-                maxVersion: string | null;
-              }> = [];
-              const settleOldest = async () => {
-                const w = inFlight.shift()!;
-                const applied = await w.write;
-                progress.rowsRead += w.rows;
-                progress.written += applied.written;
-                progress.skipped += applied.skipped;
-                progress.afterKey = w.afterKey;
-                progress.afterVersion = w.afterVersion;
-                progress.maxVersion = advanceCursor(progress.maxVersion, w.maxVersion);
-              };
-              try {
-                let page = await read(progress.afterKey, progress.afterVersion);
-                for (;;) {
-                  if (page.length === 0) {
-                    progress.done = true;
-                    break;
-                  }
-                  const last = page[page.length - 1]!;
-                  const afterKey = keyValues(ref.primaryKeys, last);
-                  const afterVersion: KeysetCursor = {
-                    version: versionOf(last, input.versionColumn),
-                    key: afterKey,
-                  };
-                  // A short page is not proof of the end: the API may cap rows per response
-                  // (PostgREST's max-rows), so only an empty page ends the pass.
-                  const next = read(afterKey, afterVersion);
-                  next.catch(() => undefined);
-                  // In key order any row may hold the newest version; in version order the last does.
-                  const maxVersion = byKey
-                    ? page.reduce<string | null>(
-                        (max, row) => advanceCursor(max, versionOf(row, input.versionColumn)),
-                        null,
-                      )
-                    : afterVersion.version;
-                  const write = writeRows(deps, ref, input.versionColumn, page);
-                  write.catch(() => undefined);
-                  inFlight.push({ write, rows: page.length, afterKey, afterVersion, maxVersion });
-                  while (inFlight.length >= WRITES_IN_FLIGHT) await settleOldest();
-                  page = await next;
-                  if (Date.now() - started >= input.maxDurationMs && page.length > 0) break;
-                }
-                while (inFlight.length > 0) await settleOldest();
-              } finally {
-                // On failure, let the other writes finish before the attempt ends (no write outlives it).
-                await Promise.allSettled(inFlight.map((w) => w.write));
-              }
-              return progress;
+            copy.run().catch(async (error: unknown) => {
+              throw await explainSchemaError(deps, input.table, error);
             }),
         ),
       );

@@ -4,7 +4,7 @@
  */
 import type { TableConfig } from '../config/types.js';
 import type { SchemaDifference } from '../core/schema-diff.js';
-import type { KeysetCursor, KeyText, KeyValues } from '../supabase/ports.js';
+import type { KeysetCursor, KeyTextValues, KeyValues } from '../supabase/ports.js';
 
 export interface PrepareTableInput {
   table: TableConfig;
@@ -84,7 +84,7 @@ export interface ReplayDeletionsResult {
   /** TRUNCATE entries replayed. */
   truncates?: number;
   /** While a truncate is replayed: the last target key compared (a retried attempt resumes after it). */
-  truncateAfter?: KeyText;
+  truncateAfter?: KeyTextValues;
   /** The sequences moved forward after the replay (`thenSequences`). */
   sequences?: SyncSequencesResult;
 }

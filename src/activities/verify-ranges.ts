@@ -5,7 +5,8 @@
  * (bounds computed on one side, checksums of exactly those ranges asked of the other) until they are
  * small enough to list keys + row checksums on both sides. Row data never leaves the databases here.
  */
-import type { KeyHash, KeyText, RangeChecksums, TableRef } from '../supabase/ports.js';
+import type { KeyHash, KeyTextValues, RangeChecksums, TableRef } from '../supabase/ports.js';
+import { tableName } from '../core/names.js';
 
 export interface DifferenceCounts {
   missing: number;
@@ -14,8 +15,8 @@ export interface DifferenceCounts {
 }
 
 interface Range {
-  after: KeyText | null;
-  until: KeyText | null;
+  after: KeyTextValues | null;
+  until: KeyTextValues | null;
   /** Row counts of the range when known (from the parent split). */
   sourceRows: number | null;
   targetRows: number | null;
@@ -26,11 +27,11 @@ interface Range {
 
 export interface Leaf {
   path?: number[];
-  after: KeyText | null;
-  until: KeyText | null;
-  missing: KeyText[];
-  extra: KeyText[];
-  different: KeyText[];
+  after: KeyTextValues | null;
+  until: KeyTextValues | null;
+  missing: KeyTextValues[];
+  extra: KeyTextValues[];
+  different: KeyTextValues[];
 }
 
 const CONCURRENCY = 8;
@@ -117,7 +118,7 @@ export class TableVerifier {
   }
 
   /** Lists a small range on both sides, or undefined when one side has grown past the leaf size. */
-  async listBoth(after: KeyText | null, until: KeyText | null): Promise<Leaf | undefined> {
+  async listBoth(after: KeyTextValues | null, until: KeyTextValues | null): Promise<Leaf | undefined> {
     this.calls += 2;
     const [s, t] = await Promise.all([
       this.source.listRange(this.ref, after, until, this.leafRows + 1),
@@ -128,8 +129,7 @@ export class TableVerifier {
   }
 
   private async visit(range: Range): Promise<Range[]> {
-    if (range.depth > MAX_DEPTH)
-      throw new Error(`verify did not converge on ${this.ref.schema}.${this.ref.table}`);
+    if (range.depth > MAX_DEPTH) throw new Error(`verify did not converge on ${tableName(this.ref)}`);
     const known = range.sourceRows !== null && range.targetRows !== null;
     if (known && Math.max(range.sourceRows!, range.targetRows!) <= this.leafRows) {
       const leaf = await this.listBoth(range.after, range.until);
@@ -153,7 +153,7 @@ export class TableVerifier {
       buckets = await splitter.summarizeRange(this.ref, range.after, range.until, this.buckets, minRows);
       if (buckets.length === 0) return [];
     }
-    const bounds: Array<KeyText | null> = buckets.map((b) => b.last);
+    const bounds: Array<KeyTextValues | null> = buckets.map((b) => b.last);
     bounds[bounds.length - 1] = range.until;
     const other = splitSource ? this.target : this.source;
     this.calls += 1;

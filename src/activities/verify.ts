@@ -7,10 +7,10 @@
  */
 import { heartbeat } from '@temporalio/activity';
 import type { TableConfig } from '../config/types.js';
-import { keyText } from '../core/keys.js';
+import { keyRow } from '../core/keys.js';
 import { diffTableSchemas } from '../core/schema-diff.js';
 import { pickVersionColumn } from '../core/table-schema.js';
-import { SyncError, type KeyText, type RangeChecksums, type Row } from '../supabase/ports.js';
+import { SyncError, type KeyTextValues, type RangeChecksums } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
@@ -18,7 +18,7 @@ import type { DriftNote } from './types.js';
 import { TableVerifier, type DifferenceCounts, type Leaf, type Side } from './verify-ranges.js';
 import { driftNotes } from './schema-check.js';
 import { sequencesBehind, type SequenceBehind } from './sequences.js';
-import { writeRows } from './writes.js';
+import { deleteKeysGoneFromSource, writeRows } from './writes.js';
 
 export type DifferenceKind = 'missing' | 'extra' | 'different';
 
@@ -37,7 +37,7 @@ export interface VerifyTableResult extends DifferenceCounts {
   sourceRows: number;
   targetRows: number;
   /** At most `sampleSize` differing keys (primary-key values as text, in key order). */
-  sample: Array<{ kind: DifferenceKind; key: KeyText }>;
+  sample: Array<{ kind: DifferenceKind; key: KeyTextValues }>;
   /** Present with `repair` when there was something to repair. */
   repair?: {
     written: number;
@@ -90,109 +90,136 @@ async function compareSchemas(
   };
 }
 
-function keyRow(primaryKeys: string[], key: KeyText): Row {
-  return Object.fromEntries(primaryKeys.map((k, i) => [k, key[i] ?? null]));
+/** The result when the columns differ: every row would, so they are not compared. */
+async function columnsDiffer(
+  deps: ActivityDeps,
+  ref: TableConfig,
+  notes: DriftNote[],
+  started: number,
+): Promise<VerifyTableResult> {
+  const sourceRows = await deps.source.countRows(ref);
+  deps.logger.warn(
+    { table: ref.qualifiedName },
+    `verify: ${ref.qualifiedName}: the columns differ; rows not compared`,
+  );
+  return {
+    table: ref.qualifiedName,
+    sourceRows,
+    targetRows: 0,
+    missing: 0,
+    extra: 0,
+    different: 0,
+    sample: [],
+    schema: notes,
+    rowsCompared: false,
+    equal: false,
+    calls: 3,
+    durationMs: Date.now() - started,
+  };
+}
+
+/** What the verifier found: counts and the first `sampleSize` differing keys. */
+function compared(
+  v: TableVerifier,
+  ref: TableConfig,
+  notes: DriftNote[],
+  sampleSize: number,
+): VerifyTableResult {
+  const sample: VerifyTableResult['sample'] = [];
+  for (const leaf of v.leaves) {
+    for (const kind of ['missing', 'extra', 'different'] as const) {
+      for (const key of leaf[kind]) if (sample.length < sampleSize) sample.push({ kind, key });
+    }
+  }
+  return {
+    table: ref.qualifiedName,
+    sourceRows: v.sourceRows,
+    targetRows: v.targetRows,
+    ...v.counts(),
+    sample,
+    schema: notes,
+    rowsCompared: true,
+    equal: v.leaves.length === 0 && notes.length === 0,
+    calls: 0,
+    durationMs: 0,
+  };
+}
+
+/** Repairs the differing ranges and compares them again; the result says what remains. */
+async function repaired(deps: ActivityDeps, ref: TableConfig, v: TableVerifier, result: VerifyTableResult) {
+  const found = v.counts();
+  heartbeat({ calls: v.calls, ...found, repairing: true });
+  const repair = await repairLeaves(deps, ref, v.leaves);
+  const remaining = v.counts(await v.compareAgain(v.leaves));
+  result.repair = { ...repair, remaining };
+  result.equal =
+    remaining.missing + remaining.extra + remaining.different === 0 && result.schema.length === 0;
+  // Rows on the target after the repair: what was there, plus written missing, minus deleted.
+  result.targetRows = v.targetRows + (found.missing - remaining.missing) - (found.extra - remaining.extra);
+}
+
+/** The table's sequences behind on the target: moved forward with `repair`, else the table is not equal. */
+async function checkSequences(
+  deps: ActivityDeps,
+  ref: TableConfig,
+  result: VerifyTableResult,
+  repair: boolean,
+) {
+  result.sequences = await sequencesBehind(deps, ref, []);
+  if (result.sequences.behind.length === 0) return;
+  if (repair) {
+    await deps.target.advanceSequences(await deps.source.readSequences(ref, []), 0);
+    result.sequences.repaired = true;
+  } else {
+    result.equal = false;
+  }
+}
+
+async function verify(
+  deps: ActivityDeps,
+  input: VerifyTableInput,
+  started: number,
+  made: (v: TableVerifier) => void,
+): Promise<VerifyTableResult> {
+  const ref = input.table;
+  const source = checked(deps.source, 'source');
+  const target = checked(deps.target, 'target');
+  const schema = await compareSchemas(deps, ref);
+  if (schema.columnsDiffer) return columnsDiffer(deps, ref, schema.notes, started);
+  const buckets = input.buckets ?? DEFAULT_BUCKETS;
+  const v = new TableVerifier(ref, source, target, buckets, input.leafRows ?? DEFAULT_LEAF_ROWS);
+  made(v);
+  await v.run();
+  const found = v.counts();
+  const result = compared(v, ref, schema.notes, input.sampleSize ?? 20);
+  if (input.repair && v.leaves.length > 0) await repaired(deps, ref, v, result);
+  await checkSequences(deps, ref, result, input.repair);
+  result.calls = v.calls + 2;
+  result.durationMs = Date.now() - started;
+  deps.logger.info(
+    {
+      table: ref.qualifiedName,
+      sourceRows: result.sourceRows,
+      ...found,
+      repair: result.repair,
+      sequencesBehind: result.sequences?.behind.length ?? 0,
+      calls: result.calls,
+      durationMs: result.durationMs,
+    },
+    'verify: table compared',
+  );
+  return result;
 }
 
 export function createVerifyActivities(deps: ActivityDeps) {
   return {
     async verifyTable(input: VerifyTableInput): Promise<VerifyTableResult> {
       const started = Date.now();
-      const ref = input.table;
-      const name = `${ref.schema}.${ref.table}`;
-      const sampleSize = input.sampleSize ?? 20;
       let verifier: TableVerifier | undefined;
       return failClearly(() =>
         keepBeating(
           () => ({ calls: verifier?.calls ?? 0, ...verifier?.counts() }),
-          async () => {
-            const source = checked(deps.source, 'source');
-            const target = checked(deps.target, 'target');
-            const schema = await compareSchemas(deps, ref);
-            if (schema.columnsDiffer) {
-              const sourceRows = await deps.source.countRows(ref);
-              deps.logger.warn({ table: name }, `verify: ${name}: the columns differ; rows not compared`);
-              return {
-                table: name,
-                sourceRows,
-                targetRows: 0,
-                missing: 0,
-                extra: 0,
-                different: 0,
-                sample: [],
-                schema: schema.notes,
-                rowsCompared: false,
-                equal: false,
-                calls: 3,
-                durationMs: Date.now() - started,
-              };
-            }
-            verifier = new TableVerifier(
-              ref,
-              source,
-              target,
-              input.buckets ?? DEFAULT_BUCKETS,
-              input.leafRows ?? DEFAULT_LEAF_ROWS,
-            );
-            const v = verifier;
-            await v.run();
-            const found = v.counts();
-            const sample: VerifyTableResult['sample'] = [];
-            for (const leaf of v.leaves) {
-              for (const kind of ['missing', 'extra', 'different'] as const) {
-                for (const key of leaf[kind]) if (sample.length < sampleSize) sample.push({ kind, key });
-              }
-            }
-            const result: VerifyTableResult = {
-              table: name,
-              sourceRows: v.sourceRows,
-              targetRows: v.targetRows,
-              ...found,
-              sample,
-              schema: schema.notes,
-              rowsCompared: true,
-              equal: v.leaves.length === 0 && schema.notes.length === 0,
-              calls: 0,
-              durationMs: 0,
-            };
-            if (input.repair && v.leaves.length > 0) {
-              heartbeat({ calls: v.calls, ...found, repairing: true });
-              const repair = await repairLeaves(deps, ref, v.leaves);
-              const remaining = v.counts(await v.compareAgain(v.leaves));
-              result.repair = { ...repair, remaining };
-              result.equal =
-                remaining.missing + remaining.extra + remaining.different === 0 && schema.notes.length === 0;
-              // Rows on the target after the repair: what was there, plus written missing, minus deleted.
-              result.targetRows =
-                v.targetRows + (found.missing - remaining.missing) - (found.extra - remaining.extra);
-            }
-            result.sequences = await sequencesBehind(deps, ref, []);
-            if (result.sequences.behind.length > 0) {
-              if (input.repair) {
-                await deps.target.advanceSequences(await deps.source.readSequences(ref, []), 0);
-                result.sequences.repaired = true;
-              } else {
-                result.equal = false;
-              }
-            }
-            result.calls = v.calls + 2;
-            result.durationMs = Date.now() - started;
-            deps.logger.info(
-              {
-                table: name,
-                sourceRows: result.sourceRows,
-                missing: found.missing,
-                extra: found.extra,
-                different: found.different,
-                repair: result.repair,
-                sequencesBehind: result.sequences.behind.length,
-                calls: result.calls,
-                durationMs: result.durationMs,
-              },
-              'verify: table compared',
-            );
-            return result;
-          },
+          () => verify(deps, input, started, (v) => (verifier = v)),
         ),
       );
     },
@@ -220,7 +247,7 @@ async function repairLeaves(
     for (let i = 0; i < items.length; i += REPAIR_BATCH) out.push(items.slice(i, i + REPAIR_BATCH));
     return out;
   };
-  const upsert = async (keys: KeyText[], guard: string | null) => {
+  const upsert = async (keys: KeyTextValues[], guard: string | null) => {
     for (const batch of batches(keys)) {
       const rows = await deps.source.readRowsByKeys(
         ref,
@@ -242,11 +269,7 @@ async function repairLeaves(
   );
   for (const batch of batches(leaves.flatMap((l) => l.extra))) {
     const keys = batch.map((k) => keyRow(ref.primaryKeys, k));
-    const back = new Set(
-      (await deps.source.readRowsByKeys(ref, keys)).map((r) => keyText(ref.primaryKeys, r)),
-    );
-    const gone = keys.filter((k) => !back.has(keyText(ref.primaryKeys, k)));
-    const { deleted } = await deps.target.applyDeletes(ref, null, gone);
+    const deleted = await deleteKeysGoneFromSource(deps, ref, null, keys);
     totals.deleted += deleted;
     totals.skipped += keys.length - deleted;
     heartbeat({ repairing: true, ...totals });

@@ -14,6 +14,7 @@
 import { keyOnly, keyText } from '../core/keys.js';
 import { SyncError, type Row, type TableRef } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
+import { tableName } from '../core/names.js';
 
 /** Rounds before giving up (the pass or the feed is then retried, and the status says why). */
 const MAX_ROUNDS = 20;
@@ -55,7 +56,7 @@ async function resolveConflict(
   keys: Row[],
   constraint: string,
 ): Promise<{ written: number; deleted: number }> {
-  const table = `${ref.schema}.${ref.table}`;
+  const table = tableName(ref);
   const involved = new Map(keys.map((k) => [keyText(ref.primaryKeys, k), k]));
   let blockedBy = constraint;
   for (let round = 1; round <= MAX_ROUNDS; round++) {
@@ -90,4 +91,25 @@ async function resolveConflict(
       `the target may have a unique index the source has not; compare with \`supabase-sync schema diff ${table}\``,
     'conflict',
   );
+}
+
+/**
+ * Deletes on the target the keys the source does not have (again): a key that exists on the source
+ * again (deleted and re-inserted, or its row's key changed and another row took it over, even in
+ * one transaction) is not deleted: the row there is current, and reconciliation or the feed bring
+ * it. Deleting it with a tombstone newer than the row would keep it off the target until its next
+ * change. Each key may carry `_deleted_at`, when the delete happened on the source.
+ */
+export async function deleteKeysGoneFromSource(
+  deps: Deps,
+  ref: TableRef,
+  versionColumn: string | null,
+  keys: Row[],
+): Promise<number> {
+  if (keys.length === 0) return 0;
+  const present = new Set(
+    (await deps.source.readRowsByKeys(ref, keys)).map((row) => keyText(ref.primaryKeys, row)),
+  );
+  const gone = keys.filter((k) => !present.has(keyText(ref.primaryKeys, k)));
+  return (await deps.target.applyDeletes(ref, versionColumn, gone)).deleted;
 }

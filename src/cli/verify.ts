@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { ScheduleAlreadyRunning, WorkflowFailedError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
-import type { KeyText } from '../supabase/ports.js';
+import type { KeyTextValues } from '../supabase/ports.js';
 import { describeSchedule } from '../temporal/schedule-report.js';
 import {
   DEFAULT_VERIFY_SCHEDULE_ID,
@@ -43,7 +43,7 @@ interface VerifyOptions {
 }
 
 /** `17`, or `(1, b)` for a composite key. */
-function showKey(key: KeyText): string {
+function showKey(key: KeyTextValues): string {
   return key.length === 1 ? key[0]! : `(${key.join(', ')})`;
 }
 

@@ -2,7 +2,7 @@
  * A row's primary key: its values (a page cursor) and its identity as text (to match rows, ledger
  * entries and Realtime changes of the same key). Deterministic, no Node built-ins.
  */
-import type { KeyValues, Row } from '../supabase/ports.js';
+import type { KeyTextValues, KeyValues, Row } from '../supabase/ports.js';
 
 /** The key's values in primary-key order, as the row holds them. */
 export function keyValues(primaryKeys: readonly string[], row: Row): KeyValues {
@@ -30,4 +30,9 @@ export function keyText(primaryKeys: readonly string[], row: Row): string {
 export function keyOnly(primaryKeys: readonly string[], row: Row | undefined): Row | undefined {
   if (!row || !primaryKeys.every((k) => row[k] !== undefined)) return undefined;
   return Object.fromEntries(primaryKeys.map((k) => [k, row[k]]));
+}
+
+/** A key-only row from the key's text values (as verify and the truncate clean-up list them). */
+export function keyRow(primaryKeys: readonly string[], key: KeyTextValues): Row {
+  return Object.fromEntries(primaryKeys.map((k, i) => [k, key[i] ?? null]));
 }

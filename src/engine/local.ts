@@ -15,6 +15,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { ConfigError, loadConfig, readEnvSources, type SyncConfig } from '../config/index.js';
 import { errorMessage } from '../core/errors.js';
+import { formatSeconds } from '../core/format.js';
 import { runSync } from './run-sync.js';
 import { listenForStop, type StopSignals } from './stop-signals.js';
 
@@ -60,10 +61,6 @@ function stopSignals(what: string): StopSignals {
   });
 }
 
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}
-
 /** `npm start` with an env file: `npm run sync`, with an embedded Temporal dev server unless TEMPORAL_ADDRESS is set. */
 export async function syncWithEnvFile(): Promise<number> {
   let config: SyncConfig;
@@ -93,7 +90,7 @@ export async function syncWithEnvFile(): Promise<number> {
       const began = Date.now();
       await temporal.stop();
       console.log(
-        `embedded Temporal server stopped in ${seconds(Date.now() - began)} (state kept in .temporal/temporal.sqlite: npm start resumes)`,
+        `embedded Temporal server stopped in ${formatSeconds(Date.now() - began)} (state kept in .temporal/temporal.sqlite: npm start resumes)`,
       );
     }
   } finally {
@@ -155,7 +152,7 @@ export async function demo(options: {
       const began = Date.now();
       await stack.stop();
       console.log(
-        `demo stopped: ${lags.summary()}; ${workerStoppedIn !== null ? `worker stopped in ${seconds(workerStoppedIn)}, then ` : ''}local stack stopped in ${seconds(Date.now() - began)} (data kept in ${options.dataDir}: npm start resumes)`,
+        `demo stopped: ${lags.summary()}; ${workerStoppedIn !== null ? `worker stopped in ${formatSeconds(workerStoppedIn)}, then ` : ''}local stack stopped in ${formatSeconds(Date.now() - began)} (data kept in ${options.dataDir}: npm start resumes)`,
       );
     }
     return code;

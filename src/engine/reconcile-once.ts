@@ -13,6 +13,8 @@ import {
 } from '../workflows/reconcile-schedule.js';
 import { oneOffWorkflowId } from '../workflows/ids.js';
 import type { SyncSettings } from '../workflows/types.js';
+import type { RunContext } from './run-context.js';
+import { storageOnce } from './storage.js';
 
 /**
  * One result per table, in the order of the tables file; a table that failed carries `error`.
@@ -49,4 +51,32 @@ export async function reconcileOnce(
   } finally {
     signal?.removeEventListener('abort', terminate);
   }
+}
+
+function passLine(r: ScheduledTableResult): string {
+  const counts =
+    r.durationMs !== undefined
+      ? `read ${r.rowsRead}, written ${r.written}, unchanged ${r.skipped}, deletes replayed ${r.deletesReplayed} (${r.deleted} removed) in ${(r.durationMs / 1000).toFixed(1)} s`
+      : 'no pass ran';
+  return r.ok
+    ? `${r.table}: ok — ${counts}`
+    : `${r.table}: FAILED — ${r.error ?? 'unknown error'} (${counts})`;
+}
+
+/** The reconcile-only run of `npm run sync`: every table and bucket once, a line each and a summary; returns the failures. */
+export async function reconcileOnlyRun(ctx: RunContext): Promise<number> {
+  const { client, config, logger, buckets } = ctx;
+  const results = await reconcileOnce(client, config, ctx.settings, ctx.stopSignal);
+  for (const r of results) {
+    if (r.ok) logger.info({ table: r.table }, passLine(r));
+    else logger.error({ table: r.table }, passLine(r));
+  }
+  const bucketResults = await storageOnce(client, config, buckets, ctx.stopSignal);
+  for (const b of bucketResults)
+    (b.ok ? logger.info : logger.error).call(logger, { bucket: b.bucket }, b.line);
+  const failedTables = results.filter((r) => !r.ok).length;
+  logger.info(
+    `reconcile-only run: ${results.length - failedTables} of ${results.length} tables ok${buckets.length > 0 ? `, ${bucketResults.filter((b) => b.ok).length} of ${buckets.length} buckets ok` : ''}`,
+  );
+  return failedTables + bucketResults.filter((b) => !b.ok).length;
 }

@@ -9,6 +9,7 @@ import type { SyncConfig, TableConfig } from '../config/index.js';
 import { DEFAULT_INCREMENTAL_FIELDS, selectedByPatterns } from '../config/index.js';
 import type { TableListing } from '../core/table-schema.js';
 import type { CatalogReader } from '../supabase/ports.js';
+import { tableName } from '../core/names.js';
 
 export { DEFAULT_DISCOVERY_INTERVAL_MS as DISCOVERY_INTERVAL_MS } from '../config/env.js';
 
@@ -24,7 +25,7 @@ function fromListing(t: TableListing): TableConfig {
   return {
     schema: t.schema,
     table: t.table,
-    qualifiedName: `${t.schema}.${t.table}`,
+    qualifiedName: tableName(t),
     primaryKeys: t.primaryKey ?? [],
     primaryKeysFromCatalog: true,
     incrementalFields: [...DEFAULT_INCREMENTAL_FIELDS],
@@ -38,7 +39,7 @@ export function resolveFromListing(
   cfg: Pick<SyncConfig, 'tables' | 'tablePatterns'>,
   listing: TableListing[],
 ): ResolvedTables {
-  const byName = new Map(listing.map((t) => [`${t.schema}.${t.table}`, t]));
+  const byName = new Map(listing.map((t) => [tableName(t), t]));
   const skipped: ResolvedTables['skipped'] = [];
   const tables: TableConfig[] = [];
   const chosen = new Set<string>();
@@ -61,13 +62,13 @@ export function resolveFromListing(
   for (const entry of cfg.tables) add(entry);
   if (patterns) {
     for (const listed of listing) {
-      const name = `${listed.schema}.${listed.table}`;
+      const name = tableName(listed);
       if (chosen.has(name) || !selectedByPatterns(patterns, name)) continue;
       add(fromListing(listed));
     }
   }
   const unsynced = listing
-    .map((t) => `${t.schema}.${t.table}`)
+    .map((t) => tableName(t))
     .filter((name) => !chosen.has(name) && !skipped.some((s) => s.table === name));
   return { tables, unsynced, skipped };
 }

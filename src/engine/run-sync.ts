@@ -6,26 +6,22 @@
  * for during start-up ends it after the step under way, with nothing left running. Exit codes:
  * 0 done (or stopped on request), 1 runtime failure, 2 bad configuration.
  */
+import type { Client } from '@temporalio/client';
 import { ConfigError, loadConfig, type SyncConfig } from '../config/index.js';
 import { errorMessage } from '../core/errors.js';
-import { createLogger, type Logger } from './logger.js';
-import { connectSource } from '../supabase/source.js';
+import { formatSeconds } from '../core/format.js';
 import { SyncError } from '../supabase/ports.js';
-import { connectClient, searchAttributesRegistered } from '../temporal/connection.js';
-import { promotedTargetRefusal } from './failover-record.js';
+import { connectSource } from '../supabase/source.js';
+import { searchAttributesRegistered } from '../temporal/connection.js';
 import { installRuntime } from '../temporal/runtime.js';
-import { createSyncWorker, type SyncWorker } from '../worker.js';
-import type { ScheduledTableResult } from '../workflows/reconcile-schedule.js';
-import { findUnconfigured, handleUnconfigured } from './orphans.js';
-import { reconcileOnce } from './reconcile-once.js';
-import { listenForStop, reasonOf, type StopSignals } from './stop-signals.js';
+import { createSyncWorker } from '../worker.js';
+import { createLogger, type Logger } from './logger.js';
+import { reconcileOnlyRun } from './reconcile-once.js';
+import type { RunContext } from './run-context.js';
+import { keepSyncing, RunHelpers } from './run-loop.js';
+import { connectTemporal, resolveWork } from './run-start.js';
 import { syncSettings } from './settings.js';
-import { reportUnsynced, TableDiscovery } from './discovery.js';
-import { WorkerPresence } from './presence.js';
-import { resolveTables, type ResolvedTables } from './resolve-tables.js';
-import { enableDeleteTracking, ensureTableWorkflows, logReports } from './tables.js';
-import { connectStorageSource } from '../supabase/storage-source.js';
-import { ensureStorageWorkflows, resolveBuckets, stopUnconfiguredBuckets, storageOnce } from './storage.js';
+import { listenForStop, reasonOf, type StopSignals } from './stop-signals.js';
 
 export interface RunSyncOptions {
   cron?: boolean;
@@ -52,20 +48,6 @@ function stopRequests(options: RunSyncOptions, logger: Logger): StopSignals {
   });
 }
 
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}
-
-function passLine(r: ScheduledTableResult): string {
-  const counts =
-    r.durationMs !== undefined
-      ? `read ${r.rowsRead}, written ${r.written}, unchanged ${r.skipped}, deletes replayed ${r.deletesReplayed} (${r.deleted} removed) in ${(r.durationMs / 1000).toFixed(1)} s`
-      : 'no pass ran';
-  return r.ok
-    ? `${r.table}: ok — ${counts}`
-    : `${r.table}: FAILED — ${r.error ?? 'unknown error'} (${counts})`;
-}
-
 export async function runSync(options: RunSyncOptions = {}): Promise<number> {
   let config: SyncConfig;
   try {
@@ -82,203 +64,113 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
   installRuntime(logger, config);
   const stopRequest = stopRequests(options, logger);
   try {
-    return await run(config, logger, once, options, stopRequest);
+    const client = await connectTemporal(config, logger);
+    if (!client) return 1;
+    try {
+      return await startUp(config, logger, once, options, stopRequest, client);
+    } finally {
+      await client.connection.close();
+    }
   } finally {
     stopRequest.dispose();
   }
 }
 
-async function run(
+/** The steps before the worker runs, each one a place where a stop asked for meanwhile ends it. */
+async function startUp(
   config: SyncConfig,
   logger: Logger,
   once: boolean,
   options: RunSyncOptions,
   stopRequest: StopSignals,
+  client: Client,
 ): Promise<number> {
   const began = Date.now();
-  const stoppedEarly = (client?: { connection: { close(): Promise<void> } }) => {
+  const stoppedEarly = () => {
     logger.info(`${stopRequest.reason()}: stopped during start-up, nothing left running`);
-    return client ? client.connection.close().then(() => 0) : Promise.resolve(0);
+    return 0;
   };
-
-  let client;
-  try {
-    client = await connectClient(config);
-    await client.connection.workflowService.getSystemInfo({});
-  } catch (error) {
-    logger.error(
-      { temporal: config.temporal.address },
-      `Temporal is not reachable at ${config.temporal.address} (${errorMessage(error)}): start one (npm run stack, or temporal server start-dev) or set TEMPORAL_ADDRESS`,
-    );
-    return 1;
-  }
-  if (stopRequest.signal.aborted) return stoppedEarly(client);
-  const promoted = await promotedTargetRefusal(client, config).catch(() => null);
-  if (promoted) {
-    logger.error(promoted);
-    await client.connection.close();
-    return 1;
-  }
-
+  if (stopRequest.signal.aborted) return stoppedEarly();
   const settings = syncSettings(config, {
     searchAttributes: await searchAttributesRegistered(client, config.temporal.namespace),
     ...(once ? { loop: false, realtime: false } : {}),
   });
   const source = connectSource(config.source);
-  let resolved: ResolvedTables;
-  let buckets: string[] = [];
+  const work = await resolveWork(config, source, settings, logger);
+  if (!work) return 1;
+  if (stopRequest.signal.aborted) return stoppedEarly();
+  let sync;
   try {
-    buckets = await resolveBuckets(config, connectStorageSource(config.source));
-    // The tables file's entries and patterns against the source's catalog (keys it does not give).
-    resolved = await resolveTables(config, source);
-    reportUnsynced(logger, resolved);
-    if (resolved.tables.length === 0 && buckets.length === 0) {
-      logger.error(
-        `no table to sync: the patterns of ${config.tableConfigFile} select no table of the source (it has ${resolved.unsynced.length}${resolved.unsynced.length > 0 ? `: ${resolved.unsynced.slice(0, 10).join(', ')}` : ''})`,
-      );
-      await client.connection.close();
-      return 1;
-    }
-    config = { ...config, tables: resolved.tables };
-    logReports(logger, await enableDeleteTracking(source, config, settings));
-  } catch (error) {
-    logger.error(errorMessage(error));
-    await client.connection.close();
-    return 1;
-  }
-  if (stopRequest.signal.aborted) return stoppedEarly(client);
-
-  let sync: SyncWorker;
-  try {
-    sync = await createSyncWorker({ config, logger });
+    sync = await createSyncWorker({ config: work.config, logger });
   } catch (error) {
     logger.error(`could not start the worker: ${errorMessage(error)}`);
-    await client.connection.close();
     return 1;
   }
+  const ctx: RunContext = {
+    ...work,
+    logger,
+    client,
+    settings,
+    source,
+    sync,
+    stopSignal: stopRequest.signal,
+    keepUnconfigured: options.keepUnconfigured === true,
+  };
+  return runWorker(ctx, once, stopRequest, began);
+}
+
+/** Runs the worker until it is stopped (or the reconcile-only run is done); returns the exit code. */
+async function runWorker(
+  ctx: RunContext,
+  once: boolean,
+  stopRequest: StopSignals,
+  began: number,
+): Promise<number> {
+  const { logger, sync, config } = ctx;
   const running = sync.run();
-  let discovery: TableDiscovery | undefined;
-  let presence: WorkerPresence | undefined;
-  let stopping = false;
+  const helpers = new RunHelpers();
   let stopAskedAt = 0;
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    if (stopAskedAt) return;
     stopAskedAt = Date.now();
     logger.info(`${signal}: shutting down gracefully (in-flight batches finish)`);
     void sync.shutdown();
   };
   if (stopRequest.signal.aborted) stop(stopRequest.reason());
   else stopRequest.signal.addEventListener('abort', () => stop(stopRequest.reason()), { once: true });
-
+  const stopped = async () => {
+    await running.catch(() => undefined);
+    await helpers.stop();
+    await sync.close();
+  };
   try {
     if (once) {
-      const results = await reconcileOnce(client, config, settings, stopRequest.signal);
-      for (const r of results) {
-        if (r.ok) logger.info({ table: r.table }, passLine(r));
-        else logger.error({ table: r.table }, passLine(r));
-      }
-      const bucketResults = await storageOnce(client, config, buckets, stopRequest.signal);
-      for (const b of bucketResults)
-        (b.ok ? logger.info : logger.error).call(logger, { bucket: b.bucket }, b.line);
-      const failed = results.filter((r) => !r.ok).length + bucketResults.filter((b) => !b.ok).length;
-      logger.info(
-        `reconcile-only run: ${results.length - results.filter((r) => !r.ok).length} of ${results.length} tables ok${buckets.length > 0 ? `, ${bucketResults.filter((b) => b.ok).length} of ${buckets.length} buckets ok` : ''}`,
-      );
+      const failed = await reconcileOnlyRun(ctx);
       stop('done');
       await running;
       await sync.close();
-      await client.connection.close();
       return failed === 0 ? 0 : 1;
     }
-    // A stop meanwhile ends the wait (a `configure` sent then applies at the next start, as it would).
-    const ensured = await client.withAbortSignal(stopRequest.signal, () =>
-      ensureTableWorkflows(client, config, settings),
-    );
-    sync.metrics.unsyncedTables(resolved.unsynced);
-    for (const e of ensured) {
-      logger.info(
-        { table: e.table, workflowId: e.workflowId },
-        `${e.table}: ${e.started ? (e.resumed ? 'resumed from its last checkpoint:' : 'started') : 'kept running (current settings applied):'} workflow ${e.workflowId}`,
-      );
-    }
-    // One workflow per bucket of the `storage` key (docs/storage.md).
-    const ensuredBuckets = await client.withAbortSignal(stopRequest.signal, () =>
-      ensureStorageWorkflows(client, config, buckets),
-    );
-    for (const e of ensuredBuckets) {
-      logger.info(
-        { bucket: e.bucket, workflowId: e.workflowId },
-        `bucket ${e.bucket}: ${e.started ? 'started' : 'kept running (current settings applied):'} workflow ${e.workflowId}`,
-      );
-    }
-    void stopUnconfiguredBuckets(client, config, buckets, {
-      keep: options.keepUnconfigured === true,
-      logger,
-    }).catch((error: unknown) => logger.warn(`storage workflows not listed: ${errorMessage(error)}`));
-    // Workflows of tables no longer configured: found before discovery adds any table.
-    const unconfigured = await client.withAbortSignal(stopRequest.signal, () =>
-      findUnconfigured(client, config),
-    );
-    void handleUnconfigured(client, unconfigured, {
-      keep: options.keepUnconfigured === true,
-      tableConfigFile: config.tableConfigFile,
-      logger,
-    });
-    // Tables created on the source from now on are found within a minute.
-    discovery = new TableDiscovery({
-      client,
-      config,
-      settings,
-      source,
-      logger,
-      known: ensured.map((e) => e.table),
-      onUnsynced: (tables) => sync.metrics.unsyncedTables(tables),
-    });
-    discovery.start();
-    // With other workers on the task queue: fail-over of the feeds of one that dies.
-    presence = new WorkerPresence({
-      client,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      identity: sync.identity,
-      presenceQueue: sync.presenceQueue,
-      deadAfterMs: config.failover.afterMs,
-      logger,
-    });
-    presence.start();
-    logger.info(
-      `syncing ${ensured.length} table(s) on task queue ${config.temporal.taskQueue} (Temporal ${config.temporal.address}, namespace ${config.temporal.namespace}); Ctrl-C stops the worker, the workflows wait for it`,
-    );
+    const tables = await keepSyncing(ctx, helpers);
     await running;
-    presence.stop();
-    await discovery.stop();
+    await helpers.stop();
     await sync.close();
-    await client.connection.close();
     logger.info(
-      `worker stopped${stopAskedAt ? ` in ${seconds(Date.now() - stopAskedAt)}` : ''} after ${seconds(Date.now() - began)}: ${ensured.length} table(s) on task queue ${config.temporal.taskQueue}; their workflows wait on the Temporal server for the next worker`,
+      `worker stopped${stopAskedAt ? ` in ${formatSeconds(Date.now() - stopAskedAt)}` : ''} after ${formatSeconds(Date.now() - began)}: ${tables} table(s) on task queue ${config.temporal.taskQueue}; their workflows wait on the Temporal server for the next worker`,
     );
     return 0;
   } catch (error) {
     if (stopRequest.signal.aborted) {
       // Stopped while the workflows were being started or a reconcile-only run was under way.
-      await running.catch(() => undefined);
-      presence?.stop();
-      await discovery?.stop();
-      await sync.close();
-      await client.connection.close();
+      await stopped();
       logger.info(
-        `${stopRequest.reason()}: worker stopped in ${seconds(Date.now() - stopAskedAt)}${once ? '; the reconcile-only run was terminated (the next one starts from the last completed checkpoints)' : ''}`,
+        `${stopRequest.reason()}: worker stopped in ${formatSeconds(Date.now() - stopAskedAt)}${once ? '; the reconcile-only run was terminated (the next one starts from the last completed checkpoints)' : ''}`,
       );
       return 0;
     }
     logger.error(error instanceof SyncError ? error.message : `sync failed: ${errorMessage(error)}`);
     stop('error');
-    await running.catch(() => undefined);
-    presence?.stop();
-    await discovery?.stop();
-    await sync.close();
-    await client.connection.close();
+    await stopped();
     return 1;
   }
 }

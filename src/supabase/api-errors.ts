@@ -5,6 +5,7 @@
  */
 import type { ProjectConnection } from './client.js';
 import { SyncError, type TableRef } from './ports.js';
+import { tableName } from '../core/names.js';
 
 /** Upsert requests are split so none carries more than this much JSON (gateways cap request bodies). */
 export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
@@ -73,7 +74,7 @@ function missingFunctions(migration: MigrationName): string {
 /** The SyncError for a failed API call: its kind says whether retrying can help. */
 export function apiError(project: ProjectConnection, call: FailedCall): SyncError {
   const { what, ref, error, status } = call;
-  const table = ref ? `${ref.schema}.${ref.table}` : '';
+  const table = ref ? tableName(ref) : '';
   const on = `${project.role} project (${project.url})`;
   const variable = `SYNC_${project.role.toUpperCase()}_SUPABASE`;
   const code = error.code ?? '';

@@ -75,12 +75,12 @@ export interface ChangeSubscription {
 }
 
 /** A primary-key value as text, in primary-key order: exact for int8/numeric keys (see verify). */
-export type KeyText = string[];
+export type KeyTextValues = string[];
 
 /** One bucket of `summarizeRange`: its first and last key, its row count and checksum. */
 export interface RangeBucket {
-  first: KeyText;
-  last: KeyText;
+  first: KeyTextValues;
+  last: KeyTextValues;
   rows: number;
   /** The sum of the rows' 64-bit checksums, as decimal text. */
   hash: string;
@@ -94,7 +94,7 @@ export interface RangeHash {
 
 /** One row of `listRange`: its key and its checksum. */
 export interface KeyHash {
-  key: KeyText;
+  key: KeyTextValues;
   hash: string;
 }
 
@@ -107,15 +107,24 @@ export interface RangeChecksums {
   /** The rows in (after, until] cut into at most `buckets` buckets of equal row counts (each of at least `minBucketRows`). */
   summarizeRange?(
     ref: TableRef,
-    after: KeyText | null,
-    until: KeyText | null,
+    after: KeyTextValues | null,
+    until: KeyTextValues | null,
     buckets: number,
     minBucketRows?: number,
   ): Promise<RangeBucket[]>;
   /** Count and checksum of (after, b1], (b1, b2], … (a null last bound: to the end). */
-  hashRanges?(ref: TableRef, after: KeyText | null, bounds: Array<KeyText | null>): Promise<RangeHash[]>;
+  hashRanges?(
+    ref: TableRef,
+    after: KeyTextValues | null,
+    bounds: Array<KeyTextValues | null>,
+  ): Promise<RangeHash[]>;
   /** Keys and checksums of the rows in (after, until], in key order, at most `limit`. */
-  listRange?(ref: TableRef, after: KeyText | null, until: KeyText | null, limit: number): Promise<KeyHash[]>;
+  listRange?(
+    ref: TableRef,
+    after: KeyTextValues | null,
+    until: KeyTextValues | null,
+    limit: number,
+  ): Promise<KeyHash[]>;
 }
 
 /** Reading a project's catalog (both projects: supabase/migrations/20261202120000_sync_catalog.sql). */
@@ -208,7 +217,7 @@ export interface SourceProject extends Required<RangeChecksums>, CatalogReader, 
   /** The rows with these keys, read in one statement (one snapshot) per 5000 keys. */
   readRowsByKeys(ref: TableRef, keys: Row[]): Promise<Row[]>;
   /** Which of these keys (as text, in key order) have a row. */
-  presentKeys(ref: TableRef, keys: KeyText[]): Promise<KeyText[]>;
+  presentKeys(ref: TableRef, keys: KeyTextValues[]): Promise<KeyTextValues[]>;
   readPendingDeletions(ref: TableRef, limit: number): Promise<PendingDeletion[]>;
   markDeletionsProcessed(ids: number[]): Promise<void>;
   /** Installs delete and truncate tracking (and the Realtime publication entry, with its grants). Idempotent. */

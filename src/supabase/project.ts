@@ -10,7 +10,7 @@ import { newClient, type ProjectConnection, type SupabaseClient } from './client
 import type {
   CatalogReader,
   KeyHash,
-  KeyText,
+  KeyTextValues,
   RangeBucket,
   RangeChecksums,
   RangeHash,
@@ -18,6 +18,7 @@ import type {
   SequenceReader,
   TableRef,
 } from './ports.js';
+import { tableName } from '../core/names.js';
 
 export abstract class SupabaseProject implements Required<RangeChecksums>, CatalogReader, SequenceReader {
   protected readonly client: SupabaseClient;
@@ -45,7 +46,7 @@ export abstract class SupabaseProject implements Required<RangeChecksums>, Catal
     return this.rpc<TableSchemaResult>(
       'sync_table_schema',
       { p_schema: ref.schema, p_table: ref.table },
-      { what: `reading the catalog of ${ref.schema}.${ref.table}`, migration: 'catalog' },
+      { what: `reading the catalog of ${tableName(ref)}`, migration: 'catalog' },
     );
   }
 
@@ -68,7 +69,7 @@ export abstract class SupabaseProject implements Required<RangeChecksums>, Catal
     return this.rpc<SequencePosition[]>(
       'sync_read_sequences',
       { p_schema: ref.schema, p_table: ref.table, p_sequences: named.map(sequenceName) },
-      { what: `reading the sequences of ${ref.schema}.${ref.table}`, migration: 'sequences' },
+      { what: `reading the sequences of ${tableName(ref)}`, migration: 'sequences' },
     );
   }
 
@@ -87,8 +88,8 @@ export abstract class SupabaseProject implements Required<RangeChecksums>, Catal
 
   async summarizeRange(
     ref: TableRef,
-    after: KeyText | null,
-    until: KeyText | null,
+    after: KeyTextValues | null,
+    until: KeyTextValues | null,
     buckets: number,
     minBucketRows = 1,
   ): Promise<RangeBucket[]> {
@@ -107,8 +108,8 @@ export abstract class SupabaseProject implements Required<RangeChecksums>, Catal
 
   async hashRanges(
     ref: TableRef,
-    after: KeyText | null,
-    bounds: Array<KeyText | null>,
+    after: KeyTextValues | null,
+    bounds: Array<KeyTextValues | null>,
   ): Promise<RangeHash[]> {
     if (bounds.length === 0) return [];
     return this.rpc<RangeHash[]>(
@@ -120,11 +121,11 @@ export abstract class SupabaseProject implements Required<RangeChecksums>, Catal
 
   async listRange(
     ref: TableRef,
-    after: KeyText | null,
-    until: KeyText | null,
+    after: KeyTextValues | null,
+    until: KeyTextValues | null,
     limit: number,
   ): Promise<KeyHash[]> {
-    const rows = await this.rpc<Array<[KeyText, string]>>(
+    const rows = await this.rpc<Array<[KeyTextValues, string]>>(
       'sync_range_rows',
       { ...this.table(ref), p_after: after, p_until: until, p_limit: limit },
       { what: 'listing the keys of a range', ref, migration: 'verify' },

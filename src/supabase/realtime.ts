@@ -9,6 +9,7 @@ import type { ProjectConnection } from './client.js';
 import { realtimeConnections } from './realtime-connections.js';
 import { mayBeImprecise } from './lossless-json.js';
 import type { ChangeEvent, ChangeSubscription, Row, SubscriptionStatus, TableRef } from './ports.js';
+import { tableName } from '../core/names.js';
 
 interface ChangePayload {
   eventType: 'INSERT' | 'UPDATE' | 'DELETE';
@@ -46,7 +47,7 @@ export function subscribeToChanges(
   ref: TableRef,
   onChange: (event: ChangeEvent) => void,
   onStatus: (status: SubscriptionStatus) => void,
-  entities: string[] = [`${ref.schema}.${ref.table}`],
+  entities: string[] = [tableName(ref)],
 ): ChangeSubscription {
   const lease = realtimeConnections(project).lease();
   const client = lease.client;
@@ -55,7 +56,7 @@ export function subscribeToChanges(
     if (!closed) onStatus({ kind: 'lost', reason });
   };
   // A topic of its own per subscription: an attempt that replaces another never shares its channel.
-  let channel = client.channel(`supabase-sync:${ref.schema}.${ref.table}:${++subscriptions}`);
+  let channel = client.channel(`supabase-sync:${tableName(ref)}:${++subscriptions}`);
   for (const entity of entities) {
     const dot = entity.indexOf('.');
     channel = channel.on(
@@ -67,10 +68,7 @@ export function subscribeToChanges(
   channel = channel.on('system', {}, (payload: { extension?: string; status?: string; message?: string }) => {
     if (payload.extension !== 'postgres_changes') return;
     if (payload.status === 'ok') onStatus({ kind: 'live' });
-    else
-      lost(
-        `Realtime could not subscribe to ${ref.schema}.${ref.table}: ${payload.message ?? 'unknown error'}`,
-      );
+    else lost(`Realtime could not subscribe to ${tableName(ref)}: ${payload.message ?? 'unknown error'}`);
   });
   const joined = lease.turn().then(() => {
     if (closed) return;

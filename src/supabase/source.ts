@@ -11,7 +11,7 @@ import type {
   ChangeEvent,
   ChangeSubscription,
   KeysetCursor,
-  KeyText,
+  KeyTextValues,
   KeyValues,
   KeyVersion,
   PendingDeletion,
@@ -210,11 +210,11 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
     return rows;
   }
 
-  async presentKeys(ref: TableRef, keys: KeyText[]): Promise<KeyText[]> {
-    const present: KeyText[] = [];
+  async presentKeys(ref: TableRef, keys: KeyTextValues[]): Promise<KeyTextValues[]> {
+    const present: KeyTextValues[] = [];
     for (let i = 0; i < keys.length; i += KEYS_PER_READ) {
       present.push(
-        ...(await this.rpc<KeyText[]>(
+        ...(await this.rpc<KeyTextValues[]>(
           'sync_present_keys',
           { ...ref3(ref), p_primary_keys: ref.primaryKeys, p_keys: keys.slice(i, i + KEYS_PER_READ) },
           { what: 'checking which keys exist', ref, migration: 'reads' },

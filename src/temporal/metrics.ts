@@ -18,6 +18,7 @@ import type { SchemaDifference } from '../core/schema-diff.js';
 import type { Logger } from '../engine/logger.js';
 import { tableFromWorkflowId } from '../workflows/ids.js';
 import type { RealtimeProgress } from '../workflows/types.js';
+import { tableName } from '../core/names.js';
 
 export const METRICS = {
   rowsApplied: 'supabase_sync_rows_applied_total',
@@ -51,7 +52,7 @@ export function prometheusExporter(address: string | null): MetricsExporterConfi
 function tableFromArgs(args: readonly unknown[]): string {
   const ref = (args[0] as { table?: { schema?: unknown; table?: unknown } } | undefined)?.table;
   return typeof ref?.schema === 'string' && typeof ref.table === 'string'
-    ? `${ref.schema}.${ref.table}`
+    ? tableName({ schema: ref.schema, table: ref.table })
     : 'unknown';
 }
 

@@ -4,7 +4,7 @@
  */
 import { ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
 import { errorMessage } from '../core/errors.js';
-import { tableName } from '../workflows/ids.js';
+import { tableName } from '../core/names.js';
 import type { ReconcileScheduleInput, ReconcileScheduleResult } from '../workflows/reconcile-schedule.js';
 import type { VerifyTablesResult } from '../workflows/verify.js';
 import type { ScheduleMemo } from './schedules.js';

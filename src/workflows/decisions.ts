@@ -6,7 +6,7 @@ import type { PrepareTableResult } from '../activities/types.js';
 import type { TableConfig } from '../config/types.js';
 import { NEEDS_A_PERSON } from '../core/errors.js';
 import { advanceCursor, reconcileFrom } from '../core/versions.js';
-import { tableName } from './ids.js';
+import { tableName } from '../core/names.js';
 import type {
   Counters,
   InitialCopyState,

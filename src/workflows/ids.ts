@@ -5,16 +5,12 @@
  * workflow code uses it too.
  */
 import type { TableConfig } from '../config/types.js';
+import { tableName } from '../core/names.js';
 
 type Named = Pick<TableConfig, 'schema' | 'table'>;
 
 const TABLE_SYNC = 'table-sync:';
 const TABLE_RECONCILE = 'table-reconcile:';
-
-/** `schema.table`. Workflow code names a table with this: inputs recorded by earlier versions carry no qualifiedName. */
-export function tableName(table: Named): string {
-  return `${table.schema}.${table.table}`;
-}
 
 export function workflowIdFor(table: Named): string {
   return `${TABLE_SYNC}${tableName(table)}`;

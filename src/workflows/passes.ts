@@ -13,7 +13,7 @@ import type { TableConfig } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
 import { advanceCursor, reconcileFrom } from '../core/versions.js';
 import { recordPass } from './decisions.js';
-import { tableName } from './ids.js';
+import { tableName } from '../core/names.js';
 import type { LastError, PassOptions, PassSummary, SyncSettings, SyncState } from './types.js';
 
 /** patched() id: every pass moves the table's sequences forward on the target (2026-12-02). */

@@ -16,7 +16,8 @@ import {
 import type { SyncActivities } from '../activities/index.js';
 import type { TableConfig } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
-import { reconcileWorkflowIdFor, tableName } from './ids.js';
+import { tableName } from '../core/names.js';
+import { reconcileWorkflowIdFor } from './ids.js';
 import { tableSync } from './table-sync.js';
 import type { SyncSettings, TableSyncInput } from './types.js';
 

@@ -27,7 +27,7 @@ import {
 } from './decisions.js';
 import { RealtimeFeed } from './feed.js';
 import { PassRequests } from './pass-requests.js';
-import { tableName } from './ids.js';
+import { tableName } from '../core/names.js';
 import { runPass, type PassTable } from './passes.js';
 import { StatePublisher } from './publish.js';
 import { resetBackoff } from './requests.js';

@@ -11,7 +11,7 @@ import type { SyncActivities } from '../activities/index.js';
 import type { VerifyTableResult } from '../activities/verify.js';
 import type { TableConfig } from '../config/types.js';
 import { errorMessage } from '../core/errors.js';
-import { tableName } from './ids.js';
+import { tableName } from '../core/names.js';
 
 export interface VerifyTablesInput {
   tables: TableConfig[];

@@ -1,0 +1,23 @@
+import type { Client } from '@temporalio/client';
+import type { SyncConfig } from '../config/index.js';
+import type { SourceProject } from '../supabase/ports.js';
+import type { SyncWorker } from '../worker.js';
+import type { SyncSettings } from '../workflows/types.js';
+import type { Logger } from './logger.js';
+import type { ResolvedTables } from './resolve-tables.js';
+
+/** What the steps of `npm run sync` share once its worker runs (run-sync.ts). */
+export interface RunContext {
+  config: SyncConfig;
+  logger: Logger;
+  client: Client;
+  settings: SyncSettings;
+  source: SourceProject;
+  resolved: ResolvedTables;
+  buckets: string[];
+  sync: SyncWorker;
+  /** Aborted when a stop was asked for (a signal, or the caller's AbortSignal). */
+  stopSignal: AbortSignal;
+  /** Keep the workflows of tables and buckets no longer configured running. */
+  keepUnconfigured: boolean;
+}
