@@ -107,79 +107,121 @@ async function pollWithin(c: Client, id: string, ms: number): Promise<Poll | nul
   }
 }
 
-async function follow(c: Client, cfg: SyncConfig, t: Target, intervalS: number): Promise<void> {
+/** A progress bar for a terminal. */
+function progressBar(table: string): cliProgress.SingleBar {
+  return new cliProgress.SingleBar({
+    // Until the workflow has counted the source rows, rows and rate only (no made-up 100%).
+    format: (options, params, payload: { rate: number; totalKnown: boolean }) => {
+      if (!payload.totalKnown) return `${table} ${params.value} rows | ${payload.rate} rows/s | counting…`;
+      const size = options.barsize ?? 40;
+      const filled = Math.round(Math.min(1, params.progress) * size);
+      const eta = Number.isFinite(params.eta) && params.eta > 0 ? duration(params.eta * 1000) : '0s';
+      return `${table} [${'█'.repeat(filled)}${'░'.repeat(size - filled)}] ${Math.floor(params.progress * 100)}% | ${params.value}/${params.total} rows | ${payload.rate} rows/s | ETA ${eta}`;
+    },
+    stream: process.stdout,
+    hideCursor: true,
+    etaBuffer: 20,
+  });
+}
+
+/** The copy's progress as shown: a bar on a terminal, plain lines otherwise. */
+class CopyProgress {
+  private readonly bar: cliProgress.SingleBar | undefined;
+  private barStarted = false;
+  private shown = 0;
+  private lastLine = '';
+  private lastLineAt = 0;
+
+  constructor(private readonly table: string) {
+    this.bar = process.stdout.isTTY === true ? progressBar(table) : undefined;
+  }
+
+  show(p: Poll, elapsedMs: number): void {
+    const copy = p.status.initialCopy;
+    const total = copy.total;
+    this.shown = Math.max(this.shown, copy.rowsCopied + p.inflight);
+    if (total !== null) this.shown = Math.min(this.shown, Math.max(total, copy.rowsCopied));
+    const perSecond = rate(this.shown, elapsedMs);
+    if (this.bar) this.showBar(this.bar, total, perSecond);
+    else this.printLine(total, perSecond);
+  }
+
+  private showBar(bar: cliProgress.SingleBar, total: number | null, perSecond: number): void {
+    const barTotal = Math.max(total ?? 0, this.shown, 1);
+    if (!this.barStarted) {
+      bar.start(barTotal, this.shown, { rate: Math.round(perSecond), totalKnown: total !== null });
+      this.barStarted = true;
+    } else {
+      bar.setTotal(barTotal);
+      bar.update(this.shown, { rate: Math.round(perSecond), totalKnown: total !== null });
+    }
+  }
+
+  private printLine(total: number | null, perSecond: number): void {
+    const shown = this.shown;
+    const eta =
+      total !== null && perSecond > 0 ? `, ETA ${duration(((total - shown) / perSecond) * 1000)}` : '';
+    const pct = total ? ` (${Math.floor((shown * 100) / total)}%)` : '';
+    const line = `${this.table}: ${shown}/${total ?? '?'} rows${pct}, ${Math.round(perSecond)} rows/s${eta}`;
+    // Print on change, and every 10 s while nothing changes (so a pipe shows it is alive).
+    const progressPart = line.replace(/, \d+ rows\/s.*$/, '');
+    if (progressPart !== this.lastLine || Date.now() - this.lastLineAt >= 10_000) {
+      console.log(line);
+      this.lastLine = progressPart;
+      this.lastLineAt = Date.now();
+    }
+  }
+
+  /** The bar, if shown, at the copy's end (when it finished) and stopped. */
+  end(last: Poll | undefined, began: number): void {
+    if (!this.bar || !this.barStarted) return;
+    if (last?.status.initialCopy.done) {
+      const copied = last.status.initialCopy.rowsCopied;
+      this.bar.setTotal(Math.max(copied, 1));
+      this.bar.update(copied, { rate: Math.round(rate(copied, took(last, began))), totalKnown: true });
+    }
+    this.bar.stop();
+  }
+}
+
+/** The next poll; null when the worker did not answer but one still polls (poll again). */
+async function nextPoll(c: Client, cfg: SyncConfig, t: Target): Promise<Poll | null> {
+  const next = await pollWithin(c, t.workflowId, 5000);
+  if (next) return next;
+  const presence = await workerPresence(c, cfg.temporal);
+  if (!presence.live) {
+    throw new CliError(
+      `${t.name}: stopped following: ${noWorkerLine(presence)}; the copy goes on when one polls again (supabase-sync status ${t.name})`,
+    );
+  }
+  return null;
+}
+
+/** Polls and shows the copy's progress until it is done or Ctrl-C; the last poll. */
+async function watchCopy(
+  c: Client,
+  cfg: SyncConfig,
+  t: Target,
+  intervalS: number,
+  began: number,
+): Promise<Poll | undefined> {
   const table = t.name;
   const interrupted = interruptSignal();
-  const tty = process.stdout.isTTY === true;
-  const bar = tty
-    ? new cliProgress.SingleBar({
-        // Until the workflow has counted the source rows, rows and rate only (no made-up 100%).
-        format: (options, params, payload: { rate: number; totalKnown: boolean }) => {
-          if (!payload.totalKnown)
-            return `${table} ${params.value} rows | ${payload.rate} rows/s | counting…`;
-          const size = options.barsize ?? 40;
-          const filled = Math.round(Math.min(1, params.progress) * size);
-          const eta = Number.isFinite(params.eta) && params.eta > 0 ? duration(params.eta * 1000) : '0s';
-          return `${table} [${'█'.repeat(filled)}${'░'.repeat(size - filled)}] ${Math.floor(params.progress * 100)}% | ${params.value}/${params.total} rows | ${payload.rate} rows/s | ETA ${eta}`;
-        },
-        stream: process.stdout,
-        hideCursor: true,
-        etaBuffer: 20,
-      })
-    : undefined;
-  const began = Date.now();
-  let shown = 0;
-  let lastLine = '';
-  let lastLineAt = 0;
+  const progress = new CopyProgress(table);
   let reportedError: number | null = null;
-  let barStarted = false;
   let last: Poll | undefined;
   // The rate, shown and in the summary, is rows over the time since the copy began (the workflow's clock).
   const elapsed = (p: Poll | undefined) => Date.now() - (p?.status.initialCopy.startedAt ?? began);
   try {
     while (!interrupted.aborted) {
-      const next = await pollWithin(c, t.workflowId, 5000);
-      if (!next) {
-        const presence = await workerPresence(c, cfg.temporal);
-        if (!presence.live) {
-          throw new CliError(
-            `${table}: stopped following: ${noWorkerLine(presence)}; the copy goes on when one polls again (supabase-sync status ${table})`,
-          );
-        }
-        continue;
-      }
+      const next = await nextPoll(c, cfg, t);
+      if (!next) continue;
       last = next;
-      const copy = last.status.initialCopy;
-      if (copy.done) break;
+      if (last.status.initialCopy.done) break;
       if (!last.running) {
         throw new CliError(`${table}: the workflow ended (${last.workflowStatus}) before the copy finished`);
       }
-      const total = copy.total;
-      shown = Math.max(shown, copy.rowsCopied + last.inflight);
-      if (total !== null) shown = Math.min(shown, Math.max(total, copy.rowsCopied));
-      const perSecond = rate(shown, elapsed(last));
-      const barTotal = Math.max(total ?? 0, shown, 1);
-      if (bar) {
-        if (!barStarted) {
-          bar.start(barTotal, shown, { rate: Math.round(perSecond), totalKnown: total !== null });
-          barStarted = true;
-        } else {
-          bar.setTotal(barTotal);
-          bar.update(shown, { rate: Math.round(perSecond), totalKnown: total !== null });
-        }
-      } else {
-        const eta =
-          total !== null && perSecond > 0 ? `, ETA ${duration(((total - shown) / perSecond) * 1000)}` : '';
-        const pct = total ? ` (${Math.floor((shown * 100) / total)}%)` : '';
-        const line = `${table}: ${shown}/${total ?? '?'} rows${pct}, ${Math.round(perSecond)} rows/s${eta}`;
-        // Print on change, and every 10 s while nothing changes (so a pipe shows it is alive).
-        const progressPart = line.replace(/, \d+ rows\/s.*$/, '');
-        if (progressPart !== lastLine || Date.now() - lastLineAt >= 10_000) {
-          console.log(line);
-          lastLine = progressPart;
-          lastLineAt = Date.now();
-        }
-      }
+      progress.show(last, elapsed(last));
       const err = last.status.lastError;
       if (err && err.at !== reportedError && last.status.state === 'failing') {
         reportedError = err.at;
@@ -188,16 +230,16 @@ async function follow(c: Client, cfg: SyncConfig, t: Target, intervalS: number):
       await pause(intervalS * 1000, interrupted);
     }
   } finally {
-    if (bar && barStarted) {
-      if (last?.status.initialCopy.done) {
-        const copied = last.status.initialCopy.rowsCopied;
-        bar.setTotal(Math.max(copied, 1));
-        bar.update(copied, { rate: Math.round(rate(copied, took(last, began))), totalKnown: true });
-      }
-      bar.stop();
-    }
+    progress.end(last, began);
   }
-  if (interrupted.aborted && !last?.status.initialCopy.done) {
+  return last;
+}
+
+async function follow(c: Client, cfg: SyncConfig, t: Target, intervalS: number): Promise<void> {
+  const table = t.name;
+  const began = Date.now();
+  const last = await watchCopy(c, cfg, t, intervalS, began);
+  if (interruptSignal().aborted && !last?.status.initialCopy.done) {
     console.log(
       `${table}: stopped following; the copy goes on in the workflow (supabase-sync status ${table})`,
     );

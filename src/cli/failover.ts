@@ -24,6 +24,57 @@ function limitsOf(options: LimitOptions): Limits {
   };
 }
 
+/** `failover check`: the readiness report; exit 1 when not ready. */
+async function failoverCheck(options: LimitOptions & { json?: boolean }): Promise<void> {
+  const limits = limitsOf(options);
+  const cfg = await withPatternTables(config());
+  const c = await client(cfg);
+  try {
+    const readiness = await checkReadiness(c, cfg, limits);
+    console.log(options.json ? JSON.stringify(readiness, null, 2) : renderReadiness(readiness));
+    if (!readiness.ready) throw new CliError(`the backup is not ready: ${readiness.reasons.join('; ')}`, 1);
+  } finally {
+    await c.connection.close();
+  }
+}
+
+async function failoverPromote(
+  options: LimitOptions & { force?: boolean; sequenceMargin: string },
+): Promise<void> {
+  const margin = Number(options.sequenceMargin);
+  if (!Number.isSafeInteger(margin) || margin < 0)
+    throw new CliError(`--sequence-margin "${options.sequenceMargin}": a whole number, 0 or more`, 2);
+  const limits = limitsOf(options);
+  const cfg = await withPatternTables(config());
+  const c = await client(cfg);
+  try {
+    await promote(c, cfg, {
+      force: options.force === true,
+      margin,
+      limits,
+      interrupted: interruptSignal(),
+      log: (line) => console.log(line),
+      warn: (line) => console.error(line),
+    });
+  } finally {
+    await c.connection.close();
+  }
+}
+
+async function failoverReverse(options: { force?: boolean }): Promise<void> {
+  const cfg = await withPatternTables(config());
+  const c = await client(cfg);
+  try {
+    await reverse(c, cfg, {
+      force: options.force === true,
+      log: (line) => console.log(line),
+      warn: (line) => console.error(line),
+    });
+  } finally {
+    await c.connection.close();
+  }
+}
+
 export function registerFailover(program: Command): void {
   const failover = program
     .command('failover')
@@ -40,19 +91,7 @@ export function registerFailover(program: Command): void {
       'the oldest last pass that is ready',
       String(DEFAULT_LIMITS.maxPassAgeSeconds),
     )
-    .action(async (options: LimitOptions & { json?: boolean }) => {
-      const limits = limitsOf(options);
-      const cfg = await withPatternTables(config());
-      const c = await client(cfg);
-      try {
-        const readiness = await checkReadiness(c, cfg, limits);
-        console.log(options.json ? JSON.stringify(readiness, null, 2) : renderReadiness(readiness));
-        if (!readiness.ready)
-          throw new CliError(`the backup is not ready: ${readiness.reasons.join('; ')}`, 1);
-      } finally {
-        await c.connection.close();
-      }
-    });
+    .action(failoverCheck);
   failover
     .command('promote')
     .description(
@@ -66,43 +105,12 @@ export function registerFailover(program: Command): void {
     )
     .option('--max-lag <seconds>', 'as for failover check', String(DEFAULT_LIMITS.maxLagSeconds))
     .option('--max-pass-age <seconds>', 'as for failover check', String(DEFAULT_LIMITS.maxPassAgeSeconds))
-    .action(async (options: LimitOptions & { force?: boolean; sequenceMargin: string }) => {
-      const margin = Number(options.sequenceMargin);
-      if (!Number.isSafeInteger(margin) || margin < 0)
-        throw new CliError(`--sequence-margin "${options.sequenceMargin}": a whole number, 0 or more`, 2);
-      const limits = limitsOf(options);
-      const cfg = await withPatternTables(config());
-      const c = await client(cfg);
-      try {
-        await promote(c, cfg, {
-          force: options.force === true,
-          margin,
-          limits,
-          interrupted: interruptSignal(),
-          log: (line) => console.log(line),
-          warn: (line) => console.error(line),
-        });
-      } finally {
-        await c.connection.close();
-      }
-    });
+    .action(failoverPromote);
   failover
     .command('reverse')
     .description(
       'failback: with the configuration swapped (promoted project as source), report rows written on the old primary after the promote and start the sync into it',
     )
     .option('--force', 'go on without a recorded promotion')
-    .action(async (options: { force?: boolean }) => {
-      const cfg = await withPatternTables(config());
-      const c = await client(cfg);
-      try {
-        await reverse(c, cfg, {
-          force: options.force === true,
-          log: (line) => console.log(line),
-          warn: (line) => console.error(line),
-        });
-      } finally {
-        await c.connection.close();
-      }
-    });
+    .action(failoverReverse);
 }

@@ -80,6 +80,83 @@ function passLine(t: Target, result: ReconcileResult): string {
   return `${t.name}: read ${p.rowsRead}, written ${p.written}, unchanged ${p.skipped}, deletes replayed ${p.deletesReplayed} (${p.deleted} removed) in ${((p.finishedAt - p.startedAt) / 1000).toFixed(1)} s`;
 }
 
+async function pauseTable(
+  c: Client,
+  t: Target,
+  interrupted: AbortSignal,
+  reason: string | undefined,
+): Promise<string> {
+  const s = await sendRequest<TableStatus>(
+    c,
+    t,
+    {
+      what: 'pause',
+      update: pauseUpdate.name,
+      args: [reason ?? 'paused from the CLI'],
+      resultTimeoutMs: SETTLE_TIMEOUT_MS,
+      waitingFor: 'the pass in flight and the realtime feed',
+    },
+    interrupted,
+  );
+  return `${t.name}: ${s.state}`;
+}
+
+async function resumeTable(c: Client, t: Target, interrupted: AbortSignal): Promise<string> {
+  const before = await currentState(c, t).catch((error: unknown) => {
+    if (error instanceof WorkflowNotFoundError) throw new CliError(notRunningMessage(t));
+    throw new CliError(`${t.name}: no worker answered within 5 s (${errorMessage(error)}); nothing was sent`);
+  });
+  if (before !== 'paused') return `${t.name}: not paused (${before}): nothing to resume`;
+  const s = await sendRequest<TableStatus>(
+    c,
+    t,
+    {
+      what: 'resume',
+      update: resumeUpdate.name,
+      resultTimeoutMs: SETTLE_TIMEOUT_MS,
+      waitingFor: 'the workflow',
+    },
+    interrupted,
+  );
+  return `${t.name}: resumed (${s.state})`;
+}
+
+async function stopTable(c: Client, t: Target, interrupted: AbortSignal): Promise<string> {
+  await sendRequest<TableStatus>(
+    c,
+    t,
+    {
+      what: 'stop',
+      update: stopUpdate.name,
+      resultTimeoutMs: SETTLE_TIMEOUT_MS,
+      waitingFor: 'the pass in flight and the realtime feed',
+    },
+    interrupted,
+  );
+  return `${t.name}: stopped`;
+}
+
+async function reconcileTable(
+  c: Client,
+  t: Target,
+  interrupted: AbortSignal,
+  pass: PassOptions,
+): Promise<string> {
+  const result = await sendRequest<ReconcileResult>(
+    c,
+    t,
+    {
+      what: 'reconcile',
+      update: reconcileNowUpdate.name,
+      args: [pass],
+      resultTimeoutMs: PASS_TIMEOUT_MS,
+      waitingFor: 'its pass',
+    },
+    interrupted,
+  );
+  return passLine(t, result);
+}
+
 export function registerLifecycle(program: Command): void {
   program
     .command('start')
@@ -98,21 +175,9 @@ export function registerLifecycle(program: Command): void {
     .option('--all', 'every configured table')
     .option('--reason <text>', 'shown in the workflow log')
     .action((names: string[], options: { all?: boolean; reason?: string }) =>
-      withTargets(names, options, { needsWorker: 'pause' }, async (c, t, interrupted) => {
-        const s = await sendRequest<TableStatus>(
-          c,
-          t,
-          {
-            what: 'pause',
-            update: pauseUpdate.name,
-            args: [options.reason ?? 'paused from the CLI'],
-            resultTimeoutMs: SETTLE_TIMEOUT_MS,
-            waitingFor: 'the pass in flight and the realtime feed',
-          },
-          interrupted,
-        );
-        return `${t.name}: ${s.state}`;
-      }),
+      withTargets(names, options, { needsWorker: 'pause' }, (c, t, interrupted) =>
+        pauseTable(c, t, interrupted, options.reason),
+      ),
     );
 
   program
@@ -121,27 +186,7 @@ export function registerLifecycle(program: Command): void {
     .argument('[tables...]', 'configured tables, or workflow ids (table-sync:public.orders)')
     .option('--all', 'every configured table')
     .action((names: string[], options: { all?: boolean }) =>
-      withTargets(names, options, { needsWorker: 'resume' }, async (c, t, interrupted) => {
-        const before = await currentState(c, t).catch((error: unknown) => {
-          if (error instanceof WorkflowNotFoundError) throw new CliError(notRunningMessage(t));
-          throw new CliError(
-            `${t.name}: no worker answered within 5 s (${errorMessage(error)}); nothing was sent`,
-          );
-        });
-        if (before !== 'paused') return `${t.name}: not paused (${before}): nothing to resume`;
-        const s = await sendRequest<TableStatus>(
-          c,
-          t,
-          {
-            what: 'resume',
-            update: resumeUpdate.name,
-            resultTimeoutMs: SETTLE_TIMEOUT_MS,
-            waitingFor: 'the workflow',
-          },
-          interrupted,
-        );
-        return `${t.name}: resumed (${s.state})`;
-      }),
+      withTargets(names, options, { needsWorker: 'resume' }, resumeTable),
     );
 
   program
@@ -153,20 +198,7 @@ export function registerLifecycle(program: Command): void {
     )
     .option('--all', 'every configured table')
     .action((names: string[], options: { all?: boolean }) =>
-      withTargets(names, options, { needsWorker: 'stop' }, async (c, t, interrupted) => {
-        await sendRequest<TableStatus>(
-          c,
-          t,
-          {
-            what: 'stop',
-            update: stopUpdate.name,
-            resultTimeoutMs: SETTLE_TIMEOUT_MS,
-            waitingFor: 'the pass in flight and the realtime feed',
-          },
-          interrupted,
-        );
-        return `${t.name}: stopped`;
-      }),
+      withTargets(names, options, { needsWorker: 'stop' }, stopTable),
     );
 
   program
@@ -180,22 +212,8 @@ export function registerLifecycle(program: Command): void {
       // The workflow's own check, here first: a usage error, nothing sent.
       const refused = passOptionsError(pass);
       if (refused) throw new CliError(refused, 2);
-      return withTargets([name], {}, { needsWorker: 'reconcile' }, async (c, t, interrupted) =>
-        passLine(
-          t,
-          await sendRequest<ReconcileResult>(
-            c,
-            t,
-            {
-              what: 'reconcile',
-              update: reconcileNowUpdate.name,
-              args: [pass],
-              resultTimeoutMs: PASS_TIMEOUT_MS,
-              waitingFor: 'its pass',
-            },
-            interrupted,
-          ),
-        ),
+      return withTargets([name], {}, { needsWorker: 'reconcile' }, (c, t, interrupted) =>
+        reconcileTable(c, t, interrupted, pass),
       );
     });
 }

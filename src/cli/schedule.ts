@@ -10,6 +10,8 @@ import {
   type Client,
 } from '@temporalio/client';
 import { Command, Option } from 'commander';
+import type { SyncConfig } from '../config/index.js';
+import { errorMessage } from '../core/errors.js';
 import {
   describeSchedule,
   triggerSchedule,
@@ -122,6 +124,111 @@ function resultSummary(result: ReconcileScheduleResult): string {
     .join('\n');
 }
 
+interface CreateOptions {
+  id: string;
+  every?: string;
+  cron?: string;
+  paused?: boolean;
+  replace?: boolean;
+}
+
+/** One of --every and --cron, and --every a valid interval: else exit 2. */
+function checkTiming(options: CreateOptions): void {
+  if ((options.every === undefined) === (options.cron === undefined)) {
+    throw new CliError('give one of --every (e.g. 5m) or --cron (e.g. "*/5 * * * *")', 2);
+  }
+  try {
+    if (options.every !== undefined) parseEvery(options.every);
+  } catch (error) {
+    if (error instanceof ScheduleUsageError) throw new CliError(error.message, 2);
+    throw error;
+  }
+}
+
+async function create(names: string[], options: CreateOptions): Promise<void> {
+  checkTiming(options);
+  const cfg = await withPatternTables(config());
+  const tables = selectTables(cfg, names, false, true);
+  const c = await client(cfg);
+  try {
+    const outcome = await createReconcileSchedule(c, cfg, {
+      scheduleId: options.id,
+      timing: options.every !== undefined ? { every: options.every } : { cron: options.cron! },
+      tables,
+      paused: options.paused,
+      replace: options.replace,
+    });
+    const report = await describeSchedule(c, options.id, 0);
+    console.log(
+      `schedule ${options.id} ${outcome}: ${report.spec}, ${tables.length} table(s) (${tables.map((t) => t.qualifiedName).join(', ')}), task queue ${cfg.temporal.taskQueue}${report.paused ? ', paused' : `, next run ${report.nextRuns[0] ? clock(report.nextRuns[0]) : '?'}`}`,
+    );
+  } catch (error) {
+    if (error instanceof ScheduleAlreadyRunning) {
+      throw new CliError(
+        `schedule "${options.id}" already exists: \`supabase-sync schedule describe --id ${options.id}\`, or pass --replace`,
+      );
+    }
+    const message = errorMessage(error);
+    if (options.cron !== undefined && /cron|invalid/i.test(message)) {
+      throw new CliError(`--cron "${options.cron}": ${message}`, 2);
+    }
+    throw error;
+  } finally {
+    await c.connection.close();
+  }
+}
+
+async function unpause(c: Client, options: { id: string; note?: string }): Promise<void> {
+  await c.schedule.getHandle(options.id).unpause(options.note ?? 'unpaused from the CLI');
+  const report = await describeSchedule(c, options.id, 0);
+  console.log(
+    `schedule ${options.id}: active, next run ${report.nextRuns[0] ? clock(report.nextRuns[0]) : '?'}`,
+  );
+}
+
+async function trigger(c: Client, options: { id: string; wait?: boolean }): Promise<void> {
+  const cfg = config();
+  // --wait needs a worker to run it; without, the run starts when one polls.
+  const presence = await workerPresence(c, cfg.temporal);
+  if (options.wait && !presence.live) {
+    throw new CliError(`trigger --wait needs a worker: ${noWorkerLine(presence)}; nothing was triggered`);
+  }
+  const run = await triggerSchedule(c, options.id);
+  if (!run) {
+    throw new CliError(
+      `schedule ${options.id}: no run started (a run is still in progress: see \`supabase-sync schedule describe --id ${options.id}\`)`,
+    );
+  }
+  console.log(`schedule ${options.id}: started ${run.workflowId}`);
+  if (!presence.live) console.error(`supabase-sync: it runs when a worker polls: ${noWorkerLine(presence)}`);
+  if (options.wait) await awaitTriggered(c, cfg, run);
+}
+
+/** `trigger --wait`: the run's result per table; exit 1 if it failed. */
+async function awaitTriggered(
+  c: Client,
+  cfg: SyncConfig,
+  run: { workflowId: string; runId: string },
+): Promise<void> {
+  try {
+    const result = await awaitRun<ReconcileScheduleResult>(
+      c,
+      cfg,
+      c.workflow.getHandle(run.workflowId, run.runId),
+      { what: `run ${run.workflowId}`, terminate: false },
+    );
+    console.log(resultSummary(result));
+  } catch (error) {
+    if (error instanceof WorkflowFailedError) {
+      const details = (error.cause as { details?: unknown[] } | undefined)?.details?.[0] as
+        ReconcileScheduleResult | undefined;
+      if (details?.tables) console.log(resultSummary(details));
+      throw new CliError(`${run.workflowId} failed: ${error.cause?.message ?? error.message}`);
+    }
+    throw error;
+  }
+}
+
 export function registerSchedule(program: Command): void {
   const schedule = program
     .command('schedule')
@@ -138,51 +245,7 @@ export function registerSchedule(program: Command): void {
     .option('--cron <expression>', 'cron expression in UTC, e.g. "*/5 * * * *"')
     .option('--paused', 'create it paused')
     .option('--replace', 'replace a schedule with the same id')
-    .action(
-      async (
-        names: string[],
-        options: { id: string; every?: string; cron?: string; paused?: boolean; replace?: boolean },
-      ) => {
-        if ((options.every === undefined) === (options.cron === undefined)) {
-          throw new CliError('give one of --every (e.g. 5m) or --cron (e.g. "*/5 * * * *")', 2);
-        }
-        try {
-          if (options.every !== undefined) parseEvery(options.every);
-        } catch (error) {
-          if (error instanceof ScheduleUsageError) throw new CliError(error.message, 2);
-          throw error;
-        }
-        const cfg = await withPatternTables(config());
-        const tables = selectTables(cfg, names, false, true);
-        const c = await client(cfg);
-        try {
-          const outcome = await createReconcileSchedule(c, cfg, {
-            scheduleId: options.id,
-            timing: options.every !== undefined ? { every: options.every } : { cron: options.cron! },
-            tables,
-            paused: options.paused,
-            replace: options.replace,
-          });
-          const report = await describeSchedule(c, options.id, 0);
-          console.log(
-            `schedule ${options.id} ${outcome}: ${report.spec}, ${tables.length} table(s) (${tables.map((t) => t.qualifiedName).join(', ')}), task queue ${cfg.temporal.taskQueue}${report.paused ? ', paused' : `, next run ${report.nextRuns[0] ? clock(report.nextRuns[0]) : '?'}`}`,
-          );
-        } catch (error) {
-          if (error instanceof ScheduleAlreadyRunning) {
-            throw new CliError(
-              `schedule "${options.id}" already exists: \`supabase-sync schedule describe --id ${options.id}\`, or pass --replace`,
-            );
-          }
-          const message = (error as Error).message;
-          if (options.cron !== undefined && /cron|invalid/i.test(message)) {
-            throw new CliError(`--cron "${options.cron}": ${message}`, 2);
-          }
-          throw error;
-        } finally {
-          await c.connection.close();
-        }
-      },
-    );
+    .action(create);
 
   schedule
     .command('describe')
@@ -213,60 +276,14 @@ export function registerSchedule(program: Command): void {
     .description('take scheduled runs again')
     .addOption(idOption())
     .option('--note <text>', 'shown by describe')
-    .action((options: { id: string; note?: string }) =>
-      withClient(options.id, async (c) => {
-        await c.schedule.getHandle(options.id).unpause(options.note ?? 'unpaused from the CLI');
-        const report = await describeSchedule(c, options.id, 0);
-        console.log(
-          `schedule ${options.id}: active, next run ${report.nextRuns[0] ? clock(report.nextRuns[0]) : '?'}`,
-        );
-      }),
-    );
+    .action((options: { id: string; note?: string }) => withClient(options.id, (c) => unpause(c, options)));
 
   schedule
     .command('trigger')
     .description('run it now (skipped if a run is in progress)')
     .addOption(idOption())
     .option('--wait', 'wait for the run and print its result (exit 1 if a table failed)')
-    .action((options: { id: string; wait?: boolean }) =>
-      withClient(options.id, async (c) => {
-        const cfg = config();
-        // --wait needs a worker to run it; without, the run starts when one polls.
-        const presence = await workerPresence(c, cfg.temporal);
-        if (options.wait && !presence.live) {
-          throw new CliError(
-            `trigger --wait needs a worker: ${noWorkerLine(presence)}; nothing was triggered`,
-          );
-        }
-        const run = await triggerSchedule(c, options.id);
-        if (!run) {
-          throw new CliError(
-            `schedule ${options.id}: no run started (a run is still in progress: see \`supabase-sync schedule describe --id ${options.id}\`)`,
-          );
-        }
-        console.log(`schedule ${options.id}: started ${run.workflowId}`);
-        if (!presence.live)
-          console.error(`supabase-sync: it runs when a worker polls: ${noWorkerLine(presence)}`);
-        if (!options.wait) return;
-        try {
-          const result = await awaitRun<ReconcileScheduleResult>(
-            c,
-            cfg,
-            c.workflow.getHandle(run.workflowId, run.runId),
-            { what: `run ${run.workflowId}`, terminate: false },
-          );
-          console.log(resultSummary(result));
-        } catch (error) {
-          if (error instanceof WorkflowFailedError) {
-            const details = (error.cause as { details?: unknown[] } | undefined)?.details?.[0] as
-              ReconcileScheduleResult | undefined;
-            if (details?.tables) console.log(resultSummary(details));
-            throw new CliError(`${run.workflowId} failed: ${error.cause?.message ?? error.message}`);
-          }
-          throw error;
-        }
-      }),
-    );
+    .action((options: { id: string; wait?: boolean }) => withClient(options.id, (c) => trigger(c, options)));
 
   schedule
     .command('delete')

@@ -9,6 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { ScheduleAlreadyRunning, WorkflowFailedError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
+import type { SyncConfig, TableConfig } from '../config/index.js';
+import { errorMessage } from '../core/errors.js';
 import type { KeyTextValues } from '../supabase/ports.js';
 import { describeSchedule } from '../temporal/schedule-report.js';
 import {
@@ -125,13 +127,83 @@ async function schedule(options: VerifyOptions, names: string[]): Promise<void> 
         `schedule "${options.id}" already exists: \`supabase-sync schedule describe --id ${options.id}\`, or pass --replace`,
       );
     }
-    const message = (error as Error).message;
+    const message = errorMessage(error);
     if (options.cron !== undefined && /cron|invalid/i.test(message))
       throw new CliError(`--cron "${options.cron}": ${message}`, 2);
     throw error;
   } finally {
     await c.connection.close();
   }
+}
+
+/** Runs the `verifyTables` workflow (a worker must poll) and waits for its result. */
+async function runVerifyTables(
+  cfg: SyncConfig,
+  tables: TableConfig[],
+  repair: boolean,
+): Promise<VerifyTablesResult> {
+  const c = await client(cfg);
+  try {
+    await requireWorker(c, cfg.temporal, 'verify');
+    const input: VerifyTablesInput = { tables, repair };
+    const workflowId = oneOffWorkflowId('verify', new Date(), randomBytes(3).toString('hex'));
+    try {
+      const handle = await c.workflow.start(verifyTables, {
+        taskQueue: cfg.temporal.taskQueue,
+        workflowId,
+        args: [input],
+      });
+      return await awaitRun<VerifyTablesResult>(c, cfg, handle, {
+        what: `verify run ${workflowId}`,
+        terminate: true,
+      });
+    } catch (error) {
+      if (error instanceof WorkflowFailedError)
+        throw new CliError(`${workflowId} failed: ${error.cause?.message ?? error.message}`);
+      throw error;
+    }
+  } finally {
+    await c.connection.close();
+  }
+}
+
+/** The tables' lines (or the JSON, with the buckets'); exit 1 when a table or bucket differs. */
+function reportTables(result: VerifyTablesResult, verdicts: BucketVerdict[], options: VerifyOptions): void {
+  if (options.json)
+    console.log(JSON.stringify({ ...result, ...(verdicts.length ? { buckets: verdicts } : {}) }, null, 2));
+  else for (const t of result.tables) (t.result ? console.log : console.error)(verifyLine(t));
+  const badBuckets = verdicts.filter((v) => !v.equal).length;
+  if (!result.equal || badBuckets > 0) {
+    const failed = result.tables.filter((t) => !t.result).length;
+    const different = result.tables.filter((t) => t.result && !t.result.equal).length;
+    throw new CliError(
+      [
+        different > 0
+          ? `${different} of ${result.tables.length} table(s) differ${options.repair ? ' after the repair' : ' (supabase-sync verify --repair fixes them)'}`
+          : '',
+        failed > 0 ? `${failed} of ${result.tables.length} table(s) could not be verified` : '',
+        badBuckets > 0 ? bucketsProblem(badBuckets, verdicts.length, options.repair) : '',
+      ]
+        .filter((s) => s)
+        .join('; '),
+    );
+  }
+}
+
+/** `verify` without a schedule: the buckets, then the tables. */
+async function verifyNow(names: string[], options: VerifyOptions & { bucket?: string[] }): Promise<void> {
+  const cfg = await withPatternTables(config());
+  const tables = options.bucket ? [] : selectTables(cfg, names, options.all, true);
+  const buckets =
+    options.bucket ?? (names.length === 0 ? await resolveBuckets(cfg, connectStorageSource(cfg.source)) : []);
+  if (tables.length === 0 && buckets.length === 0)
+    throw new CliError(`no tables or buckets configured in ${cfg.tableConfigFile}`, 2);
+  const verdicts = buckets.length > 0 ? await verifyBuckets(cfg, buckets, options.repair === true) : [];
+  if (tables.length === 0) return reportBuckets(verdicts, options);
+  // The buckets' lines first: they stand even if the tables' run cannot start.
+  if (!options.json) for (const v of verdicts) (v.error ? console.error : console.log)(bucketLine(v));
+  const result = await runVerifyTables(cfg, tables, options.repair === true);
+  reportTables(result, verdicts, options);
 }
 
 export function registerVerify(program: Command): void {
@@ -158,62 +230,7 @@ export function registerVerify(program: Command): void {
     )
     .action(async (names: string[], options: VerifyOptions & { bucket?: string[] }) => {
       if (options.schedule !== undefined || options.cron !== undefined) return schedule(options, names);
-      const cfg = await withPatternTables(config());
-      const tables = options.bucket ? [] : selectTables(cfg, names, options.all, true);
-      const buckets =
-        options.bucket ??
-        (names.length === 0 ? await resolveBuckets(cfg, connectStorageSource(cfg.source)) : []);
-      if (tables.length === 0 && buckets.length === 0)
-        throw new CliError(`no tables or buckets configured in ${cfg.tableConfigFile}`, 2);
-      const verdicts = buckets.length > 0 ? await verifyBuckets(cfg, buckets, options.repair === true) : [];
-      if (tables.length === 0) return reportBuckets(verdicts, options);
-      // The buckets' lines first: they stand even if the tables' run cannot start.
-      if (!options.json) for (const v of verdicts) (v.error ? console.error : console.log)(bucketLine(v));
-      const c = await client(cfg);
-      let result: VerifyTablesResult;
-      try {
-        await requireWorker(c, cfg.temporal, 'verify');
-        const input: VerifyTablesInput = { tables, repair: options.repair === true };
-        const workflowId = oneOffWorkflowId('verify', new Date(), randomBytes(3).toString('hex'));
-        try {
-          const handle = await c.workflow.start(verifyTables, {
-            taskQueue: cfg.temporal.taskQueue,
-            workflowId,
-            args: [input],
-          });
-          result = await awaitRun<VerifyTablesResult>(c, cfg, handle, {
-            what: `verify run ${workflowId}`,
-            terminate: true,
-          });
-        } catch (error) {
-          if (error instanceof WorkflowFailedError)
-            throw new CliError(`${workflowId} failed: ${error.cause?.message ?? error.message}`);
-          throw error;
-        }
-      } finally {
-        await c.connection.close();
-      }
-      if (options.json)
-        console.log(
-          JSON.stringify({ ...result, ...(verdicts.length ? { buckets: verdicts } : {}) }, null, 2),
-        );
-      else for (const t of result.tables) (t.result ? console.log : console.error)(verifyLine(t));
-      const badBuckets = verdicts.filter((v) => !v.equal).length;
-      if (!result.equal || badBuckets > 0) {
-        const failed = result.tables.filter((t) => !t.result).length;
-        const different = result.tables.filter((t) => t.result && !t.result.equal).length;
-        throw new CliError(
-          [
-            different > 0
-              ? `${different} of ${result.tables.length} table(s) differ${options.repair ? ' after the repair' : ' (supabase-sync verify --repair fixes them)'}`
-              : '',
-            failed > 0 ? `${failed} of ${result.tables.length} table(s) could not be verified` : '',
-            badBuckets > 0 ? bucketsProblem(badBuckets, verdicts.length, options.repair) : '',
-          ]
-            .filter((s) => s)
-            .join('; '),
-        );
-      }
+      return verifyNow(names, options);
     });
 }
 

@@ -17,14 +17,8 @@ export {
   parseEnv,
 } from './env.js';
 export { isValidIdentifier, parseQualifiedName, MAX_IDENTIFIER_BYTES } from './identifiers.js';
-export {
-  DEFAULT_INCREMENTAL_FIELDS,
-  DEFAULT_PRIMARY_KEYS,
-  parseTablesConfig,
-  parseTablesFile,
-  readTablesFile,
-  type TablesFile,
-} from './tables.js';
+export { DEFAULT_INCREMENTAL_FIELDS, DEFAULT_PRIMARY_KEYS } from './tables-schema.js';
+export { parseTablesConfig, parseTablesFile, readTablesFile, type TablesFile } from './tables.js';
 export { bucketNameProblem, parseStorageConfig, type StorageConfig } from './storage.js';
 export { selectedByPatterns, type TablePatterns } from './table-patterns.js';
 export { loadConfig, redactedConfig } from './load.js';

@@ -89,96 +89,124 @@ function uniqueShape(u: UniqueSchema): string {
   return JSON.stringify([u.columns, u.predicate, u.nullsNotDistinct]);
 }
 
-/** The differences of the target's table from the source's, in a stable order. */
-export function diffTableSchemas(source: TableSchema, target: TableSchemaResult): SchemaDifference[] {
-  const name = `${source.schema}.${source.table}`;
+/** A column on both sides, and how the differences' messages and SQL name it. */
+interface ColumnPair {
+  s: ColumnSchema;
+  t: ColumnSchema;
+  /** `schema.table.column` as SQL, and `ALTER TABLE … ALTER COLUMN …` for it. */
+  column: string;
+  alter: string;
+}
+
+function typeDifference({ s, t, column, alter }: ColumnPair): SchemaDifference | undefined {
+  if (s.type === t.type) return undefined;
+  return {
+    kind: 'type',
+    name: s.name,
+    message: `column ${column} is ${s.type} on the source but ${t.type} on the target`,
+    sql: `${alter} TYPE ${s.type} USING ${quoteIdent(s.name)}::${s.type};`,
+    blocking: true,
+  };
+}
+
+function generatedDifference({ s, t, column, alter }: ColumnPair): SchemaDifference | undefined {
+  if (s.generated === t.generated) return undefined;
+  return {
+    kind: 'generated',
+    name: s.name,
+    message:
+      s.generated === null
+        ? `column ${column} is generated on the target (${t.generated}) but not on the source`
+        : `column ${column} is generated on the source (${s.generated})${t.generated ? ` as ${t.generated} on the target` : ' but not on the target'}`,
+    sql:
+      s.generated === null ? `${alter} DROP EXPRESSION;` : `-- recreate ${column} as: ${columnDefinition(s)}`,
+    blocking: false,
+  };
+}
+
+function identityDifference({ s, t, column, alter }: ColumnPair): SchemaDifference | undefined {
+  if (s.identity === t.identity) return undefined;
+  return {
+    kind: 'identity',
+    name: s.name,
+    message: `column ${column} is ${s.identity ? `an identity (${s.identity})` : 'not an identity'} on the source but ${t.identity ? `an identity (${t.identity})` : 'not an identity'} on the target`,
+    sql: s.identity
+      ? t.identity
+        ? `${alter} SET GENERATED ${s.identity === 'always' ? 'ALWAYS' : 'BY DEFAULT'};`
+        : `${alter} ADD GENERATED ${s.identity === 'always' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY;`
+      : `${alter} DROP IDENTITY;`,
+    blocking: false,
+  };
+}
+
+function nullabilityDifference({ s, t, column, alter }: ColumnPair): SchemaDifference | undefined {
+  if (s.notNull === t.notNull) return undefined;
+  return {
+    kind: 'nullability',
+    name: s.name,
+    message: `column ${column} is ${s.notNull ? 'NOT NULL' : 'nullable'} on the source but ${t.notNull ? 'NOT NULL' : 'nullable'} on the target`,
+    sql: `${alter} ${s.notNull ? 'SET' : 'DROP'} NOT NULL;`,
+    blocking: false,
+  };
+}
+
+function defaultDifference({ s, t, column, alter }: ColumnPair): SchemaDifference | undefined {
+  if (!(s.generated === null && t.generated === null && s.identity === null && s.default !== t.default))
+    return undefined;
+  return {
+    kind: 'default',
+    name: s.name,
+    message: `column ${column} defaults to ${s.default ?? 'nothing'} on the source but ${t.default ?? 'nothing'} on the target`,
+    sql: s.default === null ? `${alter} DROP DEFAULT;` : `${alter} SET DEFAULT ${s.default};`,
+    blocking: false,
+  };
+}
+
+/** The comparisons of a column on both sides, in the order their differences are listed. */
+const COLUMN_COMPARISONS = [
+  typeDifference,
+  generatedDifference,
+  identityDifference,
+  nullabilityDifference,
+  defaultDifference,
+];
+
+/** Each source column missing on the target, or how it differs there. */
+function sourceColumnDifferences(source: TableSchema, target: TableSchema): SchemaDifference[] {
   const table = tableSql(source);
-  if (!target.exists) {
-    return [
-      {
-        kind: 'table-missing',
-        message: `table ${name} is on the source but not on the target`,
-        sql: createTableSql(source),
-        blocking: true,
-      },
-    ];
-  }
-  const out: SchemaDifference[] = [];
   const onTarget = new Map(target.columns.map((c) => [c.name, c]));
-  const onSource = new Map(source.columns.map((c) => [c.name, c]));
+  const out: SchemaDifference[] = [];
   for (const s of source.columns) {
     const t = onTarget.get(s.name);
-    const column = `${table}.${quoteIdent(s.name)}`;
-    const alter = `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(s.name)}`;
     if (!t) {
       out.push({
         kind: 'column-missing',
         name: s.name,
-        message: `column ${s.name} (${s.type}) of ${name} is on the source but not on the target`,
+        message: `column ${s.name} (${s.type}) of ${source.schema}.${source.table} is on the source but not on the target`,
         sql: `ALTER TABLE ${table} ADD COLUMN ${columnDefinition({ ...s, identity: null })};`,
         blocking: true,
       });
       continue;
     }
-    if (s.type !== t.type) {
-      out.push({
-        kind: 'type',
-        name: s.name,
-        message: `column ${column} is ${s.type} on the source but ${t.type} on the target`,
-        sql: `${alter} TYPE ${s.type} USING ${quoteIdent(s.name)}::${s.type};`,
-        blocking: true,
-      });
-    }
-    if (
-      (s.generated === null) !== (t.generated === null) ||
-      (s.generated !== null && s.generated !== t.generated)
-    ) {
-      out.push({
-        kind: 'generated',
-        name: s.name,
-        message:
-          s.generated === null
-            ? `column ${column} is generated on the target (${t.generated}) but not on the source`
-            : `column ${column} is generated on the source (${s.generated})${t.generated ? ` as ${t.generated} on the target` : ' but not on the target'}`,
-        sql:
-          s.generated === null
-            ? `${alter} DROP EXPRESSION;`
-            : `-- recreate ${column} as: ${columnDefinition(s)}`,
-        blocking: false,
-      });
-    }
-    if (s.identity !== t.identity) {
-      out.push({
-        kind: 'identity',
-        name: s.name,
-        message: `column ${column} is ${s.identity ? `an identity (${s.identity})` : 'not an identity'} on the source but ${t.identity ? `an identity (${t.identity})` : 'not an identity'} on the target`,
-        sql: s.identity
-          ? t.identity
-            ? `${alter} SET GENERATED ${s.identity === 'always' ? 'ALWAYS' : 'BY DEFAULT'};`
-            : `${alter} ADD GENERATED ${s.identity === 'always' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY;`
-          : `${alter} DROP IDENTITY;`,
-        blocking: false,
-      });
-    }
-    if (s.notNull !== t.notNull) {
-      out.push({
-        kind: 'nullability',
-        name: s.name,
-        message: `column ${column} is ${s.notNull ? 'NOT NULL' : 'nullable'} on the source but ${t.notNull ? 'NOT NULL' : 'nullable'} on the target`,
-        sql: `${alter} ${s.notNull ? 'SET' : 'DROP'} NOT NULL;`,
-        blocking: false,
-      });
-    }
-    if (s.generated === null && t.generated === null && s.identity === null && s.default !== t.default) {
-      out.push({
-        kind: 'default',
-        name: s.name,
-        message: `column ${column} defaults to ${s.default ?? 'nothing'} on the source but ${t.default ?? 'nothing'} on the target`,
-        sql: s.default === null ? `${alter} DROP DEFAULT;` : `${alter} SET DEFAULT ${s.default};`,
-        blocking: false,
-      });
+    const pair: ColumnPair = {
+      s,
+      t,
+      column: `${table}.${quoteIdent(s.name)}`,
+      alter: `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(s.name)}`,
+    };
+    for (const compare of COLUMN_COMPARISONS) {
+      const difference = compare(pair);
+      if (difference) out.push(difference);
     }
   }
+  return out;
+}
+
+/** The target's columns that the source does not have. */
+function extraColumnDifferences(source: TableSchema, target: TableSchema): SchemaDifference[] {
+  const table = tableSql(source);
+  const onSource = new Set(source.columns.map((c) => c.name));
+  const out: SchemaDifference[] = [];
   for (const t of target.columns) {
     if (onSource.has(t.name)) continue;
     // New rows get NULL (or the default) there: a NOT NULL column without one refuses them.
@@ -186,22 +214,35 @@ export function diffTableSchemas(source: TableSchema, target: TableSchemaResult)
     out.push({
       kind: 'column-extra',
       name: t.name,
-      message: `column ${t.name} of ${name} is on the target but not on the source${refuses ? ' (NOT NULL without a default: the target refuses new rows)' : ''}`,
+      message: `column ${t.name} of ${source.schema}.${source.table} is on the target but not on the source${refuses ? ' (NOT NULL without a default: the target refuses new rows)' : ''}`,
       sql: `ALTER TABLE ${table} DROP COLUMN ${quoteIdent(t.name)};`,
       blocking: refuses,
     });
   }
-  if (JSON.stringify(source.primaryKey) !== JSON.stringify(target.primaryKey)) {
-    const key = (k: string[] | null) => (k ? `(${k.join(', ')})` : 'none');
-    out.push({
+  return out;
+}
+
+function primaryKeyDifferences(source: TableSchema, target: TableSchema): SchemaDifference[] {
+  if (JSON.stringify(source.primaryKey) === JSON.stringify(target.primaryKey)) return [];
+  const table = tableSql(source);
+  const key = (k: string[] | null) => (k ? `(${k.join(', ')})` : 'none');
+  return [
+    {
       kind: 'primary-key',
-      message: `the primary key of ${name} is ${key(source.primaryKey)} on the source but ${key(target.primaryKey)} on the target`,
+      message: `the primary key of ${source.schema}.${source.table} is ${key(source.primaryKey)} on the source but ${key(target.primaryKey)} on the target`,
       sql: source.primaryKey
         ? `${target.primaryKey ? `ALTER TABLE ${table} DROP CONSTRAINT ${quoteIdent(`${target.table}_pkey`)}; ` : ''}ALTER TABLE ${table} ADD PRIMARY KEY (${source.primaryKey.map(quoteIdent).join(', ')});`
         : `-- the source has no primary key: add one there`,
       blocking: true,
-    });
-  }
+    },
+  ];
+}
+
+/** Unique indexes on one side only: the source's missing on the target, then the target's extra ones. */
+function uniqueDifferences(source: TableSchema, target: TableSchema): SchemaDifference[] {
+  const name = `${source.schema}.${source.table}`;
+  const table = tableSql(source);
+  const out: SchemaDifference[] = [];
   const targetShapes = new Map(target.uniques.map((u) => [uniqueShape(u), u]));
   const sourceShapes = new Set(source.uniques.map(uniqueShape));
   for (const u of source.uniques) {
@@ -227,6 +268,26 @@ export function diffTableSchemas(source: TableSchema, target: TableSchemaResult)
     });
   }
   return out;
+}
+
+/** The differences of the target's table from the source's, in a stable order. */
+export function diffTableSchemas(source: TableSchema, target: TableSchemaResult): SchemaDifference[] {
+  if (!target.exists) {
+    return [
+      {
+        kind: 'table-missing',
+        message: `table ${source.schema}.${source.table} is on the source but not on the target`,
+        sql: createTableSql(source),
+        blocking: true,
+      },
+    ];
+  }
+  return [
+    ...sourceColumnDifferences(source, target),
+    ...extraColumnDifferences(source, target),
+    ...primaryKeyDifferences(source, target),
+    ...uniqueDifferences(source, target),
+  ];
 }
 
 /** One line for a table's blocking differences: what is wrong and the SQL to run on the target. */
