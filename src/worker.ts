@@ -61,21 +61,17 @@ export interface SyncWorker {
 /** The realtime feeds running in this process (one registry per process: see feed-control.ts). */
 const runningFeeds = new FeedControlRegistry();
 
-export async function createSyncWorker(options: SyncWorkerOptions): Promise<SyncWorker> {
+/** The activities with their dependencies: the projects, the client, the feeds' control, the metrics. */
+function activitiesFor(
+  options: SyncWorkerOptions,
+  client: Client,
+  metrics: SyncMetrics,
+  identity: string,
+  shutdown: AbortSignal,
+) {
   const { config, logger } = options;
-  installRuntime(logger, config);
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const client = await connectClient(config, options.clientInterceptors);
-  const shuttingDown = new AbortController();
-  // Every table's Realtime feed listens for the shutdown: no "possible leak" warning past 10 tables.
-  setMaxListeners(0, shuttingDown.signal);
-  // Metrics (temporal/metrics.ts): activity timings/errors/row counts by interceptor, realtime counts
-  // and lag from the feeds' progress. A no-op meter when SYNC_METRICS_ADDRESS=off.
-  const metrics = new SyncMetrics(Runtime.instance().metricMeter, logger);
-  const identity = `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
-  const presenceQueue = `${config.temporal.taskQueue}@${identity}`;
-  const activities = createActivities({
-    shutdown: shuttingDown.signal,
+  return createActivities({
+    shutdown,
     source: options.source ?? connectSource(config.source),
     target: options.target ?? connectTarget(config.target),
     // Storage (storage-sync workflows): clients are made here, used only when buckets are configured.
@@ -92,6 +88,31 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
         client.workflow.getHandle(workflowId).signal(realtimeSubscribedSignal, { at, worker: identity }),
     }),
   });
+}
+
+/**
+ * Activity slots: each table holds one for its realtime feed plus one for a pass; leave headroom;
+ * and each bucket of the `storage` key one for its pass ("*": room for 20 buckets).
+ */
+function activitySlots(config: SyncConfig): number {
+  const buckets = config.storage ? (config.storage.buckets === '*' ? 20 : config.storage.buckets.length) : 0;
+  return config.tables.length * 2 + 20 + buckets;
+}
+
+export async function createSyncWorker(options: SyncWorkerOptions): Promise<SyncWorker> {
+  const { config, logger } = options;
+  installRuntime(logger, config);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const client = await connectClient(config, options.clientInterceptors);
+  const shuttingDown = new AbortController();
+  // Every table's Realtime feed listens for the shutdown: no "possible leak" warning past 10 tables.
+  setMaxListeners(0, shuttingDown.signal);
+  // Metrics (temporal/metrics.ts): activity timings/errors/row counts by interceptor, realtime counts
+  // and lag from the feeds' progress. A no-op meter when SYNC_METRICS_ADDRESS=off.
+  const metrics = new SyncMetrics(Runtime.instance().metricMeter, logger);
+  const identity = `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+  const presenceQueue = `${config.temporal.taskQueue}@${identity}`;
+  const activities = activitiesFor(options, client, metrics, identity, shuttingDown.signal);
   const worker = await Worker.create({
     connection,
     identity,
@@ -105,12 +126,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     sinks: feedControlSinks(runningFeeds),
     dataConverter: dataConverterFor(config),
     interceptors: { activity: [metrics.activityInterceptor(shuttingDown.signal)] },
-    // Each table holds one slot for its realtime feed plus one for a pass; leave headroom.
-    // …and each bucket of the `storage` key one for its pass ("*": room for 20 buckets).
-    maxConcurrentActivityTaskExecutions:
-      config.tables.length * 2 +
-      20 +
-      (config.storage ? (config.storage.buckets === '*' ? 20 : config.storage.buckets.length) : 0),
+    maxConcurrentActivityTaskExecutions: activitySlots(config),
     // Let in-flight batches finish on shutdown; realtime feeds are cancelled and flush first.
     shutdownGraceTime: '20s',
   });
