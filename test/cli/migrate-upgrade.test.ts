@@ -17,6 +17,7 @@ import { applyMigrations, listMigrations } from '../../src/supabase/migrations.j
 import { connectTarget } from '../../src/supabase/target.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
+import { waitFor } from '../support/wait.js';
 import { CliEnv, show } from './cli.js';
 
 const stack = testStack();
@@ -66,7 +67,15 @@ before(async () => {
 
 after(async () => {
   await api?.close();
-  await db(stack.target.databaseUrl).query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  // The API's sessions (other roles, which postgres may not terminate) end a moment after its pool
+  // closed them: the drop is retried until they are gone.
+  await waitFor(
+    () =>
+      db(stack.target.databaseUrl)
+        .query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+        .then(() => true),
+    { timeoutMs: 15_000, message: `database ${database} could not be dropped` },
+  );
   await cli?.remove();
   await closeDatabases();
 });
