@@ -1,7 +1,8 @@
 /**
  * The pure decisions of Storage sync (no I/O, no Node built-ins: workflow and activity code both
  * use them; tested in test/unit/storage-decisions.test.ts): bucket settings, which objects to copy,
- * which an object the target refuses, where a pass starts, and how a pass changes the state.
+ * which an object the target refuses, where a pass starts, how a pass changes the state, and which
+ * workflow settings `storageConfigure` refuses.
  */
 import type { BucketSettings, ObjectCursor, StoredObject } from '../supabase/storage-ports.js';
 import type {
@@ -9,6 +10,7 @@ import type {
   StoragePassResult,
   StorageState,
   StorageStatus,
+  StorageSyncSettings,
   StorageSyncState,
 } from './storage-types.js';
 
@@ -33,6 +35,34 @@ export function initialStorageState(): StorageSyncState {
     lastError: null,
     passes: 0,
   };
+}
+
+/** The settings' fields: each a whole number within its bounds, or `loop` a boolean. */
+const SETTING_BOUNDS: Record<Exclude<keyof StorageSyncSettings, 'loop'>, [number, number]> = {
+  intervalMs: [1, Number.MAX_SAFE_INTEGER],
+  lookbackMs: [0, Number.MAX_SAFE_INTEGER],
+  pageSize: [1, 10_000],
+  maxPassesPerRun: [1, Number.MAX_SAFE_INTEGER],
+};
+
+/** A value as a message shows it (NaN as NaN, a missing field as nothing). */
+const shown = (value: unknown): string =>
+  value === undefined ? 'nothing' : typeof value === 'number' ? String(value) : JSON.stringify(value);
+
+/** Why `settings` are not a bucket workflow's settings (undefined: they are). */
+export function storageSettingsError(settings: unknown): string | undefined {
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings))
+    return `settings must be an object with ${[...Object.keys(SETTING_BOUNDS), 'loop'].join(', ')} (got ${shown(settings)})`;
+  const given = settings as Record<string, unknown>;
+  const problems: string[] = [];
+  for (const [field, [min, max]] of Object.entries(SETTING_BOUNDS)) {
+    const value = given[field];
+    if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) continue;
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    problems.push(`${field} must be a whole number ${range} (got ${shown(value)})`);
+  }
+  if (typeof given.loop !== 'boolean') problems.push(`loop must be true or false (got ${shown(given.loop)})`);
+  return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
 const sameList = (a: string[] | null, b: string[] | null) =>

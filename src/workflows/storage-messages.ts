@@ -3,7 +3,10 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { StorageStatus, StorageSyncSettings } from './storage-types.js';
 
 export const storageStatusQuery = defineQuery<StorageStatus>('storageStatus');
-/** Finish the pass under way and complete (the state is the result: a later start resumes from it). */
+/**
+ * Finish the pass under way and complete (the state is the result: a later start resumes from it).
+ * Answers once that pass ended, with it counted; at once when none runs.
+ */
 export const storageStopUpdate = defineUpdate<StorageStatus>('storageStop');
 /** Run a pass now (returns once it is done). */
 export const storageSyncNowUpdate = defineUpdate<StorageStatus>('storageSyncNow');
