@@ -1,24 +1,19 @@
 /**
  * Deletion replay: reads the source's `sync_deletions` ledger for one table and applies it to the
  * target (recording tombstones), then marks the entries processed. Entries are chosen by "not
- * processed yet", so one whose transaction committed out of id order is still replayed.
- *
- * A 'truncate' entry (the table was emptied by TRUNCATE, which no row trigger and no Realtime event
- * sees) removes from the target every row whose key the source no longer has, page by page over the
- * target's keys; a row whose version is newer than the truncate is kept (it was written after it).
+ * processed yet", so one whose transaction committed out of id order is still replayed. A
+ * 'truncate' entry runs the truncate clean-up (truncate.ts).
  */
 import { activityInfo } from '@temporalio/activity';
-import { keyRow } from '../core/keys.js';
-import type { PendingDeletion, TableRef } from '../supabase/ports.js';
+import type { PendingDeletion } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
 import { advanceTableSequences } from './sequences.js';
+import { removeRowsGoneFromSource } from './truncate.js';
 import type { ReplayDeletionsInput, ReplayDeletionsResult } from './types.js';
 import { deleteKeysGoneFromSource } from './writes.js';
 
-/** Target keys compared with the source per call while replaying a truncate. */
-const TRUNCATE_PAGE = 5000;
 /**
  * A truncate stays in the ledger this long after it happened, compared again by each pass: a row
  * written on the source before it whose Realtime change arrives after the first clean-up (it was not
@@ -36,26 +31,25 @@ function replayKeys(
   return deleteKeysGoneFromSource(deps, input.table, input.versionColumn, keys);
 }
 
-/** After a truncate at `at`: every target row the source has no longer goes (from `after` on). */
+/** After a truncate at `at`: every target row the source has no longer goes (resumed from `truncateAfter`). */
 async function replayTruncate(
   deps: ActivityDeps,
   input: ReplayDeletionsInput,
   at: string,
   result: ReplayDeletionsResult,
 ): Promise<void> {
-  const ref: TableRef = input.table;
-  for (;;) {
-    const page = await deps.target.listRange(ref, result.truncateAfter ?? null, null, TRUNCATE_PAGE);
-    if (page.length === 0) break;
-    const keys = page.map((r) => r.key);
-    const present = new Set((await deps.source.presentKeys(ref, keys)).map((k) => JSON.stringify(k)));
-    const gone = keys
-      .filter((k) => !present.has(JSON.stringify(k)))
-      .map((k) => ({ ...keyRow(ref.primaryKeys, k), _deleted_at: at }));
-    result.deleted += (await deps.target.applyDeletes(ref, input.versionColumn, gone)).deleted;
-    result.truncateAfter = keys[keys.length - 1]!;
-    if (page.length < TRUNCATE_PAGE) break;
-  }
+  const before = result.deleted;
+  await removeRowsGoneFromSource(
+    deps,
+    input.table,
+    input.versionColumn,
+    at,
+    result.truncateAfter ?? null,
+    (last, deleted) => {
+      result.truncateAfter = last;
+      result.deleted = before + deleted;
+    },
+  );
   result.truncateAfter = undefined;
 }
 

@@ -2,8 +2,8 @@
  * One attempt of a table's realtime feed (the `streamRealtimeChanges` activity, realtime.ts): it
  * subscribes to the source table's `postgres_changes`, applies what arrives to the target in
  * micro-batches (realtime-batch.ts), heals what Realtime did not deliver (realtime-gaps.ts) and
- * moves the table's sequences beside that loop, heartbeats, and reports progress to the workflow
- * (realtime-progress.ts).
+ * moves the table's sequences beside that loop, cleans up after a TRUNCATE of the source (found in
+ * the ledger by the gap check), heartbeats, and reports progress to the workflow (realtime-progress.ts).
  *
  * Supabase Realtime is at-most-once: every (re)subscribe is reported so the workflow runs a
  * catch-up reconciliation at once; a truncated or errored payload is re-read from the source by
@@ -28,7 +28,9 @@ import type { FeedProgress } from './realtime-progress.js';
 import type { VersionReads } from './realtime-versions.js';
 import type { RealtimeFeedInput } from './types.js';
 import { explainSchemaError } from './schema-check.js';
+import { withRetries } from './retries.js';
 import { advanceTableSequences } from './sequences.js';
+import { removeRowsGoneFromSource } from './truncate.js';
 import { writeRows } from './writes.js';
 import { tableName } from '../core/names.js';
 
@@ -39,7 +41,6 @@ const MAX_BATCH = 500;
 const SEQUENCES_EVERY_MS = 5000;
 /** The subscription must be live (`system` ok) within this time, or the attempt fails. */
 const SUBSCRIBE_TIMEOUT_MS = 20_000;
-const APPLY_ATTEMPTS = 3;
 
 /** What the worker's feeds share: one look at the source's positions and versions for all of them. */
 export interface SharedReads {
@@ -195,22 +196,12 @@ export class FeedRun {
         setTimeout(resolve, this.queue.length > 0 ? FLUSH_INTERVAL_MS : 1000);
       });
       await this.flush();
+      const truncatedAt = this.gaps.truncates.take();
+      if (truncatedAt !== null) await this.cleanUpAfterTruncate(truncatedAt);
       if (this.gaps.hasPosition) this.checks.start(() => this.check());
       this.moveSequences();
       heartbeat({ watermark: this.progress.watermark });
       await this.progress.report(false);
-    }
-  }
-
-  private async withRetries<T>(what: string, work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (attempt >= APPLY_ATTEMPTS) throw error;
-        this.log.warn({ err: errorMessage(error), attempt }, `${what} failed; retrying`);
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-      }
     }
   }
 
@@ -221,23 +212,24 @@ export class FeedRun {
     const events = this.queue;
     this.queue = [];
     const { columns, unscaled } = this.shape;
-    const batch = coalesce(ref, events, columns.size > 0 ? columns : undefined, unscaled);
+    const known = columns.size > 0 ? columns : undefined;
+    const batch = coalesce(ref, events, known, unscaled, this.gaps.truncates.rereadUntil);
     const delta = { written: 0, skipped: 0, deleted: 0, reread: 0 };
     if (batch.deletes.length > 0) {
-      const r = await this.withRetries('applying deletes', () =>
+      const r = await withRetries(this.log, 'applying deletes', () =>
         this.deps.target.applyDeletes(ref, versionColumn, batch.deletes),
       );
       delta.deleted = r.deleted;
     }
     if (batch.reread.length > 0) {
-      const rows = await this.withRetries('re-reading truncated rows', () =>
+      const rows = await withRetries(this.log, 're-reading truncated rows', () =>
         this.deps.source.readRowsByKeys(ref, batch.reread),
       );
       batch.upserts.push(...rows);
       delta.reread = batch.reread.length;
     }
     if (batch.upserts.length > 0) {
-      const r = await this.withRetries('applying upserts', () =>
+      const r = await withRetries(this.log, 'applying upserts', () =>
         writeRows(this.deps, ref, versionColumn, batch.upserts),
       );
       delta.written = r.written;
@@ -246,6 +238,20 @@ export class FeedRun {
     }
     this.progress.applied(delta, batch.maxCommit);
     if (batch.maxCommit) this.gaps.observedLag(Date.now() - Date.parse(batch.maxCommit));
+  }
+
+  /**
+   * After a TRUNCATE of the source (truncate.ts), between batches: a batch read before the feed knew
+   * of it has been written by now, so what it brought back is removed too.
+   */
+  private async cleanUpAfterTruncate(at: string): Promise<void> {
+    const { table: ref, versionColumn } = this.input;
+    const beat = () => heartbeat({ watermark: this.progress.watermark });
+    const deleted = await withRetries(this.log, 'cleaning up after a TRUNCATE', () =>
+      removeRowsGoneFromSource(this.deps, ref, versionColumn, at, null, beat),
+    );
+    this.progress.applied({ written: 0, skipped: 0, deleted, reread: 0 }, null);
+    this.log.info({ at, deleted }, 'a TRUNCATE of the source: the rows it removed are gone from the target');
   }
 
   /** One comparison with the source; a failed one moves nothing on (the next covers the same gap). */

@@ -3,7 +3,7 @@
  * with one upsert call and one delete call however many changes it holds.
  */
 import { keyOnly, keyText } from '../core/keys.js';
-import { advanceCursor } from '../core/versions.js';
+import { advanceCursor, compareVersions } from '../core/versions.js';
 import type { ChangeEvent, Row, TableRef } from '../supabase/ports.js';
 
 export interface MicroBatch {
@@ -21,13 +21,16 @@ type Kind = 'upsert' | 'delete' | 'reread';
  * that changed the key also deletes the old key. `columns`: the table's columns, when known. An
  * UPDATE whose record lacks some of them (Realtime leaves out unchanged TOAST values — large text,
  * jsonb, bytea) is re-read by key rather than written with those columns missing; so is a change
- * that sets a numeric column without a declared scale (`unscaled`: JSON dropped its scale).
+ * that sets a numeric column without a declared scale (`unscaled`: JSON dropped its scale). So is
+ * a change committed up to `rereadUntil` (the source's clock): a TRUNCATE may have removed its row
+ * since (feed-run.ts), and the source's current row, or none, is what the target must hold.
  */
 export function coalesce(
   ref: TableRef,
   events: ChangeEvent[],
   columns?: ReadonlySet<string>,
   unscaled: ReadonlySet<string> = new Set(),
+  rereadUntil: string | null = null,
 ): MicroBatch {
   const latest = new Map<string, { kind: Kind; row: Row }>();
   let maxCommit: string | null = null;
@@ -52,7 +55,10 @@ export function coalesce(
     const partial =
       event.type === 'UPDATE' && columns !== undefined && [...columns].some((c) => !(c in record));
     const scaled = [...unscaled].some((c) => record[c] !== null && record[c] !== undefined);
-    if (event.errors || partial || scaled) put('reread', newKey);
+    const maybeTruncated =
+      rereadUntil !== null &&
+      (event.commitTimestamp === null || compareVersions(event.commitTimestamp, rereadUntil) <= 0);
+    if (event.errors || partial || scaled || maybeTruncated) put('reread', newKey);
     // The commit time lets the target tell a row re-inserted after a delete from a stale copy.
     else put('upsert', { ...record, _sync_commit_at: event.commitTimestamp });
   }

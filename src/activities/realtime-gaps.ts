@@ -7,11 +7,14 @@
  *
  * - rows: once a position of the source has had time to arrive (the grace: three times the
  *   delivery delay the feed sees, between 1 and 5 s; 1 s while the last checks found changes
- *   missing, since a change dropped over a quota never comes), the keys and versions of the rows changed
- *   since the last covered version (minus a small margin for late commits) up to it are read — not
- *   the rows, and for all the process's feeds in one call (realtime-versions.ts) — and only those Realtime did not deliver at that version are read in full and written;
+ *   missing, since a change dropped over a quota never comes), the keys and versions of the rows
+ *   changed since the last covered version (minus a margin for late commits) up to it are read, for
+ *   all the process's feeds in one call (realtime-versions.ts); only the rows Realtime did not
+ *   deliver at that version are read in full and written;
  * - deletes: the ledger entries newer than the last covered one whose key Realtime did not delete
- *   are applied (the pass marks them processed later; a TRUNCATE entry is left to the pass).
+ *   are applied (the pass marks them processed later);
+ * - truncates: a TRUNCATE entry of the ledger is found as soon as the position shows it (Realtime
+ *   never delivers one: truncate.ts); the feed cleans up after it.
  *
  * What is older than the position at which the feed became live is the catch-up pass's. Rows
  * committed later than the margin allows are found by the next reconciliation pass (its lookback).
@@ -21,6 +24,7 @@ import { compareVersions, reconcileFrom, versionOf } from '../core/versions.js';
 import type { ChangeEvent, Row, SourcePosition, TableRef } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import type { VersionReads } from './realtime-versions.js';
+import { TruncateWatch } from './truncate.js';
 import { deleteKeysGoneFromSource, writeRows } from './writes.js';
 
 /** Rows changed this long before the covered version are looked at again (late commits). */
@@ -58,6 +62,8 @@ export class GapHealer {
   private ledgerDue: number | null = null;
   /** Live, and the position at that moment read (what is older is the catch-up pass's). */
   private baselined = false;
+  /** The ledger's truncates, looked at as soon as a position shows them (Realtime never delivers one). */
+  readonly truncates: TruncateWatch;
   /** Positions the watch reported, with when they came (the oldest first). */
   private positions: Array<SourcePosition & { at: number }> = [];
   private fresh = false;
@@ -72,7 +78,9 @@ export class GapHealer {
     private readonly versionColumn: string | null,
     /** For a feed taking over from a dead worker: heal from here at once (see RealtimeFeedInput). */
     private healFrom: string | null = null,
-  ) {}
+  ) {
+    this.truncates = new TruncateWatch(deps.source, ref);
+  }
 
   /** A position the watch reported (checked by the feed's loop, between batches). */
   position(p: SourcePosition): void {
@@ -136,18 +144,22 @@ export class GapHealer {
       if (this.healFrom === null) {
         this.covered = now.version;
         this.ledgerCovered = now.ledger ?? 0;
+        this.truncates.from(this.ledgerCovered);
         return healed;
       }
       // Taking over from a dead worker: what it may not have applied is checked now, not by a pass.
       this.covered = this.healFrom;
       this.ledgerCovered = 0;
+      this.truncates.from(0);
       this.healFrom = null;
+      await this.truncates.look(now.ledger);
       await this.rows(healed);
       await this.deletes(healed);
       return healed;
     }
     this.fresh = false;
     if (!this.baselined) return healed;
+    await this.truncates.look(this.positions[this.positions.length - 1]?.ledger ?? null);
     // The newest position old enough that its changes had time to arrive.
     const ripe = Date.now() - this.grace;
     let p: SourcePosition | undefined;

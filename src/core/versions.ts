@@ -48,12 +48,16 @@ export function advanceCursor(current: string | null, seen: string | null): stri
  * Versions that are not timestamps have no lookback.
  */
 export function reconcileFrom(cursor: string | null, lookbackMs: number): string | null {
-  if (cursor === null) return null;
-  const ms = versionMillis(cursor);
-  if (ms === undefined) return cursor;
-  const from = new Date(ms - lookbackMs).toISOString();
+  return cursor === null ? null : shiftedVersion(cursor, -lookbackMs);
+}
+
+/** A timestamp version moved by `ms` (other versions as they are). */
+export function shiftedVersion(version: string, ms: number): string {
+  const at = versionMillis(version);
+  if (at === undefined) return version;
+  const moved = new Date(at + ms).toISOString();
   // Keep a zoneless version zoneless: the database compares it as a local timestamp.
-  return isZoneless(cursor) ? from.slice(0, -1) : from;
+  return isZoneless(version) ? moved.slice(0, -1) : moved;
 }
 
 /** A row's version as text (the cursor's form), or null when it has none. */

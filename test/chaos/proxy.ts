@@ -5,7 +5,8 @@
  *   - answers 503 (a failing gateway),
  *   - hangs requests (held unanswered, then the connection is reset: a gateway timeout),
  *   - adds latency before forwarding (a slow API),
- * and it can cut every piped WebSocket at once.
+ * and it can cut every piped WebSocket at once, or hold what they carry to the client for a while
+ * (Realtime delivering late).
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -43,6 +44,8 @@ export class FaultProxy {
   private readonly held = new Set<http.ServerResponse>();
   private readonly sockets = new Set<Duplex>();
   private readonly piped = new Set<Duplex>();
+  /** Each piped WebSocket's upstream side, with its client. */
+  private readonly upstreams = new Map<Duplex, Duplex>();
   private readonly inFlight = new Set<InFlight>();
   private readonly waiters = new Set<{ match: (r: InFlight) => boolean; resolve: (ok: boolean) => void }>();
   private port = 0;
@@ -96,6 +99,16 @@ export class FaultProxy {
 
   active(kind: FaultKind): boolean {
     return Date.now() < this.until[kind];
+  }
+
+  /** Holds what every piped WebSocket carries to its client for `ms`, then lets it all through in order. */
+  holdDeliveries(ms: number): void {
+    for (const [up, client] of this.upstreams) {
+      up.unpipe(client);
+      setTimeout(() => {
+        if (!up.destroyed && !client.destroyed) up.pipe(client);
+      }, ms).unref();
+    }
   }
 
   /** Destroys every piped WebSocket (both sides), as a network failure would. Returns how many. */
@@ -226,6 +239,8 @@ export class FaultProxy {
         for (const other of pair) other.destroy();
       });
     }
+    this.upstreams.set(up, socket);
+    up.once('close', () => this.upstreams.delete(up));
     up.once('connect', () => {
       up.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length > 0) up.write(head);
