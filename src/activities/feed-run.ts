@@ -9,10 +9,8 @@
  * catch-up reconciliation at once; a truncated or errored payload is re-read from the source by
  * key; a lost subscription fails the attempt and Temporal retries it with backoff.
  *
- * How a feed stops: its workflow releases it through `deps.feedControl` (it returns), or cancels it
- * (src/temporal/feed-control.ts says how each reaches it; it throws CancelledFailure); the worker's
- * shutdown hands it over (a retryable failure another worker's attempt resumes from). Each way, what
- * arrived is applied and the background jobs end before the attempt does.
+ * It stops when its workflow releases or cancels it, or when the worker shuts down
+ * (docs/architecture.md, "How a feed stops"); each way, what arrived is applied first.
  */
 import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
 import { BackgroundTask } from '../core/background-task.js';
