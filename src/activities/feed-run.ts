@@ -15,10 +15,11 @@
  * arrived is applied and the background jobs end before the attempt does.
  */
 import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
+import type { RealtimeFeedInput } from '../contracts/activities.js';
+import type { Logger } from '../contracts/logger.js';
+import type { ChangeEvent, SubscriptionStatus } from '../contracts/ports.js';
 import { BackgroundTask } from '../core/background-task.js';
 import { errorMessage } from '../core/errors.js';
-import type { ChangeEvent, SubscriptionStatus } from '../supabase/ports.js';
-import type { Logger } from '../engine/logger.js';
 import type { ActivityDeps } from './deps.js';
 import { asActivityFailure } from './errors.js';
 import { coalesce } from './realtime-batch.js';
@@ -26,7 +27,6 @@ import { GapHealer } from './realtime-gaps.js';
 import type { PositionWatch } from './realtime-positions.js';
 import type { FeedProgress } from './realtime-progress.js';
 import type { VersionReads } from './realtime-versions.js';
-import type { RealtimeFeedInput } from './types.js';
 import { explainSchemaError } from './schema-check.js';
 import { withRetries } from './retries.js';
 import { advanceTableSequences } from './sequences.js';
