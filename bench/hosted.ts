@@ -5,10 +5,10 @@
  * started by bench/run.ts, whose Realtime plan it names. The fail-over figure is in failover-figure.ts.
  */
 import { performance } from 'node:perf_hooks';
-import type { SyncConfig, TableConfig } from '../src/config/index.js';
+import type { SyncConfig, TableConfig } from '../src/contracts/config.js';
 import { connectSource } from '../src/supabase/source.js';
 import { connectTarget } from '../src/supabase/target.js';
-import type { SourceProject, TargetProject } from '../src/supabase/ports.js';
+import type { SourceProject, TargetProject } from '../src/contracts/ports.js';
 import { table, type RunningSync } from '../test/support/sync.js';
 import { count, createPair, lagStats, percentile, round, until, type LagStats } from './lib.js';
 

@@ -7,14 +7,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  DEFAULT_RECONCILE_INTERVAL_LIVE_MS,
-  DEFAULT_RECONCILE_INTERVAL_MS,
-  type SyncConfig,
-  type TableConfig,
-} from '../src/config/index.js';
+import { DEFAULT_RECONCILE_INTERVAL_LIVE_MS, DEFAULT_RECONCILE_INTERVAL_MS } from '../src/config/index.js';
+import type { SyncConfig, TableConfig } from '../src/contracts/config.js';
 import { PROGRESS_INTERVAL_MS } from '../src/activities/realtime.js';
-import type { SyncSettings } from '../src/workflows/types.js';
+import type { SyncSettings } from '../src/contracts/table-sync.js';
 import { workflowIdFor } from '../src/workflows/ids.js';
 import { startSync, table, workflowBundle, type RunningSync } from '../test/support/sync.js';
 import {

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
-import type { SyncConfig } from '../src/config/index.js';
+import type { SyncConfig } from '../src/contracts/config.js';
 import { ensureStorageWorkflows, storageSettings } from '../src/engine/storage.js';
 import { tusUpload } from '../src/supabase/storage-tus.js';
 import { storageWorkflowId } from '../src/workflows/storage-decisions.js';

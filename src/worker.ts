@@ -1,8 +1,8 @@
 /**
  * The Temporal worker: the workflows (src/workflows) and their activities (src/activities), with
- * the Supabase projects, a Temporal client and the process's feed control injected into the
- * activities (`createActivities(deps)`). Service role keys stay here, in the worker's config: they
- * never enter workflow history.
+ * the Supabase projects, checkpoint look-ups through a Temporal client and the process's feed
+ * control injected into the activities (`createActivities(deps)`). Service role keys stay here, in
+ * the worker's config: they never enter workflow history.
  */
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -10,14 +10,15 @@ import os from 'node:os';
 import type { Client, ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
-import type { SyncConfig } from './config/index.js';
-import type { Logger } from './engine/logger.js';
-import type { SourceProject, TargetProject } from './supabase/ports.js';
+import type { SyncConfig } from './contracts/config.js';
+import type { Logger } from './contracts/logger.js';
+import type { SourceProject, TargetProject } from './contracts/ports.js';
+import type { StorageSource, StorageTarget } from './contracts/storage-ports.js';
 import { connectSource } from './supabase/source.js';
 import { connectTarget } from './supabase/target.js';
-import type { StorageSource, StorageTarget } from './supabase/storage-ports.js';
 import { connectStorageSource } from './supabase/storage-source.js';
 import { connectStorageTarget } from './supabase/storage-target.js';
+import { lastCompletedCheckpoint } from './temporal/checkpoints.js';
 import { dataConverterFor } from './temporal/codec.js';
 import { connectClient, temporalConnectionOptions } from './temporal/connection.js';
 import { FeedControlRegistry, feedControlSinks } from './temporal/feed-control.js';
@@ -61,7 +62,7 @@ export interface SyncWorker {
 /** The realtime feeds running in this process (one registry per process: see feed-control.ts). */
 const runningFeeds = new FeedControlRegistry();
 
-/** The activities with their dependencies: the projects, the client, the feeds' control, the metrics. */
+/** The activities with their dependencies: the projects, the checkpoints, the feeds' control, the metrics. */
 function activitiesFor(
   options: SyncWorkerOptions,
   client: Client,
@@ -78,7 +79,7 @@ function activitiesFor(
     storageSource: options.storageSource ?? connectStorageSource(config.source),
     storageTarget: options.storageTarget ?? connectStorageTarget(config.target),
     logger,
-    client,
+    lastCompletedCheckpoint: (workflowId) => lastCompletedCheckpoint(client, workflowId),
     feedControl: runningFeeds,
     observeSchema: (table, differences) => metrics.schema(table, differences),
     notify: metrics.wrapNotify({

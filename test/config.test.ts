@@ -13,10 +13,10 @@ import {
   parseTablesFile,
   selectedByPatterns,
   redactedConfig,
-  type SyncConfig,
 } from '../src/config/index.js';
+import type { SyncConfig } from '../src/contracts/config.js';
 import { resolveFromListing } from '../src/engine/resolve-tables.js';
-import { syncSettings } from '../src/engine/settings.js';
+import { syncSettings } from '../src/config/settings.js';
 import { temporalConnectionOptions } from '../src/temporal/connection.js';
 import { testTmpDir } from './support/stack-env.js';
 

@@ -3,20 +3,19 @@
  * `reconcileSchedule` workflow asks this activity where each table's reconcile-only run resumes.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { lastCompletedCheckpoint } from '../temporal/checkpoints.js';
-import type { SyncState } from '../workflows/types.js';
+import type { SyncState } from '../contracts/table-sync.js';
 import type { ActivityDeps } from './deps.js';
 
 export function createCheckpointActivities(deps: ActivityDeps) {
   return {
     async lastCompletedCheckpoint(workflowId: string): Promise<SyncState | null> {
-      if (!deps.client) {
+      if (!deps.lastCompletedCheckpoint) {
         throw ApplicationFailure.nonRetryable(
           'the worker has no Temporal client for checkpoint look-ups',
           'Misconfigured',
         );
       }
-      return lastCompletedCheckpoint(deps.client, workflowId);
+      return deps.lastCompletedCheckpoint(workflowId);
     },
   };
 }

@@ -5,13 +5,13 @@
  * 'truncate' entry runs the truncate clean-up (truncate.ts).
  */
 import { activityInfo } from '@temporalio/activity';
-import type { PendingDeletion } from '../supabase/ports.js';
+import type { ReplayDeletionsInput, ReplayDeletionsResult } from '../contracts/activities.js';
+import type { PendingDeletion } from '../contracts/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
 import { advanceTableSequences } from './sequences.js';
 import { removeRowsGoneFromSource } from './truncate.js';
-import type { ReplayDeletionsInput, ReplayDeletionsResult } from './types.js';
 import { deleteKeysGoneFromSource } from './writes.js';
 
 /**

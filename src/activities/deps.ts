@@ -1,9 +1,8 @@
-import type { Client } from '@temporalio/client';
-import type { SchemaDifference } from '../core/schema-diff.js';
-import type { SourceProject, TargetProject } from '../supabase/ports.js';
-import type { StorageSource, StorageTarget } from '../supabase/storage-ports.js';
-import type { Logger } from '../engine/logger.js';
-import type { RealtimeProgress } from '../workflows/types.js';
+import type { Logger } from '../contracts/logger.js';
+import type { SourceProject, TargetProject } from '../contracts/ports.js';
+import type { SchemaDifference } from '../contracts/schema-difference.js';
+import type { StorageSource, StorageTarget } from '../contracts/storage-ports.js';
+import type { RealtimeProgress, SyncState } from '../contracts/table-sync.js';
 
 /** What the activities need, injected by the worker (and by tests). */
 export interface ActivityDeps {
@@ -13,8 +12,11 @@ export interface ActivityDeps {
   storageSource?: StorageSource;
   storageTarget?: StorageTarget;
   logger: Logger;
-  /** Temporal client for checkpoint look-ups (checkpoints.ts); the worker passes its own. */
-  client?: Client;
+  /**
+   * Where a table workflow's latest completed run left off (checkpoints.ts): the worker looks it up
+   * with its Temporal client (src/temporal/checkpoints.ts).
+   */
+  lastCompletedCheckpoint?(workflowId: string): Promise<SyncState | null>;
   /** Aborted when the worker begins a graceful shutdown: long-running feeds flush and hand over. */
   shutdown?: AbortSignal;
   /** Reports to the table's workflow by id (no run id: it reaches the current run after continue-as-new). */

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { SyncError } from '../supabase/ports.js';
+import { SyncError } from '../contracts/ports.js';
 
 /**
  * Errors a user must fix become non-retryable failures with one clear message; the workflow

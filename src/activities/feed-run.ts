@@ -13,10 +13,11 @@
  * (docs/architecture.md, "How a feed stops"); each way, what arrived is applied first.
  */
 import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
+import type { RealtimeFeedInput } from '../contracts/activities.js';
+import type { Logger } from '../contracts/logger.js';
+import type { ChangeEvent, SubscriptionStatus } from '../contracts/ports.js';
 import { BackgroundTask } from '../core/background-task.js';
 import { errorMessage } from '../core/errors.js';
-import type { ChangeEvent, SubscriptionStatus } from '../supabase/ports.js';
-import type { Logger } from '../engine/logger.js';
 import type { ActivityDeps } from './deps.js';
 import { asActivityFailure } from './errors.js';
 import { coalesce } from './realtime-batch.js';
@@ -24,7 +25,6 @@ import { GapHealer } from './realtime-gaps.js';
 import type { PositionWatch } from './realtime-positions.js';
 import type { FeedProgress } from './realtime-progress.js';
 import type { VersionReads } from './realtime-versions.js';
-import type { RealtimeFeedInput } from './types.js';
 import { explainSchemaError } from './schema-check.js';
 import { withRetries } from './retries.js';
 import { advanceTableSequences } from './sequences.js';

@@ -1,9 +1,9 @@
+import type { PrepareTableInput, PrepareTableResult } from '../contracts/activities.js';
 import { pickVersionColumn } from '../core/table-schema.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
 import { checkSchema, driftNotes } from './schema-check.js';
-import type { PrepareTableInput, PrepareTableResult } from './types.js';
 
 /**
  * Checks the table on both projects (schema-check.ts), picks the version column (the first

@@ -2,9 +2,9 @@
  * Realtime changes as micro-batches: coalesced per key, commit order kept, so a batch is applied
  * with one upsert call and one delete call however many changes it holds.
  */
+import type { ChangeEvent, Row, TableRef } from '../contracts/ports.js';
 import { keyOnly, keyText } from '../core/keys.js';
 import { advanceCursor, compareVersions } from '../core/versions.js';
-import type { ChangeEvent, Row, TableRef } from '../supabase/ports.js';
 
 export interface MicroBatch {
   upserts: Row[];

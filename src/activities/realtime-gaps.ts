@@ -19,9 +19,9 @@
  * What is older than the position at which the feed became live is the catch-up pass's. Rows
  * committed later than the margin allows are found by the next reconciliation pass (its lookback).
  */
+import type { ChangeEvent, Row, SourcePosition, TableRef } from '../contracts/ports.js';
 import { keyOnly, keyText } from '../core/keys.js';
 import { compareVersions, reconcileFrom, versionOf } from '../core/versions.js';
-import type { ChangeEvent, Row, SourcePosition, TableRef } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import type { VersionReads } from './realtime-versions.js';
 import { TruncateWatch } from './truncate.js';

@@ -5,8 +5,8 @@
  * (realtime-gaps.ts). One request per interval for the whole process, not per table, and no
  * Temporal action.
  */
-import type { Logger } from '../engine/logger.js';
-import type { SourcePosition, SourceProject, TableRef } from '../supabase/ports.js';
+import type { Logger } from '../contracts/logger.js';
+import type { SourcePosition, SourceProject, TableRef } from '../contracts/ports.js';
 
 /** How often the source is asked. Hosted Realtime drops silently over its quota: this bounds the gap. */
 export const CHECK_INTERVAL_MS = 1000;

@@ -4,9 +4,9 @@
  * `progressEvery` (the first change after a quiet spell at once); nothing while nothing changes.
  * Metrics see every batch and connection change at once, locally (`deps.notify.observeRealtime`).
  */
+import type { Logger } from '../contracts/logger.js';
+import type { RealtimeProgress } from '../contracts/table-sync.js';
 import { advanceCursor } from '../core/versions.js';
-import type { Logger } from '../engine/logger.js';
-import type { RealtimeProgress } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 
 type Applied = Pick<RealtimeProgress, 'written' | 'skipped' | 'deleted' | 'reread' | 'healed'>;

@@ -6,7 +6,7 @@
  * rows in all, so that 200 changing tables cost one request a second, not 200. A table the budget
  * did not reach is asked first next time.
  */
-import type { KeyVersion, SourceProject, VersionsRequest } from '../supabase/ports.js';
+import type { KeyVersion, SourceProject, VersionsRequest } from '../contracts/ports.js';
 import { tableName } from '../core/names.js';
 
 /** How long a read waits for others to join it. */

@@ -5,13 +5,13 @@
  * (realtime-versions.ts).
  */
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import type { RealtimeFeedInput } from '../contracts/activities.js';
 import { rereadColumns, streamedColumns } from '../core/table-schema.js';
 import type { ActivityDeps } from './deps.js';
 import { FeedRun, type SharedReads } from './feed-run.js';
 import { PositionWatch } from './realtime-positions.js';
 import { VersionReads } from './realtime-versions.js';
 import { FeedProgress } from './realtime-progress.js';
-import type { RealtimeFeedInput } from './types.js';
 import { tableName } from '../core/names.js';
 
 /** Counts and the watermark go to the workflow at most this often; input `progressIntervalMs` overrides it. */

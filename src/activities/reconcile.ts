@@ -6,15 +6,15 @@
  * retried attempt resumes near where the last one stopped.
  */
 import { activityInfo } from '@temporalio/activity';
+import type { ReconcileChunkInput, ReconcileChunkResult } from '../contracts/activities.js';
+import type { KeysetCursor, KeyValues, Row } from '../contracts/ports.js';
 import { keyValues } from '../core/keys.js';
 import { advanceCursor, versionOf } from '../core/versions.js';
-import type { KeysetCursor, KeyValues, Row } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
 import { checkSchema, driftNotes, explainSchemaError } from './schema-check.js';
 import { writeRows } from './writes.js';
-import type { ReconcileChunkInput, ReconcileChunkResult } from './types.js';
 
 /** Pages written at once (reads stay one ahead); the target's rows are locked in key order. */
 const WRITES_IN_FLIGHT = 3;

@@ -1,5 +1,5 @@
+import type { Logger } from '../contracts/logger.js';
 import { errorMessage } from '../core/errors.js';
-import type { Logger } from '../engine/logger.js';
 
 /**
  * `work`, tried up to `attempts` times with a short backoff (400 ms, 800 ms, …): for a feed's writes,

@@ -5,12 +5,13 @@
  * that names each and gives the SQL for the target; the others are returned (and logged) so that
  * status can show them. The worker's metrics see every difference (`deps.observeSchema`).
  */
-import type { TableConfig } from '../config/types.js';
-import { diffTableSchemas, driftMessage, type SchemaDifference } from '../core/schema-diff.js';
-import type { TableSchema } from '../core/table-schema.js';
-import { SyncError } from '../supabase/ports.js';
+import type { DriftNote } from '../contracts/activities.js';
+import type { TableConfig } from '../contracts/config.js';
+import { SyncError } from '../contracts/ports.js';
+import type { SchemaDifference } from '../contracts/schema-difference.js';
+import type { TableSchema } from '../contracts/table-schema.js';
+import { diffTableSchemas, driftMessage } from '../core/schema-diff.js';
 import type { ActivityDeps } from './deps.js';
-import type { DriftNote } from './types.js';
 
 /** The newest migration of the supabase-sync functions this worker needs on both projects. */
 export const FUNCTIONS_VERSION = 20261202160000;

@@ -6,10 +6,10 @@
  * `failover promote` leaves room for writes the source took after the last pass). Names and numbers
  * only; never backward (supabase/migrations/20261202141400_sync_sequences.sql).
  */
-import type { SequencePosition } from '../supabase/ports.js';
+import type { SyncSequencesInput, SyncSequencesResult } from '../contracts/activities.js';
+import type { SequencePosition } from '../contracts/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
-import type { SyncSequencesInput, SyncSequencesResult } from './types.js';
 
 /** A sequence whose target position is behind the source's (what verify and failover check report). */
 export interface SequenceBehind {

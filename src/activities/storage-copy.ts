@@ -3,8 +3,8 @@
  * upload (standard, or TUS above the threshold) through a counter, so memory holds a chunk at a
  * time, never the object. An object gone from the source meanwhile is skipped (the ledger has it).
  */
-import { SyncError } from '../supabase/ports.js';
-import type { StorageSource, StorageTarget, StoredObject } from '../supabase/storage-ports.js';
+import { SyncError } from '../contracts/ports.js';
+import type { StorageSource, StorageTarget, StoredObject } from '../contracts/storage-ports.js';
 
 export type CopyOutcome = 'copied' | 'vanished';
 

@@ -7,15 +7,16 @@
  * counts, so a retry resumes there; no object content passes through Temporal.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { SyncError } from '../supabase/ports.js';
+import { SyncError } from '../contracts/ports.js';
 import type {
   BucketSettings,
   ObjectCursor,
   StorageSource,
   StorageTarget,
   StoredObject,
-} from '../supabase/storage-ports.js';
-import { ObjectRefusedError } from '../supabase/storage-ports.js';
+} from '../contracts/storage-ports.js';
+import { ObjectRefusedError } from '../contracts/storage-ports.js';
+import type { RefusedObject, StoragePassResult } from '../contracts/storage-sync.js';
 import {
   laterCursor,
   MAX_REFUSED,
@@ -23,8 +24,7 @@ import {
   passFrom,
   planBucket,
   refusalOf,
-} from '../workflows/storage-decisions.js';
-import type { RefusedObject, StoragePassResult } from '../workflows/storage-types.js';
+} from '../core/storage-compare.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';

@@ -5,9 +5,9 @@
  * target's keys, with a tombstone at that time; a row written after the truncate is on the source,
  * so it stays. Both the deletion replay of a pass (deletions.ts) and a live feed (feed-run.ts) run it.
  */
+import type { KeyTextValues, SourceProject, TableRef } from '../contracts/ports.js';
 import { keyRow } from '../core/keys.js';
 import { advanceCursor, shiftedVersion } from '../core/versions.js';
-import type { KeyTextValues, SourceProject, TableRef } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 
 /** Target keys compared with the source per round trip. */

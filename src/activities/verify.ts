@@ -6,15 +6,15 @@
  * data stays inside this activity: its result holds counts and a few keys.
  */
 import { heartbeat } from '@temporalio/activity';
-import type { TableConfig } from '../config/types.js';
+import type { DriftNote } from '../contracts/activities.js';
+import type { TableConfig } from '../contracts/config.js';
+import { SyncError, type KeyTextValues, type RangeChecksums } from '../contracts/ports.js';
 import { keyRow } from '../core/keys.js';
 import { diffTableSchemas } from '../core/schema-diff.js';
 import { pickVersionColumn } from '../core/table-schema.js';
-import { SyncError, type KeyTextValues, type RangeChecksums } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
-import type { DriftNote } from './types.js';
 import { TableVerifier, type DifferenceCounts, type Leaf, type Side } from './verify-ranges.js';
 import { driftNotes } from './schema-check.js';
 import { sequencesBehind, type SequenceBehind } from './sequences.js';

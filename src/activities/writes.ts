@@ -11,8 +11,8 @@
  * the way (their keys join the next round) or, when none is left, deletes and re-inserts the rows
  * involved together. A chain of n renames takes at most n rounds.
  */
+import { SyncError, type Row, type TableRef } from '../contracts/ports.js';
 import { keyOnly, keyText } from '../core/keys.js';
-import { SyncError, type Row, type TableRef } from '../supabase/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { tableName } from '../core/names.js';
 

@@ -1,9 +1,9 @@
 /** What the CLI's commands share: one-line errors with exit codes, config, the Temporal client, formats, Ctrl-C. */
 import type { Client } from '@temporalio/client';
-import { ConfigError, loadConfig, type SyncConfig } from '../config/index.js';
+import { ConfigError, loadConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
 import { errorMessage } from '../core/errors.js';
 import { connectClient } from '../temporal/connection.js';
-import type { Target } from './targets.js';
 
 /** An error shown as one line (`supabase-sync: …`), exiting with `exitCode`. */
 export class CliError extends Error {
@@ -34,12 +34,6 @@ export async function client(cfg: SyncConfig): Promise<Client> {
       `Temporal is not reachable at ${cfg.temporal.address} (${errorMessage(error)}): start it or set TEMPORAL_ADDRESS`,
     );
   }
-}
-
-export function notRunningMessage(t: Target): string {
-  return t.table
-    ? `${t.name}: no running workflow ${t.workflowId}: start it with \`supabase-sync start ${t.name}\` (or npm run sync)`
-    : `${t.name}: no running workflow ${t.workflowId}`;
 }
 
 /** A positive number of seconds from an option (`--interval 2`, `0.5`). */

@@ -5,7 +5,7 @@
  * ready (the reasons on stderr). Needs no worker: the statuses are read as `status` reads them.
  */
 import type { Client } from '@temporalio/client';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
 import { connectSource } from '../supabase/source.js';
 import { connectTarget } from '../supabase/target.js';
 import { ago } from './common.js';

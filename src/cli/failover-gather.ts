@@ -7,10 +7,10 @@
  */
 import type { Client } from '@temporalio/client';
 import { sequencesBehind } from '../activities/sequences.js';
-import type { SyncConfig, TableConfig } from '../config/index.js';
+import type { SyncConfig, TableConfig } from '../contracts/config.js';
+import type { SourceProject, TargetProject } from '../contracts/ports.js';
 import { errorMessage } from '../core/errors.js';
 import { diffTableSchemas } from '../core/schema-diff.js';
-import type { SourceProject, TargetProject } from '../supabase/ports.js';
 import type { VerifyTablesResult } from '../workflows/verify.js';
 import type { StatusEntry } from './recorded.js';
 import { readStatuses } from './status.js';

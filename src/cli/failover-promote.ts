@@ -13,11 +13,11 @@
  * Idempotent: run again, every step finds its work done and says so.
  */
 import type { Client } from '@temporalio/client';
-import type { SyncConfig, TableConfig } from '../config/index.js';
+import type { SyncConfig, TableConfig } from '../contracts/config.js';
+import type { ReconcileResult, TableStatus } from '../contracts/table-sync.js';
 import { errorMessage } from '../core/errors.js';
 import { connectSource } from '../supabase/source.js';
 import { reconcileNowUpdate, stopUpdate } from '../workflows/messages.js';
-import type { ReconcileResult, TableStatus } from '../workflows/types.js';
 import { isRunning } from '../engine/tables.js';
 import { CliError } from './common.js';
 import { checkReadiness, projectsOf } from './failover-check.js';

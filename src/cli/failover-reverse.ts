@@ -13,14 +13,14 @@
  */
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import { FUNCTIONS_VERSION } from '../activities/schema-check.js';
-import type { SyncConfig, TableConfig } from '../config/index.js';
+import type { SyncConfig, TableConfig } from '../contracts/config.js';
+import type { TableSyncInput } from '../contracts/table-sync.js';
 import { pickVersionColumn } from '../core/table-schema.js';
 import { enableDeleteTracking, isRunning } from '../engine/tables.js';
-import { syncSettings } from '../engine/settings.js';
+import { syncSettings } from '../config/settings.js';
 import { connectSource } from '../supabase/source.js';
 import { workflowIdFor } from '../workflows/ids.js';
 import { tableSync } from '../workflows/table-sync.js';
-import type { TableSyncInput } from '../workflows/types.js';
 import { CliError } from './common.js';
 import { bounded } from './failover-gather.js';
 import { readPromoteRecord } from '../engine/failover-record.js';

@@ -6,9 +6,10 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import type { SyncConfig, TableConfig } from '../config/index.js';
+import type { SyncConfig, TableConfig } from '../contracts/config.js';
+import type { PassOptions, ReconcileResult, TableStatus } from '../contracts/table-sync.js';
 import { errorMessage } from '../core/errors.js';
-import { syncSettings } from '../engine/settings.js';
+import { syncSettings } from '../config/settings.js';
 import { ensureTableWorkflows, isRunning } from '../engine/tables.js';
 import { searchAttributesRegistered } from '../temporal/connection.js';
 import { workflowIdFor } from '../workflows/ids.js';
@@ -20,10 +21,9 @@ import {
   stopUpdate,
 } from '../workflows/messages.js';
 import { passOptionsError } from '../workflows/requests.js';
-import type { PassOptions, ReconcileResult, TableStatus } from '../workflows/types.js';
-import { CliError, client, config, notRunningMessage } from './common.js';
+import { CliError, client, config } from './common.js';
 import { sendRequest } from './requests.js';
-import { selectTables, withPatternTables, withTargets, type Target } from './targets.js';
+import { notRunningMessage, selectTables, withPatternTables, withTargets, type Target } from './targets.js';
 import { noWorkerLine, workerPresence } from './workers.js';
 
 /** A pause or stop waits for the pass in flight (a chunk of about 20 s) and the feed to end. */

@@ -4,8 +4,8 @@
  * none yet (started by an earlier version), its SyncState search attribute.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { RecordedStatus, SyncStateName, TableStatus } from '../contracts/table-sync.js';
 import { STATUS_MEMO } from '../workflows/status-memo.js';
-import type { RecordedStatus, SyncStateName, TableStatus } from '../workflows/types.js';
 import type { Target } from './targets.js';
 
 /** Only the state is known (the search attribute), or nothing at all. */

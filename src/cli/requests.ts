@@ -14,10 +14,10 @@ import {
   type Client,
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
+import type { RequestOptions } from '../contracts/table-sync.js';
 import { errorMessage } from '../core/errors.js';
-import type { RequestOptions } from '../workflows/types.js';
-import { CliError, clock, duration, notRunningMessage } from './common.js';
-import type { Target } from './targets.js';
+import { CliError, clock, duration } from './common.js';
+import { notRunningMessage, type Target } from './targets.js';
 
 /** The workflow refuses a request it sees later than this after it was sent. */
 export const ACCEPT_WINDOW_MS = 3000;

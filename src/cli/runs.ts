@@ -5,7 +5,7 @@
  * of the run: a run it started is terminated (nothing of it happens later); a scheduled run goes on.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
 import { CliError, duration, interruptSignal } from './common.js';
 import { noWorkerLine, workerPresence } from './workers.js';
 

@@ -10,7 +10,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { Command, Option } from 'commander';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
 import { errorMessage } from '../core/errors.js';
 import {
   describeSchedule,

@@ -6,8 +6,9 @@
  * be read), 2 for bad usage or configuration.
  */
 import type { Command } from 'commander';
+import type { SchemaDifference } from '../contracts/schema-difference.js';
 import { errorMessage } from '../core/errors.js';
-import { diffTableSchemas, type SchemaDifference } from '../core/schema-diff.js';
+import { diffTableSchemas } from '../core/schema-diff.js';
 import { connectSource } from '../supabase/source.js';
 import { connectTarget } from '../supabase/target.js';
 import { config } from './common.js';

@@ -6,13 +6,13 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
+import type { TableStatus } from '../contracts/table-sync.js';
 import { errorMessage } from '../core/errors.js';
 import { findUnconfigured } from '../engine/orphans.js';
 import { resolveTables } from '../engine/resolve-tables.js';
 import { connectSource } from '../supabase/source.js';
 import { statusQuery } from '../workflows/messages.js';
-import type { TableStatus } from '../workflows/types.js';
 import { ago, client, clock, config, interruptSignal, pause, seconds } from './common.js';
 import { recordedStatus, type StatusEntry } from './recorded.js';
 import { selectTargets, withPatternTables, type Target } from './targets.js';

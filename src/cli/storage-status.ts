@@ -4,11 +4,11 @@
  * task queue), and how it prints.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
+import type { StorageStatus } from '../contracts/storage-sync.js';
 import { errorMessage } from '../core/errors.js';
 import { bucketFromWorkflowId, storageWorkflowId } from '../workflows/storage-decisions.js';
 import { storageStatusQuery } from '../workflows/storage-messages.js';
-import type { StorageStatus } from '../workflows/storage-types.js';
 import { ago, clock } from './common.js';
 
 export type StorageEntry =

@@ -4,7 +4,7 @@
  * which is how a table no longer in the tables file is reached. Unknown names are usage errors (exit 2).
  */
 import type { Client } from '@temporalio/client';
-import type { SyncConfig, TableConfig } from '../config/index.js';
+import type { SyncConfig, TableConfig } from '../contracts/config.js';
 import { errorMessage } from '../core/errors.js';
 import { resolveTables } from '../engine/resolve-tables.js';
 import { connectSource } from '../supabase/source.js';
@@ -18,6 +18,13 @@ export interface Target {
   workflowId: string;
   /** The tables file's entry; absent for a workflow named by id whose table is no longer configured. */
   table?: TableConfig;
+}
+
+/** What a request to a target whose workflow is not running says. */
+export function notRunningMessage(t: Target): string {
+  return t.table
+    ? `${t.name}: no running workflow ${t.workflowId}: start it with \`supabase-sync start ${t.name}\` (or npm run sync)`
+    : `${t.name}: no running workflow ${t.workflowId}`;
 }
 
 /**

@@ -6,13 +6,22 @@
  * have, and compares again. Runs in the CLI's process (no worker needed); prints one line a bucket.
  */
 import { createHash } from 'node:crypto';
-import type { SyncConfig } from '../config/index.js';
-import { emptyDifferences, mergeListings, type ObjectDifferences } from '../core/storage-compare.js';
+import type { SyncConfig } from '../contracts/config.js';
+import type {
+  StorageReader,
+  StorageSource,
+  StorageTarget,
+  StoredObject,
+} from '../contracts/storage-ports.js';
+import {
+  emptyDifferences,
+  mergeListings,
+  planBucket,
+  type ObjectDifferences,
+} from '../core/storage-compare.js';
 import { copyObject } from '../activities/storage-copy.js';
-import type { StorageReader, StorageSource, StorageTarget, StoredObject } from '../supabase/storage-ports.js';
 import { connectStorageSource } from '../supabase/storage-source.js';
 import { connectStorageTarget } from '../supabase/storage-target.js';
-import { planBucket } from '../workflows/storage-decisions.js';
 
 const PAGE = 1000;
 

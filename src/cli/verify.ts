@@ -9,9 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { ScheduleAlreadyRunning, WorkflowFailedError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
-import type { SyncConfig, TableConfig } from '../config/index.js';
+import type { SyncConfig, TableConfig } from '../contracts/config.js';
+import type { KeyTextValues } from '../contracts/ports.js';
 import { errorMessage } from '../core/errors.js';
-import type { KeyTextValues } from '../supabase/ports.js';
 import { describeSchedule } from '../temporal/schedule-report.js';
 import {
   DEFAULT_VERIFY_SCHEDULE_ID,

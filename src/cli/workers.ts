@@ -6,7 +6,7 @@
  * again about every minute; the server forgets a poller 5 minutes after its last poll).
  */
 import type { Client } from '@temporalio/client';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
 import { ago, clock, CliError } from './common.js';
 
 /** An idle worker's poll is up to a minute old; a worker silent for longer than this is gone. */

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { z } from 'zod';
+import type { EnvConfig } from '../contracts/config.js';
 import { ConfigError, show } from './errors.js';
 import { readEnvSources, type EnvSources, type LoadOptions } from './env-sources.js';
 import {
@@ -20,7 +21,6 @@ import {
   supabaseUrl,
   wholeNumber,
 } from './env-values.js';
-import type { EnvConfig } from './types.js';
 
 export const DEFAULT_TABLE_CONFIG = 'sync/tables.config.json';
 /** How often a running worker looks for tables created on the source (src/engine/discovery.ts). */

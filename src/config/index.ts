@@ -1,4 +1,3 @@
-export type { EnvConfig, SyncConfig, SyncMode, TableConfig } from './types.js';
 export { ConfigError } from './errors.js';
 export {
   DEFAULT_CODEC_ADDRESS,
@@ -19,6 +18,6 @@ export {
 export { isValidIdentifier, parseQualifiedName, MAX_IDENTIFIER_BYTES } from './identifiers.js';
 export { DEFAULT_INCREMENTAL_FIELDS, DEFAULT_PRIMARY_KEYS } from './tables-schema.js';
 export { parseTablesConfig, parseTablesFile, readTablesFile, type TablesFile } from './tables.js';
-export { bucketNameProblem, parseStorageConfig, type StorageConfig } from './storage.js';
-export { selectedByPatterns, type TablePatterns } from './table-patterns.js';
+export { bucketNameProblem, parseStorageConfig } from './storage.js';
+export { selectedByPatterns } from './table-patterns.js';
 export { loadConfig, redactedConfig } from './load.js';

@@ -1,10 +1,10 @@
 import path from 'node:path';
+import type { SyncConfig } from '../contracts/config.js';
 import { ConfigError } from './errors.js';
 import { readEnvSources, type LoadOptions } from './env-sources.js';
 import { SECRET_VARIABLES } from './env-values.js';
 import { parseEnv } from './env.js';
 import { readTablesFile } from './tables.js';
-import type { SyncConfig } from './types.js';
 
 /**
  * Loads the whole configuration: env file + environment, then the tables file. Synchronous; throws

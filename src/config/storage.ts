@@ -4,12 +4,8 @@
  * every bucket of the source (listed when the worker starts). Absent: no storage sync.
  */
 import { z } from 'zod';
+import type { StorageConfig } from '../contracts/config.js';
 import { closest, ConfigError, describeType, show } from './errors.js';
-
-/** `"*"`: every bucket of the source; otherwise the bucket ids. */
-export interface StorageConfig {
-  buckets: string[] | '*';
-}
 
 const EXAMPLE = '{"storage": {"buckets": ["avatars", "invoices"]}}';
 const STORAGE_KEYS = ['buckets'] as const;

@@ -4,10 +4,7 @@
  * dot is a table of `public`. The tables they select are found on the source while the worker runs
  * (src/engine/resolve-tables.ts). Deterministic, no Node built-ins.
  */
-export interface TablePatterns {
-  include: string[];
-  exclude: string[];
-}
+import type { TablePatterns } from '../contracts/config.js';
 
 const PART = /^[A-Za-z0-9_$*?]+$/;
 

@@ -3,9 +3,9 @@
  * besides those behind the tables' columns) and `auth` (sync auth.users and auth.identities).
  */
 import { z } from 'zod';
+import type { TableConfig } from '../contracts/config.js';
 import { describeType } from './errors.js';
 import { parseQualifiedName } from './identifiers.js';
-import type { TableConfig } from './types.js';
 
 /** `"sequences": ["public.orders_id_seq"]`: names as `schema.name`. */
 export function sequenceList() {

@@ -7,14 +7,13 @@
  */
 import fs from 'node:fs';
 import type { z } from 'zod';
+import type { StorageConfig, TableConfig, TablePatterns } from '../contracts/config.js';
 import { errorMessage } from '../core/errors.js';
 import { closest, ConfigError, describeType, show } from './errors.js';
 import { parseQualifiedName } from './identifiers.js';
-import type { TablePatterns } from './table-patterns.js';
 import { withAuthTables } from './tables-extras.js';
 import { EXAMPLE_ENTRY, TABLE_KEYS, TableEntrySchema, WrapperSchema } from './tables-schema.js';
-import { parseStorageConfig, type StorageConfig } from './storage.js';
-import type { TableConfig } from './types.js';
+import { parseStorageConfig } from './storage.js';
 
 /** What a tables file holds: its entries, and the patterns when it has any. */
 export interface TablesFile {

@@ -2,7 +2,7 @@
  * A row's primary key: its values (a page cursor) and its identity as text (to match rows, ledger
  * entries and Realtime changes of the same key). Deterministic, no Node built-ins.
  */
-import type { KeyTextValues, KeyValues, Row } from '../supabase/ports.js';
+import type { KeyTextValues, KeyValues, Row } from '../contracts/ports.js';
 
 /** The key's values in primary-key order, as the row holds them. */
 export function keyValues(primaryKeys: readonly string[], row: Row): KeyValues {

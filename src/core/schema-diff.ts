@@ -5,30 +5,13 @@
  * are shown in `status`, `schema diff` and `verify`, and the table keeps syncing.
  * Deterministic, no Node built-ins: workflow code may import it.
  */
-import type { ColumnSchema, TableSchema, TableSchemaResult, UniqueSchema } from './table-schema.js';
-
-export type DifferenceKind =
-  | 'table-missing'
-  | 'column-missing'
-  | 'column-extra'
-  | 'type'
-  | 'nullability'
-  | 'default'
-  | 'identity'
-  | 'generated'
-  | 'primary-key'
-  | 'unique-missing'
-  | 'unique-extra';
-
-export interface SchemaDifference {
-  kind: DifferenceKind;
-  /** The column or index concerned, if any. */
-  name?: string;
-  message: string;
-  /** SQL to run on the target. */
-  sql: string;
-  blocking: boolean;
-}
+import type { SchemaDifference } from '../contracts/schema-difference.js';
+import type {
+  ColumnSchema,
+  TableSchema,
+  TableSchemaResult,
+  UniqueSchema,
+} from '../contracts/table-schema.js';
 
 /** An identifier as SQL: bare when it is a plain lower-case name, else double-quoted. */
 export function quoteIdent(name: string): string {

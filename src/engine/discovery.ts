@@ -6,11 +6,11 @@
  * worker process, outside Temporal: it costs no Temporal action while nothing changes.
  */
 import type { Client } from '@temporalio/client';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
+import type { Logger } from '../contracts/logger.js';
+import type { SourceProject } from '../contracts/ports.js';
+import type { SyncSettings } from '../contracts/table-sync.js';
 import { errorMessage } from '../core/errors.js';
-import type { SourceProject } from '../supabase/ports.js';
-import type { SyncSettings } from '../workflows/types.js';
-import type { Logger } from './logger.js';
 import { DISCOVERY_INTERVAL_MS, resolveTables, type ResolvedTables } from './resolve-tables.js';
 import { enableDeleteTracking, ensureTableWorkflows, logReports } from './tables.js';
 

@@ -5,7 +5,7 @@
  * at once, on a task queue no worker polls, so it never runs. Read back with describe.
  */
 import { WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
 
 export interface PromoteRecord {
   promotedAt: number;

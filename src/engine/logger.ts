@@ -3,9 +3,8 @@
  * Secrets never reach a log line: the config's keys are never passed to the logger, and `redact`
  * removes them should an object carrying them be logged by mistake.
  */
-import { pino, type Logger as PinoLogger } from 'pino';
-
-export type Logger = PinoLogger;
+import { pino } from 'pino';
+import type { Logger } from '../contracts/logger.js';
 
 export function createLogger(
   level = process.env.SYNC_LOG_LEVEL ?? 'info',

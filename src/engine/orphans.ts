@@ -5,11 +5,11 @@
  * the result, so adding the table back resumes it), or keeps them with --keep-unconfigured.
  */
 import type { Client } from '@temporalio/client';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
+import type { Logger } from '../contracts/logger.js';
 import { errorMessage } from '../core/errors.js';
 import { syncTableFromWorkflowId } from '../workflows/ids.js';
 import { stopUpdate } from '../workflows/messages.js';
-import type { Logger } from './logger.js';
 
 export interface Unconfigured {
   table: string;

@@ -22,11 +22,11 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
+import type { Logger } from '../contracts/logger.js';
 import { errorMessage } from '../core/errors.js';
 import { goneOnThisHost } from './local-workers.js';
 import { feedWorkerLostSignal } from '../workflows/messages.js';
 import { syncWorkerPresence, type PresenceEnd } from '../workflows/presence.js';
-import type { Logger } from './logger.js';
 
 /** How often a worker looks at its peers (and whether it has any). */
 const LOOK_EVERY_MS = 500;

@@ -5,14 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
+import type { SyncSettings } from '../contracts/table-sync.js';
 import {
   reconcileSchedule,
   type ReconcileScheduleResult,
   type ScheduledTableResult,
 } from '../workflows/reconcile-schedule.js';
 import { oneOffWorkflowId } from '../workflows/ids.js';
-import type { SyncSettings } from '../workflows/types.js';
 import type { RunContext } from './run-context.js';
 import { storageOnce } from './storage.js';
 

@@ -5,10 +5,10 @@
  * is "on the source, not synced" (status and a metric list them: no table is left out by accident).
  * Run at start and, while the worker runs, every SYNC_DISCOVERY_INTERVAL_MS to find new tables.
  */
-import type { SyncConfig, TableConfig } from '../config/index.js';
 import { DEFAULT_INCREMENTAL_FIELDS, selectedByPatterns } from '../config/index.js';
-import type { TableListing } from '../core/table-schema.js';
-import type { CatalogReader } from '../supabase/ports.js';
+import type { SyncConfig, TableConfig } from '../contracts/config.js';
+import type { CatalogReader } from '../contracts/ports.js';
+import type { TableListing } from '../contracts/table-schema.js';
 import { tableName } from '../core/names.js';
 
 export { DEFAULT_DISCOVERY_INTERVAL_MS as DISCOVERY_INTERVAL_MS } from '../config/env.js';

@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
-import type { SyncConfig } from '../config/index.js';
-import type { SourceProject } from '../supabase/ports.js';
+import type { SyncConfig } from '../contracts/config.js';
+import type { Logger } from '../contracts/logger.js';
+import type { SourceProject } from '../contracts/ports.js';
+import type { SyncSettings } from '../contracts/table-sync.js';
 import type { SyncWorker } from '../worker.js';
-import type { SyncSettings } from '../workflows/types.js';
-import type { Logger } from './logger.js';
 import type { ResolvedTables } from './resolve-tables.js';
 
 /** What the steps of `npm run sync` share once its worker runs (run-sync.ts). */

@@ -4,15 +4,15 @@
  * and delete tracking enabled. Each step that fails logs one line saying why and returns null.
  */
 import type { Client } from '@temporalio/client';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
+import type { Logger } from '../contracts/logger.js';
+import type { SourceProject } from '../contracts/ports.js';
+import type { SyncSettings } from '../contracts/table-sync.js';
 import { errorMessage } from '../core/errors.js';
-import type { SourceProject } from '../supabase/ports.js';
 import { connectStorageSource } from '../supabase/storage-source.js';
 import { connectClient } from '../temporal/connection.js';
-import type { SyncSettings } from '../workflows/types.js';
 import { reportUnsynced } from './discovery.js';
 import { promotedTargetRefusal } from './failover-record.js';
-import type { Logger } from './logger.js';
 import { resolveTables, type ResolvedTables } from './resolve-tables.js';
 import { resolveBuckets } from './storage.js';
 import { enableDeleteTracking, logReports } from './tables.js';

@@ -7,20 +7,22 @@
  * 0 done (or stopped on request), 1 runtime failure, 2 bad configuration.
  */
 import type { Client } from '@temporalio/client';
-import { ConfigError, loadConfig, type SyncConfig } from '../config/index.js';
+import { ConfigError, loadConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
+import type { Logger } from '../contracts/logger.js';
+import { SyncError } from '../contracts/ports.js';
 import { errorMessage } from '../core/errors.js';
 import { formatSeconds } from '../core/format.js';
-import { SyncError } from '../supabase/ports.js';
 import { connectSource } from '../supabase/source.js';
 import { searchAttributesRegistered } from '../temporal/connection.js';
 import { installRuntime } from '../temporal/runtime.js';
 import { createSyncWorker } from '../worker.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger } from './logger.js';
 import { reconcileOnlyRun } from './reconcile-once.js';
 import type { RunContext } from './run-context.js';
 import { keepSyncing, RunHelpers } from './run-loop.js';
 import { connectTemporal, resolveWork } from './run-start.js';
-import { syncSettings } from './settings.js';
+import { syncSettings } from '../config/settings.js';
 import { listenForStop, reasonOf, type StopSignals } from './stop-signals.js';
 
 export interface RunSyncOptions {

@@ -5,14 +5,14 @@
  * settings; those of buckets no longer configured are stopped).
  */
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import type { SyncConfig } from '../config/index.js';
-import type { StorageSource } from '../supabase/storage-ports.js';
+import type { SyncConfig } from '../contracts/config.js';
+import type { Logger } from '../contracts/logger.js';
+import type { StorageSource } from '../contracts/storage-ports.js';
+import type { StorageSyncSettings } from '../contracts/storage-sync.js';
 import { errorMessage } from '../core/errors.js';
 import { bucketFromWorkflowId, storageWorkflowId } from '../workflows/storage-decisions.js';
 import { storageConfigureUpdate, storageStopUpdate } from '../workflows/storage-messages.js';
 import { storageSync } from '../workflows/storage-sync.js';
-import type { StorageSyncSettings } from '../workflows/storage-types.js';
-import type { Logger } from './logger.js';
 import { isRunning } from './tables.js';
 
 export function storageSettings(

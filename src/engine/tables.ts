@@ -9,17 +9,17 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
+import type { Logger } from '../contracts/logger.js';
+import { SyncError, type SourceProject } from '../contracts/ports.js';
+import type { SyncSettings, TableSyncInput } from '../contracts/table-sync.js';
 import { errorMessage } from '../core/errors.js';
-import { SyncError, type SourceProject } from '../supabase/ports.js';
 import { lastCompletedCheckpoint } from '../temporal/checkpoints.js';
 import { realtimeEnabled } from '../workflows/decisions.js';
 import { workflowIdFor } from '../workflows/ids.js';
 import { configureUpdate } from '../workflows/messages.js';
 import { tableSync } from '../workflows/table-sync.js';
-import type { SyncSettings, TableSyncInput } from '../workflows/types.js';
-import type { Logger } from './logger.js';
-import { syncSettings } from './settings.js';
+import { syncSettings } from '../config/settings.js';
 
 export interface TrackingReport {
   table: string;

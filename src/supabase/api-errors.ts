@@ -3,8 +3,8 @@
  * the key, and no row data: Postgres puts row values in the details of integrity errors and in the
  * message of data errors, and this line is stored in the table's status, in workflow history.
  */
+import { SyncError, type TableRef } from '../contracts/ports.js';
 import type { ProjectConnection } from './client.js';
-import { SyncError, type TableRef } from './ports.js';
 import { tableName } from '../core/names.js';
 
 /** Upsert requests are split so none carries more than this much JSON (gateways cap request bodies). */

@@ -3,7 +3,7 @@
  * trees (`or=(…)`), keyset conditions for paging, and key lists for re-reading rows by key.
  * Nothing from a row or the configuration reaches a URL unquoted.
  */
-import type { Row } from './ports.js';
+import type { Row } from '../contracts/ports.js';
 
 /** A value inside a PostgREST logic tree (`or=(…)`): double-quoted, with \ and " escaped. */
 export function quoteLogicValue(value: unknown): string {

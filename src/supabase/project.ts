@@ -4,9 +4,6 @@
  * (supabase/migrations/20261202120000_sync_catalog.sql) and the range checksums `verify` asks of
  * both projects (supabase/migrations/20251124120000_sync_verify.sql).
  */
-import type { TableListing, TableSchemaResult } from '../core/table-schema.js';
-import { apiError, type FailedCall, type MigrationName } from './api-errors.js';
-import { newClient, type ProjectConnection, type SupabaseClient } from './client.js';
 import type {
   CatalogReader,
   KeyHash,
@@ -17,7 +14,10 @@ import type {
   SequencePosition,
   SequenceReader,
   TableRef,
-} from './ports.js';
+} from '../contracts/ports.js';
+import type { TableListing, TableSchemaResult } from '../contracts/table-schema.js';
+import { apiError, type FailedCall, type MigrationName } from './api-errors.js';
+import { newClient, type ProjectConnection, type SupabaseClient } from './client.js';
 import { tableName } from '../core/names.js';
 
 export abstract class SupabaseProject implements Required<RangeChecksums>, CatalogReader, SequenceReader {

@@ -5,10 +5,16 @@
  * checking the source (src/activities/realtime-gaps.ts).
  */
 import { REALTIME_SUBSCRIBE_STATES } from '@supabase/supabase-js';
+import type {
+  ChangeEvent,
+  ChangeSubscription,
+  Row,
+  SubscriptionStatus,
+  TableRef,
+} from '../contracts/ports.js';
 import type { ProjectConnection } from './client.js';
 import { realtimeConnections } from './realtime-connections.js';
 import { mayBeImprecise } from './lossless-json.js';
-import type { ChangeEvent, ChangeSubscription, Row, SubscriptionStatus, TableRef } from './ports.js';
 import { tableName } from '../core/names.js';
 
 interface ChangePayload {

@@ -5,8 +5,6 @@
  * never the table endpoint, so tables the Data API does not expose sync too; and enabling delete
  * tracking there. Its change feed is realtime.ts.
  */
-import type { ProjectConnection } from './client.js';
-import { SupabaseProject } from './project.js';
 import type {
   ChangeEvent,
   ChangeSubscription,
@@ -21,7 +19,9 @@ import type {
   SubscriptionStatus,
   TableRef,
   VersionsRequest,
-} from './ports.js';
+} from '../contracts/ports.js';
+import type { ProjectConnection } from './client.js';
+import { SupabaseProject } from './project.js';
 import { subscribeToChanges } from './realtime.js';
 
 /** Keys per call when rows are read by key: one statement, so one snapshot of the source. */

@@ -6,10 +6,10 @@
  */
 import { createClient, StorageApiError, type RealtimeClientOptions } from '@supabase/supabase-js';
 import WebSocket from 'ws';
+import { SyncError } from '../contracts/ports.js';
+import type { BucketSettings, StorageReader, StoredObject } from '../contracts/storage-ports.js';
 import { apiError, type FailedCall } from './api-errors.js';
 import type { ProjectConnection } from './client.js';
-import { SyncError } from './ports.js';
-import type { BucketSettings, StorageReader, StoredObject } from './storage-ports.js';
 
 const REQUEST_TIMEOUT_MS = 60_000;
 

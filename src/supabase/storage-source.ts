@@ -2,15 +2,15 @@
  * The source's Storage: its buckets, the objects changed since a cursor and the ledger of deletes
  * and moves (supabase/migrations/20261202150000_sync_storage.sql), and downloads as streams.
  */
-import type { ProjectConnection } from './client.js';
-import { StorageProject } from './storage-project.js';
 import type {
   BucketSettings,
   ObjectCursor,
   StorageLedgerEntry,
   StorageSource,
   StoredObject,
-} from './storage-ports.js';
+} from '../contracts/storage-ports.js';
+import type { ProjectConnection } from './client.js';
+import { StorageProject } from './storage-project.js';
 
 class SupabaseStorageSource extends StorageProject implements StorageSource {
   async listBuckets(): Promise<BucketSettings[]> {

@@ -5,14 +5,14 @@
  * ObjectRefusedError: the caller reports it by name and goes on.
  */
 import { StorageApiError } from '@supabase/supabase-js';
-import type { ProjectConnection } from './client.js';
-import { objectPath, StorageProject } from './storage-project.js';
 import {
   ObjectRefusedError,
   type BucketSettings,
   type StorageTarget,
   type StoredObject,
-} from './storage-ports.js';
+} from '../contracts/storage-ports.js';
+import type { ProjectConnection } from './client.js';
+import { objectPath, StorageProject } from './storage-project.js';
 import { tusCacheControl, tusStatus, tusUpload } from './storage-tus.js';
 
 /** Above this many bytes an object is uploaded resumably (hosted's guide: TUS above 6 MB). */

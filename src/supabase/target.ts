@@ -4,9 +4,6 @@
  * `sync_apply_deletes`), which hold its rows to the source's exactly: a version guard against
  * stale copies, tombstones against deleted rows coming back.
  */
-import { MAX_REQUEST_BYTES } from './api-errors.js';
-import type { ProjectConnection } from './client.js';
-import { SupabaseProject } from './project.js';
 import type {
   ResolveResult,
   Row,
@@ -15,7 +12,10 @@ import type {
   TableRef,
   TargetProject,
   UpsertResult,
-} from './ports.js';
+} from '../contracts/ports.js';
+import { MAX_REQUEST_BYTES } from './api-errors.js';
+import type { ProjectConnection } from './client.js';
+import { SupabaseProject } from './project.js';
 
 /** Splits rows into consecutive groups whose JSON stays under `maxBytes` (a lone larger row goes alone). */
 export function splitBySize(rows: Row[], maxBytes: number): Row[][] {

@@ -4,8 +4,7 @@
  * the `lastCompletedCheckpoint` activity, by each scheduled reconcile-only run.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { TableSyncResult } from '../workflows/table-sync.js';
-import type { SyncState } from '../workflows/types.js';
+import type { SyncState, TableSyncResult } from '../contracts/table-sync.js';
 
 /**
  * The checkpoint of the latest completed run of `workflowId`, or null if none completed. A later

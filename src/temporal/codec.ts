@@ -17,7 +17,7 @@ import {
   type Payload,
   type PayloadCodec,
 } from '@temporalio/common';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';

@@ -13,7 +13,7 @@ import {
   type ConnectionOptions,
   type TLSConfig,
 } from '@temporalio/client';
-import type { SyncConfig } from '../config/index.js';
+import type { SyncConfig } from '../contracts/config.js';
 import { dataConverterFor } from './codec.js';
 
 export function temporalConnectionOptions(temporal: SyncConfig['temporal']): {

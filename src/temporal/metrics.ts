@@ -14,10 +14,10 @@ import { performance } from 'node:perf_hooks';
 import { CancelledFailure, type MetricMeter } from '@temporalio/common';
 import type { ActivityInterceptorsFactory, MetricsExporterConfig } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities/deps.js';
-import type { SchemaDifference } from '../core/schema-diff.js';
-import type { Logger } from '../engine/logger.js';
+import type { Logger } from '../contracts/logger.js';
+import type { SchemaDifference } from '../contracts/schema-difference.js';
+import type { RealtimeProgress } from '../contracts/table-sync.js';
 import { tableFromWorkflowId } from '../workflows/ids.js';
-import type { RealtimeProgress } from '../workflows/types.js';
 import { tableName } from '../core/names.js';
 
 export const METRICS = {

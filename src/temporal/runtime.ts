@@ -4,8 +4,8 @@
  * installed before any connection; once per process.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import type { SyncConfig } from '../config/index.js';
-import type { Logger } from '../engine/logger.js';
+import type { SyncConfig } from '../contracts/config.js';
+import type { Logger } from '../contracts/logger.js';
 import { tableFromWorkflowId } from '../workflows/ids.js';
 import { prometheusExporter } from './metrics.js';
 

@@ -11,8 +11,8 @@ import {
   type Client,
   type ScheduleOptions,
 } from '@temporalio/client';
-import type { SyncConfig, TableConfig } from '../config/index.js';
-import { syncSettings } from '../engine/settings.js';
+import { syncSettings } from '../config/settings.js';
+import type { SyncConfig, TableConfig } from '../contracts/config.js';
 import { reconcileSchedule, type ReconcileScheduleInput } from '../workflows/reconcile-schedule.js';
 import { verifyTables, type VerifyTablesInput } from '../workflows/verify.js';
 import { searchAttributesRegistered } from './connection.js';

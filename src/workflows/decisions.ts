@@ -2,11 +2,8 @@
  * The table workflow's decisions as pure functions: where the next pass starts, how the checkpoint
  * advances, when to back off, when to continue-as-new, what status to show. Tested without a server.
  */
-import type { PrepareTableResult } from '../activities/types.js';
-import type { TableConfig } from '../config/types.js';
-import { NEEDS_A_PERSON } from '../core/errors.js';
-import { advanceCursor, reconcileFrom } from '../core/versions.js';
-import { tableName } from '../core/names.js';
+import type { PrepareTableResult } from '../contracts/activities.js';
+import type { TableConfig } from '../contracts/config.js';
 import type {
   Counters,
   InitialCopyState,
@@ -16,7 +13,10 @@ import type {
   SyncState,
   SyncStateName,
   TableStatus,
-} from './types.js';
+} from '../contracts/table-sync.js';
+import { NEEDS_A_PERSON } from '../core/errors.js';
+import { advanceCursor, reconcileFrom } from '../core/versions.js';
+import { tableName } from '../core/names.js';
 
 export const MAX_BACKOFF_MS = 5 * 60_000;
 

@@ -12,7 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
-import type { RealtimeFeedInput } from '../activities/types.js';
+import type { RealtimeFeedInput } from '../contracts/activities.js';
 import type { FeedControlSinks } from './messages.js';
 
 const { streamRealtimeChanges } = proxyActivities<SyncActivities>({

@@ -4,7 +4,7 @@
  * `table-reconcile:<schema>.<table>`; one-off runs are `verify-…` and `reconcile-once-…`. No Node built-ins:
  * workflow code uses it too.
  */
-import type { TableConfig } from '../config/types.js';
+import type { TableConfig } from '../contracts/config.js';
 import { tableName } from '../core/names.js';
 
 type Named = Pick<TableConfig, 'schema' | 'table'>;

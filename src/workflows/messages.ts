@@ -5,7 +5,13 @@
  * validators refuse it once it has expired (src/workflows/requests.ts).
  */
 import { defineQuery, defineSignal, defineUpdate, type Sinks } from '@temporalio/workflow';
-import type { PassOptions, RealtimeProgress, ReconcileResult, TableStatus, TableSyncInput } from './types.js';
+import type {
+  PassOptions,
+  RealtimeProgress,
+  ReconcileResult,
+  TableStatus,
+  TableSyncInput,
+} from '../contracts/table-sync.js';
 
 /** Stop the timer passes and the realtime feed until resumed. Returns the new status. */
 export const pauseUpdate = defineUpdate<TableStatus, [reason: string]>('pause');

@@ -4,7 +4,7 @@
  * backfill began), and a retry now (new settings for a failing table, see `configure`).
  */
 import { condition } from '@temporalio/workflow';
-import type { PassOptions, PassSummary, ReconcileResult } from './types.js';
+import type { PassOptions, PassSummary, ReconcileResult } from '../contracts/table-sync.js';
 
 export class PassRequests {
   private issued = 0;

@@ -8,13 +8,19 @@
  */
 import { log, patched, proxyActivities } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
-import type { ReconcileChunkInput, ReconcileChunkResult } from '../activities/types.js';
-import type { TableConfig } from '../config/types.js';
+import type { ReconcileChunkInput, ReconcileChunkResult } from '../contracts/activities.js';
+import type { TableConfig } from '../contracts/config.js';
+import type {
+  LastError,
+  PassOptions,
+  PassSummary,
+  SyncSettings,
+  SyncState,
+} from '../contracts/table-sync.js';
 import { errorMessage } from '../core/errors.js';
 import { advanceCursor, reconcileFrom } from '../core/versions.js';
 import { recordPass } from './decisions.js';
 import { tableName } from '../core/names.js';
-import type { LastError, PassOptions, PassSummary, SyncSettings, SyncState } from './types.js';
 
 /** patched() id: every pass moves the table's sequences forward on the target (2026-12-02). */
 const SEQUENCES_PATCH = 'sync-sequences-2026-12-02';

@@ -6,9 +6,9 @@
  * 'status-memo' (the memo) and 'one-pass-final-state' (a one-pass run ends stopped or failing).
  */
 import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import type { SyncSettings, SyncState, TableStatus } from '../contracts/table-sync.js';
 import { stateName } from './decisions.js';
 import { finalStateName, memoSignature, STATUS_MEMO, statusMemo } from './status-memo.js';
-import type { SyncSettings, SyncState, TableStatus } from './types.js';
 
 export const STATUS_MEMO_PATCH = 'status-memo';
 export const FINAL_STATE_PATCH = 'one-pass-final-state';

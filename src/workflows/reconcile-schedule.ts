@@ -14,12 +14,12 @@ import {
   proxyActivities,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
-import type { TableConfig } from '../config/types.js';
+import type { TableConfig } from '../contracts/config.js';
+import type { SyncSettings, TableSyncInput } from '../contracts/table-sync.js';
 import { errorMessage } from '../core/errors.js';
 import { tableName } from '../core/names.js';
 import { reconcileWorkflowIdFor } from './ids.js';
 import { tableSync } from './table-sync.js';
-import type { SyncSettings, TableSyncInput } from './types.js';
 
 export interface ReconcileScheduleInput {
   tables: TableConfig[];

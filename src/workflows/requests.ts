@@ -4,8 +4,8 @@
  * sending them), and what new settings (`configure`) do to a failing table. Pure: no Temporal
  * imports, no Node built-ins.
  */
+import type { PassOptions, RequestOptions, SyncState } from '../contracts/table-sync.js';
 import { isBlocked } from './decisions.js';
-import type { PassOptions, RequestOptions, SyncState } from './types.js';
 
 /** `reconcileNow`'s options: `since` must be a time. */
 export function passOptionsError(options?: PassOptions): string | undefined {

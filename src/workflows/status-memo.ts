@@ -6,8 +6,8 @@
  * never per row, at most once per pass, 4 an hour for an idle table (a memo upsert is a billed
  * action). Pure: no Temporal imports, no Node built-ins.
  */
+import type { RecordedStatus, SyncState, SyncStateName, TableStatus } from '../contracts/table-sync.js';
 import { isBlocked, isFailing } from './decisions.js';
-import type { RecordedStatus, SyncState, SyncStateName, TableStatus } from './types.js';
 
 export const STATUS_MEMO = 'syncStatus';
 

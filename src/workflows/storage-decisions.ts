@@ -1,21 +1,17 @@
 /**
- * The pure decisions of Storage sync (no I/O, no Node built-ins: workflow and activity code both
- * use them; tested in test/unit/storage-decisions.test.ts): bucket settings, which objects to copy,
- * which an object the target refuses, where a pass starts, how a pass changes the state, and which
- * workflow settings `storageConfigure` refuses.
+ * The pure decisions of a bucket's workflow (no I/O, no Node built-ins; tested in
+ * test/unit/storage-decisions.test.ts): its id, how a pass changes the state, the status it shows,
+ * and which workflow settings `storageConfigure` refuses. Comparing objects and buckets is
+ * src/core/storage-compare.ts's.
  */
-import type { BucketSettings, ObjectCursor, StoredObject } from '../supabase/storage-ports.js';
 import type {
-  RefusedObject,
   StoragePassResult,
   StorageState,
   StorageStatus,
   StorageSyncSettings,
   StorageSyncState,
-} from './storage-types.js';
-
-/** At most this many refused objects are named in the state (the count is kept beside). */
-export const MAX_REFUSED = 50;
+} from '../contracts/storage-sync.js';
+import { laterCursor, MAX_REFUSED } from '../core/storage-compare.js';
 
 export function storageWorkflowId(bucket: string): string {
   return `storage-sync:${bucket}`;
@@ -63,94 +59,6 @@ export function storageSettingsError(settings: unknown): string | undefined {
   }
   if (typeof given.loop !== 'boolean') problems.push(`loop must be true or false (got ${shown(given.loop)})`);
   return problems.length > 0 ? problems.join('; ') : undefined;
-}
-
-const sameList = (a: string[] | null, b: string[] | null) =>
-  JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...(b ?? [])].sort());
-
-export type BucketPlan = { action: 'create' } | { action: 'keep' } | { action: 'refuse'; message: string };
-
-/** A bucket missing on the target is created as on the source; one with other settings is refused. */
-export function planBucket(source: BucketSettings, target: BucketSettings | null): BucketPlan {
-  if (!target) return { action: 'create' };
-  const differences: string[] = [];
-  if (source.public !== target.public)
-    differences.push(`public ${String(target.public)} (source: ${String(source.public)})`);
-  if (source.fileSizeLimit !== target.fileSizeLimit)
-    differences.push(
-      `file size limit ${target.fileSizeLimit ?? 'none'} (source: ${source.fileSizeLimit ?? 'none'})`,
-    );
-  if (!sameList(source.allowedMimeTypes, target.allowedMimeTypes))
-    differences.push(
-      `allowed MIME types ${target.allowedMimeTypes?.join(', ') ?? 'any'} (source: ${source.allowedMimeTypes?.join(', ') ?? 'any'})`,
-    );
-  if (differences.length === 0) return { action: 'keep' };
-  return {
-    action: 'refuse',
-    message: `bucket ${source.id} on the target has other settings than on the source: ${differences.join('; ')}: make them the same on the target (Storage settings of the bucket, or storage.updateBucket) and the sync goes on`,
-  };
-}
-
-/** Why the target will refuse an object, before sending it (its limit and MIME types), or null. */
-export function refusalOf(object: StoredObject, bucket: BucketSettings): RefusedObject | null {
-  if (bucket.fileSizeLimit !== null && object.size > bucket.fileSizeLimit) {
-    return {
-      name: object.name,
-      reason: 'too-large',
-      message: `${object.size} bytes, over the target bucket's file size limit of ${bucket.fileSizeLimit}`,
-    };
-  }
-  const type = (object.mimetype ?? 'application/octet-stream').toLowerCase();
-  if (
-    bucket.allowedMimeTypes &&
-    !bucket.allowedMimeTypes.some((allowed) => {
-      const a = allowed.toLowerCase();
-      return a === type || (a.endsWith('/*') && type.startsWith(a.slice(0, -1)));
-    })
-  ) {
-    return {
-      name: object.name,
-      reason: 'mime-type',
-      message: `type ${type} is not allowed in the target bucket`,
-    };
-  }
-  return null;
-}
-
-const multipart = (etag: string | null) => etag !== null && /-\d+"?$/.test(etag);
-
-/**
- * Whether the target's object must be written from the source's. The same size, content type,
- * cache control and user metadata, and the same ETag, is the same object. An ETag of another form
- * (a multipart one on one side: a large object written resumably) cannot be compared: the target
- * is then current when it was written after the source's change.
- */
-export function needsCopy(source: StoredObject, target: StoredObject | undefined): boolean {
-  if (!target) return true;
-  if (
-    source.size !== target.size ||
-    (source.mimetype ?? '') !== (target.mimetype ?? '') ||
-    (source.cacheControl ?? '') !== (target.cacheControl ?? '') ||
-    JSON.stringify(source.userMetadata ?? {}) !== JSON.stringify(target.userMetadata ?? {})
-  )
-    return true;
-  if (source.etag === target.etag) return false;
-  if (multipart(source.etag) !== multipart(target.etag)) return target.updatedAt < source.updatedAt;
-  return true;
-}
-
-/** Where a pass reads from: the cursor's time minus the lookback (null: from the beginning). */
-export function passFrom(cursor: ObjectCursor | null, lookbackMs: number): string | null {
-  if (!cursor) return null;
-  return new Date(Date.parse(cursor.updatedAt) - lookbackMs).toISOString();
-}
-
-/** The later of two keyset positions. */
-export function laterCursor(a: ObjectCursor | null, b: ObjectCursor | null): ObjectCursor | null {
-  if (!a) return b;
-  if (!b) return a;
-  if (a.updatedAt !== b.updatedAt) return a.updatedAt > b.updatedAt ? a : b;
-  return a.name > b.name ? a : b;
 }
 
 /** The state after a pass that ended with `result` (or failed with `error`). */

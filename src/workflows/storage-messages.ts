@@ -1,6 +1,6 @@
 /** The messages of a bucket's workflow (`storage-sync:<bucket>`), shared with the CLI. */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { StorageStatus, StorageSyncSettings } from './storage-types.js';
+import type { StorageStatus, StorageSyncSettings } from '../contracts/storage-sync.js';
 
 export const storageStatusQuery = defineQuery<StorageStatus>('storageStatus');
 /**

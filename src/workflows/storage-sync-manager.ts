@@ -14,6 +14,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
+import type {
+  StorageStatus,
+  StorageSyncInput,
+  StorageSyncSettings,
+  StorageSyncState,
+} from '../contracts/storage-sync.js';
 import {
   initialStorageState,
   recordStoragePass,
@@ -22,12 +28,6 @@ import {
   storageStatus,
   storageWorkflowId,
 } from './storage-decisions.js';
-import type {
-  StorageStatus,
-  StorageSyncInput,
-  StorageSyncSettings,
-  StorageSyncState,
-} from './storage-types.js';
 
 const { prepareStorageBucket } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '2 minutes',

@@ -7,6 +7,7 @@
  * Continues as new after `maxPassesPerRun` passes (or when the server suggests it), state carried.
  */
 import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temporalio/workflow';
+import type { StorageStatus, StorageSyncInput } from '../contracts/storage-sync.js';
 import {
   storageConfigureUpdate,
   storageStatusQuery,
@@ -14,7 +15,6 @@ import {
   storageSyncNowUpdate,
 } from './storage-messages.js';
 import { StorageSyncManager } from './storage-sync-manager.js';
-import type { StorageStatus, StorageSyncInput } from './storage-types.js';
 
 export async function storageSync(input: StorageSyncInput): Promise<StorageStatus> {
   const bucket = new StorageSyncManager(input);

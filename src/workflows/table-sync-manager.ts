@@ -7,7 +7,18 @@
  */
 import { condition, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
-import type { TableConfig } from '../config/types.js';
+import type { TableConfig } from '../contracts/config.js';
+import type {
+  LastError,
+  PassOptions,
+  PassSummary,
+  RealtimeProgress,
+  ReconcileResult,
+  SyncSettings,
+  SyncState,
+  TableStatus,
+  TableSyncInput,
+} from '../contracts/table-sync.js';
 import { errorKind, errorMessage } from '../core/errors.js';
 import {
   applyRealtimeProgress,
@@ -31,17 +42,6 @@ import { tableName } from '../core/names.js';
 import { runPass, type PassTable } from './passes.js';
 import { StatePublisher } from './publish.js';
 import { resetBackoff } from './requests.js';
-import type {
-  LastError,
-  PassOptions,
-  PassSummary,
-  RealtimeProgress,
-  ReconcileResult,
-  SyncSettings,
-  SyncState,
-  TableStatus,
-  TableSyncInput,
-} from './types.js';
 
 const { prepareTable } = proxyActivities<SyncActivities>({
   startToCloseTimeout: '2 minutes',

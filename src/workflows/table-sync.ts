@@ -6,6 +6,12 @@
  * (cursors and counts, never row data) are carried over continue-as-new.
  */
 import { allHandlersFinished, condition, continueAsNew, log, setHandler } from '@temporalio/workflow';
+import type {
+  PassOptions,
+  RequestOptions,
+  TableSyncInput,
+  TableSyncResult,
+} from '../contracts/table-sync.js';
 import {
   backfillUpdate,
   configureUpdate,
@@ -20,13 +26,6 @@ import {
 } from './messages.js';
 import { expiredRequestError, passBlocked, passOptionsError } from './requests.js';
 import { TableSyncManager } from './table-sync-manager.js';
-import type { PassOptions, RequestOptions, SyncState, TableStatus, TableSyncInput } from './types.js';
-
-export interface TableSyncResult {
-  status: TableStatus;
-  /** The checkpoint, for a later run of the same id to resume from. */
-  state: SyncState;
-}
 
 /** A request the CLI gave up on is refused before anything is recorded (validators never run on replay). */
 function validateRequest(request?: RequestOptions): void {

@@ -9,7 +9,7 @@
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/index.js';
 import type { VerifyTableResult } from '../activities/verify.js';
-import type { TableConfig } from '../config/types.js';
+import type { TableConfig } from '../contracts/config.js';
 import { errorMessage } from '../core/errors.js';
 import { tableName } from '../core/names.js';
 

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { workflowIdFor } from '../../src/workflows/ids.js';
 import { statusQuery } from '../../src/workflows/messages.js';
-import type { TableStatus } from '../../src/workflows/types.js';
+import type { TableStatus } from '../../src/contracts/table-sync.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { table } from '../support/sync.js';

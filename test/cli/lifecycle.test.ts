@@ -11,7 +11,7 @@ import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
-import type { TableStatus } from '../../src/workflows/types.js';
+import type { TableStatus } from '../../src/contracts/table-sync.js';
 import { CliEnv, show } from './cli.js';
 
 const stack = testStack();

@@ -12,7 +12,7 @@ import { createSyncWorker, type SyncWorker } from '../../src/worker.js';
 import { workflowIdFor } from '../../src/workflows/ids.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { STATUS_MEMO } from '../../src/workflows/status-memo.js';
-import type { TableStatus } from '../../src/workflows/types.js';
+import type { TableStatus } from '../../src/contracts/table-sync.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import {

@@ -14,7 +14,7 @@ import { startSync, table, testConfig, type RunningSync } from '../support/sync.
 import { waitFor } from '../support/wait.js';
 import type { ScheduleReportJson } from '../../src/cli/schedule.js';
 import type { ReconcileScheduleResult } from '../../src/workflows/reconcile-schedule.js';
-import type { TableSyncResult } from '../../src/workflows/table-sync.js';
+import type { TableSyncResult } from '../../src/contracts/table-sync.js';
 import { CliEnv, show } from './cli.js';
 import { inSync } from '../support/compare.js';
 

@@ -12,7 +12,7 @@
  * swapped in one transaction, a deleted member's email reused, renames in a chain, cascades.
  */
 import pg from 'pg';
-import type { TableConfig } from '../../src/config/index.js';
+import type { TableConfig } from '../../src/contracts/config.js';
 import { table } from './sync.js';
 
 export interface AppSchema {

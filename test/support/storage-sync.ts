@@ -11,7 +11,7 @@ import { ensureStorageWorkflows, storageSettings } from '../../src/engine/storag
 import { objectPath } from '../../src/supabase/storage-project.js';
 import { storageWorkflowId } from '../../src/workflows/storage-decisions.js';
 import { storageStatusQuery } from '../../src/workflows/storage-messages.js';
-import type { StorageStatus, StorageSyncSettings } from '../../src/workflows/storage-types.js';
+import type { StorageStatus, StorageSyncSettings } from '../../src/contracts/storage-sync.js';
 import { testStack } from './stack-env.js';
 import type { RunningSync } from './sync.js';
 

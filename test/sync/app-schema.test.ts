@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { verifyTables } from '../../src/workflows/verify.js';
-import type { TableStatus } from '../../src/workflows/types.js';
+import type { TableStatus } from '../../src/contracts/table-sync.js';
 import { AppChurn, appSchema, createAppSchema, type AppSchema } from '../support/app-schema.js';
 import { waitInSync } from '../support/compare.js';
 import { closeDatabases, db } from '../support/db.js';

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
 import { connectSource } from '../../src/supabase/source.js';
 import { connectTarget } from '../../src/supabase/target.js';
-import type { TableRef } from '../../src/supabase/ports.js';
+import type { TableRef } from '../../src/contracts/ports.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import {

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { ensureTableWorkflows } from '../../src/engine/tables.js';
 import { workflowIdFor } from '../../src/workflows/ids.js';
-import type { RealtimeProgress } from '../../src/workflows/types.js';
+import type { RealtimeProgress } from '../../src/contracts/table-sync.js';
 import { waitInSync } from '../support/compare.js';
 import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { SyncConfig } from '../../src/config/index.js';
+import type { SyncConfig } from '../../src/contracts/config.js';
 import { withAuthTables } from '../../src/config/tables-extras.js';
 import { FaultProxy } from '../chaos/proxy.js';
 import { CliEnv, show } from '../cli/cli.js';

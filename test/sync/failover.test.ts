@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { statusQuery } from '../../src/workflows/messages.js';
-import type { TableStatus } from '../../src/workflows/types.js';
+import type { TableStatus } from '../../src/contracts/table-sync.js';
 import { inSync } from '../support/compare.js';
 import { spawnSyncProcess, type SyncProcess } from '../support/sync-process.js';
 import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';

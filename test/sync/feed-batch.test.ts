@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { VersionReads } from '../../src/activities/realtime-versions.js';
-import type { SourceProject, TableRef, VersionsRequest } from '../../src/supabase/ports.js';
+import type { SourceProject, TableRef, VersionsRequest } from '../../src/contracts/ports.js';
 import { connectSource } from '../../src/supabase/source.js';
 import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { makeServiceRoleKey, newJwtSecret } from '../../devstack/keys.js';
 import { freePort } from '../../devstack/ports.js';
 import { workflowIdFor } from '../../src/workflows/ids.js';
-import type { TableStatus } from '../../src/workflows/types.js';
+import type { TableStatus } from '../../src/contracts/table-sync.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { scrape } from '../support/prometheus.js';
 import { testStack } from '../support/stack-env.js';

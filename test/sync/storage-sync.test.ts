@@ -17,7 +17,7 @@ import { writeFile } from 'node:fs/promises';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { storageWorkflowId } from '../../src/workflows/storage-decisions.js';
 import { storageStopUpdate } from '../../src/workflows/storage-messages.js';
-import type { StorageStatus } from '../../src/workflows/storage-types.js';
+import type { StorageStatus } from '../../src/contracts/storage-sync.js';
 import {
   sameContents,
   sourceDb,

@@ -2,7 +2,7 @@
  * A source project that counts its open Realtime subscriptions per table, to see a feed stop: a
  * subscription counts as closed once its `close()` has finished.
  */
-import type { ChangeSubscription, SourceProject } from '../../src/supabase/ports.js';
+import type { ChangeSubscription, SourceProject } from '../../src/contracts/ports.js';
 
 export interface CountingSource {
   source: SourceProject;

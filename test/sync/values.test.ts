@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connectSource } from '../../src/supabase/source.js';
-import type { TableRef } from '../../src/supabase/ports.js';
+import type { TableRef } from '../../src/contracts/ports.js';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';

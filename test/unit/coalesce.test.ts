@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { coalesce } from '../../src/activities/realtime-batch.js';
-import type { ChangeEvent, Row } from '../../src/supabase/ports.js';
+import type { ChangeEvent, Row } from '../../src/contracts/ports.js';
 
 const ref = { schema: 'public', table: 'orders', primaryKeys: ['id'] };
 let clock = 0;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { TableConfig } from '../../src/config/types.js';
+import type { TableConfig } from '../../src/contracts/config.js';
 import { advanceCursor, compareVersions, reconcileFrom } from '../../src/core/versions.js';
 import {
   applyRealtimeProgress,
@@ -20,7 +20,7 @@ import {
   stateName,
 } from '../../src/workflows/decisions.js';
 import { workflowIdFor } from '../../src/workflows/ids.js';
-import type { PassSummary, SyncSettings, SyncState } from '../../src/workflows/types.js';
+import type { PassSummary, SyncSettings, SyncState } from '../../src/contracts/table-sync.js';
 import {
   expiredRequestError,
   passBlocked,

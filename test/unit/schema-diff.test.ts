@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTableSql, diffTableSchemas, driftMessage } from '../../src/core/schema-diff.js';
-import type { ColumnSchema, TableSchema } from '../../src/core/table-schema.js';
+import type { ColumnSchema, TableSchema } from '../../src/contracts/table-schema.js';
 
 const col = (name: string, type: string, extra: Partial<ColumnSchema> = {}): ColumnSchema => ({
   name,

@@ -2,18 +2,22 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, parseTablesFile } from '../../src/config/index.js';
-import { compareObject, emptyDifferences, mergeListings } from '../../src/core/storage-compare.js';
-import type { BucketSettings, StoredObject } from '../../src/supabase/storage-ports.js';
+import {
+  compareObject,
+  emptyDifferences,
+  laterCursor,
+  mergeListings,
+  needsCopy,
+  passFrom,
+  planBucket,
+  refusalOf,
+} from '../../src/core/storage-compare.js';
+import type { BucketSettings, StoredObject } from '../../src/contracts/storage-ports.js';
 import { tusCacheControl } from '../../src/supabase/storage-tus.js';
 import {
   bucketFromWorkflowId,
   initialStorageState,
-  laterCursor,
-  needsCopy,
-  passFrom,
-  planBucket,
   recordStoragePass,
-  refusalOf,
   storageStatus,
   storageWorkflowId,
 } from '../../src/workflows/storage-decisions.js';

@@ -12,8 +12,8 @@ import { activityInfo, ApplicationFailure, CancelledFailure, Context } from '@te
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { SyncActivities } from '../../src/activities/index.js';
-import type { ReconcileChunkInput, ReconcileChunkResult } from '../../src/activities/types.js';
-import type { TableConfig } from '../../src/config/types.js';
+import type { ReconcileChunkInput, ReconcileChunkResult } from '../../src/contracts/activities.js';
+import type { TableConfig } from '../../src/contracts/config.js';
 import { FeedControlRegistry, feedControlSinks } from '../../src/temporal/feed-control.js';
 import { workflowIdFor } from '../../src/workflows/ids.js';
 import {
@@ -26,7 +26,7 @@ import {
   stopUpdate,
 } from '../../src/workflows/messages.js';
 import { tableSync } from '../../src/workflows/table-sync.js';
-import type { SyncSettings, TableStatus } from '../../src/workflows/types.js';
+import type { SyncSettings, TableStatus } from '../../src/contracts/table-sync.js';
 import { testStack } from '../support/stack-env.js';
 import { workflowBundle } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';

@@ -26,7 +26,7 @@ import type {
   StoragePassResult,
   StorageStatus,
   StorageSyncSettings,
-} from '../../src/workflows/storage-types.js';
+} from '../../src/contracts/storage-sync.js';
 import { testStack } from '../support/stack-env.js';
 import { workflowBundle } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';

@@ -2,9 +2,9 @@
  * Activity inputs and results: names, cursors and counts only (they are recorded in history).
  * `table` is the table's TableConfig as the workflow holds it.
  */
-import type { TableConfig } from '../config/types.js';
-import type { SchemaDifference } from '../core/schema-diff.js';
-import type { KeysetCursor, KeyTextValues, KeyValues } from '../supabase/ports.js';
+import type { TableConfig } from './config.js';
+import type { SchemaDifference } from './schema-difference.js';
+import type { KeysetCursor, KeyTextValues, KeyValues } from './ports.js';
 
 export interface PrepareTableInput {
   table: TableConfig;

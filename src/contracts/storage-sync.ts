@@ -3,7 +3,7 @@
  * (updated_at, name), counts and the names of refused objects (at most MAX_REFUSED) — never object
  * content, never keys.
  */
-import type { ObjectCursor } from '../supabase/storage-ports.js';
+import type { ObjectCursor } from './storage-ports.js';
 
 export interface StorageSyncSettings {
   intervalMs: number;

@@ -1,6 +1,7 @@
 /** The table workflows' settings, from the configuration (the env file and the environment). */
-import { DEFAULT_RECONCILE_INTERVAL_LIVE_MS, type SyncConfig } from '../config/index.js';
-import type { SyncSettings } from '../workflows/types.js';
+import type { SyncConfig } from '../contracts/config.js';
+import type { SyncSettings } from '../contracts/table-sync.js';
+import { DEFAULT_RECONCILE_INTERVAL_LIVE_MS } from './index.js';
 
 export function syncSettings(config: SyncConfig, overrides: Partial<SyncSettings> = {}): SyncSettings {
   return {

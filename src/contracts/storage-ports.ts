@@ -1,7 +1,7 @@
 /**
- * The contract of the Storage adapters (storage-source.ts, storage-target.ts): object metadata from
- * the migration's functions (supabase/migrations/20261202150000_sync_storage.sql), content as
- * streams through supabase-js's storage client, never whole in memory.
+ * The contract of the Storage adapters (src/supabase/storage-source.ts, storage-target.ts): object
+ * metadata from the migration's functions (supabase/migrations/20261202150000_sync_storage.sql),
+ * content as streams through supabase-js's storage client, never whole in memory.
  */
 
 /** An object's metadata as the sync reads it (no content). */

@@ -2,9 +2,9 @@
  * What a table workflow carries: names, cursors and counts only — never row data, never keys
  * (service role keys stay in the worker's config).
  */
-import type { DriftNote } from '../activities/types.js';
-import type { TableConfig } from '../config/types.js';
-import type { KeysetCursor, KeyValues } from '../supabase/ports.js';
+import type { DriftNote } from './activities.js';
+import type { TableConfig } from './config.js';
+import type { KeysetCursor, KeyValues } from './ports.js';
 
 export interface SyncSettings {
   /** Time between timer-driven passes (SYNC_RECONCILE_INTERVAL_MS). */
@@ -120,6 +120,13 @@ export interface TableSyncInput {
   table: TableConfig;
   settings: SyncSettings;
   state?: SyncState;
+}
+
+/** What a `tableSync` run ends with. */
+export interface TableSyncResult {
+  status: TableStatus;
+  /** The checkpoint, for a later run of the same id to resume from. */
+  state: SyncState;
 }
 
 /**

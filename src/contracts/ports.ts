@@ -1,11 +1,11 @@
 /**
  * What the sync needs from a Supabase project, independent of how it is reached: the one contract
- * the activities see. The supabase-js adapters implement it, one module per role: `source.ts`
- * (reading the primary), `target.ts` (writing the backup), `realtime.ts` (the change feed).
- * Row data flows through these calls inside activities and never reaches Temporal.
+ * the activities see. The supabase-js adapters of src/supabase/ implement it, one module per role:
+ * `source.ts` (reading the primary), `target.ts` (writing the backup), `realtime.ts` (the change
+ * feed). Row data flows through these calls inside activities and never reaches Temporal.
  */
-import type { TableConfig } from '../config/types.js';
-import type { TableListing, TableSchemaResult } from '../core/table-schema.js';
+import type { TableConfig } from './config.js';
+import type { TableListing, TableSchemaResult } from './table-schema.js';
 
 export type Row = Record<string, unknown>;
 

@@ -1,5 +1,8 @@
-import type { StorageConfig } from './storage.js';
-import type { TablePatterns } from './table-patterns.js';
+/**
+ * The configuration as the sync uses it: the tables (TableConfig), the settings from the
+ * environment (EnvConfig) and both together (SyncConfig). Parsing and validating it is
+ * src/config/'s (zod); this is only its shape.
+ */
 
 export interface TableConfig {
   schema: string;
@@ -73,6 +76,23 @@ export interface SyncConfig {
   sequences?: string[];
   /** `"auth": true` in the tables file: auth.users and auth.identities are synced too. */
   auth?: boolean;
+}
+
+/**
+ * Table patterns of the tables file (`"include": ["public.*"]`, `"exclude": ["public.audit_*"]`):
+ * `schema.table` with `*` and `?` as wildcards (src/config/table-patterns.ts).
+ */
+export interface TablePatterns {
+  include: string[];
+  exclude: string[];
+}
+
+/**
+ * The `storage` key of the tables file (docs/storage.md): `"*"`, every bucket of the source;
+ * otherwise the bucket ids (src/config/storage.ts).
+ */
+export interface StorageConfig {
+  buckets: string[] | '*';
 }
 
 /** Everything that comes from environment variables (all of SyncConfig but the tables). */
