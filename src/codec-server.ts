@@ -6,6 +6,7 @@
 import { ConfigError, loadCodecServerEnv, type CodecServerEnv } from './config/index.js';
 import { payloadCodecFor } from './temporal/codec.js';
 import { startCodecServer, type CodecServer } from './temporal/codec-http.js';
+import { errorMessage } from './core/errors.js';
 
 let env: CodecServerEnv;
 try {
@@ -22,7 +23,7 @@ try {
   server = await startCodecServer(payloadCodecFor(env)!, env);
 } catch (error) {
   console.error(
-    `supabase-sync codec-server: cannot listen on SYNC_CODEC_ADDRESS=${env.host}:${env.port} (${(error as Error).message}): choose another host:port`,
+    `supabase-sync codec-server: cannot listen on SYNC_CODEC_ADDRESS=${env.host}:${env.port} (${errorMessage(error)}): choose another host:port`,
   );
   process.exit(1);
 }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ConfigError, show } from './errors.js';
+import { errorMessage } from '../core/errors.js';
 
 export const DEFAULT_ENV_FILE = '.env.sync';
 
@@ -50,7 +51,7 @@ export function readEnvSources(options: LoadOptions = {}): EnvSources {
           ? `file not found (${absolute})`
           : code === 'EISDIR'
             ? `is a directory (${absolute})`
-            : `cannot be read (${code ?? (err as Error).message})`;
+            : `cannot be read (${code ?? errorMessage(err)})`;
       throw new ConfigError(
         `SYNC_ENV_PATH=${show(explicit)}: ${why}; create it (see sync/env.sync.example) or unset SYNC_ENV_PATH to use ${DEFAULT_ENV_FILE}`,
         { cause: err },
@@ -58,7 +59,7 @@ export function readEnvSources(options: LoadOptions = {}): EnvSources {
     }
     if (code !== 'ENOENT') {
       throw new ConfigError(
-        `${DEFAULT_ENV_FILE}: cannot be read (${code ?? (err as Error).message}); fix its permissions or remove it`,
+        `${DEFAULT_ENV_FILE}: cannot be read (${code ?? errorMessage(err)}); fix its permissions or remove it`,
         { cause: err },
       );
     }

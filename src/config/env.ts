@@ -21,6 +21,7 @@ import {
   supabaseUrl,
   wholeNumber,
 } from './env-values.js';
+import { errorMessage } from '../core/errors.js';
 
 export const DEFAULT_TABLE_CONFIG = 'sync/tables.config.json';
 /** How often a running worker looks for tables created on the source (src/engine/discovery.ts). */
@@ -214,7 +215,7 @@ function pemFile(name: string, what: string, sources: EnvSources): string {
         ? `file not found (${absolute})`
         : code === 'EISDIR'
           ? `is a directory (${absolute})`
-          : `cannot be read (${code ?? (err as Error).message})`,
+          : `cannot be read (${code ?? errorMessage(err)})`,
     );
   }
   if (!text.includes('-----BEGIN ')) throw fail(`is not a PEM file (no "-----BEGIN" line in ${absolute})`);

@@ -1,3 +1,5 @@
+import { oneLine } from '../core/errors.js';
+
 /**
  * Configuration errors: always ONE line naming where the bad value came from (file or variable),
  * which table and field, what is wrong and how to fix it.
@@ -8,11 +10,6 @@ export class ConfigError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(oneLine(message), options);
   }
-}
-
-/** Collapses any line breaks (e.g. from a parser message) so a message stays on one line. */
-export function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
 const MAX_SHOWN = 80;

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { TableConfig } from '../contracts/config.js';
 import { describeType } from './errors.js';
 import { parseQualifiedName } from './identifiers.js';
+import { tableName } from '../core/names.js';
 
 /** `"sequences": ["public.orders_id_seq"]`: names as `schema.name`. */
 export function sequenceList() {
@@ -26,7 +27,7 @@ export function sequenceList() {
             });
             return z.NEVER;
           }
-          return `${parsed.value.schema}.${parsed.value.table}`;
+          return tableName(parsed.value);
         }),
       {
         error: (iss) =>

@@ -14,6 +14,7 @@ import { parseQualifiedName } from './identifiers.js';
 import { withAuthTables } from './tables-extras.js';
 import { EXAMPLE_ENTRY, TABLE_KEYS, TableEntrySchema, WrapperSchema } from './tables-schema.js';
 import { parseStorageConfig } from './storage.js';
+import { tableName } from '../core/names.js';
 
 /** What a tables file holds: its entries, and the patterns when it has any. */
 export interface TablesFile {
@@ -63,7 +64,7 @@ function entryLabel(entry: unknown, where: string): string {
     const name = (entry as { name?: unknown }).name;
     if (typeof name === 'string') {
       const parsed = parseQualifiedName(name);
-      if (parsed.ok) return `table "${parsed.value.schema}.${parsed.value.table}"`;
+      if (parsed.ok) return `table "${tableName(parsed.value)}"`;
     }
   }
   return where;
@@ -146,7 +147,7 @@ function parseEntry(entry: unknown, where: string, file: string): TableConfig {
   return {
     schema: name.schema,
     table: name.table,
-    qualifiedName: `${name.schema}.${name.table}`,
+    qualifiedName: tableName(name),
     primaryKeys,
     ...(primaryKeysGiven ? {} : { primaryKeysFromCatalog: true }),
     incrementalFields,

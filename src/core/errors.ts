@@ -27,3 +27,12 @@ export function errorKind(error: unknown): string | undefined {
 
 /** Kinds of error a person must fix (the table waits, retrying at its interval, until they do). */
 export const NEEDS_A_PERSON: readonly string[] = ['schema', 'config', 'migration', 'auth'];
+
+/**
+ * Collapses any line breaks (e.g. from a parser message) so a message stays on one line; with
+ * `maxChars`, a longer one is cut there (…).
+ */
+export function oneLine(text: string, maxChars = Infinity): string {
+  const line = text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  return line.length > maxChars ? `${line.slice(0, maxChars)}…` : line;
+}

@@ -12,6 +12,7 @@ import type {
   TableSchemaResult,
   UniqueSchema,
 } from '../contracts/table-schema.js';
+import { tableName } from './names.js';
 
 /** An identifier as SQL: bare when it is a plain lower-case name, else double-quoted. */
 export function quoteIdent(name: string): string {
@@ -165,7 +166,7 @@ function sourceColumnDifferences(source: TableSchema, target: TableSchema): Sche
       out.push({
         kind: 'column-missing',
         name: s.name,
-        message: `column ${s.name} (${s.type}) of ${source.schema}.${source.table} is on the source but not on the target`,
+        message: `column ${s.name} (${s.type}) of ${tableName(source)} is on the source but not on the target`,
         sql: `ALTER TABLE ${table} ADD COLUMN ${columnDefinition({ ...s, identity: null })};`,
         blocking: true,
       });
@@ -197,7 +198,7 @@ function extraColumnDifferences(source: TableSchema, target: TableSchema): Schem
     out.push({
       kind: 'column-extra',
       name: t.name,
-      message: `column ${t.name} of ${source.schema}.${source.table} is on the target but not on the source${refuses ? ' (NOT NULL without a default: the target refuses new rows)' : ''}`,
+      message: `column ${t.name} of ${tableName(source)} is on the target but not on the source${refuses ? ' (NOT NULL without a default: the target refuses new rows)' : ''}`,
       sql: `ALTER TABLE ${table} DROP COLUMN ${quoteIdent(t.name)};`,
       blocking: refuses,
     });
@@ -212,7 +213,7 @@ function primaryKeyDifferences(source: TableSchema, target: TableSchema): Schema
   return [
     {
       kind: 'primary-key',
-      message: `the primary key of ${source.schema}.${source.table} is ${key(source.primaryKey)} on the source but ${key(target.primaryKey)} on the target`,
+      message: `the primary key of ${tableName(source)} is ${key(source.primaryKey)} on the source but ${key(target.primaryKey)} on the target`,
       sql: source.primaryKey
         ? `${target.primaryKey ? `ALTER TABLE ${table} DROP CONSTRAINT ${quoteIdent(`${target.table}_pkey`)}; ` : ''}ALTER TABLE ${table} ADD PRIMARY KEY (${source.primaryKey.map(quoteIdent).join(', ')});`
         : `-- the source has no primary key: add one there`,
@@ -223,7 +224,7 @@ function primaryKeyDifferences(source: TableSchema, target: TableSchema): Schema
 
 /** Unique indexes on one side only: the source's missing on the target, then the target's extra ones. */
 function uniqueDifferences(source: TableSchema, target: TableSchema): SchemaDifference[] {
-  const name = `${source.schema}.${source.table}`;
+  const name = tableName(source);
   const table = tableSql(source);
   const out: SchemaDifference[] = [];
   const targetShapes = new Map(target.uniques.map((u) => [uniqueShape(u), u]));
@@ -259,7 +260,7 @@ export function diffTableSchemas(source: TableSchema, target: TableSchemaResult)
     return [
       {
         kind: 'table-missing',
-        message: `table ${source.schema}.${source.table} is on the source but not on the target`,
+        message: `table ${tableName(source)} is on the source but not on the target`,
         sql: createTableSql(source),
         blocking: true,
       },

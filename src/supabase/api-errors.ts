@@ -5,6 +5,7 @@
  */
 import { SyncError, type TableRef } from '../contracts/ports.js';
 import type { ProjectConnection } from './client.js';
+import { oneLine } from '../core/errors.js';
 import { tableName } from '../core/names.js';
 
 /** Upsert requests are split so none carries more than this much JSON (gateways cap request bodies). */
@@ -44,11 +45,6 @@ export interface FailedCall {
   migration?: MigrationName;
 }
 
-function oneLine(text: string): string {
-  const line = text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-  return line.length > MAX_DETAIL_CHARS ? `${line.slice(0, MAX_DETAIL_CHARS)}…` : line;
-}
-
 /** "<what>: <details> — <hint>" without row values. */
 function describe(error: ApiError): string {
   const code = error.code ?? '';
@@ -62,6 +58,7 @@ function describe(error: ApiError): string {
     [details && message && details.startsWith(message) ? null : message, details, error.hint]
       .filter((s) => s)
       .join(' — '),
+    MAX_DETAIL_CHARS,
   );
 }
 

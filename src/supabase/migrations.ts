@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { errorMessage } from '../core/errors.js';
 
 export const migrationsDir = fileURLToPath(new URL('../../supabase/migrations/', import.meta.url));
 const MIGRATION_FILE = /^(\d{14})_([a-z0-9_]+)\.sql$/;
@@ -71,9 +72,7 @@ export async function applyMigrations(databaseUrl: string, dir = migrationsDir):
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw new MigrationError(
-      `could not connect to ${where}: ${redactIn((error as Error).message, databaseUrl)}`,
-    );
+    throw new MigrationError(`could not connect to ${where}: ${redactIn(errorMessage(error), databaseUrl)}`);
   }
   const applied: Migration[] = [];
   try {
@@ -101,14 +100,14 @@ export async function applyMigrations(databaseUrl: string, dir = migrationsDir):
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw new MigrationError(
-          `${path.basename(migration.file)} failed on ${where}: ${redactIn((error as Error).message, databaseUrl)}`,
+          `${path.basename(migration.file)} failed on ${where}: ${redactIn(errorMessage(error), databaseUrl)}`,
         );
       }
       applied.push(migration);
     }
   } catch (error) {
     if (error instanceof MigrationError) throw error;
-    throw new MigrationError(`${where}: ${redactIn((error as Error).message, databaseUrl)}`);
+    throw new MigrationError(`${where}: ${redactIn(errorMessage(error), databaseUrl)}`);
   } finally {
     await client.end().catch(() => undefined);
   }

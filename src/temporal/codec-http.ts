@@ -9,6 +9,7 @@
  */
 import http from 'node:http';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { errorMessage } from '../core/errors.js';
 
 interface JsonPayload {
   metadata?: Record<string, string> | null;
@@ -90,14 +91,14 @@ export async function startCodecServer(
       try {
         payloads = parsePayloads(Buffer.concat(chunks).toString('utf8'));
       } catch (error) {
-        reply(400, { message: `bad request: ${(error as Error).message}` });
+        reply(400, { message: `bad request: ${errorMessage(error)}` });
         return;
       }
       const work = pathname === '/encode' ? codec.encode(payloads) : codec.decode(payloads);
       work.then(
         (result) => reply(200, { payloads: result.map(toJson) }),
         // The codec's messages name key ids, never keys.
-        (error: unknown) => reply(400, { message: (error as Error).message }),
+        (error: unknown) => reply(400, { message: errorMessage(error) }),
       );
     });
   });

@@ -8,6 +8,7 @@ import type { SyncConfig } from '../contracts/config.js';
 import type { Logger } from '../contracts/logger.js';
 import { tableFromWorkflowId } from '../workflows/ids.js';
 import { prometheusExporter } from './metrics.js';
+import { errorMessage } from '../core/errors.js';
 
 let installed = false;
 
@@ -42,7 +43,7 @@ export function installRuntime(logger: Logger, config?: Pick<SyncConfig, 'metric
     // A metrics port in use must not stop the backups: say so loudly and sync without metrics.
     logger.error(
       { metrics: address },
-      `SYNC_METRICS_ADDRESS=${address}: cannot serve Prometheus metrics there (${(error as Error).message}); syncing without metrics: choose another ip:port or set SYNC_METRICS_ADDRESS=off`,
+      `SYNC_METRICS_ADDRESS=${address}: cannot serve Prometheus metrics there (${errorMessage(error)}); syncing without metrics: choose another ip:port or set SYNC_METRICS_ADDRESS=off`,
     );
     install(null);
   }

@@ -7,7 +7,7 @@
  */
 import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SyncSettings, SyncState, TableStatus } from '../contracts/table-sync.js';
-import { stateName } from './decisions.js';
+import { stateName } from './table-status.js';
 import { finalStateName, memoSignature, STATUS_MEMO, statusMemo } from './status-memo.js';
 
 export const STATUS_MEMO_PATCH = 'status-memo';

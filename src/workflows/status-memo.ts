@@ -7,7 +7,8 @@
  * action). Pure: no Temporal imports, no Node built-ins.
  */
 import type { RecordedStatus, SyncState, SyncStateName, TableStatus } from '../contracts/table-sync.js';
-import { isBlocked, isFailing } from './decisions.js';
+import { isBlocked } from './decisions.js';
+import { isFailing } from './table-status.js';
 
 export const STATUS_MEMO = 'syncStatus';
 

@@ -22,20 +22,17 @@ import type {
 import { errorKind, errorMessage } from '../core/errors.js';
 import {
   applyRealtimeProgress,
-  buildStatus,
   feedIsLive,
   initialState,
-  isFailing,
   nextWaitMs,
-  phaseOf,
   prepareRetryMs,
   takeoverHealFrom,
   planInitialCopy,
   realtimeEnabled,
   recordPrepared,
   shouldContinueAsNew,
-  type Phase,
 } from './decisions.js';
+import { buildStatus, isFailing, phaseOf, type Phase } from './table-status.js';
 import { RealtimeFeed } from './feed.js';
 import { PassRequests } from './pass-requests.js';
 import { tableName } from '../core/names.js';

@@ -4,21 +4,17 @@ import type { TableConfig } from '../../src/contracts/config.js';
 import { advanceCursor, compareVersions, reconcileFrom } from '../../src/core/versions.js';
 import {
   applyRealtimeProgress,
-  buildStatus,
   feedIsLive,
   initialState,
-  isFailing,
-  lagSeconds,
   nextWaitMs,
   passIntervalMs,
-  phaseOf,
   planInitialCopy,
   realtimeEnabled,
   recordPass,
   recordPrepared,
   shouldContinueAsNew,
-  stateName,
 } from '../../src/workflows/decisions.js';
+import { buildStatus, isFailing, lagSeconds, phaseOf, stateName } from '../../src/workflows/table-status.js';
 import { workflowIdFor } from '../../src/workflows/ids.js';
 import type { PassSummary, SyncSettings, SyncState } from '../../src/contracts/table-sync.js';
 import {
