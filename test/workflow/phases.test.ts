@@ -29,13 +29,8 @@ import { tableSync } from '../../src/workflows/table-sync.js';
 import type { SyncSettings, TableStatus } from '../../src/contracts/table-sync.js';
 import { testStack } from '../support/stack-env.js';
 import { workflowBundle } from '../support/sync.js';
+import { Gate } from '../support/gate.js';
 import { waitFor } from '../support/wait.js';
-
-/** A promise the test resolves to let a mocked activity go on. */
-class Gate {
-  open!: () => void;
-  readonly opened = new Promise<void>((resolve) => (this.open = resolve));
-}
 
 /** How the mocked activities behave for one table. */
 interface Script {

@@ -29,13 +29,8 @@ import type {
 } from '../../src/contracts/storage-sync.js';
 import { testStack } from '../support/stack-env.js';
 import { workflowBundle } from '../support/sync.js';
+import { Gate } from '../support/gate.js';
 import { waitFor } from '../support/wait.js';
-
-/** A promise the test resolves to let a mocked pass go on. */
-class Gate {
-  open!: () => void;
-  readonly opened = new Promise<void>((resolve) => (this.open = resolve));
-}
 
 /** What the mocked passes of one bucket do: each copies `n` objects (n: its number), the gated one waits. */
 interface Script {
