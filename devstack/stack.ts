@@ -92,6 +92,23 @@ async function loadOrCreateSecrets(persistDir: string | undefined): Promise<Keys
   }
 }
 
+/**
+ * Starts a server on `port`, or on a free one: a port found free can be taken by another process
+ * before the server binds it (tests and benchmarks start stacks side by side), so a server that
+ * finds its free port in use starts again on another, up to three times. A port asked for is not
+ * changed.
+ */
+async function startOnFreePort<T>(port: number | undefined, start: (port: number) => Promise<T>): Promise<T> {
+  if (port !== undefined) return start(port);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (error) {
+      if (attempt >= 3 || !/Address already in use/.test(String(error))) throw error;
+    }
+  }
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const log = options.log ?? (() => {});
   const persistDir = options.persistDir ? path.resolve(options.persistDir) : undefined;
@@ -112,10 +129,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const realtimePlan = options.realtimePlan ?? DEFAULT_PLAN;
 
     const startDb = async (name: 'source' | 'target', port: number | undefined): Promise<PostgresServer> => {
-      const server = await startPostgres({
-        port: port ?? (await freePort()),
-        dataDir: persistDir ? path.join(persistDir, `${name}-postgres`) : undefined,
-      });
+      const server = await startOnFreePort(port, (p) =>
+        startPostgres({
+          port: p,
+          dataDir: persistDir ? path.join(persistDir, `${name}-postgres`) : undefined,
+        }),
+      );
       servers.push(() => server.stop());
       await bootstrapDatabase({
         adminUrl: server.adminUrl,

@@ -93,13 +93,16 @@ async function replayAll(
   result: ReplayDeletionsResult,
 ): Promise<ReplayDeletionsResult> {
   const started = Date.now();
-  // Truncates kept for a later pass (TRUNCATE_SETTLE_MS): replayed once per call.
+  // Truncates kept for a later pass (TRUNCATE_SETTLE_MS): replayed once per call. They stay the
+  // oldest unprocessed entries, so each read asks for that many more (a burst of truncates longer
+  // than a batch must not hide the entries after it until they have settled).
   const kept = new Set<number>();
   for (;;) {
-    const read = await deps.source.readPendingDeletions(input.table, input.batchSize);
+    const limit = input.batchSize + kept.size;
+    const read = await deps.source.readPendingDeletions(input.table, limit);
     const entries = read.filter((e) => !kept.has(e.id));
     if (entries.length > 0) await replayBatch(deps, input, entries, kept, result);
-    if (read.length < input.batchSize || entries.length === 0) {
+    if (read.length < limit || entries.length === 0) {
       result.done = true;
       if (input.thenSequences)
         result.sequences = await advanceTableSequences(deps, {

@@ -29,9 +29,11 @@ const target = () => db(stack.target.databaseUrl);
 const basicName = uniqueName('rc_basic');
 const edgeName = uniqueName('rc_edge');
 const lateName = uniqueName('rc_late');
+const burstName = uniqueName('rc_burst');
 const basic = table(basicName, { realtime: false });
 const edge = table(edgeName, { realtime: false });
 const late = table(lateName, { realtime: false });
+const burst = table(burstName, { realtime: false });
 // Driven by hand (60 s interval), first copy limited to the last hour.
 const windowName = uniqueName('rc_window');
 const manualName = uniqueName('rc_manual');
@@ -60,7 +62,7 @@ async function targetCount(name: string): Promise<number> {
 }
 
 before(async () => {
-  for (const name of [basicName, edgeName, lateName, windowName, manualName]) {
+  for (const name of [basicName, edgeName, lateName, burstName, windowName, manualName]) {
     await source().query(ddl(name));
     await target().query(ddl(name));
   }
@@ -80,7 +82,10 @@ before(async () => {
   // In the publication all the same: a feed would subscribe if one were (wrongly) started.
   await source().query(`ALTER PUBLICATION supabase_realtime ADD TABLE public.${basicName}`);
   fast = await startSync(
-    testConfig([basic, edge, late], { realtime: false, reconcile: { intervalMs: 1000, batchSize: 10 } }),
+    testConfig([basic, edge, late, burst], {
+      realtime: false,
+      reconcile: { intervalMs: 1000, batchSize: 10 },
+    }),
   );
   slow = await startSync(
     testConfig([windowed, manual], {
@@ -89,7 +94,7 @@ before(async () => {
     }),
   );
   await Promise.all([
-    ...[basic, edge, late].map((t) => waitUntilSyncing(fast, t, { realtime: false })),
+    ...[basic, edge, late, burst].map((t) => waitUntilSyncing(fast, t, { realtime: false })),
     ...[windowed, manual].map((t) => waitUntilSyncing(slow, t, { realtime: false })),
   ]);
 });
@@ -147,6 +152,21 @@ describe('reconciliation (realtime off)', () => {
       },
     );
     await waitInSync(basicName, { timeoutMs: 3000, what: 'after insert, update and delete' });
+  });
+
+  test('a burst of TRUNCATEs longer than a batch: the one after it reaches the target within seconds', async () => {
+    // batchSize 10: the burst's ten entries stay the ledger's oldest while they settle (30 s).
+    for (let i = 0; i < 10; i++) await source().query(`TRUNCATE public.${burstName}`);
+    await source().query(`INSERT INTO public.${burstName} (id, label) VALUES (1, 'after ten truncates')`);
+    await waitFor(async () => (await targetLabel(burstName, 1)) === 'after ten truncates', {
+      timeoutMs: 5000,
+      message: 'the row written after the burst did not arrive within 5 s',
+    });
+    await source().query(`TRUNCATE public.${burstName}`);
+    await waitFor(async () => (await targetCount(burstName)) === 0, {
+      timeoutMs: 5000,
+      message: 'the TRUNCATE after the burst did not reach the target within 5 s',
+    });
   });
 
   test('rows sharing one updated_at across page edges are all copied and the pass ends', async () => {
