@@ -218,6 +218,35 @@ export function recordPrepared(state: SyncState, prepared: PrepareTableResult): 
   };
 }
 
+/** The feed subscribed (Realtime does not replay what it missed: the caller asks for a catch-up). */
+export function recordSubscribed(state: SyncState, worker?: string): SyncState {
+  return {
+    ...state,
+    lastError: state.lastError?.where === 'realtime' ? null : state.lastError,
+    realtime: {
+      ...state.realtime,
+      connected: true,
+      lostReason: null,
+      subscriptions: state.realtime.subscriptions + 1,
+      ...(worker ? { worker } : {}),
+    },
+  };
+}
+
+/** The worker running the feed is gone: the table is not connected until a new feed subscribes. */
+export function recordFeedWorkerLost(state: SyncState): SyncState {
+  const realtime = { ...state.realtime, connected: false, worker: null, lostReason: 'its worker stopped' };
+  return { ...state, realtime };
+}
+
+/** New key or version columns: the table is checked again and its feed restarted with them. */
+export function keyColumnsChanged(current: TableConfig, next: TableConfig): boolean {
+  return (
+    current.primaryKeys.join() !== next.primaryKeys.join() ||
+    current.incrementalFields.join() !== next.incrementalFields.join()
+  );
+}
+
 /** Records a finished pass: counters, the checkpoint, and the failure streak. */
 export function recordPass(state: SyncState, pass: PassSummary, maxVersionSeen: string | null): SyncState {
   const counters = { ...state.counters };

@@ -2,11 +2,11 @@
  * One table's sync, as its workflow holds it (in the style of the safe-message-handlers sample's
  * ClusterManager): the table and its settings, its SyncState (the checkpoint, carried over
  * continue-as-new), what each message does, and the steps of the workflow's loop (table-sync.ts).
- * Decisions are the pure functions of decisions.ts; the activities are called through feed.ts
- * (the realtime feed) and passes.ts (copy, reconciliation, deletion replay).
+ * Decisions are the pure functions of decisions.ts; when a pass is due, pass-clock.ts; the
+ * activities are called through preparing.ts (checking the table), feed.ts (the realtime feed)
+ * and passes.ts (copy, reconciliation, deletion replay).
  */
-import { condition, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { SyncActivities } from '../activities/index.js';
+import { condition, log, patched, workflowInfo } from '@temporalio/workflow';
 import type { TableConfig } from '../contracts/config.js';
 import type {
   LastError,
@@ -24,44 +24,38 @@ import {
   applyRealtimeProgress,
   feedIsLive,
   initialState,
+  keyColumnsChanged,
   nextWaitMs,
   prepareRetryMs,
   takeoverHealFrom,
   planInitialCopy,
   realtimeEnabled,
-  recordPrepared,
+  recordFeedWorkerLost,
+  recordSubscribed,
   shouldContinueAsNew,
 } from './decisions.js';
 import { buildStatus, isFailing, phaseOf, type Phase } from './table-status.js';
 import { RealtimeFeed } from './feed.js';
 import { PassRequests } from './pass-requests.js';
 import { tableName } from '../core/names.js';
-import { runPass, type PassTable } from './passes.js';
+import { PassClock } from './pass-clock.js';
+import { runPass } from './passes.js';
+import { blockOnSchemaError, prepare, type PreparingTable } from './preparing.js';
 import { StatePublisher } from './publish.js';
 import { resetBackoff } from './requests.js';
 
-const { prepareTable } = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '2 minutes',
-  // A worker that dies while preparing is noticed within this (a slow prepare heartbeats).
-  heartbeatTimeout: '10 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '1s', maximumInterval: '10s' },
-});
-
 type Configuration = Omit<TableSyncInput, 'state'>;
 
-/** patched() id: a schema error in a pass or the feed sends the table back to preparing (2026-12-02). */
-const SCHEMA_BLOCKS = 'schema-error-blocks-table';
 /** `configure` ends a failing table's backoff: added after histories were recorded (replay.test.ts). */
 const CONFIGURE_RETRY_PATCH = 'configure-retries-now';
 
-export class TableSyncManager implements PassTable {
+export class TableSyncManager implements PreparingTable {
   /** The table and its settings can change while it runs (the `configure` update from `npm run sync`). */
   table: TableConfig;
   settings: SyncSettings;
   state: SyncState;
   stopping = false;
-  /** When the last pass ended; null: a pass is due now. */
-  private lastPassAt: number | null;
+  private readonly clock: PassClock;
   private passRunning = false;
   private readonly requests: PassRequests;
   /** state.passes when this run began: passes of this run are counted from it. */
@@ -70,7 +64,7 @@ export class TableSyncManager implements PassTable {
   readonly feed = new RealtimeFeed(
     (error) => {
       this.fail('realtime', error);
-      this.blockOnSchemaError();
+      blockOnSchemaError(this);
     },
     () => (this.state.realtime = { ...this.state.realtime, connected: false }),
   );
@@ -82,8 +76,7 @@ export class TableSyncManager implements PassTable {
     this.state.runs += 1;
     // A new run (continue-as-new or a fresh start) learns the live connection state anew.
     this.state.realtime = { ...this.state.realtime, connected: false };
-    // A new run of a table already copied waits a full interval before its first pass.
-    this.lastPassAt = input.state && this.state.initialCopy.done ? Date.now() : null;
+    this.clock = new PassClock(Boolean(input.state && this.state.initialCopy.done));
     this.requests = new PassRequests(this.name);
     this.passesBefore = this.state.passes;
   }
@@ -114,17 +107,6 @@ export class TableSyncManager implements PassTable {
     const kind = errorKind(error);
     this.state.lastError = { at: Date.now(), where, message, ...(kind ? { kind } : {}) };
     log.warn(`${this.name}: ${where} failed: ${message}`);
-  }
-
-  /**
-   * A pass or the feed failed because the table's schema changed (a column added on the source but
-   * not on the target, …): the table is checked again, and waits (blocked, its feed stopped) until
-   * the target matches; its checkpoint stays where it was, so no row is skipped.
-   */
-  private blockOnSchemaError(): boolean {
-    if (this.state.lastError?.kind !== 'schema' || !patched(SCHEMA_BLOCKS)) return false;
-    this.state = { ...this.state, prepared: false };
-    return true;
   }
 
   // ---- messages ----
@@ -160,9 +142,7 @@ export class TableSyncManager implements PassTable {
   }
 
   async configure(next: Configuration): Promise<TableStatus> {
-    const keysChanged =
-      next.table.primaryKeys.join() !== this.table.primaryKeys.join() ||
-      next.table.incrementalFields.join() !== this.table.incrementalFields.join();
+    const keysChanged = keyColumnsChanged(this.table, next.table);
     const feedWas = this.realtimeEnabled;
     this.table = next.table;
     this.settings = next.settings;
@@ -203,14 +183,7 @@ export class TableSyncManager implements PassTable {
   /** Realtime does not replay what happened while it was not subscribed: catch up now. */
   onRealtimeSubscribed(from?: { worker?: string }): void {
     this.requests.catchUp = true;
-    if (this.state.lastError?.where === 'realtime') this.state.lastError = null;
-    this.state.realtime = {
-      ...this.state.realtime,
-      connected: true,
-      lostReason: null,
-      subscriptions: this.state.realtime.subscriptions + 1,
-      ...(from?.worker ? { worker: from.worker } : {}),
-    };
+    this.state = recordSubscribed(this.state, from?.worker);
   }
 
   /** Another worker saw the one running this table's feed die: the feed starts again elsewhere. */
@@ -220,12 +193,7 @@ export class TableSyncManager implements PassTable {
       `${this.name}: the worker running the realtime feed (${lost.worker}) is gone; starting the feed again`,
     );
     this.feed.abandon();
-    this.state.realtime = {
-      ...this.state.realtime,
-      connected: false,
-      worker: null,
-      lostReason: 'its worker stopped',
-    };
+    this.state = recordFeedWorkerLost(this.state);
     this.feedRestart = true;
   }
 
@@ -235,18 +203,8 @@ export class TableSyncManager implements PassTable {
   // ---- the loop's steps (table-sync.ts) ----
 
   /** preparing: checks the table on both projects and picks its version column. */
-  async prepare(): Promise<boolean> {
-    try {
-      const wasBlocked = this.state.lastError?.kind === 'schema';
-      this.state = recordPrepared(this.state, await prepareTable({ table: this.table }));
-      // The schema the feed failed on was fixed: it starts again now, not after its failure delay.
-      if (wasBlocked && patched(SCHEMA_BLOCKS)) this.feed.retryNow();
-      return true;
-    } catch (error) {
-      this.fail('prepare', error);
-      this.state.consecutiveFailures += 1;
-      return false;
-    }
+  prepare(): Promise<boolean> {
+    return prepare(this);
   }
 
   /** After a failed prepare: waits out the backoff, or one interval when blocked (or a stop, or new settings). */
@@ -294,24 +252,11 @@ export class TableSyncManager implements PassTable {
 
   /** Waits until a pass is due (or asked for); false when the loop should look at the table again first. */
   async untilPassDue(): Promise<boolean> {
-    const wait = this.waitAfterPass();
-    const nextPassAt = this.lastPassAt === null ? Date.now() : this.lastPassAt + wait;
-    const waitMs = nextPassAt - Date.now();
-    if (waitMs > 0) {
-      // Also wakes when the wait itself changes (the feed connected or was lost, new settings):
-      // the loop then decides it again from the last pass.
-      await condition(
-        () =>
-          this.stopping ||
-          this.state.paused ||
-          this.requests.due ||
-          this.feedRestart ||
-          this.waitAfterPass() !== wait,
-        waitMs,
-      );
-      if (this.stopping) return false;
-      if (Date.now() < nextPassAt && !this.requests.due) return false;
-    }
+    const due = await this.clock.untilDue(
+      () => this.waitAfterPass(),
+      () => this.stopping || this.state.paused || this.requests.due || this.feedRestart,
+    );
+    if (due !== 'now' && (this.stopping || (due === 'early' && !this.requests.due))) return false;
     // A backfill (or new key columns) asks for the table to be checked and counted again first.
     return this.state.prepared;
   }
@@ -322,8 +267,8 @@ export class TableSyncManager implements PassTable {
     this.passRunning = true;
     const pass = await runPass(this, kind, options).finally(() => (this.passRunning = false));
     this.requests.finished(pass, manual);
-    this.lastPassAt = Date.now();
-    if (!pass.ok && this.blockOnSchemaError()) await this.feed.stop();
+    this.clock.passed();
+    if (!pass.ok && blockOnSchemaError(this)) await this.feed.stop();
     this.publishState();
     return pass;
   }
