@@ -24,6 +24,7 @@ export const MIGRATIONS = {
   feedBatch: 'supabase/migrations/20261202160000_sync_feed_batch.sql',
   sequences: 'supabase/migrations/20261202141400_sync_sequences.sql',
   storage: 'supabase/migrations/20261202150000_sync_storage.sql',
+  appCatalog: 'supabase/migrations/20261207120000_sync_app_catalog.sql',
 } as const;
 export type MigrationName = keyof typeof MIGRATIONS;
 

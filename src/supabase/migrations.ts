@@ -48,7 +48,7 @@ export function redactDatabaseUrl(databaseUrl: string): string {
 }
 
 /** `message` with the URL and its password taken out. */
-function redactIn(message: string, databaseUrl: string): string {
+export function redactIn(message: string, databaseUrl: string): string {
   let out = message.split(databaseUrl).join(redactDatabaseUrl(databaseUrl));
   try {
     const password = decodeURIComponent(new URL(databaseUrl).password);

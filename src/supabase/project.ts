@@ -16,11 +16,14 @@ import type {
   TableRef,
 } from '../contracts/ports.js';
 import type { TableListing, TableSchemaResult } from '../contracts/table-schema.js';
+import type { AppCatalogReader, AppCatalogScope, AppObject } from '../contracts/app-catalog.js';
 import { apiError, type FailedCall, type MigrationName } from './api-errors.js';
 import { newClient, type ProjectConnection, type SupabaseClient } from './client.js';
 import { tableName } from '../core/names.js';
 
-export abstract class SupabaseProject implements Required<RangeChecksums>, CatalogReader, SequenceReader {
+export abstract class SupabaseProject
+  implements Required<RangeChecksums>, CatalogReader, AppCatalogReader, SequenceReader
+{
   protected readonly client: SupabaseClient;
 
   constructor(protected readonly project: ProjectConnection) {
@@ -47,6 +50,15 @@ export abstract class SupabaseProject implements Required<RangeChecksums>, Catal
       'sync_table_schema',
       { p_schema: ref.schema, p_table: ref.table },
       { what: `reading the catalog of ${tableName(ref)}`, migration: 'catalog' },
+    );
+  }
+
+  /** The app's policies, privileges, functions, … (what `schema diff` compares besides the tables). */
+  async readAppCatalog(scope: AppCatalogScope): Promise<AppObject[]> {
+    return this.rpc<AppObject[]>(
+      'sync_app_catalog',
+      { p_tables: scope.tables, p_buckets: scope.buckets },
+      { what: 'reading the policies, privileges and functions', migration: 'appCatalog' },
     );
   }
 

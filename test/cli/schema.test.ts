@@ -44,7 +44,10 @@ after(async () => {
 test('equal tables: "equal", exit 0', async () => {
   const r = await cli.run(['schema', 'diff', equal]);
   assert.equal(r.code, 0, show(r));
-  assert.equal(r.stdout, `public.${equal}: equal\n`);
+  assert.equal(
+    r.stdout,
+    `public.${equal}: equal\npolicies, privileges, functions, views, triggers, types: equal\n`,
+  );
 });
 
 test('drifted and missing tables: each difference, then the SQL for the target; exit 1; applying it makes them equal', async () => {
@@ -69,7 +72,7 @@ test('drifted and missing tables: each difference, then the SQL for the target; 
     ),
   );
   assert.match(out, new RegExp(`public\\.${missing}: 1 difference\\(s\\), 1 stopping the sync of the table`));
-  const sql = out.split('-- SQL that makes the target match the source (run it on the target):\n')[1]!;
+  const sql = out.split(/-- SQL that makes the target match the source \(run it on the target.*\n/)[1]!;
   assert.ok(sql, show(r));
   // The SQL is what it says: run on the target, the projects are equal.
   const c = new pg.Client({ connectionString: stack.target.databaseUrl });
@@ -81,9 +84,15 @@ test('drifted and missing tables: each difference, then the SQL for the target; 
   }
   const again = await cli.run(['schema', 'diff', drifted, missing, '--json']);
   assert.equal(again.code, 0, show(again));
-  const json = JSON.parse(again.stdout) as Array<{ table: string; differences: unknown[] }>;
+  const json = JSON.parse(again.stdout) as {
+    tables: Array<{ table: string; differences: unknown[] }>;
+    objects: unknown[];
+    sql: string[];
+  };
+  assert.deepEqual(json.objects, []);
+  assert.deepEqual(json.sql, []);
   assert.deepEqual(
-    json.map((t) => [t.table, t.differences.length]),
+    json.tables.map((t) => [t.table, t.differences.length]),
     [
       [`public.${drifted}`, 0],
       [`public.${missing}`, 0],
