@@ -189,6 +189,8 @@ function printReady(stack: Stack): void {
     `Realtime plan    ${plan.name}: ${plan.messagesPerSecond} messages/s (more are dropped silently), ` +
       `${plan.concurrentClients} clients, ${plan.joinsPerSecond} joins/s, ${plan.channelsPerConnection} channels per connection`,
   );
-  console.log(`env file         ${envFile} (service role keys and database URLs; removed on stop)`);
+  console.log(
+    `env file         ${envFile} (service role and anon keys, JWT secrets, database URLs; removed on stop)`,
+  );
   console.log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C stops it`);
 }

@@ -10,7 +10,7 @@ import { bootstrapDatabase } from './bootstrap.js';
 import { applyMigrations } from './migrations.js';
 import { startSupabaseApi, type SupabaseApi } from './api.js';
 import { startTemporalDevServer, waitForTemporal, type TemporalDevServer } from './temporal.js';
-import { makeServiceRoleKey, newJwtSecret } from './keys.js';
+import { makeAnonKey, makeServiceRoleKey, newJwtSecret } from './keys.js';
 import { freePort } from './ports.js';
 import { guardPaths } from './guard.js';
 import { DEFAULT_PLAN, PLANS, type PlanName } from './realtime/index.js';
@@ -54,7 +54,9 @@ export interface StackOptions {
 export interface StackProject {
   url: string;
   serviceRoleKey: string;
-  /** The project's JWT secret, which signs its keys: for tests that make keys of their own. */
+  /** The project's anon key: REST requests with it alone run as `anon` (Realtime and Storage take only the service role key). */
+  anonKey: string;
+  /** The project's JWT secret, which signs its keys and its users' tokens (keys.ts `userAccessToken`). */
   jwtSecret: string;
   /** As `postgres`, the user's role: NOT a superuser, as on hosted projects. */
   databaseUrl: string;
@@ -209,6 +211,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const source = {
       url: sourceApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.source),
+      anonKey: makeAnonKey(secrets.source),
       jwtSecret: secrets.source,
       databaseUrl: sourceDb.url,
       adminDatabaseUrl: sourceDb.adminUrl,
@@ -217,6 +220,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const target = {
       url: targetApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.target),
+      anonKey: makeAnonKey(secrets.target),
       jwtSecret: secrets.target,
       databaseUrl: targetDb.url,
       adminDatabaseUrl: targetDb.adminUrl,
@@ -239,6 +243,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       STACK_TARGET_DATABASE_URL: target.databaseUrl,
       STACK_SOURCE_ADMIN_DATABASE_URL: source.adminDatabaseUrl,
       STACK_TARGET_ADMIN_DATABASE_URL: target.adminDatabaseUrl,
+      STACK_SOURCE_ANON_KEY: source.anonKey,
+      STACK_TARGET_ANON_KEY: target.anonKey,
+      STACK_SOURCE_JWT_SECRET: source.jwtSecret,
+      STACK_TARGET_JWT_SECRET: target.jwtSecret,
       STACK_REALTIME_PLAN: realtimePlan,
     };
     return { source, target, temporal: temporalInfo, realtimePlan, env, stop };
