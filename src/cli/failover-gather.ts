@@ -11,6 +11,7 @@ import type { SyncConfig, TableConfig } from '../contracts/config.js';
 import type { SourceProject, TargetProject } from '../contracts/ports.js';
 import { errorMessage } from '../core/errors.js';
 import { diffTableSchemas } from '../core/schema-diff.js';
+import { compareAppObjects } from '../engine/schema-compare.js';
 import type { VerifyTablesResult } from '../workflows/verify.js';
 import type { StatusEntry } from './recorded.js';
 import { readStatuses } from './status.js';
@@ -148,6 +149,7 @@ export async function gatherFacts(c: Client, cfg: SyncConfig, projects: Projects
         );
   }
   if (cfg.auth) reasons.push(...(await authDifferences(cfg, projects)));
+  reasons.push(...(await objectDifferences(cfg, projects)));
   if (!report.presence.live) notes.push('no worker is polling: the sync is not running now');
   return { facts, presence: report.presence, reasons, notes };
 }
@@ -173,4 +175,22 @@ async function authDifferences(cfg: SyncConfig, projects: Projects): Promise<str
       );
   }
   return reasons;
+}
+
+/** At most this many differing objects are named one by one. */
+const OBJECTS_NAMED = 10;
+
+/** The app's policies, privileges, functions, views, … that differ on the target, one reason each. */
+async function objectDifferences(cfg: SyncConfig, projects: Projects): Promise<string[]> {
+  const compared = await bounded('comparing the policies, privileges and functions', () =>
+    compareAppObjects(projects.source, projects.target, cfg.tables, cfg.storage),
+  );
+  if ('error' in compared) return [compared.error];
+  const differences = compared.value;
+  const named = differences.slice(0, OBJECTS_NAMED).map((d) => `schema: ${d.message}`);
+  if (differences.length > OBJECTS_NAMED)
+    named.push(
+      `schema: ${differences.length - OBJECTS_NAMED} more object(s) differ (supabase-sync schema diff)`,
+    );
+  return named;
 }

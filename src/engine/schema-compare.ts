@@ -46,6 +46,22 @@ async function compareTable(
   }
 }
 
+/** The app's objects around the tables (policies, privileges, functions, …) compared; throws when a project cannot be read. */
+export async function compareAppObjects(
+  source: AppCatalogReader,
+  target: AppCatalogReader,
+  tables: TableConfig[],
+  storage?: StorageConfig,
+  created: string[] = [],
+): Promise<AppDifference[]> {
+  const scope = {
+    tables: tables.map((t) => t.qualifiedName),
+    buckets: storage === undefined ? [] : storage.buckets === '*' ? ['*'] : storage.buckets,
+  };
+  const [s, g] = await Promise.all([source.readAppCatalog(scope), target.readAppCatalog(scope)]);
+  return diffAppCatalogs(s, g, { createdTables: created });
+}
+
 export async function compareSchemas(
   source: SchemaProject,
   target: SchemaProject,
@@ -56,15 +72,10 @@ export async function compareSchemas(
   const withDifferences = compared.flatMap((t) =>
     t.differences ? [{ table: t.table, differences: t.differences }] : [],
   );
-  const scope = {
-    tables: tables.map((t) => t.qualifiedName),
-    buckets: storage === undefined ? [] : storage.buckets === '*' ? ['*'] : storage.buckets,
-  };
   let objects: AppDifference[] = [];
   let objectsError: string | undefined;
   try {
-    const [s, g] = await Promise.all([source.readAppCatalog(scope), target.readAppCatalog(scope)]);
-    objects = diffAppCatalogs(s, g, { createdTables: createdTables(withDifferences) });
+    objects = await compareAppObjects(source, target, tables, storage, createdTables(withDifferences));
   } catch (error) {
     objectsError = errorMessage(error);
   }
