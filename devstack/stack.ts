@@ -8,12 +8,13 @@ import path from 'node:path';
 import { startPostgres, type PostgresServer } from './postgres.js';
 import { bootstrapDatabase } from './bootstrap.js';
 import { applyMigrations } from './migrations.js';
-import { startSupabaseApi, type SupabaseApi } from './api.js';
+import { startSupabaseApi } from './api.js';
 import { startTemporalDevServer, waitForTemporal, type TemporalDevServer } from './temporal.js';
 import { makeAnonKey, makeServiceRoleKey, newJwtSecret } from './keys.js';
 import { freePort } from './ports.js';
 import { guardPaths } from './guard.js';
 import { DEFAULT_PLAN, PLANS, type PlanName } from './realtime/index.js';
+import { localProject, type LocalProject, type ProjectName } from './project.js';
 
 export interface StackPorts {
   sourceApi?: number;
@@ -74,6 +75,8 @@ export interface Stack {
   realtimePlan: PlanName;
   /** The env file lines (KEY=value) a sync worker and the tests read. */
   env: Record<string, string>;
+  /** Each project as a unit to stop and start again (its API and Postgres): project.ts. */
+  projects: Record<ProjectName, LocalProject>;
   stop(): Promise<void>;
 }
 
@@ -184,24 +187,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return dir;
     };
     const startApi = async (
-      name: string,
+      name: ProjectName,
       db: PostgresServer,
       secret: string,
       port: number | undefined,
-    ): Promise<SupabaseApi & { storageDir: string }> => {
+    ): Promise<{ url: string; storageDir: string; project: LocalProject }> => {
       const dir = await storageDir(name);
-      const api = await startSupabaseApi({
-        databaseUrl: db.url,
-        jwtSecret: secret,
-        port: port ?? (await freePort()),
-        name,
-        storageDir: dir,
-        storageFileSizeLimit: options.storageFileSizeLimit,
-        realtimePlan: PLANS[realtimePlan],
-        realtimeSubscribeDelayMs: options.realtimeSubscribeDelayMs,
-      });
-      cleanups.push(() => api.close());
-      return { ...api, storageDir: dir };
+      const apiPort = port ?? (await freePort());
+      // Started again, after `npm run stack -- stop NAME`, on the same port and storage folder.
+      const open = () =>
+        startSupabaseApi({
+          databaseUrl: db.url,
+          jwtSecret: secret,
+          port: apiPort,
+          name,
+          storageDir: dir,
+          storageFileSizeLimit: options.storageFileSizeLimit,
+          realtimePlan: PLANS[realtimePlan],
+          realtimeSubscribeDelayMs: options.realtimeSubscribeDelayMs,
+        });
+      const api = await open();
+      const project = localProject(name, db, api, open);
+      cleanups.push(() => project.close());
+      return { url: api.url, storageDir: dir, project };
     };
     const [sourceApi, targetApi] = await Promise.all([
       startApi('source', sourceDb, secrets.source, ports.sourceApi),
@@ -249,7 +257,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       STACK_TARGET_JWT_SECRET: target.jwtSecret,
       STACK_REALTIME_PLAN: realtimePlan,
     };
-    return { source, target, temporal: temporalInfo, realtimePlan, env, stop };
+    const projects = { source: sourceApi.project, target: targetApi.project };
+    return { source, target, temporal: temporalInfo, realtimePlan, env, projects, stop };
   } catch (error) {
     await stop();
     throw error;

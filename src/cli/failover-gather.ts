@@ -28,12 +28,12 @@ export interface Projects {
   target: TargetProject;
 }
 
-/** `work()`, or its error as one line, within `ms`. */
+/** `work()`, or its error as one line (`what: message`; and the message alone), within `ms`. */
 export async function bounded<T>(
   what: string,
   work: () => Promise<T>,
   ms = READ_TIMEOUT_MS,
-): Promise<{ value: T } | { error: string }> {
+): Promise<{ value: T } | { error: string; message: string }> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
@@ -41,7 +41,7 @@ export async function bounded<T>(
   try {
     return { value: await Promise.race([work(), deadline]) };
   } catch (error) {
-    return { error: `${what}: ${errorMessage(error)}` };
+    return { error: `${what}: ${errorMessage(error)}`, message: errorMessage(error) };
   } finally {
     clearTimeout(timer);
   }
@@ -124,6 +124,8 @@ export interface Gathered {
   /** Reasons of the whole (the named sequences behind, a project unreachable). */
   reasons: string[];
   notes: string[];
+  /** Each table's last error, as its status reports it (failover-causes.ts groups by it). */
+  lastErrors: Map<string, string>;
 }
 
 export async function gatherFacts(c: Client, cfg: SyncConfig, projects: Projects): Promise<Gathered> {
@@ -151,7 +153,12 @@ export async function gatherFacts(c: Client, cfg: SyncConfig, projects: Projects
   if (cfg.auth) reasons.push(...(await authDifferences(cfg, projects)));
   reasons.push(...(await objectDifferences(cfg, projects)));
   if (!report.presence.live) notes.push('no worker is polling: the sync is not running now');
-  return { facts, presence: report.presence, reasons, notes };
+  const lastErrors = new Map<string, string>();
+  cfg.tables.forEach((t, i) => {
+    const s = report.statuses[i]!;
+    if ('lastError' in s && s.lastError) lastErrors.set(t.qualifiedName, s.lastError.message);
+  });
+  return { facts, presence: report.presence, reasons, notes, lastErrors };
 }
 
 /** With `"auth": true`: auth.users and auth.identities compared whole (row count and checksum, no values). */

@@ -81,7 +81,7 @@ export abstract class SupabaseProject
     return this.rpc<SequencePosition[]>(
       'sync_read_sequences',
       { p_schema: ref.schema, p_table: ref.table, p_sequences: named.map(sequenceName) },
-      { what: `reading the sequences of ${tableName(ref)}`, migration: 'sequences' },
+      { what: `reading ${sequencesOf(ref, named)}`, migration: 'sequences' },
     );
   }
 
@@ -144,6 +144,13 @@ export abstract class SupabaseProject
     );
     return rows.map(([key, hash]) => ({ key, hash }));
   }
+}
+
+/** What is read: a table's sequences, named ones, or both — never an empty table name. */
+function sequencesOf(ref: Pick<TableRef, 'schema' | 'table'>, named: string[]): string {
+  const names = named.length > 0 ? `the sequences ${named.join(', ')}` : '';
+  if (!ref.table) return names || 'no sequences';
+  return `the sequences of ${tableName(ref)}${names ? ` and ${names}` : ''}`;
 }
 
 /** `schema.name` (or `name`, in public) as the functions take it. */
