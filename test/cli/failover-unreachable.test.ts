@@ -57,7 +57,7 @@ function assertShortLines(r: CliResult): void {
 
 const reasonLines = (r: CliResult) => r.stdout.split('\n').filter((line) => line.startsWith('  - '));
 const oneReason =
-  /^ {2}- the source project \(http:\/\/127\.0\.0\.1:\d+\) is unreachable \(connection refused\): 15 checks could not run on 4 tables(; 4 tables failing)?$/;
+  /^ {2}- the source project \(http:\/\/127\.0\.0\.1:\d+\) is unreachable \(connection refused\): 16 checks could not run on 4 tables(; 4 tables failing)?$/;
 
 before(async () => {
   dir = await mkdtemp(path.join(testTmpDir(), 'supabase-sync-unreachable-'));
