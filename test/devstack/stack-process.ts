@@ -67,13 +67,19 @@ export interface StackProcess {
 
 /**
  * `npm run stack -- --env-file ENVFILE --no-ui`; resolves once it printed `stack ready`. It starts
- * a Temporal server of its own, unless given the address of one to use (the harness's).
+ * a Temporal server of its own, unless given the address of one to use (the harness's). With
+ * `viaShell`, npm is started by `sh -c`, which stays its parent.
  */
 export async function startStackProcess(
   envFile: string,
-  options: { temporalAddress?: string } = {},
+  options: { temporalAddress?: string; viaShell?: boolean } = {},
 ): Promise<StackProcess> {
-  const npm = spawn('npm', ['run', 'stack', '--', '--env-file', envFile, '--no-ui'], {
+  const args = ['run', 'stack', '--', '--env-file', envFile, '--no-ui'];
+  // viaShell: npm started by a shell script that waits for it (`npm` is then that shell).
+  const [command, argv] = options.viaShell
+    ? ['sh', ['-c', `npm ${args.map((a) => `'${a}'`).join(' ')}; true`]]
+    : ['npm', args];
+  const npm = spawn(command, argv, {
     cwd: root,
     env: { ...process.env, TEMPORAL_ADDRESS: options.temporalAddress ?? '', TEMPORAL_NAMESPACE: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
