@@ -2,8 +2,8 @@
 -- tables supabase-sync copies, auth.users and auth.identities, with their columns, defaults,
 -- generated columns, unique indexes and the foreign key between them, and the helpers RLS
 -- policies call (auth.uid(), auth.role(), auth.email(), auth.jwt()). Owned by
--- supabase_auth_admin as on hosted, where `postgres` may read and write the rows (and create
--- triggers) but not change the tables' structure. Idempotent.
+-- supabase_auth_admin as on hosted, where `postgres` may read and write the rows, create triggers
+-- and manage policies (devstack/supautils.sql) but not change the tables' structure. Idempotent.
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supabase_auth_admin') THEN
