@@ -4,6 +4,8 @@
  * match in one transaction, as the non-superuser `postgres`, and never drops data unless asked.
  */
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { closeDatabases, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
@@ -142,6 +144,39 @@ test('a statement that fails leaves nothing applied and names its object', async
     [app.schema],
   );
   assert.equal(rowCount, 0, 'the function created before it was rolled back');
+});
+
+test('the storage policies of a synced bucket are compared and pushed, those of other buckets are not', async () => {
+  const bucket = `avatars_${app.schema}`;
+  // The row the check of the test before refused goes: the push then has nothing else in its way.
+  await runSql(stack.target.databaseUrl, `DELETE FROM ${app.posts} WHERE length(title) > 100`);
+  await runSql(
+    stack.source.databaseUrl,
+    `CREATE POLICY "${bucket} owners read" ON storage.objects FOR SELECT TO authenticated
+       USING (bucket_id = '${bucket}' AND owner_id = (SELECT auth.uid())::text);
+     CREATE POLICY "${bucket} elsewhere" ON storage.objects FOR SELECT TO authenticated USING (bucket_id = 'not_${bucket}')`,
+  );
+  await writeFile(
+    path.join(cli.dir, 'tables.json'),
+    JSON.stringify({ tables: app.tables, storage: { buckets: [bucket] } }),
+  );
+  const diff = await cli.run(['schema', 'diff']);
+  assert.equal(diff.code, 1, show(diff));
+  assert.match(
+    diff.stdout,
+    new RegExp(`policy "${bucket} owners read" on storage\\.objects is missing on the target`),
+  );
+  assert.ok(!diff.stdout.includes(`${bucket} elsewhere`), show(diff));
+  const pushed = await cli.run(['schema', 'push', '--allow-drop', '--db-url', stack.target.databaseUrl]);
+  assert.ok(
+    lines(pushed.stdout).includes(`applied: policy "${bucket} owners read" on storage.objects`),
+    show(pushed),
+  );
+  const { rowCount } = await db(stack.target.databaseUrl).query(
+    `SELECT 1 FROM pg_policies WHERE schemaname = 'storage' AND tablename = 'objects' AND policyname = $1`,
+    [`${bucket} owners read`],
+  );
+  assert.equal(rowCount, 1);
 });
 
 test('bad usage: one line, exit 2, nothing applied', async () => {
