@@ -116,16 +116,10 @@ describe('the app objects compared by identity', () => {
   });
 
   test('an enum gains values in place; values only on the target drop data', () => {
-    const d = diffAppCatalogs(
-      [{ ...status, labels: ['draft', 'review', 'published'] } as AppObject],
-      [status],
-    );
+    const d = diffAppCatalogs([{ ...status, labels: ['draft', 'review', 'published'] }], [status]);
     assert.deepEqual(d[0]!.sql, ["ALTER TYPE public.status ADD VALUE IF NOT EXISTS 'review' AFTER 'draft';"]);
     assert.equal(d[0]!.dropsData, false);
-    const narrower = diffAppCatalogs(
-      [status],
-      [{ ...status, labels: ['draft', 'published', 'archived'] } as AppObject],
-    );
+    const narrower = diffAppCatalogs([status], [{ ...status, labels: ['draft', 'published', 'archived'] }]);
     assert.equal(narrower[0]!.dropsData, true);
   });
 
@@ -147,7 +141,7 @@ describe('the app objects compared by identity', () => {
   });
 
   test('the plan: drops, then types, then tables, then the rest; a dropped column drops data', () => {
-    const objects = diffAppCatalogs([status, policy], [{ ...policy, name: 'old rule' } as AppObject]);
+    const objects = diffAppCatalogs([status, policy], [{ ...policy, name: 'old rule' }]);
     const plan = schemaPlan(
       [
         {
