@@ -22,7 +22,13 @@ export interface TableDifferences {
   differences: SchemaDifference[];
 }
 
-const EARLY: ReadonlySet<AppDifference['kind']> = new Set(['schema', 'extension', 'enum', 'domain', 'composite']);
+const EARLY: ReadonlySet<AppDifference['kind']> = new Set([
+  'schema',
+  'extension',
+  'enum',
+  'domain',
+  'composite',
+]);
 const PLATFORM_SCHEMAS = new Set(['auth', 'storage']);
 
 function tableStep(table: string, d: SchemaDifference): SchemaStep {
