@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import type { SyncConfig } from '../contracts/config.js';
 import type { SchemaStep } from '../core/schema-plan.js';
 import { schemasEqual } from '../engine/schema-compare.js';
-import { redactDatabaseUrl } from '../supabase/migrations.js';
+import { redactDatabaseUrl } from '../supabase/database.js';
 import { SchemaApplyError, applySchemaSteps } from '../supabase/schema-apply.js';
 import { CliError, config } from './common.js';
 import { compareConfigured } from './schema-configured.js';

@@ -5,26 +5,16 @@
  * run, not when created (check_function_bodies off, as pg_dump's output does): a function may name a
  * view created after it.
  */
-import pg from 'pg';
 import { errorMessage } from '../core/errors.js';
 import type { SchemaStep } from '../core/schema-plan.js';
-import { redactDatabaseUrl, redactIn } from './migrations.js';
+import { connectDatabase, redactDatabaseUrl, redactIn } from './database.js';
 
 export class SchemaApplyError extends Error {}
 
 /** Applies every step, or none: throws SchemaApplyError naming the step's object on a failure. */
 export async function applySchemaSteps(databaseUrl: string, steps: SchemaStep[]): Promise<void> {
   const where = redactDatabaseUrl(databaseUrl);
-  const client = new pg.Client({ connectionString: databaseUrl });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw new SchemaApplyError(
-      `could not connect to ${where}: ${redactIn(errorMessage(error), databaseUrl)}`,
-    );
-  }
+  const client = await connectDatabase(databaseUrl, (message) => new SchemaApplyError(message));
   try {
     await client.query('BEGIN');
     await client.query('SET LOCAL check_function_bodies = off');
