@@ -1,8 +1,9 @@
 -- The `auth` schema as hosted Supabase projects have it (GoTrue's migrations, as of 2026): the two
 -- tables supabase-sync copies, auth.users and auth.identities, with their columns, defaults,
--- generated columns, unique indexes and the foreign key between them. Owned by
--- supabase_auth_admin as on hosted, where `postgres` may read and write the rows (and create
--- triggers) but not change the tables' structure. Idempotent.
+-- generated columns, unique indexes and the foreign key between them, and the helpers RLS
+-- policies call (auth.uid(), auth.role(), auth.email(), auth.jwt()). Owned by
+-- supabase_auth_admin as on hosted, where `postgres` may read and write the rows, create triggers
+-- and manage policies (devstack/supautils.sql) but not change the tables' structure. Idempotent.
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supabase_auth_admin') THEN
@@ -87,3 +88,62 @@ ALTER TABLE auth.identities OWNER TO supabase_auth_admin;
 GRANT USAGE ON SCHEMA auth TO postgres;
 GRANT ALL ON auth.users, auth.identities TO postgres;
 REVOKE ALL ON auth.users, auth.identities FROM anon, authenticated, service_role;
+
+-- The helpers RLS policies call, as GoTrue's migrations leave them (supabase/auth
+-- migrations/20240624145325_recreate_auth_functions: `language sql stable`, an empty search_path;
+-- the per-claim setting `request.jwt.claim.<x>` of PostgREST before v10 first, then the claim in the
+-- JSON of `request.jwt.claims`, which PostgREST sets per request; an empty setting counts as null).
+-- Owned by supabase_auth_admin (supabase/postgres migrations/db/migrations/20211124212715_update-auth-owner),
+-- executable by PUBLIC (functions' default) and granted to postgres (…/20211115181400_update-auth-permissions);
+-- the API roles have USAGE on the schema (…/init-scripts/00000000000001-auth-schema), so their
+-- policies can call them, while the tables above stay ungranted to them.
+CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid
+  LANGUAGE sql STABLE SET search_path TO ''
+AS $$
+  select
+    coalesce(
+      nullif(current_setting('request.jwt.claim.sub', true), ''),
+      (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
+    )::uuid
+$$;
+
+CREATE OR REPLACE FUNCTION auth.role() RETURNS text
+  LANGUAGE sql STABLE SET search_path TO ''
+AS $$
+  select
+    coalesce(
+      nullif(current_setting('request.jwt.claim.role', true), ''),
+      (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
+    )::text
+$$;
+
+CREATE OR REPLACE FUNCTION auth.email() RETURNS text
+  LANGUAGE sql STABLE SET search_path TO ''
+AS $$
+  select
+    coalesce(
+      nullif(current_setting('request.jwt.claim.email', true), ''),
+      (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'email')
+    )::text
+$$;
+
+CREATE OR REPLACE FUNCTION auth.jwt() RETURNS jsonb
+  LANGUAGE sql STABLE SET search_path TO ''
+AS $$
+  select
+    coalesce(
+      nullif(current_setting('request.jwt.claim', true), ''),
+      nullif(current_setting('request.jwt.claims', true), '')
+    )::jsonb
+$$;
+
+COMMENT ON FUNCTION auth.uid() IS 'Deprecated. Use auth.jwt() -> ''sub'' instead.';
+COMMENT ON FUNCTION auth.role() IS 'Deprecated. Use auth.jwt() -> ''role'' instead.';
+COMMENT ON FUNCTION auth.email() IS 'Deprecated. Use auth.jwt() -> ''email'' instead.';
+ALTER FUNCTION auth.uid() OWNER TO supabase_auth_admin;
+ALTER FUNCTION auth.role() OWNER TO supabase_auth_admin;
+ALTER FUNCTION auth.email() OWNER TO supabase_auth_admin;
+ALTER FUNCTION auth.jwt() OWNER TO supabase_auth_admin;
+GRANT EXECUTE ON FUNCTION auth.uid(), auth.role(), auth.email(), auth.jwt() TO PUBLIC;
+GRANT ALL ON FUNCTION auth.uid(), auth.role(), auth.email(), auth.jwt() TO postgres;
+GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;

@@ -5,6 +5,8 @@ import { applyStorageSchema } from './storage/schema.js';
 const bootstrapSql = new URL('./bootstrap.sql', import.meta.url);
 /** The auth schema as hosted projects have it (auth.users, auth.identities): its own file. */
 const authSql = new URL('./auth.sql', import.meta.url);
+/** What supautils lets postgres do on the auth and storage tables (policies, dropping triggers). */
+const supautilsSql = new URL('./supautils.sql', import.meta.url);
 const grantsSql = new URL('./grants.sql', import.meta.url);
 const legacyGrantsSql = new URL('./grants-legacy.sql', import.meta.url);
 
@@ -31,6 +33,7 @@ export async function bootstrapDatabase(options: BootstrapOptions): Promise<void
     await client.query(await readFile(bootstrapSql, 'utf8'));
     await client.query(await readFile(authSql, 'utf8'));
     await applyStorageSchema(client);
+    await client.query(await readFile(supautilsSql, 'utf8'));
     // Storage logs in as supabase_storage_admin and switches to the request's role, as hosted.
     await client.query('GRANT anon, authenticated, service_role TO supabase_storage_admin');
     for (const role of LOGIN_ROLES) {

@@ -3,7 +3,8 @@
  * and stop everything — the env file removed — on SIGINT or SIGTERM (to this process, to npm,
  * or to the group), or when the parent process dies. Whatever hangs, this process ends within
  * STOP_DEADLINE_MS of the request; the guards of the servers (guard.ts) stop what is left then,
- * as they do when this process is SIGKILLed.
+ * as they do when this process is SIGKILLed. While it runs, `npm run stack -- stop source` (and
+ * `start source`, `status`) from another terminal switches one project off and on (control.ts).
  */
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -11,6 +12,8 @@ import { listenForStop } from '../src/engine/stop-signals.js';
 import { envFileRefusal, ownerLine, unchanged, writeEnvFile } from './env-file.js';
 import { guardPaths, type PathGuard } from './guard.js';
 import { startStack, type Stack } from './stack.js';
+import { CONTROL_ENV, CONTROL_USAGE, startControl, type ControlChannel } from './control.js';
+import { controlCommand } from './control-client.js';
 import { TemporalUnreachableError } from './temporal.js';
 import { DEFAULT_PLAN, isPlanName, PLAN_NAMES, PLANS, type PlanName } from './realtime/plans.js';
 
@@ -39,7 +42,15 @@ const program = new Command('stack')
   .description(
     'Start two local Supabase projects (Postgres + REST + Realtime + Storage) and a Temporal dev server with UI.',
   )
-  .option('--env-file <path>', 'where to write the env file', '.env.sync')
+  .argument(
+    '[command...]',
+    `to the stack running with that env file, from another terminal: ${CONTROL_USAGE}`,
+  )
+  .option(
+    '--env-file <path>',
+    'where to write the env file (a command: where to find the stack)',
+    '.env.sync',
+  )
   .addOption(new Option('--env-output <path>').hideHelp())
   .option('--persist <dir>', 'keep databases, keys and Temporal state in this folder between runs')
   .option('--source-port <port>', 'source API port', portOption)
@@ -87,6 +98,7 @@ const opts = program.opts<{
 
 const started = Date.now();
 const envFile = opts.envOutput ?? opts.envFile;
+if (program.args.length > 0) process.exit(await controlCommand(envFile, program.args));
 const refusal = await envFileRefusal(envFile);
 if (refusal) {
   console.error(`stack: ${refusal}`);
@@ -145,6 +157,7 @@ try {
 // it if this process is killed (and it still names this stack in its first line).
 let written: string | undefined;
 let envGuard: PathGuard | undefined;
+let control: ControlChannel | undefined;
 const lateRefusal = stopRequest.signal.aborted ? undefined : await envFileRefusal(envFile);
 if (lateRefusal) {
   console.error(`stack: ${lateRefusal}`);
@@ -152,13 +165,15 @@ if (lateRefusal) {
   process.exit(1);
 }
 if (!stopRequest.signal.aborted) {
-  written = await writeEnvFile(envFile, stack.env, process.pid);
+  control = await startControl(stack.projects, (line) => console.log(line));
+  written = await writeEnvFile(envFile, { ...stack.env, [CONTROL_ENV]: control.socketPath }, process.pid);
   envGuard = guardPaths([], {
     removeIfFirstLine: { file: path.resolve(envFile), line: ownerLine(process.pid) },
   });
   printReady(stack);
 }
 await stopRequested;
+await control?.close();
 if (envGuard && written !== undefined) {
   if (await unchanged(envFile, written)) {
     await envGuard.stop();
@@ -189,6 +204,13 @@ function printReady(stack: Stack): void {
     `Realtime plan    ${plan.name}: ${plan.messagesPerSecond} messages/s (more are dropped silently), ` +
       `${plan.concurrentClients} clients, ${plan.joinsPerSecond} joins/s, ${plan.channelsPerConnection} channels per connection`,
   );
-  console.log(`env file         ${envFile} (service role keys and database URLs; removed on stop)`);
+  console.log(
+    `env file         ${envFile} (service role and anon keys, JWT secrets, database URLs; removed on stop)`,
+  );
+  const flag = envFile === '.env.sync' ? '' : ` --env-file ${envFile}`;
+  console.log(
+    `stop a project   npm run stack --${flag} stop source (start source, status) in another terminal` +
+      (process.stdin.isTTY ? ', or type stop source here' : ''),
+  );
   console.log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C stops it`);
 }

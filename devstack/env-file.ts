@@ -1,5 +1,5 @@
 /**
- * The env file of a local stack (KEY=value lines, mode 0600: it holds service role keys).
+ * The env file of a local stack (KEY=value lines, mode 0600: it holds service role keys and JWT secrets).
  * `npm run stack` writes its own (default .env.sync) for as long as it runs: the first line names
  * its pid. A file whose first line is not a stack's is someone's own and is never overwritten; one
  * whose stack still runs belongs to that stack; one of a stack that is gone is overwritten. The
@@ -25,9 +25,10 @@ export async function writeEnvFile(
 ): Promise<string> {
   const lines = [
     ownerPid === undefined ? `${WRITTEN_BY}: ${ABOUT}` : ownerLine(ownerPid),
-    '# STACK_*_DATABASE_URL are for tests and tools only; the sync worker never reads them.',
+    '# STACK_* are for tests and tools only; the sync worker never reads them.',
     '# STACK_*_DATABASE_URL log in as postgres (not a superuser, as on hosted projects);',
     '# STACK_*_ADMIN_DATABASE_URL as the superuser supabase_admin, which hosted projects never give out.',
+    "# STACK_*_ANON_KEY is the project's anon key; STACK_*_JWT_SECRET signs its keys and users' tokens.",
     ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
     '',
   ];

@@ -16,7 +16,11 @@
 # Without one: waits for EOF; a line `keep` read before it keeps the paths (and spares --kill's
 # PID, a process of the owner's that it has not seen end: it gets --signal otherwise).
 # Then removes the --rm paths, the --rm-on-failure ones if the command failed, and FILE if its
-# first line is still LINE (it was not rewritten by someone else meanwhile).
+# first line is still LINE (it was not rewritten by someone else meanwhile) — unless it got SIGUSR1
+# before the command ended: the owner stops the command but keeps its paths (a database stopped
+# to be started again on the same data; guard.ts `release`).
+kept=
+trap 'kept=1' USR1
 signal=TERM
 grace=5
 remove=
@@ -57,6 +61,7 @@ remove_all() {
 }
 
 clean_up() {
+  [ -z "$kept" ] || return 0
   remove_all "$remove"
   [ "$1" -eq 0 ] || remove_all "$remove_on_failure"
   if [ -n "$marked_file" ]; then

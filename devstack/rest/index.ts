@@ -2,10 +2,19 @@
  * A local stand-in for PostgREST (as Supabase serves it at /rest/v1) for the unmodified supabase-js client.
  * Wire behaviour follows what the supabase-js client sends and PostgREST answers (its source is the truth).
  *
+ * Keys and roles as Kong + PostgREST (auth.ts, jwt.ts, tx-vars.ts): `apikey` must be the project's anon or
+ * service_role key (any JWT with that role signed with the project's secret; Kong's messages otherwise);
+ * `Authorization: Bearer` any JWT signed with that secret (a user's access token: keys.ts
+ * `userAccessToken`), checked as PostgREST does (PGRST301/PGRST303); without `Authorization`, the
+ * `apikey`'s. Each request runs as the JWT's `role` claim (anon without one) with PostgREST's
+ * transaction settings (`request.jwt.claims`, `request.headers`, …, the role's `ALTER ROLE … SET`
+ * settings), so grants, RLS policies and EXECUTE privileges apply; 42501 is 401 for anon, 403 otherwise.
+ *
  * Simplifications (deliberate; a development and test tool):
- * - One key only: the project's service_role JWT, in `apikey` (Kong's key-auth) and `Authorization: Bearer`.
- *   Requests run as `service_role` (BYPASSRLS), so there is no RLS, no anon/authenticated role and no
- *   per-user claims. A missing `Authorization` header falls back to the `apikey` claims.
+ * - The gateway accepts any anon or service_role JWT signed with the project's secret (Kong compares
+ *   the key to the project's two exact strings); no `sb_publishable_…`/`sb_secret_…` keys, no JWKS
+ *   (HS256/384/512 with the one secret), no `jwt-aud`, no `db-pre-request`, transactions always READ
+ *   COMMITTED (a role's `default_transaction_isolation` is ignored).
  * - No resource embedding, spreads, aggregates, JSON paths (`->`) or casts (`::`) in select/filters/order:
  *   those answer 400 PGRST100. No CSV/GeoJSON/plan output (406 PGRST107). No PUT, no `Range` header,
  *   no `params=single-object`, no `tx=rollback`, no `response.status`/`response.headers` GUCs, no OpenAPI.
@@ -26,6 +35,7 @@ import pg from 'pg';
 import { DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { RestService } from './handler.js';
 import { SchemaCache } from './schema-cache.js';
+import { loadRoleSettings, type RoleSettings } from './tx-vars.js';
 
 export interface RestHandlerOptions {
   databaseUrl: string;
@@ -73,8 +83,10 @@ export async function createRestHandler(options: RestHandlerOptions): Promise<Re
   });
   pool.on('error', onError);
   const cache = new SchemaCache(pool, options.databaseUrl, onError);
+  let roleSettings: RoleSettings;
   try {
     await cache.start();
+    roleSettings = await loadRoleSettings(pool);
   } catch (error) {
     await cache.close();
     await pool.end();
@@ -84,6 +96,7 @@ export async function createRestHandler(options: RestHandlerOptions): Promise<Re
     pool,
     cache,
     jwtSecret: options.jwtSecret,
+    roleSettings,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     maxRows: options.maxRows ?? null,
     secrets: passwordOf(options.databaseUrl),

@@ -45,6 +45,8 @@ const SCHEMA_FILTER = `n.nspname <> 'information_schema' AND n.nspname NOT LIKE 
 
 const SCHEMAS_SQL = `SELECT n.nspname AS name FROM pg_namespace n WHERE ${SCHEMA_FILTER}`;
 
+// The sequence behind an identity column is found in pg_depend, not by pg_get_serial_sequence(), which
+// resolves the table's name and so needs USAGE on its schema, which the login role (authenticator) lacks.
 const TABLES_SQL = `
 SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
   coalesce((
@@ -53,7 +55,12 @@ SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
       'type', format_type(a.atttypid, a.atttypmod),
       'default', CASE
         WHEN a.attidentity <> '' THEN
-          'nextval(' || quote_literal(pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname)) || '::regclass)'
+          'nextval(' || quote_literal((
+            SELECT format('%I.%I', sn.nspname, sq.relname)
+            FROM pg_depend dep JOIN pg_class sq ON sq.oid = dep.objid JOIN pg_namespace sn ON sn.oid = sq.relnamespace
+            WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
+              AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i' AND sq.relkind = 'S'
+          )) || '::regclass)'
         WHEN a.attgenerated <> '' THEN NULL
         ELSE pg_get_expr(d.adbin, d.adrelid) END
     ) ORDER BY a.attnum)

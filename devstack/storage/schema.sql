@@ -6,7 +6,8 @@
 -- storage server's migration 0052; the prefix migrations before it are skipped on new projects).
 CREATE SCHEMA IF NOT EXISTS storage;
 -- On hosted projects the storage tables belong to supabase_storage_admin, not to postgres: postgres
--- may read, write and add triggers to them but not alter or drop them.
+-- may read, write and add triggers to them, and manage their policies (devstack/supautils.sql), but
+-- not alter or drop them.
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'supabase_storage_admin') THEN

@@ -9,6 +9,7 @@ import type { SyncConfig } from '../contracts/config.js';
 import { connectSource } from '../supabase/source.js';
 import { connectTarget } from '../supabase/target.js';
 import { ago } from './common.js';
+import { mergeCauses } from './failover-causes.js';
 import { gatherFacts, type Projects } from './failover-gather.js';
 import {
   DEFAULT_LIMITS,
@@ -29,7 +30,8 @@ export async function checkReadiness(
   projects: Projects = projectsOf(cfg),
 ): Promise<Readiness> {
   const gathered = await gatherFacts(c, cfg, projects);
-  return judge(gathered.facts, gathered, limits);
+  // One reason per root cause: a project out of reach is one line, not one per check.
+  return mergeCauses(judge(gathered.facts, gathered, limits), gathered.lastErrors, limits);
 }
 
 function cells(t: TableReadiness, now: number): string[] {

@@ -11,6 +11,7 @@ import type { SyncConfig, TableConfig } from '../contracts/config.js';
 import type { SourceProject, TargetProject } from '../contracts/ports.js';
 import { errorMessage } from '../core/errors.js';
 import { diffTableSchemas } from '../core/schema-diff.js';
+import { compareAppObjects } from '../engine/schema-compare.js';
 import type { VerifyTablesResult } from '../workflows/verify.js';
 import type { StatusEntry } from './recorded.js';
 import { readStatuses } from './status.js';
@@ -27,12 +28,12 @@ export interface Projects {
   target: TargetProject;
 }
 
-/** `work()`, or its error as one line, within `ms`. */
+/** `work()`, or its error as one line (`what: message`; and the message alone), within `ms`. */
 export async function bounded<T>(
   what: string,
   work: () => Promise<T>,
   ms = READ_TIMEOUT_MS,
-): Promise<{ value: T } | { error: string }> {
+): Promise<{ value: T } | { error: string; message: string }> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
@@ -40,7 +41,7 @@ export async function bounded<T>(
   try {
     return { value: await Promise.race([work(), deadline]) };
   } catch (error) {
-    return { error: `${what}: ${errorMessage(error)}` };
+    return { error: `${what}: ${errorMessage(error)}`, message: errorMessage(error) };
   } finally {
     clearTimeout(timer);
   }
@@ -123,6 +124,8 @@ export interface Gathered {
   /** Reasons of the whole (the named sequences behind, a project unreachable). */
   reasons: string[];
   notes: string[];
+  /** Each table's last error, as its status reports it (failover-causes.ts groups by it). */
+  lastErrors: Map<string, string>;
 }
 
 export async function gatherFacts(c: Client, cfg: SyncConfig, projects: Projects): Promise<Gathered> {
@@ -148,8 +151,14 @@ export async function gatherFacts(c: Client, cfg: SyncConfig, projects: Projects
         );
   }
   if (cfg.auth) reasons.push(...(await authDifferences(cfg, projects)));
+  reasons.push(...(await objectDifferences(cfg, projects)));
   if (!report.presence.live) notes.push('no worker is polling: the sync is not running now');
-  return { facts, presence: report.presence, reasons, notes };
+  const lastErrors = new Map<string, string>();
+  cfg.tables.forEach((t, i) => {
+    const s = report.statuses[i]!;
+    if ('lastError' in s && s.lastError) lastErrors.set(t.qualifiedName, s.lastError.message);
+  });
+  return { facts, presence: report.presence, reasons, notes, lastErrors };
 }
 
 /** With `"auth": true`: auth.users and auth.identities compared whole (row count and checksum, no values). */
@@ -173,4 +182,22 @@ async function authDifferences(cfg: SyncConfig, projects: Projects): Promise<str
       );
   }
   return reasons;
+}
+
+/** At most this many differing objects are named one by one. */
+const OBJECTS_NAMED = 10;
+
+/** The app's policies, privileges, functions, views, … that differ on the target, one reason each. */
+async function objectDifferences(cfg: SyncConfig, projects: Projects): Promise<string[]> {
+  const compared = await bounded('comparing the policies, privileges and functions', () =>
+    compareAppObjects(projects.source, projects.target, cfg.tables, cfg.storage),
+  );
+  if ('error' in compared) return [compared.error];
+  const differences = compared.value;
+  const named = differences.slice(0, OBJECTS_NAMED).map((d) => `schema: ${d.message}`);
+  if (differences.length > OBJECTS_NAMED)
+    named.push(
+      `schema: ${differences.length - OBJECTS_NAMED} more object(s) differ (supabase-sync schema diff)`,
+    );
+  return named;
 }

@@ -16,10 +16,12 @@ import type { Client } from '@temporalio/client';
 import type { SyncConfig, TableConfig } from '../contracts/config.js';
 import type { ReconcileResult, TableStatus } from '../contracts/table-sync.js';
 import { errorMessage } from '../core/errors.js';
+import { unreachableIn } from '../supabase/api-errors.js';
 import { connectSource } from '../supabase/source.js';
 import { reconcileNowUpdate, stopUpdate } from '../workflows/messages.js';
 import { isRunning } from '../engine/tables.js';
 import { CliError } from './common.js';
+import { briefError, MAX_LINE, summarize } from './failover-causes.js';
 import { checkReadiness, projectsOf } from './failover-check.js';
 import { bounded, type Projects } from './failover-gather.js';
 import type { Limits } from './failover-readiness.js';
@@ -143,7 +145,10 @@ export async function promote(c: Client, cfg: SyncConfig, o: PromoteOptions): Pr
   const presence = await workerPresence(c, cfg.temporal);
 
   o.log('1. final catch-up pass');
-  if (!sourceUp) o.warn(`  skipped: the source cannot be reached (${source.error})`);
+  if (!sourceUp)
+    o.warn(
+      `  skipped: the source cannot be reached (${unreachableIn(source.message)?.cause ?? briefError(source.message)})`,
+    );
   else if (!presence.live) o.warn('  skipped: no worker is running (npm run sync); the last passes stand');
   else await finalPasses(c, cfg, o);
 
@@ -152,11 +157,13 @@ export async function promote(c: Client, cfg: SyncConfig, o: PromoteOptions): Pr
   if (readiness.ready) o.log('  ready');
   else if (again)
     o.log(`  already promoted at ${new Date(record.promotedAt).toISOString()}: going on (idempotent)`);
-  else if (!o.force)
-    throw new CliError(
-      `refusing to promote, the backup is not ready: ${readiness.reasons.join('; ')} (fix these, or pass --force to promote anyway)`,
-    );
-  else for (const r of readiness.reasons) o.warn(`  not ready (--force): ${r}`);
+  else if (!o.force) {
+    for (const r of readiness.reasons) o.warn(`  not ready: ${r}`);
+    // One line (after `supabase-sync: `) of at most MAX_LINE: the reasons are listed above it.
+    const [lead, tail] = ['refusing to promote, the backup is not ready: ', ' (fix it, or pass --force)'];
+    const room = MAX_LINE - 'supabase-sync: '.length - lead.length - tail.length;
+    throw new CliError(`${lead}${summarize(readiness.reasons, room)}${tail}`);
+  } else for (const r of readiness.reasons) o.warn(`  not ready (--force): ${r}`);
 
   o.log('3. stopping the sync');
   await stopSync(c, cfg, presence.live, o);
@@ -170,7 +177,7 @@ export async function promote(c: Client, cfg: SyncConfig, o: PromoteOptions): Pr
   const promoted = connectSource(cfg.target);
   for (const t of cfg.tables) {
     const done = await bounded(t.qualifiedName, () => promoted.enableTable(t, false));
-    if ('error' in done) o.warn(`  ${done.error}`);
+    if ('error' in done) o.warn(`  ${t.qualifiedName}: not tracked: ${briefError(done.message)}`);
     else o.log(`  ${t.qualifiedName}: tracked`);
   }
 

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { CliError, client, config, interruptSignal, seconds } from './common.js';
+import { MAX_LINE, summarize } from './failover-causes.js';
 import { checkReadiness, renderReadiness } from './failover-check.js';
 import { promote } from './failover-promote.js';
 import { DEFAULT_LIMITS, type Limits } from './failover-readiness.js';
@@ -32,7 +33,10 @@ async function failoverCheck(options: LimitOptions & { json?: boolean }): Promis
   try {
     const readiness = await checkReadiness(c, cfg, limits);
     console.log(options.json ? JSON.stringify(readiness, null, 2) : renderReadiness(readiness));
-    if (!readiness.ready) throw new CliError(`the backup is not ready: ${readiness.reasons.join('; ')}`, 1);
+    // One line (after `supabase-sync: `) of at most MAX_LINE: the reasons are listed above it.
+    const lead = 'the backup is not ready: ';
+    const room = MAX_LINE - 'supabase-sync: '.length - lead.length;
+    if (!readiness.ready) throw new CliError(`${lead}${summarize(readiness.reasons, room)}`, 1);
   } finally {
     await c.connection.close();
   }

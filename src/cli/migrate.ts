@@ -1,13 +1,8 @@
 /** `supabase-sync migrate [--apply --db-url URL]`: the SQL of supabase/migrations, or apply it. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import {
-  MigrationError,
-  applyMigrations,
-  listMigrations,
-  readMigration,
-  redactDatabaseUrl,
-} from '../supabase/migrations.js';
+import { MigrationError, applyMigrations, listMigrations, readMigration } from '../supabase/migrations.js';
+import { redactDatabaseUrl } from '../supabase/database.js';
 import { CliError } from './common.js';
 
 export function registerMigrate(program: Command): void {

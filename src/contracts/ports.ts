@@ -4,6 +4,7 @@
  * `source.ts` (reading the primary), `target.ts` (writing the backup), `realtime.ts` (the change
  * feed). Row data flows through these calls inside activities and never reaches Temporal.
  */
+import type { AppCatalogReader } from './app-catalog.js';
 import type { TableConfig } from './config.js';
 import type { TableListing, TableSchemaResult } from './table-schema.js';
 
@@ -177,7 +178,8 @@ export interface VersionsRequest {
   limit: number;
 }
 
-export interface SourceProject extends Required<RangeChecksums>, CatalogReader, SequenceReader {
+export interface SourceProject
+  extends Required<RangeChecksums>, CatalogReader, AppCatalogReader, SequenceReader {
   countRows(ref: TableRef): Promise<number>;
   /** The newest version and the newest unprocessed ledger entry (a few index lookups). */
   readPosition(ref: TableRef, versionColumn: string | null): Promise<SourcePosition>;
@@ -234,7 +236,8 @@ export interface SourceProject extends Required<RangeChecksums>, CatalogReader, 
   ): ChangeSubscription;
 }
 
-export interface TargetProject extends Required<RangeChecksums>, CatalogReader, SequenceReader {
+export interface TargetProject
+  extends Required<RangeChecksums>, CatalogReader, AppCatalogReader, SequenceReader {
   /** Moves the target's sequences forward to at least the source's positions plus `margin` (never backward). */
   advanceSequences(sequences: SequencePosition[], margin: number): Promise<SequenceAdvance[]>;
   /**

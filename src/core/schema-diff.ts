@@ -12,12 +12,7 @@ import type {
   TableSchemaResult,
   UniqueSchema,
 } from '../contracts/table-schema.js';
-import { tableName } from './names.js';
-
-/** An identifier as SQL: bare when it is a plain lower-case name, else double-quoted. */
-export function quoteIdent(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
-}
+import { quoteIdent, tableName } from './names.js';
 
 function tableSql(schema: Pick<TableSchema, 'schema' | 'table'>): string {
   return `${quoteIdent(schema.schema)}.${quoteIdent(schema.table)}`;

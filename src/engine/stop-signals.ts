@@ -12,8 +12,11 @@
  * With `parent: true`, the death of the parent process (npm SIGKILLed, a supervisor gone) is a
  * stop request too (reason `parent exited`), for processes that own servers: nothing else would
  * stop them. Seen within a second: process.ppid changes when the parent dies (the orphan is
- * adopted by init or a subreaper).
+ * adopted by init or a subreaper). When the parent is npm (`npm run stack`, `npm start`), npm's own
+ * parent is watched too: npm outlives the shell or supervisor that started it, so its death is the
+ * parent's death a user means (read from /proc; where there is none, only the direct parent).
  */
+import { readFileSync } from 'node:fs';
 export interface StopSignals {
   signal: AbortSignal;
   /** `SIGINT`, `SIGTERM`, `parent exited`, or what the signal was aborted with. */
@@ -23,6 +26,39 @@ export interface StopSignals {
 
 const REPEAT_MS = 1000;
 const PARENT_CHECK_MS = 1000;
+
+/** The parent of process `pid` (/proc/PID/stat's fourth field), or undefined where it cannot be read. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so read after the last ')'.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether process `pid` is npm (its command line names npm's CLI). */
+function isNpm(pid: number): boolean {
+  try {
+    // npm sets its title (`npm run stack …`, spaces), else `node …/npm-cli.js run …` (NULs).
+    return /(^|[/\0])npm(-cli\.js)?([\0 ]|$)/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** True once the parent, or npm's parent when the parent is npm, is no longer the one at start. */
+function parentGone(): () => boolean {
+  const parent = process.ppid;
+  const grandparent = isNpm(parent) ? parentOf(parent) : undefined;
+  return () => {
+    if (process.ppid !== parent) return true;
+    if (grandparent === undefined) return false;
+    const now = parentOf(parent);
+    return now !== undefined && now !== grandparent;
+  };
+}
 
 export function listenForStop(
   hooks: { first?: (name: string) => void; again?: (name: string) => void; parent?: boolean } = {},
@@ -41,10 +77,10 @@ export function listenForStop(
   const onTerm = () => request('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-  const parentAtStart = process.ppid;
+  const gone = hooks.parent ? parentGone() : () => false;
   const parentWatch = hooks.parent
     ? setInterval(() => {
-        if (process.ppid === parentAtStart) return;
+        if (!gone()) return;
         clearInterval(parentWatch);
         request('parent exited');
       }, PARENT_CHECK_MS).unref()

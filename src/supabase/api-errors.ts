@@ -24,8 +24,53 @@ export const MIGRATIONS = {
   feedBatch: 'supabase/migrations/20261202160000_sync_feed_batch.sql',
   sequences: 'supabase/migrations/20261202141400_sync_sequences.sql',
   storage: 'supabase/migrations/20261202150000_sync_storage.sql',
+  appCatalog: 'supabase/migrations/20261207120000_sync_app_catalog.sql',
 } as const;
 export type MigrationName = keyof typeof MIGRATIONS;
+
+/** What an unreachable (or failing) project's errors say, after `<role> project (<url>): <what> failed, `. */
+const UNREACHABLE = 'the API is unreachable or failing';
+
+/** A project that could not be reached: which one, and why in a few words (`connection refused`). */
+export interface Unreachable {
+  role: 'source' | 'target';
+  url: string;
+  cause: string;
+}
+
+/** The network cause in an error's text, in a few words (Node's fetch names it in its details). */
+function networkCause(text: string, status: number): string {
+  const causes: Array<[RegExp, string]> = [
+    [/ECONNREFUSED/, 'connection refused'],
+    [/ENOTFOUND|EAI_AGAIN/, 'host not found'],
+    [/ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|Connect Timeout/i, 'connection timed out'],
+    [/ECONNRESET|UND_ERR_SOCKET|other side closed/, 'connection reset'],
+    [/EHOSTUNREACH|ENETUNREACH/, 'host unreachable'],
+    [/CERT|certificate|TLS/, 'TLS failed'],
+  ];
+  for (const [pattern, cause] of causes) if (pattern.test(text)) return cause;
+  if (status > 0) return `HTTP ${status}`;
+  return /fetch failed/.test(text) ? 'fetch failed' : 'no answer';
+}
+
+/**
+ * The project an error (as `apiError` or Storage words it, anywhere in `message`) could not
+ * reach, and why; undefined for any other error. Lets a report give one line per unreachable
+ * project, not one per call.
+ */
+export function unreachableIn(message: string): Unreachable | undefined {
+  const m =
+    /\b(source|target) project \(([^)\s]+)\): .*?(?:failed, (?:the API|Storage) is unreachable|failed \(5\d\d )/.exec(
+      message,
+    );
+  if (!m) return undefined;
+  const status = Number(/\(HTTP (\d+)\)|failed \((5\d\d) /.exec(message)?.slice(1).find(Boolean) ?? 0);
+  return {
+    role: m[1] as Unreachable['role'],
+    url: m[2]!.replace(/\/\/[^/@]*@/, '//'),
+    cause: networkCause(message, status),
+  };
+}
 
 /** An error as PostgREST (and supabase-js, for network errors) reports it. */
 export interface ApiError {
@@ -84,7 +129,7 @@ export function apiError(project: ProjectConnection, call: FailedCall): SyncErro
   }
   if (status === 0 || status >= 500 || code.startsWith('08') || /^PGRST00[012]$/.test(code)) {
     return new SyncError(
-      `${on}: ${what} failed, the API is unreachable or failing (HTTP ${status}): ${detail}: check ${variable}_URL and that the project is up`,
+      `${on}: ${what} failed, ${UNREACHABLE} (HTTP ${status}): ${detail}: check ${variable}_URL and that the project is up`,
       'unavailable',
     );
   }

@@ -7,8 +7,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { errorMessage } from '../core/errors.js';
+import { connectDatabase, redactDatabaseUrl, redactIn } from './database.js';
 
 export const migrationsDir = fileURLToPath(new URL('../../supabase/migrations/', import.meta.url));
 const MIGRATION_FILE = /^(\d{14})_([a-z0-9_]+)\.sql$/;
@@ -36,44 +36,13 @@ export function readMigration(migration: Migration): Promise<string> {
   return readFile(migration.file, 'utf8');
 }
 
-/** The URL with its password replaced by `***` (for messages); an unparsable one is not shown at all. */
-export function redactDatabaseUrl(databaseUrl: string): string {
-  try {
-    const url = new URL(databaseUrl);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return '(database URL)';
-  }
-}
-
-/** `message` with the URL and its password taken out. */
-function redactIn(message: string, databaseUrl: string): string {
-  let out = message.split(databaseUrl).join(redactDatabaseUrl(databaseUrl));
-  try {
-    const password = decodeURIComponent(new URL(databaseUrl).password);
-    if (password.length > 0) out = out.split(password).join('***');
-  } catch {
-    // not a URL: nothing more to take out
-  }
-  return out;
-}
-
 export class MigrationError extends Error {}
 
 /** Returns the migrations applied by this call (none when the database is up to date). */
 export async function applyMigrations(databaseUrl: string, dir = migrationsDir): Promise<Migration[]> {
   const migrations = await listMigrations(dir);
   const where = redactDatabaseUrl(databaseUrl);
-  const client = new pg.Client({ connectionString: databaseUrl });
-  // A dropped connection rejects the query in flight; without a listener it would crash the process.
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw new MigrationError(`could not connect to ${where}: ${redactIn(errorMessage(error), databaseUrl)}`);
-  }
+  const client = await connectDatabase(databaseUrl, (message) => new MigrationError(message));
   const applied: Migration[] = [];
   try {
     // The Supabase CLI's own history table (it adds its columns the same way).

@@ -16,11 +16,14 @@ import type {
   TableRef,
 } from '../contracts/ports.js';
 import type { TableListing, TableSchemaResult } from '../contracts/table-schema.js';
+import type { AppCatalogReader, AppCatalogScope, AppObject } from '../contracts/app-catalog.js';
 import { apiError, type FailedCall, type MigrationName } from './api-errors.js';
 import { newClient, type ProjectConnection, type SupabaseClient } from './client.js';
 import { tableName } from '../core/names.js';
 
-export abstract class SupabaseProject implements Required<RangeChecksums>, CatalogReader, SequenceReader {
+export abstract class SupabaseProject
+  implements Required<RangeChecksums>, CatalogReader, AppCatalogReader, SequenceReader
+{
   protected readonly client: SupabaseClient;
 
   constructor(protected readonly project: ProjectConnection) {
@@ -50,6 +53,15 @@ export abstract class SupabaseProject implements Required<RangeChecksums>, Catal
     );
   }
 
+  /** The app's policies, privileges, functions, … (what `schema diff` compares besides the tables). */
+  async readAppCatalog(scope: AppCatalogScope): Promise<AppObject[]> {
+    return this.rpc<AppObject[]>(
+      'sync_app_catalog',
+      { p_tables: scope.tables, p_buckets: scope.buckets },
+      { what: 'reading the policies, privileges and functions', migration: 'appCatalog' },
+    );
+  }
+
   async listTables(): Promise<TableListing[]> {
     return this.rpc<TableListing[]>('sync_list_tables', {}, { what: 'listing tables', migration: 'catalog' });
   }
@@ -69,7 +81,7 @@ export abstract class SupabaseProject implements Required<RangeChecksums>, Catal
     return this.rpc<SequencePosition[]>(
       'sync_read_sequences',
       { p_schema: ref.schema, p_table: ref.table, p_sequences: named.map(sequenceName) },
-      { what: `reading the sequences of ${tableName(ref)}`, migration: 'sequences' },
+      { what: `reading ${sequencesOf(ref, named)}`, migration: 'sequences' },
     );
   }
 
@@ -132,6 +144,13 @@ export abstract class SupabaseProject implements Required<RangeChecksums>, Catal
     );
     return rows.map(([key, hash]) => ({ key, hash }));
   }
+}
+
+/** What is read: a table's sequences, named ones, or both — never an empty table name. */
+function sequencesOf(ref: Pick<TableRef, 'schema' | 'table'>, named: string[]): string {
+  const names = named.length > 0 ? `the sequences ${named.join(', ')}` : '';
+  if (!ref.table) return names || 'no sequences';
+  return `the sequences of ${tableName(ref)}${names ? ` and ${names}` : ''}`;
 }
 
 /** `schema.name` (or `name`, in public) as the functions take it. */

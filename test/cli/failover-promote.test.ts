@@ -6,30 +6,34 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { closeDatabases, db, uniqueName } from '../support/db.js';
+import { closeDatabases, createTestSchema, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
 import { CliEnv, show } from './cli.js';
 
 const stack = testStack();
+// A schema of its own: promote's readiness compares every function and view of the table's schema.
+const ns = uniqueName('fp');
 const name = uniqueName('cli_promote');
-const t = table(name);
+const qualified = `${ns}.${name}`;
+const t = table(qualified);
 const source = () => db(stack.source.databaseUrl);
 const target = () => db(stack.target.databaseUrl);
 let sync: RunningSync;
 let cli: CliEnv;
 
 before(async () => {
+  await createTestSchema(ns, [stack.source.databaseUrl, stack.target.databaseUrl]);
   for (const pool of [source(), target()]) {
     await pool.query(
-      `CREATE TABLE public.${name} (id bigserial PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE ${qualified} (id bigserial PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`,
     );
-    await pool.query(`GRANT ALL ON public.${name} TO service_role`);
+    await pool.query(`GRANT ALL ON ${qualified} TO service_role`);
   }
-  await source().query(`INSERT INTO public.${name} (note) SELECT 'n' || g FROM generate_series(1, 25) g`);
+  await source().query(`INSERT INTO ${qualified} (note) SELECT 'n' || g FROM generate_series(1, 25) g`);
   sync = await startSync(testConfig([t]), { startWorkflows: false });
-  cli = await CliEnv.create(sync.config.temporal.taskQueue, [name]);
+  cli = await CliEnv.create(sync.config.temporal.taskQueue, [qualified]);
 });
 
 after(async () => {
@@ -42,10 +46,19 @@ describe('failover check and promote, the source reachable', () => {
   test('not ready without a workflow; ready once the table syncs', async () => {
     const r = await cli.run(['failover', 'check']);
     assert.equal(r.code, 1, show(r));
-    assert.match(r.stderr, new RegExp(`public\\.${name}: state is not started, not running`));
-    const start = await cli.run(['start', name]);
+    assert.match(r.stderr, new RegExp(`${ns}\\.${name}: state is not started, not running`));
+    const start = await cli.run(['start', qualified]);
     assert.equal(start.code, 0, show(start));
     await waitUntilSyncing(sync, t, { timeoutMs: 30_000 });
+    // The sync added the table to the source's Realtime publication: the backup needs it too to
+    // serve the app's subscriptions after a switch, which `schema push` does.
+    const check = await cli.run(['failover', 'check']);
+    assert.match(
+      check.stderr,
+      new RegExp(`schema: ${ns}\\.${name} in publication supabase_realtime is missing on the target`),
+    );
+    const push = await cli.run(['schema', 'push', '--db-url', stack.target.databaseUrl]);
+    assert.equal(push.code, 0, show(push));
     await waitFor(async () => (await cli.run(['failover', 'check'])).code === 0, {
       timeoutMs: 30_000,
       message: async () => show(await cli.run(['failover', 'check'])),
@@ -53,23 +66,23 @@ describe('failover check and promote, the source reachable', () => {
   });
 
   test('promote: final pass, sync stopped, sequence past the source by the margin', async () => {
-    await source().query(`INSERT INTO public.${name} (note) VALUES ('just before')`);
+    await source().query(`INSERT INTO ${qualified} (note) VALUES ('just before')`);
     const r = await cli.run(['failover', 'promote', '--sequence-margin', '100']);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /2\. readiness\n {2}ready\n/);
-    assert.match(r.stdout, new RegExp(`1\\. final catch-up pass\\n  public\\.${name}: read \\d+`));
-    assert.match(r.stdout, new RegExp(`public\\.${name}: stopped`));
-    assert.match(r.stdout, new RegExp(`public\\.${name}_id_seq: next 27 → 127`));
-    const copied = await target().query(`SELECT 1 FROM public.${name} WHERE note = 'just before'`);
+    assert.match(r.stdout, new RegExp(`1\\. final catch-up pass\\n  ${ns}\\.${name}: read \\d+`));
+    assert.match(r.stdout, new RegExp(`${ns}\\.${name}: stopped`));
+    assert.match(r.stdout, new RegExp(`${ns}\\.${name}_id_seq: next 27 → 127`));
+    const copied = await target().query(`SELECT 1 FROM ${qualified} WHERE note = 'just before'`);
     assert.equal(copied.rowCount, 1, 'the final pass copied the last write');
-    await source().query(`INSERT INTO public.${name} (note) VALUES ('after the promote')`);
-    const status = await cli.run(['status', name]);
+    await source().query(`INSERT INTO ${qualified} (note) VALUES ('after the promote')`);
+    const status = await cli.run(['status', qualified]);
     assert.match(status.stdout, /stopped/, show(status));
     const { rows } = await target().query<{ id: string }>(
-      `INSERT INTO public.${name} (note) VALUES ('on the promoted') RETURNING id`,
+      `INSERT INTO ${qualified} (note) VALUES ('on the promoted') RETURNING id`,
     );
     assert.equal(rows[0]!.id, '127');
-    const late = await target().query(`SELECT 1 FROM public.${name} WHERE note = 'after the promote'`);
+    const late = await target().query(`SELECT 1 FROM ${qualified} WHERE note = 'after the promote'`);
     assert.equal(late.rowCount, 0, 'nothing syncs after the promote');
   });
 });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { closeDatabases, db, uniqueName } from '../support/db.js';
+import { closeDatabases, createTestSchema, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
 import { CliEnv, show } from './cli.js';
 
@@ -14,10 +14,12 @@ const equal = uniqueName('sd_equal');
 const drifted = uniqueName('sd_drift');
 const missing = uniqueName('sd_missing');
 let cli: CliEnv;
+const ns = uniqueName('sd');
 
 before(async () => {
+  await createTestSchema(ns, [stack.source.databaseUrl, stack.target.databaseUrl]);
   const base = (t: string) =>
-    `CREATE TABLE public.${t} (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
+    `CREATE TABLE ${ns}.${t} (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
   for (const url of [stack.source.databaseUrl, stack.target.databaseUrl]) {
     await db(url).query(base(equal));
     await db(url).query(base(drifted));
@@ -25,15 +27,18 @@ before(async () => {
   await db(stack.source.databaseUrl).query(base(missing));
   // Drift: a column added on the source, a type changed there, a unique index the target lacks.
   await db(stack.source.databaseUrl).query(
-    `ALTER TABLE public.${drifted} ADD COLUMN plan text NOT NULL DEFAULT 'free'`,
+    `ALTER TABLE ${ns}.${drifted} ADD COLUMN plan text NOT NULL DEFAULT 'free'`,
   );
   await db(stack.source.databaseUrl).query(
-    `ALTER TABLE public.${drifted} ALTER COLUMN note TYPE varchar(200)`,
+    `ALTER TABLE ${ns}.${drifted} ALTER COLUMN note TYPE varchar(200)`,
   );
   await db(stack.target.databaseUrl).query(
-    `ALTER TABLE public.${drifted} DROP CONSTRAINT ${drifted}_email_key`,
+    `ALTER TABLE ${ns}.${drifted} DROP CONSTRAINT ${drifted}_email_key`,
   );
-  cli = await CliEnv.create('unused', [equal, drifted, missing]);
+  cli = await CliEnv.create(
+    'unused',
+    [equal, drifted, missing].map((t) => `${ns}.${t}`),
+  );
 });
 
 after(async () => {
@@ -42,34 +47,37 @@ after(async () => {
 });
 
 test('equal tables: "equal", exit 0', async () => {
-  const r = await cli.run(['schema', 'diff', equal]);
+  const r = await cli.run(['schema', 'diff', `${ns}.${equal}`]);
   assert.equal(r.code, 0, show(r));
-  assert.equal(r.stdout, `public.${equal}: equal\n`);
+  assert.equal(
+    r.stdout,
+    `${ns}.${equal}: equal\npolicies, privileges, functions, views, triggers, types: equal\n`,
+  );
 });
 
 test('drifted and missing tables: each difference, then the SQL for the target; exit 1; applying it makes them equal', async () => {
   const r = await cli.run(['schema', 'diff']);
   assert.equal(r.code, 1, show(r));
   const out = r.stdout;
-  assert.match(out, new RegExp(`public\\.${drifted}: 3 difference\\(s\\), 2 stopping the sync of the table`));
+  assert.match(out, new RegExp(`${ns}\\.${drifted}: 3 difference\\(s\\), 2 stopping the sync of the table`));
   assert.match(
     out,
-    new RegExp(`! column plan \\(text\\) of public\\.${drifted} is on the source but not on the target`),
+    new RegExp(`! column plan \\(text\\) of ${ns}\\.${drifted} is on the source but not on the target`),
   );
   assert.match(
     out,
     new RegExp(
-      `! column public\\.${drifted}\\.note is character varying\\(200\\) on the source but text on the target`,
+      `! column ${ns}\\.${drifted}\\.note is character varying\\(200\\) on the source but text on the target`,
     ),
   );
   assert.match(
     out,
     new RegExp(
-      `- unique constraint ${drifted}_email_key \\(email\\) of public\\.${drifted} is on the source but not on the target`,
+      `- unique constraint ${drifted}_email_key \\(email\\) of ${ns}\\.${drifted} is on the source but not on the target`,
     ),
   );
-  assert.match(out, new RegExp(`public\\.${missing}: 1 difference\\(s\\), 1 stopping the sync of the table`));
-  const sql = out.split('-- SQL that makes the target match the source (run it on the target):\n')[1]!;
+  assert.match(out, new RegExp(`${ns}\\.${missing}: 1 difference\\(s\\), 1 stopping the sync of the table`));
+  const sql = out.split(/-- SQL that makes the target match the source \(run it on the target.*\n/)[1]!;
   assert.ok(sql, show(r));
   // The SQL is what it says: run on the target, the projects are equal.
   const c = new pg.Client({ connectionString: stack.target.databaseUrl });
@@ -79,14 +87,20 @@ test('drifted and missing tables: each difference, then the SQL for the target; 
   } finally {
     await c.end();
   }
-  const again = await cli.run(['schema', 'diff', drifted, missing, '--json']);
+  const again = await cli.run(['schema', 'diff', `${ns}.${drifted}`, `${ns}.${missing}`, '--json']);
   assert.equal(again.code, 0, show(again));
-  const json = JSON.parse(again.stdout) as Array<{ table: string; differences: unknown[] }>;
+  const json = JSON.parse(again.stdout) as {
+    tables: Array<{ table: string; differences: unknown[] }>;
+    objects: unknown[];
+    sql: string[];
+  };
+  assert.deepEqual(json.objects, []);
+  assert.deepEqual(json.sql, []);
   assert.deepEqual(
-    json.map((t) => [t.table, t.differences.length]),
+    json.tables.map((t) => [t.table, t.differences.length]),
     [
-      [`public.${drifted}`, 0],
-      [`public.${missing}`, 0],
+      [`${ns}.${drifted}`, 0],
+      [`${ns}.${missing}`, 0],
     ],
   );
 });

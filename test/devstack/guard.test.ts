@@ -119,4 +119,20 @@ describe('guard.sh', () => {
     // A command's exit code is the guard's.
     assert.equal(await guard(['sh', '-c', 'exit 3']).exited, 3);
   });
+
+  test('release: the command is stopped and its paths kept (a database stopped to start again)', async () => {
+    const dir = await tempPath();
+    const data = path.join(dir, 'data');
+    await writeFile(data, 'rows');
+    const g = guard(['sh', '-c', 'exec sleep 60'], { remove: [data], graceSeconds: 1 });
+    const command = await waitFor(() => commandOf(g.child.pid!), { timeoutMs: 5000 });
+    started.push(command);
+    await g.release();
+    assert.deepEqual(stillRunning([command]), [], 'the command is stopped');
+    assert.equal(await readFile(data, 'utf8'), 'rows', 'its path is kept');
+    const again = guard(['sh', '-c', 'exec sleep 60'], { remove: [data], graceSeconds: 1 });
+    await waitFor(() => commandOf(again.child.pid!), { timeoutMs: 5000 });
+    await again.stop();
+    assert.ok(!existsSync(data), 'stopped (not released), its guard removes the path');
+  });
 });

@@ -94,6 +94,10 @@ describe('npm run stack', () => {
       'TEMPORAL_NAMESPACE',
       'STACK_SOURCE_DATABASE_URL',
       'STACK_TARGET_DATABASE_URL',
+      'STACK_SOURCE_ANON_KEY',
+      'STACK_TARGET_ANON_KEY',
+      'STACK_SOURCE_JWT_SECRET',
+      'STACK_TARGET_JWT_SECRET',
       'STACK_REALTIME_PLAN',
     ]) {
       assert.ok(env[key], `${key} is in the env file`);

@@ -3,7 +3,7 @@
  * or a script starts it, and everything it runs — found by the process tree below npm when it is
  * ready, so the processes of other stacks on the machine are never mistaken for its own.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'dotenv';
@@ -65,11 +65,23 @@ export interface StackProcess {
   readySeconds: number;
 }
 
-/** `npm run stack -- --env-file ENVFILE --no-ui`; resolves once it printed `stack ready`. */
-export async function startStackProcess(envFile: string): Promise<StackProcess> {
-  const npm = spawn('npm', ['run', 'stack', '--', '--env-file', envFile, '--no-ui'], {
+/**
+ * `npm run stack -- --env-file ENVFILE --no-ui`; resolves once it printed `stack ready`. It starts
+ * a Temporal server of its own, unless given the address of one to use (the harness's). With
+ * `viaShell`, npm is started by `sh -c`, which stays its parent.
+ */
+export async function startStackProcess(
+  envFile: string,
+  options: { temporalAddress?: string; viaShell?: boolean } = {},
+): Promise<StackProcess> {
+  const args = ['run', 'stack', '--', '--env-file', envFile, '--no-ui'];
+  // viaShell: npm started by a shell script that waits for it (`npm` is then that shell).
+  const [command, argv] = options.viaShell
+    ? ['sh', ['-c', `npm ${args.map((a) => `'${a}'`).join(' ')}; true`]]
+    : ['npm', args];
+  const npm = spawn(command, argv, {
     cwd: root,
-    env: { ...process.env, TEMPORAL_ADDRESS: '', TEMPORAL_NAMESPACE: '' },
+    env: { ...process.env, TEMPORAL_ADDRESS: options.temporalAddress ?? '', TEMPORAL_NAMESPACE: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -96,6 +108,21 @@ export async function startStackProcess(envFile: string): Promise<StackProcess> 
     env: parse(await readFile(envFile, 'utf8')),
     readySeconds: Number(/stack ready in ([\d.]+) s/.exec(output)?.[1]),
   };
+}
+
+/** `npm run stack -- --env-file ENVFILE ARGS` to its end: a command to the running stack. */
+export function stackCommand(
+  envFile: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(
+      'npm',
+      ['run', '--silent', 'stack', '--', '--env-file', envFile, ...args],
+      { cwd: root, env: { ...process.env, TEMPORAL_ADDRESS: '' } },
+      (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+    ),
+  );
 }
 
 /** Last resort for a test that failed: SIGKILL what is left of the stack. */

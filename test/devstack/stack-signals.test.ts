@@ -30,8 +30,8 @@ async function newEnvFile(): Promise<string> {
   return path.join(dir, 'F.env');
 }
 
-async function startStack(envFile?: string): Promise<StackProcess> {
-  const stack = await startStackProcess(envFile ?? (await newEnvFile()));
+async function startStack(envFile?: string, viaShell = false): Promise<StackProcess> {
+  const stack = await startStackProcess(envFile ?? (await newEnvFile()), { viaShell });
   stacks.push(stack);
   assert.equal(
     stack.tempDirs.length,
@@ -169,6 +169,14 @@ describe('npm run stack stops everything it started', () => {
 
   test('npm SIGKILLed: the stack sees its parent die and stops within 10 s', async () => {
     const stack = await startStack();
+    const began = Date.now();
+    process.kill(stack.npm.pid!, 'SIGKILL');
+    await allGone(stack, began, 10_000);
+    assert.match(stack.output(), /\nparent exited: stopping the stack …\n/);
+  });
+
+  test('the script that started npm SIGKILLed (npm left running): the stack stops within 10 s', async () => {
+    const stack = await startStack(undefined, true);
     const began = Date.now();
     process.kill(stack.npm.pid!, 'SIGKILL');
     await allGone(stack, began, 10_000);

@@ -5,6 +5,18 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(4).toString('hex')}`;
 }
 
+/**
+ * A schema of the test file's own, created on both projects with USAGE for the API roles: what the
+ * app's objects are compared over (`schema diff`, `failover check` compare every function, view and
+ * type of a synced table's schema), so other test files' objects in `public` stay out of it.
+ */
+export async function createTestSchema(schema: string, urls: string[]): Promise<void> {
+  for (const url of urls)
+    await db(url).query(
+      `CREATE SCHEMA ${schema}; GRANT USAGE ON SCHEMA ${schema} TO anon, authenticated, service_role`,
+    );
+}
+
 /** A small pool per database URL, closed by `closeDatabases()` at the end of a test file. */
 const pools = new Map<string, pg.Pool>();
 

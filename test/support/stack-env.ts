@@ -4,6 +4,10 @@ import os from 'node:os';
 export interface TestProject {
   url: string;
   serviceRoleKey: string;
+  /** The project's anon key: REST requests with it alone run as `anon`. */
+  anonKey: string;
+  /** Signs the project's keys and its users' tokens (devstack/keys.ts `userAccessToken`). */
+  jwtSecret: string;
   /** As `postgres`, NOT a superuser (as on hosted projects): what a user's SQL runs as. */
   databaseUrl: string;
   /** As the superuser `supabase_admin`, for setup a hosted project never allows its users. */
@@ -28,12 +32,16 @@ export function testStack(): {
     source: {
       url: required('SYNC_SOURCE_SUPABASE_URL'),
       serviceRoleKey: required('SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY'),
+      anonKey: required('STACK_SOURCE_ANON_KEY'),
+      jwtSecret: required('STACK_SOURCE_JWT_SECRET'),
       databaseUrl: required('STACK_SOURCE_DATABASE_URL'),
       adminDatabaseUrl: required('STACK_SOURCE_ADMIN_DATABASE_URL'),
     },
     target: {
       url: required('SYNC_TARGET_SUPABASE_URL'),
       serviceRoleKey: required('SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY'),
+      anonKey: required('STACK_TARGET_ANON_KEY'),
+      jwtSecret: required('STACK_TARGET_JWT_SECRET'),
       databaseUrl: required('STACK_TARGET_DATABASE_URL'),
       adminDatabaseUrl: required('STACK_TARGET_ADMIN_DATABASE_URL'),
     },

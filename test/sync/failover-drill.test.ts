@@ -18,7 +18,7 @@ import type { SyncConfig } from '../../src/contracts/config.js';
 import { withAuthTables } from '../../src/config/tables-extras.js';
 import { FaultProxy } from '../chaos/proxy.js';
 import { CliEnv, show } from '../cli/cli.js';
-import { closeDatabases, db, tableSnapshot, uniqueName } from '../support/db.js';
+import { closeDatabases, createTestSchema, db, tableSnapshot, uniqueName } from '../support/db.js';
 import { envFileText, testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
@@ -27,12 +27,14 @@ import { holdDuringFile } from '../support/resource-lock.js';
 const stack = testStack();
 const primaryDb = () => db(stack.source.databaseUrl);
 const backupDb = () => db(stack.target.databaseUrl);
+// A schema of its own: the readiness check compares every function and view of the tables' schema.
+const ns = uniqueName('drill');
 const profilesName = uniqueName('drill_profiles');
 const ordersName = uniqueName('drill_orders');
 const tag = uniqueName('drill');
 const tables = withAuthTables([
-  table(profilesName, { realtime: false }),
-  table(ordersName, { realtime: false }),
+  table(`${ns}.${profilesName}`, { realtime: false }),
+  table(`${ns}.${ordersName}`, { realtime: false }),
 ]);
 const users = Array.from({ length: 3 }, (_, i) => ({
   id: randomUUID(),
@@ -56,7 +58,7 @@ async function addUser(pool: ReturnType<typeof db>, u: { id: string; email: stri
     `INSERT INTO auth.identities (provider_id, user_id, identity_data, provider, created_at, updated_at) VALUES ($1, $2, $3, 'email', now(), now())`,
     [u.id, u.id, { sub: u.id, email: u.email }],
   );
-  await pool.query(`INSERT INTO public.${profilesName} (id, name) VALUES ($1, $2)`, [
+  await pool.query(`INSERT INTO ${ns}.${profilesName} (id, name) VALUES ($1, $2)`, [
     u.id,
     `name of ${u.email}`,
   ]);
@@ -76,8 +78,8 @@ async function everything(url: string): Promise<string[]> {
   return [
     ...auth.rows.map((r) => r.row),
     ...identities.rows.map((r) => r.row),
-    ...(await tableSnapshot(url, `public.${profilesName}`, ['id'])),
-    ...(await tableSnapshot(url, `public.${ordersName}`, ['id'])),
+    ...(await tableSnapshot(url, `${ns}.${profilesName}`, ['id'])),
+    ...(await tableSnapshot(url, `${ns}.${ordersName}`, ['id'])),
   ];
 }
 
@@ -119,18 +121,19 @@ async function writeEnv(source: { url: string; key: string }, target: { url: str
 holdDuringFile('auth.users', 'exclusive');
 
 before(async () => {
+  await createTestSchema(ns, [stack.source.databaseUrl, stack.target.databaseUrl]);
   for (const pool of [primaryDb(), backupDb()]) {
     await pool.query(
-      `CREATE TABLE public.${profilesName} (id uuid PRIMARY KEY REFERENCES auth.users (id) ON DELETE CASCADE, name text, updated_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE ${ns}.${profilesName} (id uuid PRIMARY KEY REFERENCES auth.users (id) ON DELETE CASCADE, name text, updated_at timestamptz NOT NULL DEFAULT now())`,
     );
     await pool.query(
-      `CREATE TABLE public.${ordersName} (id bigserial PRIMARY KEY, user_id uuid NOT NULL REFERENCES auth.users (id), amount int NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE ${ns}.${ordersName} (id bigserial PRIMARY KEY, user_id uuid NOT NULL REFERENCES auth.users (id), amount int NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
     );
-    await pool.query(`GRANT ALL ON public.${profilesName}, public.${ordersName} TO service_role`);
+    await pool.query(`GRANT ALL ON ${ns}.${profilesName}, ${ns}.${ordersName} TO service_role`);
   }
   for (const u of users) await addUser(primaryDb(), u);
   await primaryDb().query(
-    `INSERT INTO public.${ordersName} (user_id, amount) SELECT (ARRAY[$1, $2, $3]::uuid[])[1 + g % 3], g FROM generate_series(1, 30) g`,
+    `INSERT INTO ${ns}.${ordersName} (user_id, amount) SELECT (ARRAY[$1, $2, $3]::uuid[])[1 + g % 3], g FROM generate_series(1, 30) g`,
     users.map((u) => u.id),
   );
   proxy = new FaultProxy(stack.source.url, 'primary');
@@ -144,7 +147,7 @@ before(async () => {
   await writeFile(
     path.join(cli.dir, 'tables.json'),
     JSON.stringify({
-      tables: [profilesName, ordersName].map((name) => ({ name, realtime: false })),
+      tables: [profilesName, ordersName].map((name) => ({ name: `${ns}.${name}`, realtime: false })),
       auth: true,
     }),
   );
@@ -165,12 +168,12 @@ after(async () => {
 describe('failover drill', () => {
   test('check: not ready while the schema differs, ready once it is equal', async () => {
     await waitEqual('the first copy');
-    await backupDb().query(`ALTER TABLE public.${ordersName} ADD COLUMN note text`);
+    await backupDb().query(`ALTER TABLE ${ns}.${ordersName} ADD COLUMN note text`);
     const notReady = await cli.run(['failover', 'check']);
     assert.equal(notReady.code, 1, show(notReady));
     assert.match(notReady.stdout, /overall: NOT READY/);
-    assert.match(notReady.stderr, new RegExp(`public\\.${ordersName}: schema: `));
-    await backupDb().query(`ALTER TABLE public.${ordersName} DROP COLUMN note`);
+    assert.match(notReady.stderr, new RegExp(`${ns}\\.${ordersName}: schema: `));
+    await backupDb().query(`ALTER TABLE ${ns}.${ordersName} DROP COLUMN note`);
     const ready = await waitFor(
       async () => {
         const r = await cli.run(['failover', 'check', '--json']);
@@ -185,7 +188,7 @@ describe('failover drill', () => {
     assert.equal(json.ready, true);
     assert.deepEqual(
       json.tables.map((t) => t.table),
-      [`public.${profilesName}`, `public.${ordersName}`, 'auth.users', 'auth.identities'],
+      [`${ns}.${profilesName}`, `${ns}.${ordersName}`, 'auth.users', 'auth.identities'],
     );
   });
 
@@ -197,8 +200,8 @@ describe('failover drill', () => {
     const promoted = await cli.run(['failover', 'promote', '--force', '--sequence-margin', '1000']);
     assert.equal(promoted.code, 0, show(promoted));
     assert.match(promoted.stderr, /skipped: the source cannot be reached/);
-    assert.match(promoted.stdout, new RegExp(`public\\.${ordersName}: (stopped|terminated)`));
-    assert.match(promoted.stdout, new RegExp(`public\\.${ordersName}_id_seq: next \\d+ → \\d+`));
+    assert.match(promoted.stdout, new RegExp(`${ns}\\.${ordersName}: (stopped|terminated)`));
+    assert.match(promoted.stdout, new RegExp(`${ns}\\.${ordersName}_id_seq: next \\d+ → \\d+`));
     assert.match(promoted.stdout, /point the application at/);
     // Nothing syncs into the promoted project any more; the worker is stopped as the runbook says.
     await forward.stopWorker();
@@ -217,7 +220,7 @@ describe('failover drill', () => {
 
   test('the application writes to the promoted project: default ids, the same users', async () => {
     const { rows } = await backupDb().query<{ id: string }>(
-      `INSERT INTO public.${ordersName} (user_id, amount) VALUES ($1, 500), ($2, 501) RETURNING id`,
+      `INSERT INTO ${ns}.${ordersName} (user_id, amount) VALUES ($1, 500), ($2, 501) RETURNING id`,
       [users[0]!.id, users[1]!.id],
     );
     assert.ok(
@@ -234,16 +237,16 @@ describe('failover drill', () => {
     );
     const newcomer = { id: randomUUID(), email: `${tag}-new@example.test`, hash: `$2a$10$${'n'.repeat(53)}` };
     await addUser(backupDb(), newcomer);
-    await backupDb().query(`DELETE FROM public.${ordersName} WHERE id = 1`);
+    await backupDb().query(`DELETE FROM ${ns}.${ordersName} WHERE id = 1`);
     await backupDb().query(
-      `UPDATE public.${profilesName} SET name = 'renamed', updated_at = now() WHERE id = $1`,
+      `UPDATE ${ns}.${profilesName} SET name = 'renamed', updated_at = now() WHERE id = $1`,
       [users[2]!.id],
     );
   });
 
   test('the old primary is back: reverse reports its late write, then both are equal', async () => {
     // A write the old primary took after the promote (an application instance not yet switched).
-    await primaryDb().query(`INSERT INTO public.${ordersName} (id, user_id, amount) VALUES (999999, $1, 7)`, [
+    await primaryDb().query(`INSERT INTO ${ns}.${ordersName} (id, user_id, amount) VALUES (999999, $1, 7)`, [
       users[0]!.id,
     ]);
     proxy = new FaultProxy(stack.source.url, 'primary');
@@ -256,7 +259,7 @@ describe('failover drill', () => {
     assert.equal(reversed.code, 0, show(reversed));
     assert.match(
       reversed.stderr,
-      new RegExp(`public\\.${ordersName}: 1 row\\(s\\) changed there after the promote.*keys 999999`),
+      new RegExp(`${ns}\\.${ordersName}: 1 row\\(s\\) changed there after the promote.*keys 999999`),
     );
     assert.match(reversed.stdout, /started \(a first copy/);
     const base = testConfig(tables, { realtime: false });
@@ -273,22 +276,22 @@ describe('failover drill', () => {
     // The late write is kept on the old primary, not overwritten nor deleted; merged by hand:
     await waitFor(
       async () =>
-        (await primaryDb().query(`SELECT 1 FROM public.${ordersName} WHERE amount = 500`)).rowCount === 1,
+        (await primaryDb().query(`SELECT 1 FROM ${ns}.${ordersName} WHERE amount = 500`)).rowCount === 1,
       { timeoutMs: 60_000, message: 'the promoted project writes did not reach the old primary' },
     );
     const kept = await primaryDb().query<{ amount: number }>(
-      `SELECT amount FROM public.${ordersName} WHERE id = 999999`,
+      `SELECT amount FROM ${ns}.${ordersName} WHERE id = 999999`,
     );
     assert.equal(kept.rows[0]?.amount, 7);
-    await backupDb().query(`INSERT INTO public.${ordersName} (id, user_id, amount) VALUES (999999, $1, 7)`, [
+    await backupDb().query(`INSERT INTO ${ns}.${ordersName} (id, user_id, amount) VALUES (999999, $1, 7)`, [
       users[0]!.id,
     ]);
     await waitEqual('after the failback');
     const again = await cli.run(['failover', 'reverse']);
     assert.equal(again.code, 0, `reverse is idempotent: ${show(again)}`);
     assert.match(again.stdout, /already reversed/);
-    assert.match(again.stdout, new RegExp(`public\\.${ordersName}: already running \\(kept\\)`));
-    const gone = await primaryDb().query(`SELECT 1 FROM public.${ordersName} WHERE id = 1`);
+    assert.match(again.stdout, new RegExp(`${ns}\\.${ordersName}: already running \\(kept\\)`));
+    const gone = await primaryDb().query(`SELECT 1 FROM ${ns}.${ordersName} WHERE id = 1`);
     assert.equal(gone.rowCount, 0, 'the delete on the promoted project reached the old primary');
   });
 });
