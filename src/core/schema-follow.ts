@@ -5,12 +5,12 @@
  * index, policy, trigger or publication membership that is missing there, and the privileges the
  * target lacks (the GRANT half of a privileges difference). Never a drop, a revoke of what the target
  * has, a definition replaced (a function, view, policy or trigger that differs stays a difference),
- * a constraint (it checks the rows already there), row level security settings, nor a step that
- * drops data or that hosted projects leave to a person: `schema push` applies those. Pure, no Node
- * built-ins.
+ * a constraint (it checks the rows already there) or row level security settings of a table the
+ * target has (those of a table follow creates are applied with it), nor a step that drops data or
+ * that hosted projects leave to a person: `schema push` applies those. Pure, no Node built-ins.
  */
 import type { AppDifference, AppObjectKind } from '../contracts/app-catalog.js';
-import { schemaPlan, type SchemaStep, type TableDifferences } from './schema-plan.js';
+import { createdTables, schemaPlan, type SchemaStep, type TableDifferences } from './schema-plan.js';
 
 /** The app's objects follow creates when they are missing on the target. */
 const CREATED: ReadonlySet<AppObjectKind> = new Set([
@@ -29,6 +29,9 @@ const CREATED: ReadonlySet<AppObjectKind> = new Set([
   'publication',
 ]);
 
+/** What follow creates only with the table it belongs to (a table the target has may hold rows they refuse). */
+const WITH_THE_TABLE: ReadonlySet<AppObjectKind> = new Set(['rls', 'constraint']);
+
 /** Table differences that only add: the table, or a column. */
 const ADDED_TO_TABLES = new Set(['table-missing', 'column-missing']);
 
@@ -36,10 +39,14 @@ const GRANT = /^\s*GRANT\s/i;
 
 /**
  * The difference as follow applies it, or null when it leaves it to a person: a missing object
- * whole, a privileges difference as its GRANT statements alone.
+ * whole, a privileges difference as its GRANT statements alone. `created`: the tables ("schema.table")
+ * follow creates, whose constraints and row level security come with them.
  */
-export function followable(d: AppDifference): AppDifference | null {
-  if (d.dropsData || d.leftOut !== undefined || d.change === 'extra' || !CREATED.has(d.kind)) return null;
+export function followable(d: AppDifference, created: ReadonlySet<string> = new Set()): AppDifference | null {
+  if (d.dropsData || d.leftOut !== undefined || d.change === 'extra') return null;
+  if (WITH_THE_TABLE.has(d.kind))
+    return d.change === 'missing' && [...created].some((t) => d.object.endsWith(` ${t}`)) ? d : null;
+  if (!CREATED.has(d.kind)) return null;
   if (d.kind === 'privileges') {
     const grants = d.sql.filter((s) => GRANT.test(s));
     return grants.length === 0 ? null : { ...d, sql: grants };
@@ -64,6 +71,9 @@ export function followSteps(tables: TableDifferences[], objects: AppDifference[]
   const added = tables
     .map((t) => ({ table: t.table, differences: t.differences.filter((d) => ADDED_TO_TABLES.has(d.kind)) }))
     .filter((t) => t.differences.length > 0);
-  const created = objects.flatMap((d) => followable(d) ?? []);
-  return schemaPlan(added, created).filter((s) => !s.dropsData && s.leftOut === undefined && onlyAdds(s));
+  const created = new Set(createdTables(added));
+  const applied = objects.flatMap((d) => followable(d, created) ?? []);
+  return schemaPlan(added, applied).filter(
+    (s) => s.sql.length > 0 && !s.dropsData && s.leftOut === undefined && onlyAdds(s),
+  );
 }

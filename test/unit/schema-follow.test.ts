@@ -163,6 +163,30 @@ test('tables: a missing table or column is added; a dropped column, a type or de
   );
 });
 
+test('a table follow creates comes with its row level security and constraints', () => {
+  const tags = (o: AppObject) => ({ ...o, table: 'tags' }) as AppObject;
+  const steps = followSteps(
+    [
+      {
+        table: 'app.tags',
+        differences: [
+          {
+            kind: 'table-missing',
+            message: 'missing',
+            sql: 'CREATE TABLE "app"."tags" (id int);',
+            blocking: true,
+          },
+        ],
+      },
+    ],
+    diffAppCatalogs([tags(rls(true)), tags(constraint), constraint], [rls(true)]),
+  );
+  assert.deepEqual(
+    steps.map((s) => s.object),
+    ['table app.tags', 'row level security of app.tags', 'constraint short_titles on app.tags'],
+  );
+});
+
 test('order: types before the tables, functions before the policies and triggers that use them', () => {
   const enumType: AppObject = { kind: 'enum', schema: 'app', name: 'mood', labels: ['ok'] };
   const steps = followSteps(
