@@ -39,6 +39,9 @@ export interface SchemaWatchOptions {
   onDifferences?: (n: number) => void;
 }
 
+/** How long stopping waits for a look in flight (its statements roll back if the process exits). */
+const STOP_WAIT_MS = 5000;
+
 interface Fingerprints {
   source: AppFingerprint;
   target: AppFingerprint;
@@ -65,9 +68,16 @@ export class SchemaWatch {
     this.timer.unref();
   }
 
+  /** Stops the timer; waits for a look in flight at most STOP_WAIT_MS (a project that hangs must not hold the worker's exit). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.task.settled();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, STOP_WAIT_MS);
+      timer.unref();
+    });
+    await Promise.race([this.task.settled(), waited]);
+    clearTimeout(timer);
   }
 
   /** One look: the fingerprints, and when one changed, the comparison (never throws). */

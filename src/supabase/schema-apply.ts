@@ -12,10 +12,16 @@ import { redactDatabaseUrl, redactIn } from './migrations.js';
 
 export class SchemaApplyError extends Error {}
 
+/** A database that does not answer fails the connection after this (an IPv6-only host from IPv4, a firewall). */
+const CONNECT_TIMEOUT_MS = 15_000;
+
 /** Applies every step, or none: throws SchemaApplyError naming the step's object on a failure. */
 export async function applySchemaSteps(databaseUrl: string, steps: SchemaStep[]): Promise<void> {
   const where = redactDatabaseUrl(databaseUrl);
-  const client = new pg.Client({ connectionString: databaseUrl });
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();

@@ -106,7 +106,7 @@ test('a policy edited on the source is replaced; a column only on the target is 
     ),
     show(r),
   );
-  const { rows } = await db(stack.target.databaseUrl).query(
+  const { rows } = await db(stack.target.databaseUrl).query<{ roles: string[] }>(
     `SELECT policyname, roles::text[] AS roles, qual FROM pg_policies WHERE schemaname = $1 AND policyname = 'comments are public'`,
     [app.schema],
   );
