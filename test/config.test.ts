@@ -118,6 +118,7 @@ void test('minimal config: required variables only, every default applied', () =
       },
       discovery: { intervalMs: 60_000 },
       failover: { afterMs: 4000 },
+      schemaWatch: { intervalMs: 60_000 },
       mode: 'default',
       realtime: true,
       loop: true,
@@ -202,6 +203,7 @@ void test('full config from an env file, every field set', () => {
       },
       discovery: { intervalMs: 60_000 },
       failover: { afterMs: 4000 },
+      schemaWatch: { intervalMs: 60_000 },
       mode: 'reconcile',
       realtime: false,
       loop: false,
@@ -756,7 +758,7 @@ const badInputs: { name: string; setup: Setup; message: string | RegExp }[] = [
   {
     name: 'misspelt top-level key',
     setup: { tables: '{"table": [{"name": "orders"}]}' },
-    message: `${F}: unknown top-level key "table" (did you mean tables?); allowed keys: tables, include, exclude, storage, sequences, auth; expected {"tables": [...]}`,
+    message: `${F}: unknown top-level key "table" (did you mean tables?); allowed keys: tables, include, exclude, storage, schema, sequences, auth; expected {"tables": [...]}`,
   },
   {
     name: 'empty tables',

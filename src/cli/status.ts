@@ -2,7 +2,8 @@
  * `supabase-sync status [TABLE…] [--json] [--watch] [--interval S]`. With a worker polling, each
  * table's status query (5 s at most); without one, or if it does not answer in time, what each
  * workflow last recorded (recorded.ts), marked with its age, and since when no worker polls.
- * With no tables named, also the running workflows of tables no longer configured.
+ * With no tables named, also the running workflows of tables no longer configured, the source's
+ * tables nothing selects and the app's objects that differ on the target (status-objects.ts).
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
@@ -18,6 +19,13 @@ import { recordedStatus, type StatusEntry } from './recorded.js';
 import { selectTargets, withPatternTables, type Target } from './targets.js';
 import { noWorkerLine, workerPresence, type WorkerPresence } from './workers.js';
 import { readStorageStatuses, storageLines, type StorageEntry } from './storage-status.js';
+import {
+  objectEntries,
+  objectLines,
+  objectsEvery,
+  readObjectDifferences,
+  type ObjectsReport,
+} from './status-objects.js';
 
 export type { StatusEntry } from './recorded.js';
 
@@ -35,7 +43,7 @@ async function liveStatus(c: Client, t: Target): Promise<StatusEntry> {
   }
 }
 
-export interface StatusReport {
+export interface StatusReport extends ObjectsReport {
   statuses: StatusEntry[];
   presence: WorkerPresence;
   /** Tables on the source that nothing in the tables file selects (with no names given). */
@@ -47,6 +55,7 @@ export interface StatusReport {
 }
 
 const LIST_TIMEOUT_MS = 3000;
+const OBJECTS_EVERY_MS = 30_000;
 
 /** The source's tables that no entry or pattern of the tables file selects: no table left out by accident. */
 async function unsyncedTables(cfg: SyncConfig): Promise<Pick<StatusReport, 'unsynced' | 'unsyncedError'>> {
@@ -70,13 +79,14 @@ export async function readStatuses(
   cfg: SyncConfig,
   targets: Target[],
   withUnconfigured: boolean,
+  readObjects: (cfg: SyncConfig) => Promise<ObjectsReport> = readObjectDifferences,
 ): Promise<StatusReport> {
   const presence = await workerPresence(c, cfg.temporal);
   const extra: Target[] = withUnconfigured
     ? (await findUnconfigured(c, cfg)).map((u) => ({ name: u.table, workflowId: u.workflowId }))
     : [];
   const all = [...targets, ...extra];
-  const [statuses, unsynced, storage] = await Promise.all([
+  const [statuses, unsynced, storage, objects] = await Promise.all([
     Promise.all(
       all.map(async (t): Promise<StatusEntry> => {
         const s = await (presence.live ? liveStatus(c, t) : recordedStatus(c, t));
@@ -85,16 +95,21 @@ export async function readStatuses(
     ),
     withUnconfigured ? unsyncedTables(cfg) : Promise.resolve({}),
     withUnconfigured ? readStorageStatuses(c, cfg, presence.live) : Promise.resolve([]),
+    withUnconfigured ? readObjects(cfg) : Promise.resolve({}),
   ]);
-  return { statuses, presence, ...unsynced, ...(storage.length > 0 ? { storage } : {}) };
+  return { statuses, presence, ...unsynced, ...(storage.length > 0 ? { storage } : {}), ...objects };
 }
 
-/** `--json`: the statuses, then one `{table, state: "not synced"}` per table on the source nothing selects. */
+/**
+ * `--json`: the statuses, then one `{table, state: "not synced"}` per table on the source nothing
+ * selects, the buckets, and one `{object, state: "differs", …}` per object of the app that differs.
+ */
 export function jsonEntries(report: StatusReport): unknown[] {
   return [
     ...report.statuses,
     ...(report.unsynced ?? []).map((table) => ({ table, state: 'not synced' })),
     ...(report.storage ?? []),
+    ...objectEntries(report),
   ];
 }
 
@@ -157,6 +172,7 @@ export function renderStatuses(report: StatusReport, cfg: SyncConfig, now = Date
       `(the source's tables could not be listed to find tables not synced: ${report.unsyncedError})`,
     );
   }
+  lines.push(...objectLines(report));
   return lines.join('\n');
 }
 
@@ -173,7 +189,9 @@ export function registerStatus(program: Command): void {
       const cfg = await withPatternTables(config());
       const targets = selectTargets(cfg, names, false, true);
       const c = await client(cfg);
-      const read = () => readStatuses(c, cfg, targets, names.length === 0);
+      // --watch compares the app's objects every 30 s at most (two catalog reads each time).
+      const objects = objectsEvery(options.watch ? OBJECTS_EVERY_MS : 0);
+      const read = () => readStatuses(c, cfg, targets, names.length === 0, objects);
       try {
         if (!options.watch) {
           const report = await read();

@@ -12,6 +12,7 @@ export const SECRET_VARIABLES = [
   'SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY',
   'TEMPORAL_API_KEY',
   'SYNC_PAYLOAD_KEY',
+  'SYNC_TARGET_DATABASE_URL',
 ] as const;
 
 // Every message below is a fragment that follows `NAME="value" in <where>: `.
@@ -50,6 +51,19 @@ export function supabaseUrl() {
       }
     })
     .transform((value) => value.replace(/\/+$/, ''));
+}
+
+/** A Postgres connection URL (it holds the password: a secret, never shown). */
+export function databaseUrl() {
+  return z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, {
+      error:
+        "must be the target's Postgres connection URL, postgresql://postgres:PASSWORD@db.<backup-ref>.supabase.co:5432/postgres (Dashboard → Connect)",
+    })
+    .refine((value) => parseUrl(value) !== undefined, {
+      error: 'is not a valid URL (a password with @, : or / must be percent-encoded)',
+    });
 }
 
 export function flag() {
@@ -116,6 +130,7 @@ const EXAMPLES: Record<string, string> = {
   SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY: '<service role key of the primary project>',
   SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY: '<service role key of the backup project>',
   SYNC_PAYLOAD_KEY: '<output of: openssl rand -base64 32>',
+  SYNC_TARGET_DATABASE_URL: 'postgresql://postgres:PASSWORD@db.<backup-ref>.supabase.co:5432/postgres',
 };
 
 /** Turns the first zod issue into the one-line message. */

@@ -11,6 +11,7 @@ import { readEnvSources, type EnvSources, type LoadOptions } from './env-sources
 import {
   envError,
   flag,
+  databaseUrl,
   metricsAddress,
   noSpaces,
   parseUrl,
@@ -26,6 +27,10 @@ import { errorMessage } from '../core/errors.js';
 export const DEFAULT_TABLE_CONFIG = 'sync/tables.config.json';
 /** How often a running worker looks for tables created on the source (src/engine/discovery.ts). */
 export const DEFAULT_DISCOVERY_INTERVAL_MS = 60_000;
+/** How often a running worker reads the projects' schema fingerprints (src/engine/schema-watch.ts); 0: never. */
+export const DEFAULT_SCHEMA_WATCH_INTERVAL_MS = 60_000;
+/** The shortest schema watch interval: each look reads both projects' catalogs. */
+const MIN_SCHEMA_WATCH_INTERVAL_MS = 1000;
 /**
  * With several workers on a task queue, how long a dead worker's heartbeats may be missing before
  * its peers take its feeds over (src/engine/presence.ts). Each worker heartbeats every 80% of it.
@@ -73,6 +78,13 @@ const EnvSchema = z
       DEFAULT_DISCOVERY_INTERVAL_MS,
     ),
     SYNC_FAILOVER_AFTER_MS: wholeNumber(1000, 600_000, ' of milliseconds').default(DEFAULT_FAILOVER_AFTER_MS),
+    SYNC_SCHEMA_WATCH_INTERVAL_MS: wholeNumber(
+      0,
+      MAX_TIMER_MS,
+      ' of milliseconds',
+      ', or 0 to turn the schema watch off',
+    ).default(DEFAULT_SCHEMA_WATCH_INTERVAL_MS),
+    SYNC_TARGET_DATABASE_URL: databaseUrl().optional(),
     SYNC_MODE: z
       .string()
       .toLowerCase()
@@ -107,6 +119,14 @@ const EnvSchema = z
         path: ['SYNC_TARGET_SUPABASE_URL'],
         message:
           'is the same project as SYNC_SOURCE_SUPABASE_URL; the target must be a different (backup) project',
+      });
+    }
+    const watch = env.SYNC_SCHEMA_WATCH_INTERVAL_MS;
+    if (watch > 0 && watch < MIN_SCHEMA_WATCH_INTERVAL_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SYNC_SCHEMA_WATCH_INTERVAL_MS'],
+        message: `must be 0 (off) or at least ${MIN_SCHEMA_WATCH_INTERVAL_MS} milliseconds`,
       });
     }
     if (env.SYNC_PAYLOAD_KEY_ID !== undefined && env.SYNC_PAYLOAD_KEY === undefined) {
@@ -175,6 +195,10 @@ export function parseEnv(sources: EnvSources): EnvConfig {
     },
     discovery: { intervalMs: env.SYNC_DISCOVERY_INTERVAL_MS },
     failover: { afterMs: env.SYNC_FAILOVER_AFTER_MS },
+    schemaWatch: { intervalMs: env.SYNC_SCHEMA_WATCH_INTERVAL_MS },
+    ...(env.SYNC_TARGET_DATABASE_URL !== undefined
+      ? { targetDatabaseUrl: env.SYNC_TARGET_DATABASE_URL }
+      : {}),
     mode: env.SYNC_MODE,
     realtime: env.SYNC_REALTIME,
     loop: env.SYNC_LOOP,

@@ -5,6 +5,7 @@ import { readEnvSources, type LoadOptions } from './env-sources.js';
 import { SECRET_VARIABLES } from './env-values.js';
 import { parseEnv } from './env.js';
 import { readTablesFile } from './tables.js';
+import { checkSchemaFollow } from './schema-follow.js';
 
 /**
  * Loads the whole configuration: env file + environment, then the tables file. Synchronous; throws
@@ -18,7 +19,8 @@ export function loadConfig(options: LoadOptions = {}): SyncConfig {
   try {
     const env = parseEnv(sources);
     const label = displayPath(sources.cwd, env.tableConfigFile);
-    const { tables, patterns, storage, sequences, auth } = readTablesFile(env.tableConfigFile, label);
+    const { tables, patterns, storage, sequences, auth, schema } = readTablesFile(env.tableConfigFile, label);
+    checkSchemaFollow(schema, env.targetDatabaseUrl, env.source.url, label);
     return {
       ...env,
       tables,
@@ -26,6 +28,7 @@ export function loadConfig(options: LoadOptions = {}): SyncConfig {
       ...(storage ? { storage } : {}),
       ...(sequences ? { sequences } : {}),
       ...(auth ? { auth } : {}),
+      ...(schema ? { schema } : {}),
     };
   } catch (err) {
     // Belt and braces: a key pasted into the wrong variable must not end up in a message.
@@ -46,7 +49,7 @@ function displayPath(cwd: string, absolute: string): string {
     : absolute;
 }
 
-/** A copy safe to print or log: service role keys replaced by "***". */
+/** A copy safe to print or log: service role keys and the target's database URL replaced by "***". */
 export function redactedConfig(config: SyncConfig): SyncConfig {
   return {
     ...config,
@@ -55,6 +58,7 @@ export function redactedConfig(config: SyncConfig): SyncConfig {
     reconcile: { ...config.reconcile },
     discovery: { ...config.discovery },
     failover: { ...config.failover },
+    ...(config.targetDatabaseUrl !== undefined ? { targetDatabaseUrl: '***' } : {}),
     temporal: {
       ...config.temporal,
       ...(config.temporal.apiKey !== undefined ? { apiKey: '***' } : {}),

@@ -128,6 +128,7 @@ export const WrapperSchema = z.strictObject({
   include: patternList('include'),
   exclude: patternList('exclude'),
   storage: z.unknown().optional(),
+  schema: z.unknown().optional(),
   sequences: sequenceList(),
   auth: authFlag(),
 });

@@ -7,13 +7,14 @@
  */
 import fs from 'node:fs';
 import type { z } from 'zod';
-import type { StorageConfig, TableConfig, TablePatterns } from '../contracts/config.js';
+import type { SchemaConfig, StorageConfig, TableConfig, TablePatterns } from '../contracts/config.js';
 import { errorMessage } from '../core/errors.js';
 import { closest, ConfigError, describeType, show } from './errors.js';
 import { parseQualifiedName } from './identifiers.js';
 import { withAuthTables } from './tables-extras.js';
 import { EXAMPLE_ENTRY, TABLE_KEYS, TableEntrySchema, WrapperSchema } from './tables-schema.js';
 import { parseStorageConfig } from './storage.js';
+import { parseSchemaConfig } from './schema-follow.js';
 import { tableName } from '../core/names.js';
 
 /** What a tables file holds: its entries, and the patterns when it has any. */
@@ -26,6 +27,8 @@ export interface TablesFile {
   sequences?: string[];
   /** `"auth": true`: auth.users and auth.identities are synced. */
   auth?: boolean;
+  /** The `schema` key: `follow` (schema-follow.ts). */
+  schema?: SchemaConfig;
 }
 
 /** `primaryKeys[1]` from a zod issue path. */
@@ -82,7 +85,7 @@ interface FileParts {
   prefix: string;
   patterns?: TablePatterns;
   storage?: StorageConfig;
-  extras: Pick<TablesFile, 'sequences' | 'auth'>;
+  extras: Pick<TablesFile, 'sequences' | 'auth' | 'schema'>;
 }
 
 function fileParts(json: unknown, file: string): FileParts {
@@ -97,19 +100,19 @@ function fileParts(json: unknown, file: string): FileParts {
 function wrapperMessage(issues: readonly z.core.$ZodIssue[]): string {
   const issue = firstIssue(issues);
   return issue?.code === 'unrecognized_keys'
-    ? `${unknownKeyMessage(issue.keys[0] ?? '', ['tables', 'include', 'exclude', 'storage', 'sequences', 'auth']).replace('unknown key', 'unknown top-level key')}; expected {"tables": [...]}`
+    ? `${unknownKeyMessage(issue.keys[0] ?? '', ['tables', 'include', 'exclude', 'storage', 'schema', 'sequences', 'auth']).replace('unknown key', 'unknown top-level key')}; expected {"tables": [...]}`
     : issue
       ? issueMessage(issue, [])
       : 'is not a valid tables file';
 }
 
-/** `{ "tables": [...], "include": [...], "exclude": [...], "storage": …, "sequences": …, "auth": … }`. */
+/** `{ "tables": [...], "include": [...], "exclude": [...], "storage": …, "schema": …, "sequences": …, "auth": … }`. */
 function wrapperParts(json: object, file: string): FileParts {
   const wrapper = WrapperSchema.safeParse(json);
   if (!wrapper.success) throw new ConfigError(`${file}: ${wrapperMessage(wrapper.error.issues)}`);
   let patterns: TablePatterns | undefined;
   let storage: StorageConfig | undefined;
-  let extras: Pick<TablesFile, 'sequences' | 'auth'> = {};
+  let extras: Pick<TablesFile, 'sequences' | 'auth' | 'schema'> = {};
   if (wrapper.data.include !== undefined || wrapper.data.exclude !== undefined) {
     patterns = { include: wrapper.data.include ?? [], exclude: wrapper.data.exclude ?? [] };
   }
@@ -118,6 +121,8 @@ function wrapperParts(json: object, file: string): FileParts {
     extras = { ...extras, sequences: [...new Set(wrapper.data.sequences)] };
   }
   if (wrapper.data.auth === true) extras = { ...extras, auth: true };
+  if (wrapper.data.schema !== undefined)
+    extras = { ...extras, schema: parseSchemaConfig(wrapper.data.schema, file) };
   if (
     wrapper.data.tables === undefined &&
     patterns === undefined &&

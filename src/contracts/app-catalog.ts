@@ -67,6 +67,17 @@ export interface AppCatalogReader {
 }
 
 /**
+ * One md5 per schema of what `readAppCatalog` returns there and of the synced tables' columns
+ * (supabase/migrations/20261207130000_sync_app_fingerprint.sql): it changes when any of them does.
+ */
+export type AppFingerprint = Record<string, string>;
+
+/** Reads a project's fingerprint (a few bytes, where the catalog is many kilobytes). */
+export interface AppFingerprintReader {
+  readAppFingerprint(scope: AppCatalogScope): Promise<AppFingerprint>;
+}
+
+/**
  * One object that differs: missing on the target, different there, or only there. `sql` makes the
  * target match, statement by statement; `dropsData` when it would drop or narrow what holds data (a
  * type in use, a materialized view's rows), which `schema push` does only with --allow-drop;

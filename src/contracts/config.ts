@@ -42,6 +42,16 @@ export interface SyncConfig {
   discovery: { intervalMs: number };
   /** SYNC_FAILOVER_AFTER_MS: a peer worker silent this long is gone (its feeds are taken over). */
   failover: { afterMs: number };
+  /**
+   * SYNC_SCHEMA_WATCH_INTERVAL_MS: how often a running worker reads the projects' schema fingerprints
+   * (src/engine/schema-watch.ts); 0: never. Undefined: DEFAULT_SCHEMA_WATCH_INTERVAL_MS.
+   */
+  schemaWatch?: { intervalMs: number };
+  /**
+   * SYNC_TARGET_DATABASE_URL (a secret: it holds the password): the target's Postgres URL, through
+   * which `"schema": {"follow": true}` applies what is missing there.
+   */
+  targetDatabaseUrl?: string;
   mode: SyncMode;
   realtime: boolean;
   loop: boolean;
@@ -76,6 +86,13 @@ export interface SyncConfig {
   sequences?: string[];
   /** `"auth": true` in the tables file: auth.users and auth.identities are synced too. */
   auth?: boolean;
+  /** The tables file's `schema` key: `follow` applies what is missing on the target by itself. */
+  schema?: SchemaConfig;
+}
+
+/** `"schema": {"follow": true}` (src/config/schema-follow.ts, src/core/schema-follow.ts). */
+export interface SchemaConfig {
+  follow: boolean;
 }
 
 /**

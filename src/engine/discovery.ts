@@ -6,7 +6,7 @@
  * worker process, outside Temporal: it costs no Temporal action while nothing changes.
  */
 import type { Client } from '@temporalio/client';
-import type { SyncConfig } from '../contracts/config.js';
+import type { SyncConfig, TableConfig } from '../contracts/config.js';
 import type { Logger } from '../contracts/logger.js';
 import type { SourceProject } from '../contracts/ports.js';
 import type { SyncSettings } from '../contracts/table-sync.js';
@@ -24,6 +24,8 @@ export interface DiscoveryOptions {
   known: Iterable<string>;
   /** Tables on the source that nothing selects (for the metric). */
   onUnsynced?: (tables: string[]) => void;
+  /** New tables whose workflows were started (the schema watch's scope grows with them). */
+  onSynced?: (tables: TableConfig[]) => void;
   intervalMs?: number;
 }
 
@@ -78,7 +80,9 @@ export class TableDiscovery {
       if (fresh.length === 0) return;
       const withNew = { ...config, tables: fresh };
       logReports(logger, await enableDeleteTracking(source, withNew, settings));
-      for (const e of await ensureTableWorkflows(client, withNew, settings)) {
+      const ensured = await ensureTableWorkflows(client, withNew, settings);
+      this.options.onSynced?.(fresh.filter((t) => ensured.some((e) => e.table === t.qualifiedName)));
+      for (const e of ensured) {
         this.known.add(e.table);
         logger.info(
           { table: e.table, workflowId: e.workflowId },

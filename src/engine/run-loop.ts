@@ -1,25 +1,28 @@
 /**
  * The long-running mode of `npm run sync` (run-sync.ts): one workflow per table and per bucket kept
  * running (kept with its checkpoint, resumed, or started), the workflows of tables no longer
- * configured handled (orphans.ts), tables created on the source found (discovery.ts) and, with
- * other workers on the task queue, the feeds of one that dies moved (presence.ts).
+ * configured handled (orphans.ts), tables created on the source found (discovery.ts), the app's
+ * schema watched (schema-watch.ts) and, with other workers on the task queue, the feeds of one that
+ * dies moved (presence.ts).
  */
 import { errorMessage } from '../core/errors.js';
 import { TableDiscovery } from './discovery.js';
 import { findUnconfigured, handleUnconfigured } from './orphans.js';
 import { WorkerPresence } from './presence.js';
+import { watchSchema, type SchemaWatch } from './schema-watch.js';
 import type { RunContext } from './run-context.js';
 import { ensureStorageWorkflows, stopUnconfiguredBuckets } from './storage.js';
 import { ensureTableWorkflows } from './tables.js';
 
-/** Discovery and presence, once started: stopped with the worker however the run ends. */
+/** Discovery, presence and the schema watch, once started: stopped with the worker however the run ends. */
 export class RunHelpers {
   discovery: TableDiscovery | undefined;
   presence: WorkerPresence | undefined;
+  schemaWatch: SchemaWatch | undefined;
 
   async stop(): Promise<void> {
     this.presence?.stop();
-    await this.discovery?.stop();
+    await Promise.all([this.discovery?.stop(), this.schemaWatch?.stop()]);
   }
 }
 
@@ -35,6 +38,9 @@ export async function keepSyncing(ctx: RunContext, helpers: RunHelpers): Promise
     tableConfigFile: config.tableConfigFile,
     logger,
   });
+  // The app's policies, functions, grants … compared when they change (and followed, if asked).
+  const synced = [...config.tables];
+  helpers.schemaWatch = watchSchema(ctx, () => synced);
   // Tables created on the source from now on are found within a minute.
   helpers.discovery = new TableDiscovery({
     client,
@@ -44,6 +50,7 @@ export async function keepSyncing(ctx: RunContext, helpers: RunHelpers): Promise
     logger,
     known,
     onUnsynced: (tables) => ctx.sync.metrics.unsyncedTables(tables),
+    onSynced: (tables) => synced.push(...tables),
   });
   helpers.discovery.start();
   // With other workers on the task queue: fail-over of the feeds of one that dies.

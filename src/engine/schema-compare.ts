@@ -5,7 +5,7 @@
  * sync functions, so no database URL is needed. Used by `schema diff`, `schema push`, `failover check`
  * and the drift check of a running worker.
  */
-import type { AppCatalogReader, AppDifference } from '../contracts/app-catalog.js';
+import type { AppCatalogReader, AppCatalogScope, AppDifference } from '../contracts/app-catalog.js';
 import type { StorageConfig, TableConfig } from '../contracts/config.js';
 import type { CatalogReader } from '../contracts/ports.js';
 import type { SchemaDifference } from '../contracts/schema-difference.js';
@@ -33,8 +33,8 @@ export interface SchemaComparison {
 export type SchemaProject = CatalogReader & AppCatalogReader;
 
 async function compareTable(
-  source: SchemaProject,
-  target: SchemaProject,
+  source: CatalogReader,
+  target: CatalogReader,
   t: TableConfig,
 ): Promise<TableComparison> {
   try {
@@ -46,6 +46,23 @@ async function compareTable(
   }
 }
 
+/** Each table compared on both projects (one that cannot be read says why). */
+export function compareTables(
+  source: CatalogReader,
+  target: CatalogReader,
+  tables: TableConfig[],
+): Promise<TableComparison[]> {
+  return Promise.all(tables.map((t) => compareTable(source, target, t)));
+}
+
+/** What `sync_app_catalog` is asked for: the tables and the buckets of the `storage` key. */
+export function appScope(tables: TableConfig[], storage?: StorageConfig): AppCatalogScope {
+  return {
+    tables: tables.map((t) => t.qualifiedName),
+    buckets: storage === undefined ? [] : storage.buckets === '*' ? ['*'] : storage.buckets,
+  };
+}
+
 /** The app's objects around the tables (policies, privileges, functions, …) compared; throws when a project cannot be read. */
 export async function compareAppObjects(
   source: AppCatalogReader,
@@ -54,10 +71,7 @@ export async function compareAppObjects(
   storage?: StorageConfig,
   created: string[] = [],
 ): Promise<AppDifference[]> {
-  const scope = {
-    tables: tables.map((t) => t.qualifiedName),
-    buckets: storage === undefined ? [] : storage.buckets === '*' ? ['*'] : storage.buckets,
-  };
+  const scope = appScope(tables, storage);
   const [s, g] = await Promise.all([source.readAppCatalog(scope), target.readAppCatalog(scope)]);
   return diffAppCatalogs(s, g, { createdTables: created });
 }
@@ -68,7 +82,7 @@ export async function compareSchemas(
   tables: TableConfig[],
   storage?: StorageConfig,
 ): Promise<SchemaComparison> {
-  const compared = await Promise.all(tables.map((t) => compareTable(source, target, t)));
+  const compared = await compareTables(source, target, tables);
   const withDifferences = compared.flatMap((t) =>
     t.differences ? [{ table: t.table, differences: t.differences }] : [],
   );

@@ -25,6 +25,7 @@ export const MIGRATIONS = {
   sequences: 'supabase/migrations/20261202141400_sync_sequences.sql',
   storage: 'supabase/migrations/20261202150000_sync_storage.sql',
   appCatalog: 'supabase/migrations/20261207120000_sync_app_catalog.sql',
+  appFingerprint: 'supabase/migrations/20261207130000_sync_app_fingerprint.sql',
 } as const;
 export type MigrationName = keyof typeof MIGRATIONS;
 

@@ -28,12 +28,19 @@ export function redactIn(message: string, databaseUrl: string): string {
   return out;
 }
 
+const CONNECT_TIMEOUT_MS = 15_000;
+
 /** A connected client; `fail` makes the error thrown when it cannot connect (its message names the URL, redacted). */
 export async function connectDatabase(
   databaseUrl: string,
   fail: (message: string) => Error,
 ): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: databaseUrl });
+  // A host that does not answer (an IPv6-only host from IPv4, a firewall) fails within this, not
+  // after the system's TCP timeout.
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   // A dropped connection rejects the query in flight; without a listener it would crash the process.
   client.on('error', () => undefined);
   try {

@@ -16,13 +16,19 @@ import type {
   TableRef,
 } from '../contracts/ports.js';
 import type { TableListing, TableSchemaResult } from '../contracts/table-schema.js';
-import type { AppCatalogReader, AppCatalogScope, AppObject } from '../contracts/app-catalog.js';
+import type {
+  AppCatalogReader,
+  AppCatalogScope,
+  AppFingerprint,
+  AppFingerprintReader,
+  AppObject,
+} from '../contracts/app-catalog.js';
 import { apiError, type FailedCall, type MigrationName } from './api-errors.js';
 import { newClient, type ProjectConnection, type SupabaseClient } from './client.js';
 import { tableName } from '../core/names.js';
 
 export abstract class SupabaseProject
-  implements Required<RangeChecksums>, CatalogReader, AppCatalogReader, SequenceReader
+  implements Required<RangeChecksums>, CatalogReader, AppCatalogReader, AppFingerprintReader, SequenceReader
 {
   protected readonly client: SupabaseClient;
 
@@ -59,6 +65,18 @@ export abstract class SupabaseProject
       'sync_app_catalog',
       { p_tables: scope.tables, p_buckets: scope.buckets },
       { what: 'reading the policies, privileges and functions', migration: 'appCatalog' },
+    );
+  }
+
+  /** One md5 per schema of the same, to notice a change cheaply (src/engine/schema-watch.ts). */
+  async readAppFingerprint(scope: AppCatalogScope): Promise<AppFingerprint> {
+    return this.rpc<AppFingerprint>(
+      'sync_app_fingerprint',
+      { p_tables: scope.tables, p_buckets: scope.buckets },
+      {
+        what: 'reading the fingerprint of the policies, privileges and functions',
+        migration: 'appFingerprint',
+      },
     );
   }
 

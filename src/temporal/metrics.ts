@@ -28,6 +28,7 @@ export const METRICS = {
   activityErrors: 'supabase_sync_activity_errors_total',
   schemaDrift: 'supabase_sync_schema_drift',
   unsyncedTables: 'supabase_sync_unsynced_tables',
+  schemaDifferences: 'supabase_sync_schema_differences',
 } as const;
 
 /** Seconds: sub-second REST calls up to hour-long realtime feeds. */
@@ -69,6 +70,7 @@ export class SyncMetrics {
   private readonly errors;
   private readonly drift;
   private readonly unsynced;
+  private readonly differences;
   /** The drift series set to 1 per table, to set back to 0 when they go away. */
   private readonly driftShown = new Map<string, Array<Record<string, string>>>();
   private unsyncedShown: string[] = [];
@@ -117,6 +119,17 @@ export class SyncMetrics {
       '',
       '1 per table on the source that the tables file does not select (not synced)',
     );
+    this.differences = meter.createGauge(
+      METRICS.schemaDifferences,
+      'int',
+      '',
+      'Objects of the app (policies, privileges, functions, views, triggers, types, indexes, …) that differ on the target, by the schema watch',
+    );
+  }
+
+  /** How many of the app's objects differ on the target (src/engine/schema-watch.ts). */
+  schemaDifferences(n: number): void {
+    this.safely('schema differences', () => this.differences.set(n));
   }
 
   /** The schema differences a check found for `table` (those no longer found go back to 0). */
