@@ -59,6 +59,8 @@ export interface AppCatalogScope {
   /** "schema.table" of each synced table. */
   tables: string[];
   buckets: string[];
+  /** Schemas described besides those the project finds itself (the source's, when the target is read). */
+  schemas?: string[];
 }
 
 /** Reads the app's objects of one project. */

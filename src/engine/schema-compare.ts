@@ -72,7 +72,11 @@ export async function compareAppObjects(
   created: string[] = [],
 ): Promise<AppDifference[]> {
   const scope = appScope(tables, storage);
-  const [s, g] = await Promise.all([source.readAppCatalog(scope), target.readAppCatalog(scope)]);
+  // The target describes the schemas the source does (the synced tables' and those of the functions
+  // their policies and triggers call), so an object of one of them missing there is seen.
+  const s = await source.readAppCatalog(scope);
+  const schemas = s.flatMap((o) => (o.kind === 'schema' ? [o.name] : []));
+  const g = await target.readAppCatalog({ ...scope, schemas });
   return diffAppCatalogs(s, g, { createdTables: created });
 }
 

@@ -97,7 +97,6 @@ export class SchemaWatch {
       const after = await this.compare(
         tables.filter((t) => changed.has(t.schema)),
         tables,
-        scope,
         read,
       );
       this.last = { ...after, scope: scopeKey };
@@ -107,16 +106,14 @@ export class SchemaWatch {
     }
   }
 
-  /** Compares (after following, when on) and reports; returns the fingerprints the result is of. */
+  /** Compares (after following, when on) and reports; returns the fingerprints to compare the next look's with. */
   private async compare(
     changedTables: TableConfig[],
     tables: TableConfig[],
-    scope: AppCatalogScope,
     read: Fingerprints,
   ): Promise<Fingerprints> {
     const { source, target, storage, follow, logger } = this.options;
     let objects = await compareAppObjects(source, target, tables, storage);
-    let fingerprints = read;
     if (follow !== undefined) {
       const applied = await followSource({
         source,
@@ -126,14 +123,12 @@ export class SchemaWatch {
         logger,
         ...follow,
       });
-      if (applied > 0) {
-        // What the target holds now: so the next look does not take its own changes for new ones.
-        fingerprints = (await this.fingerprints(scope)) ?? read;
-        objects = await compareAppObjects(source, target, tables, storage);
-      }
+      if (applied > 0) objects = await compareAppObjects(source, target, tables, storage);
     }
     this.log.report(objects);
-    return fingerprints;
+    // The fingerprints read before comparing, not after: a change the source made meanwhile (or
+    // what was just applied to the target) changes them, so the next look compares and follows again.
+    return read;
   }
 
   /** Both projects' fingerprints, or null (said once) when one cannot be read. */

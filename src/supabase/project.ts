@@ -63,7 +63,7 @@ export abstract class SupabaseProject
   async readAppCatalog(scope: AppCatalogScope): Promise<AppObject[]> {
     return this.rpc<AppObject[]>(
       'sync_app_catalog',
-      { p_tables: scope.tables, p_buckets: scope.buckets },
+      { p_tables: scope.tables, p_buckets: scope.buckets, p_schemas: scope.schemas ?? [] },
       { what: 'reading the policies, privileges and functions', migration: 'appCatalog' },
     );
   }

@@ -11,8 +11,10 @@
 
 -- p_tables: the synced tables ("schema.table", unquoted); their schemas give the functions, views and
 -- types compared. p_buckets: the synced Storage buckets; the storage.objects policies naming one are
--- compared ('*': every bucket, all of its policies). Returns a JSON array of objects, each {"kind", …its fields}: see the kinds below.
-CREATE OR REPLACE FUNCTION public.sync_app_catalog(p_tables text[], p_buckets text[] DEFAULT '{}')
+-- compared ('*': every bucket, all of its policies). p_schemas: schemas compared besides (the
+-- source's, when the target is read: both sides then describe the same schemas). Returns a JSON array of objects, each {"kind", …its fields}: see the kinds below.
+CREATE OR REPLACE FUNCTION public.sync_app_catalog(p_tables text[], p_buckets text[] DEFAULT '{}',
+                                                   p_schemas text[] DEFAULT '{}')
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$
 WITH tables AS (
@@ -20,14 +22,32 @@ WITH tables AS (
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    WHERE c.relkind IN ('r', 'p') AND (n.nspname || '.' || c.relname) = ANY (p_tables)
 ),
--- the app's schemas among the synced tables' (not the platform's: auth, storage, …, whose functions
--- and types are Supabase's own): their functions, views, types and sequences are compared
+-- functions the synced tables' policies, triggers, defaults and constraints call (pg_depend): a
+-- policy may call a helper in a schema of its own (`private.is_member(org_id)`)
+called AS (
+  SELECT d.refobjid AS oid FROM pg_catalog.pg_depend d
+   WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+     AND ((d.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass
+           AND d.objid IN (SELECT p.oid FROM pg_catalog.pg_policy p WHERE p.polrelid IN (SELECT oid FROM tables)))
+       OR (d.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass
+           AND d.objid IN (SELECT g.oid FROM pg_catalog.pg_trigger g
+                            WHERE g.tgrelid IN (SELECT oid FROM tables) AND g.tgname NOT LIKE 'sync\_%'))
+       OR (d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+           AND d.objid IN (SELECT a.oid FROM pg_catalog.pg_attrdef a WHERE a.adrelid IN (SELECT oid FROM tables)))
+       OR (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
+           AND d.objid IN (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid IN (SELECT oid FROM tables))))
+     AND d.refobjid NOT IN (SELECT p.oid FROM pg_catalog.pg_proc p WHERE p.proname LIKE 'sync\_%')
+),
+-- the app's schemas: the synced tables' and those of the functions they call, not the platform's
+-- (auth, storage, …, whose functions and types are Supabase's own): their functions, views, types
+-- and sequences are compared
 schemas AS (
   SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n
-   WHERE n.nspname IN (SELECT schema FROM tables)
+   WHERE (n.nspname IN (SELECT schema FROM tables) OR n.nspname = ANY (p_schemas)
+          OR n.oid IN (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid IN (SELECT oid FROM called)))
      AND n.nspname NOT IN ('auth', 'storage', 'realtime', 'extensions', 'graphql', 'graphql_public', 'vault',
                            'pgsodium', 'pgsodium_masks', 'net', 'cron', 'supabase_functions', 'supabase_migrations',
-                           '_realtime', '_analytics', 'pgbouncer', 'pgtle')
+                           '_realtime', '_analytics', 'pgbouncer', 'pgtle', 'pg_catalog', 'information_schema')
 ),
 -- objects an extension owns, and supabase-sync's own, are not the app's
 ext_members AS (
@@ -201,16 +221,16 @@ objects AS (
 SELECT coalesce(jsonb_agg(o ORDER BY rank, sort), '[]') FROM objects
 $$;
 
-REVOKE ALL ON FUNCTION public.sync_app_catalog(text[], text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.sync_app_catalog(text[], text[], text[]) FROM PUBLIC;
 DO $$
 DECLARE r text;
 BEGIN
   FOREACH r IN ARRAY ARRAY['anon', 'authenticated'] LOOP
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
-      EXECUTE format('REVOKE ALL ON FUNCTION public.sync_app_catalog(text[], text[]) FROM %I', r);
+      EXECUTE format('REVOKE ALL ON FUNCTION public.sync_app_catalog(text[], text[], text[]) FROM %I', r);
     END IF;
   END LOOP;
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
-    GRANT EXECUTE ON FUNCTION public.sync_app_catalog(text[], text[]) TO service_role;
+    GRANT EXECUTE ON FUNCTION public.sync_app_catalog(text[], text[], text[]) TO service_role;
   END IF;
 END $$;

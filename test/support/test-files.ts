@@ -16,7 +16,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { changedFiles, testsTouchedBy } from './changed-tests.js';
 
-export const DEFAULT_CONCURRENCY = 4;
+export const DEFAULT_CONCURRENCY = 5;
 const TIMES_FILE = path.join('test-results', 'file-times.json');
 
 export function concurrency(): number {
