@@ -64,6 +64,9 @@ export function envFileText(taskQueue: string, extra: string[] = []): string {
     `TEMPORAL_NAMESPACE=${stack.temporal.namespace}`,
     `TEMPORAL_TASK_QUEUE=${taskQueue}`,
     'SYNC_RECONCILE_INTERVAL_MS=1000',
+    // The schema watch is off unless a test turns it on (schema-watch, schema-follow): in the shared
+    // test databases other files' objects change the watched schemas all the time.
+    'SYNC_SCHEMA_WATCH_INTERVAL_MS=0',
     ...extra,
     '',
   ].join('\n');
