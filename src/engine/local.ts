@@ -134,9 +134,17 @@ export async function demo(options: {
     const { startStack } = await import('../../devstack/stack.js');
     console.log(`no .env.sync here: starting the demo on a local stack (data in ${options.dataDir}) …`);
     let stack: DemoStack;
+    const starting = Date.now();
     try {
       stack = await startStack({ persistDir: options.dataDir, log: () => {} });
     } catch (error) {
+      // Stopped while starting (a Ctrl-C can end initdb or a server as it starts): a stop, not a failure.
+      if (stop.signal.aborted) {
+        console.log(
+          `demo stopped: no changes written; local stack stopped in ${formatSeconds(Date.now() - starting)} (it was still starting: ${errorMessage(error)})`,
+        );
+        return 0;
+      }
       console.error(`supabase-sync: the demo could not start its local stack: ${errorMessage(error)}`);
       return 1;
     }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { TableConfig } from '../../src/contracts/config.js';
 import { advanceCursor, compareVersions, reconcileFrom } from '../../src/core/versions.js';
 import {
   applyRealtimeProgress,
@@ -16,7 +15,7 @@ import {
 } from '../../src/workflows/decisions.js';
 import { buildStatus, isFailing, lagSeconds, phaseOf, stateName } from '../../src/workflows/table-status.js';
 import { workflowIdFor } from '../../src/workflows/ids.js';
-import type { PassSummary, SyncSettings, SyncState } from '../../src/contracts/table-sync.js';
+import type { PassSummary, SyncState } from '../../src/contracts/table-sync.js';
 import {
   expiredRequestError,
   passBlocked,
@@ -30,26 +29,7 @@ import {
   statusMemo,
 } from '../../src/workflows/status-memo.js';
 
-const settings: SyncSettings = {
-  intervalMs: 30_000,
-  lookbackMs: 300_000,
-  batchSize: 500,
-  initialBackfillMs: null,
-  realtime: true,
-  loop: true,
-  maxPassesPerRun: 500,
-  searchAttributes: false,
-};
-const spec: TableConfig = {
-  schema: 'public',
-  table: 'orders',
-  qualifiedName: 'public.orders',
-  primaryKeys: ['id'],
-  incrementalFields: ['updated_at'],
-  realtime: true,
-  reconcile: true,
-};
-const NOW = Date.parse('2026-01-31T12:00:00Z');
+import { NOW, settings, spec } from './table-fixtures.js';
 
 function pass(overrides: Partial<PassSummary> = {}): PassSummary {
   return {

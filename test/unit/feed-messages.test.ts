@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { TableConfig } from '../../src/contracts/config.js';
-import type { SyncSettings } from '../../src/contracts/table-sync.js';
 import {
   initialState,
   keyColumnsChanged,
@@ -9,26 +7,7 @@ import {
   recordSubscribed,
 } from '../../src/workflows/decisions.js';
 
-const settings: SyncSettings = {
-  intervalMs: 30_000,
-  lookbackMs: 300_000,
-  batchSize: 500,
-  initialBackfillMs: null,
-  realtime: true,
-  loop: true,
-  maxPassesPerRun: 500,
-  searchAttributes: false,
-};
-const orders: TableConfig = {
-  schema: 'public',
-  table: 'orders',
-  qualifiedName: 'public.orders',
-  primaryKeys: ['id'],
-  incrementalFields: ['updated_at'],
-  realtime: true,
-  reconcile: true,
-};
-const NOW = Date.parse('2026-01-31T12:00:00Z');
+import { NOW, settings, spec as orders } from './table-fixtures.js';
 
 describe("the feed's messages in the table's state", () => {
   test('a subscription connects the table, counts, names its worker and clears a realtime error only', () => {
