@@ -11,18 +11,8 @@ import type { SchemaDifference } from '../../src/contracts/schema-difference.js'
 import { diffAppCatalogs } from '../../src/core/app-catalog-diff.js';
 import { changedSchemas } from '../../src/core/app-fingerprint.js';
 import { followable, followSteps, onlyAdds } from '../../src/core/schema-follow.js';
+import { policy } from './app-objects.js';
 
-const policy = (name: string, using = 'true'): AppObject => ({
-  kind: 'policy',
-  schema: 'app',
-  table: 'posts',
-  name,
-  permissive: true,
-  command: 'SELECT',
-  roles: ['authenticated'],
-  using,
-  check: null,
-});
 const fn = (name: string, body = 'SELECT 1'): AppObject => ({
   kind: 'function',
   schema: 'app',

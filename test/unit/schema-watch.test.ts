@@ -16,6 +16,7 @@ import { createLogger } from '../../src/engine/logger.js';
 import { SchemaWatch } from '../../src/engine/schema-watch.js';
 import type { SchemaReader } from '../../src/supabase/schema-project.js';
 import type { TableConfig } from '../../src/contracts/config.js';
+import { policy } from './app-objects.js';
 
 const posts: TableConfig = {
   schema: 'app',
@@ -64,18 +65,6 @@ class Lines extends Writable {
     done();
   }
 }
-
-const policy = (name: string, using = 'true'): AppObject => ({
-  kind: 'policy',
-  schema: 'app',
-  table: 'posts',
-  name,
-  permissive: true,
-  command: 'SELECT',
-  roles: ['authenticated'],
-  using,
-  check: null,
-});
 
 function watch(source: FakeProject, target: FakeProject, follow?: (steps: SchemaStep[]) => void) {
   const out = new Lines();
