@@ -9,7 +9,9 @@ COPY src ./src
 COPY supabase ./supabase
 COPY sync ./sync
 COPY bin ./bin
-# The workflow bundle, built once here so that each worker start skips it (src/temporal/workflow-bundle.ts).
-RUN node --import tsx -e "await import('./src/temporal/workflow-bundle.ts').then((m) => m.workflowBundle())"
+# The worker's bundles, built once here so that each start skips them: its code (bin/bundled.mjs) and
+# the workflow bundle (src/temporal/workflow-bundle.ts).
+RUN node -e "await import('./bin/bundled.mjs').then((m) => m.bundle('src/sync.ts'))" \
+ && node --import tsx -e "await import('./src/temporal/workflow-bundle.ts').then((m) => m.workflowBundle())"
 USER node
-CMD ["node", "--import", "tsx", "src/sync.ts"]
+CMD ["node", "bin/run.mjs", "src/sync.ts"]

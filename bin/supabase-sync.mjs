@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The `supabase-sync` CLI (src/client.ts), run from its TypeScript source through tsx.
-import { register } from 'tsx/esm/api';
+// The `supabase-sync` CLI (src/client.ts), run from its bundle (bin/bundled.mjs).
+import { runBundled } from './bundled.mjs';
 
-register();
-await import('../src/client.ts');
+await runBundled('src/client.ts');

@@ -107,10 +107,19 @@ export async function startSupabaseApi(options: SupabaseApiOptions): Promise<Sup
     }
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, host, () => resolve());
+    });
+  } catch (error) {
+    // Its port taken (the caller may try another): what it opened so far is closed.
+    await realtime.close();
+    await rest.close();
+    await storage.close();
+    if (tempStorageDir) await rm(tempStorageDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     url: `http://${host}:${options.port}`,
     close: async () => {

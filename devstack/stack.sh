@@ -9,4 +9,4 @@ for arg; do
     *) set -- "$@" "$arg" ;;
   esac
 done
-exec node --import tsx "$(dirname "$0")/cli.ts" "$@"
+exec node "$(dirname "$0")/../bin/run.mjs" devstack/cli.ts "$@"

@@ -109,7 +109,7 @@ async function startOnFreePort<T>(port: number | undefined, start: (port: number
     try {
       return await start(await freePort());
     } catch (error) {
-      if (attempt >= 3 || !/Address already in use/.test(String(error))) throw error;
+      if (attempt >= 3 || !/address already in use/i.test(String(error))) throw error;
     }
   }
 }
@@ -156,15 +156,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         await waitForTemporal(options.temporalAddress, namespace, 10_000);
         return undefined;
       }
-      const server = await startTemporalDevServer({
-        port: ports.temporal ?? (await freePort()),
-        uiPort: options.temporalUi === false ? undefined : (ports.temporalUi ?? (await freePort())),
-        namespace,
-        dbFilename: persistDir ? path.join(persistDir, 'temporal.sqlite') : undefined,
-        dynamicConfig: options.temporalDynamicConfig,
-        extraNamespaces: options.temporalExtraNamespaces,
-        log: (line) => log(`temporal: ${line}`),
-      });
+      const server = await startOnFreePort(ports.temporal, async (port) =>
+        startTemporalDevServer({
+          port,
+          uiPort: options.temporalUi === false ? undefined : (ports.temporalUi ?? (await freePort())),
+          namespace,
+          dbFilename: persistDir ? path.join(persistDir, 'temporal.sqlite') : undefined,
+          dynamicConfig: options.temporalDynamicConfig,
+          extraNamespaces: options.temporalExtraNamespaces,
+          log: (line) => log(`temporal: ${line}`),
+        }),
+      );
       servers.push(() => server.stop());
       return server;
     };
@@ -193,9 +195,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       port: number | undefined,
     ): Promise<{ url: string; storageDir: string; project: LocalProject }> => {
       const dir = await storageDir(name);
-      const apiPort = port ?? (await freePort());
       // Started again, after `npm run stack -- stop NAME`, on the same port and storage folder.
-      const open = () =>
+      const openOn = (apiPort: number) =>
         startSupabaseApi({
           databaseUrl: db.url,
           jwtSecret: secret,
@@ -206,8 +207,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           realtimePlan: PLANS[realtimePlan],
           realtimeSubscribeDelayMs: options.realtimeSubscribeDelayMs,
         });
-      const api = await open();
-      const project = localProject(name, db, api, open);
+      const api = await startOnFreePort(port, openOn);
+      const project = localProject(name, db, api, () => openOn(Number(new URL(api.url).port)));
       cleanups.push(() => project.close());
       return { url: api.url, storageDir: dir, project };
     };

@@ -193,10 +193,34 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
     ...searchAttributeArgs,
     ...dynamicArgs,
   ];
+  // The CLI picks its HTTP API and metrics ports itself, free when it looks, and binds them a moment
+  // later: another server started beside it (tests run files side by side) can take one meanwhile.
+  // Then the server exits at once, and starting it again picks other ports. The ports asked for
+  // (gRPC, UI) are the caller's to change.
+  const asked = [options.port, options.uiPort].filter((p) => p !== undefined).map((p) => `:${p}:`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(cli.path, args, namespace, options, log);
+    } catch (error) {
+      const text = String(error);
+      const ownPortTaken = /address already in use/i.test(text) && !asked.some((p) => text.includes(p));
+      if (attempt >= 3 || !ownPortTaken) throw error;
+      log(`a port the dev server chose was taken before it bound it: starting it again (${attempt})`);
+    }
+  }
+}
+
+async function launch(
+  binary: string,
+  args: string[],
+  namespace: string,
+  options: StartTemporalOptions,
+  log: (line: string) => void,
+): Promise<TemporalDevServer> {
   // Under a guard (guard.ts), in its own process group: a Ctrl-C in the terminal reaches the owner,
   // which stops the server after the workers that use it (stop() below), not the server first;
   // and the server never outlives the owner.
-  const guarded = guard([cli.path, ...args]);
+  const guarded = guard([binary, ...args]);
   const child = guarded.child;
   const output: string[] = [];
   const collect = (chunk: Buffer) => {
@@ -224,7 +248,7 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
     address,
     namespace,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
-    binary: cli.path,
+    binary,
     stop: () => guarded.stop().then(() => undefined),
   };
 }

@@ -2,7 +2,7 @@
  * One chaos run: a randomized workload on the source while faults are injected into everything
  * between the two projects, then a deadline for the target to equal the source, row by row.
  *
- *   - the worker is `npm run sync` (`node --import tsx src/sync.ts`), a child process configured by
+ *   - the worker is `npm run sync` (`node bin/run.mjs src/sync.ts`), a child process configured by
  *     an env file and a tables config as a user would; it is SIGKILLed mid-batch and restarted;
  *   - Temporal is a dev server of the run's own (SQLite file), stopped and started on the same port;
  *   - Realtime sockets are dropped (the local API's drop endpoint, or the proxy cutting them);
@@ -168,7 +168,7 @@ class WorkerProcess {
     this.starts++;
     this.expectExit = false;
     this.logFile.write(`\n===== worker start #${this.starts} at ${new Date().toISOString()} =====\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/sync.ts'], {
+    const child = spawn(process.execPath, ['bin/run.mjs', 'src/sync.ts'], {
       cwd: root,
       env: {
         PATH: process.env.PATH ?? '',

@@ -108,7 +108,7 @@ export class CliEnv {
   /** `npm run sync` (src/sync.ts) with this configuration; its stdout and stderr in `output()`. */
   startSync(args: string[] = [], env: Record<string, string> = {}): SyncRun {
     let output = '';
-    const child = this.spawnRaw(process.execPath, ['--import', 'tsx', 'src/sync.ts', ...args], {
+    const child = this.spawnRaw(process.execPath, ['bin/run.mjs', 'src/sync.ts', ...args], {
       SYNC_METRICS_ADDRESS: 'off',
       ...env,
     });

@@ -1,5 +1,5 @@
 /**
- * `npm run sync` as a user runs it: `node --import tsx src/sync.ts` in the project root, configured
+ * `npm run sync` as a user runs it: `node bin/run.mjs src/sync.ts` in the project root, configured
  * by an env file and a tables file (in `dir`: sync.env and tables.json unless given), its output
  * collected for assertions.
  */
@@ -23,7 +23,7 @@ export function spawnSyncProcess(
   let output = '';
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', options.script ?? 'src/sync.ts', ...(options.args ?? [])],
+    ['bin/run.mjs', options.script ?? 'src/sync.ts', ...(options.args ?? [])],
     {
       cwd: root,
       env: {

@@ -3,7 +3,7 @@
  *
  * - Configuration (in process, through the config module): ONE line naming the variable or file,
  *   the table and field, and how to fix it; never a key or a password.
- * - `npm run sync` as a process (node --import tsx src/sync.ts, what the npm script runs; npm's own
+ * - `npm run sync` as a process (node bin/run.mjs src/sync.ts, what the npm script runs; npm's own
  *   banner is left out): exit code 2 and a single stderr line for bad configuration; exit code 1 and
  *   a single line for a project or Temporal that cannot be used at start.
  * - Runtime problems of one table: that table's status says `failing` with a `lastError` naming the
@@ -238,7 +238,7 @@ async function runSyncProcess(env: Record<string, string>, tables: unknown): Pro
   await writeFile(envFile, `${lines.join('\n')}\n`);
   await writeFile(tablesFile, typeof tables === 'string' ? tables : JSON.stringify(tables));
   return new Promise<ProcessResult>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/sync.ts'], {
+    const child = spawn(process.execPath, ['bin/run.mjs', 'src/sync.ts'], {
       cwd: root,
       env: {
         PATH: process.env.PATH ?? '',

@@ -158,7 +158,7 @@ describe('payload codec', () => {
       envFile,
       `SYNC_PAYLOAD_KEY=${key.toString('base64')}\nSYNC_PAYLOAD_KEY_ID=${keyId}\nSYNC_CODEC_ADDRESS=127.0.0.1:${port}\n`,
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/codec-server.ts'], {
+    const child = spawn(process.execPath, ['bin/run.mjs', 'src/codec-server.ts'], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SYNC_ENV_PATH: envFile },
       stdio: ['ignore', 'pipe', 'pipe'],

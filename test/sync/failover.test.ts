@@ -175,7 +175,7 @@ describe('two workers on one task queue', () => {
 });
 
 describe('one worker, SIGKILLed and started again', () => {
-  test('the new worker takes the dead feeds over at once: the target is current within 10 s of its start', async () => {
+  test('the new worker takes the dead feeds over at once: the target is current within seconds of its start', async () => {
     const alone = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
     assert.equal(alone.length, 1, 'one worker runs after the SIGTERM test');
     const dead = await feedWorkers();
@@ -205,6 +205,13 @@ describe('one worker, SIGKILLed and started again', () => {
       'the feeds run in the new worker',
     );
     assert.match(restarted.output(), /no longer runs on this host: its \d+ realtime feed\(s\) start again/);
-    assert.ok(current <= 10_000, `the target was current ${current} ms after the new worker started`);
+    // 2–3 s here alone; beside five busy files 6–13 s, nearly all of it the new feeds' Realtime
+    // subscriptions going live (the takeover itself is signalled within a second of the start). So
+    // the bound is 15 s, as for the kill above: a quarter of the feeds' heartbeat timeout (60 s),
+    // which is what the takeover saves.
+    assert.ok(
+      current <= 15_000,
+      `the target was current ${current} ms after the new worker started (at ${new Date(startedAt).toISOString()}):\n${restarted.output().slice(-6000)}`,
+    );
   });
 });

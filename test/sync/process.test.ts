@@ -33,7 +33,7 @@ interface Run {
 
 function runSync(args: string[] = [], env: Record<string, string> = {}): Run {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/sync.ts', ...args], {
+  const child = spawn(process.execPath, ['bin/run.mjs', 'src/sync.ts', ...args], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',

@@ -89,7 +89,7 @@ describe('Dockerfile', () => {
     const dockerfile = read('Dockerfile');
     assert.match(dockerfile, /^FROM node:20[\w.-]*$/m);
     assert.match(dockerfile, /npm ci --omit=dev/);
-    assert.match(dockerfile, /CMD \["node", "--import", "tsx", "src\/sync\.ts"\]/);
+    assert.match(dockerfile, /CMD \["node", "bin\/run\.mjs", "src\/sync\.ts"\]/);
     for (const [, source] of dockerfile.matchAll(/^COPY (\S+)/gm)) {
       for (const file of source!.split(/\s+/)) assert.ok(existsSync(`${root}${file}`), `COPY ${file}`);
     }
