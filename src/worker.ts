@@ -10,6 +10,7 @@ import os from 'node:os';
 import type { Client, ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
+import type { HoldPresenceInput } from './contracts/activities.js';
 import type { SyncConfig } from './contracts/config.js';
 import type { Logger } from './contracts/logger.js';
 import type { SourceProject, TargetProject } from './contracts/ports.js';
@@ -137,7 +138,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     identity,
     namespace: config.temporal.namespace,
     taskQueue: presenceQueue,
-    activities: { holdPresence: (input: { identity: string }) => activities.holdPresence(input) },
+    activities: { holdPresence: (input: HoldPresenceInput) => activities.holdPresence(input) },
     dataConverter: dataConverterFor(config),
     shutdownGraceTime: '2s',
   });

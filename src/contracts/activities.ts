@@ -103,3 +103,13 @@ export interface RealtimeFeedInput {
    */
   healFrom?: string | null;
 }
+
+/** One hold of a worker's liveness (src/workflows/presence.ts). */
+export interface HoldPresenceInput {
+  identity: string;
+  /** The hold ends after this long ('renew'), and the workflow starts the next at once. */
+  renewMs?: number;
+}
+
+/** How a hold ended: the worker stopped, or its time was up and the next hold follows. */
+export type HoldEnd = 'stopped' | 'renew';

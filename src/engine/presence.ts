@@ -26,7 +26,7 @@ import type { Logger } from '../contracts/logger.js';
 import { errorMessage } from '../core/errors.js';
 import { goneOnThisHost } from './local-workers.js';
 import { feedWorkerLostSignal } from '../workflows/messages.js';
-import { syncWorkerPresence, type PresenceEnd } from '../workflows/presence.js';
+import { presenceStopSignal, syncWorkerPresence, type PresenceEnd } from '../workflows/presence.js';
 
 /** How often a worker looks at its peers (and whether it has any). */
 const LOOK_EVERY_MS = 500;
@@ -42,6 +42,9 @@ export interface PresenceOptions {
   presenceQueue: string;
   /** A worker whose heartbeats stop this long is gone (SYNC_FAILOVER_AFTER_MS: its activity's heartbeat timeout). */
   deadAfterMs: number;
+  /** The liveness workflow's hold length and holds per run (defaults in src/workflows/presence.ts; tests shorten them). */
+  renewMs?: number;
+  holdsPerRun?: number;
   logger: Logger;
 }
 
@@ -49,9 +52,12 @@ export class WorkerPresence {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private holding = false;
+  /** Whether the last listing showed this worker's own liveness workflow running. */
+  private ownRunning = false;
   private peers: string[] = [];
   private peersAt = 0;
-  private readonly takenOver = new Set<string>();
+  /** Peers whose feeds were taken over, with the run of their liveness that ended. */
+  private readonly takenOver = new Map<string, string>();
   /** Feeds (workflow id and worker) already signalled: a dead feed stays pending until its timeout. */
   private readonly signalled = new Set<string>();
   /** Until when feeds of dead processes of this host are looked for, and when they were last. */
@@ -73,9 +79,15 @@ export class WorkerPresence {
     this.timer.unref();
   }
 
-  /** Stops looking; this worker's own liveness workflow ends with its activity ('stopped'). */
-  stop(): void {
+  /** Stops looking, and ends this worker's own liveness workflow ('stopped'). */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    if (!this.holding) return;
+    // Its hold ends with the worker too; the signal covers a stop between two holds.
+    await this.o.client.workflow
+      .getHandle(this.ownId)
+      .signal(presenceStopSignal)
+      .catch(() => undefined);
   }
 
   private get ownId(): string {
@@ -87,12 +99,16 @@ export class WorkerPresence {
       this.sweptAt = Date.now();
       await this.takeOver((worker) => goneOnThisHost(worker, this.o.identity), 'no longer runs on this host');
     }
+    let listed = false;
     if (Date.now() - this.peersAt >= PEERS_EVERY_MS) {
       this.peers = await this.listPeers();
       this.peersAt = Date.now();
+      listed = true;
     }
     const others = await this.otherPollers();
-    if (others > 0 && !this.holding) await this.hold();
+    // Held again if its liveness ended while the worker lives (declared lost when it could not reach
+    // Temporal for a while): otherwise its real death later would go unnoticed.
+    if (others > 0 && (!this.holding || (listed && !this.ownRunning))) await this.hold();
     for (const peer of this.peers) await this.watch(peer);
   }
 
@@ -109,6 +125,7 @@ export class WorkerPresence {
 
   /** Starts this worker's liveness workflow (kept if it runs). */
   private async hold(): Promise<void> {
+    const again = this.holding;
     await this.o.client.workflow.start(syncWorkerPresence, {
       workflowId: this.ownId,
       taskQueue: this.o.taskQueue,
@@ -117,31 +134,37 @@ export class WorkerPresence {
           identity: this.o.identity,
           presenceQueue: this.o.presenceQueue,
           heartbeatTimeoutMs: this.o.deadAfterMs,
+          renewMs: this.o.renewMs,
+          holdsPerRun: this.o.holdsPerRun,
         },
       ],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     });
     this.holding = true;
+    this.ownRunning = true;
+    if (again) return;
     this.o.logger.info(
       `another worker shares task queue ${this.o.taskQueue}: keeping a liveness workflow for fail-over`,
     );
   }
 
-  /** The peers' liveness workflows that run. */
+  /** The peers' liveness workflows that run (a peer taken over is watched again once it holds anew). */
   private async listPeers(): Promise<string[]> {
     const peers: string[] = [];
+    let ownRunning = false;
     const query = `WorkflowType = 'syncWorkerPresence' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.o.taskQueue.replace(/'/g, "\\'")}'`;
     for await (const w of this.o.client.workflow.list({ query })) {
-      if (w.workflowId !== this.ownId && w.workflowId.startsWith(PRESENCE_PREFIX)) peers.push(w.workflowId);
+      if (w.workflowId === this.ownId) ownRunning = true;
+      else if (w.workflowId.startsWith(PRESENCE_PREFIX)) peers.push(w.workflowId);
     }
+    this.ownRunning = ownRunning;
     return peers;
   }
 
   /** A peer whose liveness activity the server timed out is gone: its feeds start again elsewhere. */
   private async watch(peerWorkflowId: string): Promise<void> {
     const peer = peerWorkflowId.slice(PRESENCE_PREFIX.length);
-    if (this.takenOver.has(peer)) return;
     const handle = this.o.client.workflow.getHandle(peerWorkflowId);
     let description;
     try {
@@ -150,6 +173,8 @@ export class WorkerPresence {
       if (error instanceof WorkflowNotFoundError) return;
       throw error;
     }
+    // The run already taken over (a later run is the peer holding anew, watched as any other).
+    if (this.takenOver.get(peer) === description.runId) return;
     const status = description.status.name;
     let end: PresenceEnd | undefined;
     if (status === 'RUNNING') {
@@ -165,7 +190,7 @@ export class WorkerPresence {
     } else {
       return;
     }
-    this.takenOver.add(peer);
+    this.takenOver.set(peer, description.runId);
     this.peers = this.peers.filter((p) => p !== peerWorkflowId);
     if (end !== 'lost') return;
     // The first worker to end the peer's liveness workflow takes its feeds over.

@@ -21,8 +21,7 @@ export class RunHelpers {
   schemaWatch: SchemaWatch | undefined;
 
   async stop(): Promise<void> {
-    this.presence?.stop();
-    await Promise.all([this.discovery?.stop(), this.schemaWatch?.stop()]);
+    await Promise.all([this.presence?.stop(), this.discovery?.stop(), this.schemaWatch?.stop()]);
   }
 }
 
