@@ -17,9 +17,18 @@ import { deleteKeysGoneFromSource } from './writes.js';
 /**
  * A truncate stays in the ledger this long after it happened, compared again by each pass: a row
  * written on the source before it whose Realtime change arrives after the first clean-up (it was not
- * on the target yet, so it got no tombstone) is removed by the next one.
+ * on the target yet, so it got no tombstone) is removed by the next one. Counted by the source's
+ * clock (`entryAgeMs`).
  */
 const TRUNCATE_SETTLE_MS = 30_000;
+
+/**
+ * How long ago an entry happened, by the source's clock (the worker host's may be off by seconds);
+ * by the worker's only for a source whose functions predate 20261207140000.
+ */
+export function entryAgeMs(entry: PendingDeletion, now = Date.now()): number {
+  return entry.ageMs ?? now - Date.parse(entry.deletedAt);
+}
 
 /** Deletes the keys of `entries` that the source does not have (again). */
 function replayKeys(
@@ -79,7 +88,7 @@ async function replayBatch(
     await replayTruncate(deps, input, latest.deletedAt, result);
     result.truncates = (result.truncates ?? 0) + truncates.length;
   }
-  const settling = truncates.filter((t) => Date.now() - Date.parse(t.deletedAt) < TRUNCATE_SETTLE_MS);
+  const settling = truncates.filter((t) => entryAgeMs(t) < TRUNCATE_SETTLE_MS);
   for (const t of settling) kept.add(t.id);
   await deps.source.markDeletionsProcessed(entries.filter((e) => !kept.has(e.id)).map((e) => e.id));
   result.replayed += entries.length;

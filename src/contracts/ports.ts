@@ -33,6 +33,11 @@ export interface PendingDeletion {
   primaryKey: Row;
   /** When it happened on the source (its clock). */
   deletedAt: string;
+  /**
+   * How long ago it happened, by the source's clock when it was read (functions of 20261207140000
+   * on; absent before).
+   */
+  ageMs?: number;
 }
 
 /** What the source has now, cheaply: its newest version and newest unprocessed ledger entry. */

@@ -30,7 +30,13 @@ export const KEYS_PER_READ = 5000;
 const ref3 = (ref: TableRef) => ({ p_schema: ref.schema, p_table: ref.table });
 
 type RawPosition = { version: unknown; ledger: number | string | null };
-type RawDeletion = { id: string; primary_key: Row; deleted_at: string; kind: string };
+type RawDeletion = {
+  id: string;
+  primary_key: Row;
+  deleted_at: string;
+  kind: string;
+  age_ms?: number | string;
+};
 
 /** A version as the cursor form: text (a JSON number or string as the rows render it). */
 function versionText(value: unknown): string {
@@ -55,6 +61,7 @@ function deletions(entries: RawDeletion[]): PendingDeletion[] {
     kind: r.kind === 'truncate' ? 'truncate' : 'delete',
     primaryKey: r.primary_key,
     deletedAt: r.deleted_at,
+    ...(r.age_ms === undefined || r.age_ms === null ? {} : { ageMs: Number(r.age_ms) }),
   }));
 }
 
