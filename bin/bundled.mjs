@@ -6,11 +6,11 @@
 // node_modules as usual).
 //
 // The cache key is a hash of the project's own TypeScript (src/, devstack/: the demo starts the
-// local stack) and of esbuild's version; the file is written to a temporary name, then renamed,
+// local stack), of its folder and of esbuild's version; the file is written to a temporary name, then renamed,
 // so processes that start together never read half of one. Where the bundle cannot be built or
 // written (a read-only install), the entry point runs through tsx as before.
 import { createHash } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -34,7 +34,8 @@ async function tsFiles(dir) {
 
 async function cacheKey(entry, esbuildVersion) {
   const hash = createHash('sha256');
-  hash.update(`${esbuildVersion}\0${entry}\0`);
+  // The bundle holds its modules' own file URLs: a copy of the project elsewhere builds its own.
+  hash.update(`${esbuildVersion}\0${root}\0${entry}\0`);
   for (const dir of sourceDirs)
     for (const file of await tsFiles(path.join(root, dir))) {
       hash.update(path.relative(root, file));
@@ -88,10 +89,14 @@ export async function bundle(entry) {
   const code = await readFile(temp, 'utf8');
   await writeFile(temp, code.replace(/sourceMappingURL=.*$/m, `sourceMappingURL=${path.basename(file)}.map`));
   await rename(temp, file);
-  // Bundles of earlier versions of this entry point are not needed again.
-  for (const old of await readdir(cacheDir))
-    if (old.startsWith(`${name}-`) && !old.startsWith(path.basename(file)) && !old.includes('.tmp'))
-      await rm(path.join(cacheDir, old), { force: true });
+  // Bundles of earlier versions of this entry point, built over an hour ago, are not needed again
+  // (one of another copy of the project sharing node_modules is built again when it starts).
+  for (const old of await readdir(cacheDir)) {
+    if (!old.startsWith(`${name}-`) || old.startsWith(path.basename(file))) continue;
+    const stale = path.join(cacheDir, old);
+    const { mtimeMs } = await stat(stale).catch(() => ({ mtimeMs: Date.now() }));
+    if (Date.now() - mtimeMs > 3_600_000) await rm(stale, { force: true });
+  }
   return file;
 }
 
