@@ -9,40 +9,15 @@
 // local stack), of its folder and of esbuild's version; the file is written to a temporary name, then renamed,
 // so processes that start together never read half of one. Where the bundle cannot be built or
 // written (a read-only install), the entry point runs through tsx as before.
-import { createHash } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cacheDirOf, sourceHash } from './source-hash.mjs';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const root = projectRoot;
-const cacheDir = path.join(root, 'node_modules', '.cache', 'supabase-sync');
+const cacheDir = cacheDirOf(root);
 const sourceDirs = ['src', 'devstack'];
-
-async function tsFiles(dir) {
-  // (An image may hold src/ without devstack/.)
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const nested = await Promise.all(
-    entries.map((e) => {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) return tsFiles(full);
-      return e.name.endsWith('.ts') ? [full] : [];
-    }),
-  );
-  return nested.flat().sort();
-}
-
-async function cacheKey(entry, esbuildVersion) {
-  const hash = createHash('sha256');
-  // The bundle holds its modules' own file URLs: a copy of the project elsewhere builds its own.
-  hash.update(`${esbuildVersion}\0${root}\0${entry}\0`);
-  for (const dir of sourceDirs)
-    for (const file of await tsFiles(path.join(root, dir))) {
-      hash.update(path.relative(root, file));
-      hash.update(await readFile(file));
-    }
-  return hash.digest('hex').slice(0, 16);
-}
 
 // Each module's `import.meta.url` stays its own file's URL (they find SQL files, migrations and
 // scripts beside them), not the bundle's.
@@ -62,7 +37,9 @@ const ownUrls = {
 export async function bundle(entry) {
   const esbuild = await import('esbuild');
   const name = entry.replace(/\.ts$/, '').replaceAll(/[\\/]/g, '-');
-  const file = path.join(cacheDir, `${name}-${await cacheKey(entry, esbuild.version)}.mjs`);
+  // The bundle holds its modules' own file URLs: a copy of the project elsewhere builds its own.
+  const key = await sourceHash(root, sourceDirs, [esbuild.version, root, entry]);
+  const file = path.join(cacheDir, `${name}-${key}.mjs`);
   try {
     await access(file);
     return file;

@@ -4,43 +4,27 @@
  * 1.6 s of CPU each time, on every `npm run sync`, `npm start`, restart and test worker).
  *
  * The cache key is a hash of every source file under src/ (the workflows import from several
- * folders) and of the installed @temporalio/workflow version, so a change to either builds anew.
+ * folders; bin/source-hash.mjs) and of the installed @temporalio/workflow version, so a change to
+ * either builds anew.
  * The file lives in node_modules/.cache/supabase-sync/ (written to a temporary name, then renamed:
  * concurrent workers never read half a file; older versions' bundles are removed). Where that folder cannot be written (a read-only
  * image), the worker bundles in memory as before.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { cacheDirOf, sourceHash } from '../../bin/source-hash.mjs';
 
-const srcDir = fileURLToPath(new URL('..', import.meta.url));
-export const workflowsPath = path.join(srcDir, 'workflows', 'index.ts');
-const cacheDir = path.join(srcDir, '..', 'node_modules', '.cache', 'supabase-sync');
-
-async function sourceFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.map((e) => {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) return sourceFiles(full);
-      return Promise.resolve(e.name.endsWith('.ts') ? [full] : []);
-    }),
-  );
-  return nested.flat().sort();
-}
+const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const workflowsPath = path.join(projectRoot, 'src', 'workflows', 'index.ts');
+const cacheDir = cacheDirOf(projectRoot);
 
 async function cacheKey(): Promise<string> {
-  const hash = createHash('sha256');
   const workflowPackage = createRequire(import.meta.url).resolve('@temporalio/workflow/package.json');
-  hash.update((JSON.parse(await readFile(workflowPackage, 'utf8')) as { version: string }).version);
-  for (const file of await sourceFiles(srcDir)) {
-    hash.update(path.relative(srcDir, file));
-    hash.update(await readFile(file));
-  }
-  return hash.digest('hex').slice(0, 16);
+  const { version } = JSON.parse(await readFile(workflowPackage, 'utf8')) as { version: string };
+  return sourceHash(projectRoot, ['src'], [version]);
 }
 
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
