@@ -114,6 +114,20 @@ async function startOnFreePort<T>(port: number | undefined, start: (port: number
   }
 }
 
+/**
+ * Waits for servers started side by side. When one fails (a Ctrl-C ended its initdb), the others
+ * still finish starting, so that the stack's stop finds each of them and stops it before the
+ * failure is reported: nothing is left to its guard.
+ */
+async function allStarted<T extends readonly unknown[]>(starts: {
+  [K in keyof T]: Promise<T[K]>;
+}): Promise<T> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const log = options.log ?? (() => {});
   const persistDir = options.persistDir ? path.resolve(options.persistDir) : undefined;
@@ -171,11 +185,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return server;
     };
 
-    const [sourceDb, targetDb, temporal] = await Promise.all([
+    const [sourceDb, targetDb, temporal] = await allStarted([
       startDb('source', ports.sourceDb),
       startDb('target', ports.targetDb),
       startTemporal(),
-    ]);
+    ] as const);
 
     const storageDir = async (name: string): Promise<string> => {
       if (persistDir) {
@@ -212,7 +226,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       cleanups.push(() => project.close());
       return { url: api.url, storageDir: dir, project };
     };
-    const [sourceApi, targetApi] = await Promise.all([
+    const [sourceApi, targetApi] = await allStarted([
       startApi('source', sourceDb, secrets.source, ports.sourceApi),
       startApi('target', targetDb, secrets.target, ports.targetApi),
     ]);
