@@ -2,7 +2,8 @@
  * Object bytes on disk: one file per object version under `<storageDir>/objects/`, named by a hash
  * of (bucket, name, version) so no key can reach outside the directory. Writes stream into a temp
  * file (never held in memory) and are renamed into place when complete. ETags follow S3, which
- * hosted Storage stores: `"md5"` for a single-part write, `"md5(part md5s)-N"` for a multipart one.
+ * hosted Storage stores: `"md5"` for a single-part write, `"md5(part md5s)-N"` for a multipart one
+ * (where the parts fall: STANDARD_PART_SIZE here, tus-parts.ts for resumable uploads).
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -12,17 +13,21 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ERRORS } from './errors.js';
 
-/** Hosted Storage writes standard uploads to S3 in 16 MiB parts (lib-storage; one PUT below that). */
-export const STANDARD_PART_SIZE = 16 * 1024 * 1024;
-/** …and TUS uploads as an S3 multipart upload in 50 MiB parts (TUS_PART_SIZE). */
-export const TUS_PART_SIZE = 50 * 1024 * 1024;
+/**
+ * Hosted Storage writes standard uploads to S3 through lib-storage's Upload without a part size:
+ * its default, 5 MiB parts, and one PUT (a plain md5 ETag) for at most that.
+ */
+export const STANDARD_PART_SIZE = 5 * 1024 * 1024;
 
 export interface Written {
   size: number;
   eTag: string;
 }
 
-/** Computes S3's ETag of a byte stream written in parts of `partSize`. */
+/**
+ * Computes S3's ETag of a byte stream written in parts: every `partSizes` bytes, or parts of the
+ * listed sizes (what is left after them is one last part).
+ */
 export class ETagHasher {
   private whole = createHash('md5');
   private part: Hash = createHash('md5');
@@ -31,21 +36,26 @@ export class ETagHasher {
   size = 0;
 
   constructor(
-    private readonly partSize: number,
+    private readonly partSizes: number | readonly number[],
     /** TUS writes are always an S3 multipart upload, even with one part. */
     private readonly alwaysMultipart = false,
   ) {}
+
+  private partSize(): number {
+    const sizes = this.partSizes;
+    return typeof sizes === 'number' ? sizes : (sizes[this.parts.length] ?? Infinity);
+  }
 
   update(chunk: Buffer): void {
     this.size += chunk.length;
     this.whole.update(chunk);
     let offset = 0;
     while (offset < chunk.length) {
-      const take = Math.min(this.partSize - this.partBytes, chunk.length - offset);
+      const take = Math.min(this.partSize() - this.partBytes, chunk.length - offset);
       this.part.update(chunk.subarray(offset, offset + take));
       this.partBytes += take;
       offset += take;
-      if (this.partBytes === this.partSize) {
+      if (this.partBytes === this.partSize()) {
         this.parts.push(this.part.digest());
         this.part = createHash('md5');
         this.partBytes = 0;
@@ -144,9 +154,13 @@ export class FileStore {
     await rm(this.pathOf(bucket, name, version), { force: true });
   }
 
-  /** The S3 ETag of a file already on disk, read in `partSize` parts (a completed TUS upload). */
-  async eTagOf(file: string, partSize: number, alwaysMultipart: boolean): Promise<Written> {
-    const hasher = new ETagHasher(partSize, alwaysMultipart);
+  /** The S3 ETag of a file already on disk, read in parts as ETagHasher takes them. */
+  async eTagOf(
+    file: string,
+    partSizes: number | readonly number[],
+    alwaysMultipart: boolean,
+  ): Promise<Written> {
+    const hasher = new ETagHasher(partSizes, alwaysMultipart);
     for await (const chunk of createReadStream(file)) hasher.update(chunk as Buffer);
     return { size: hasher.size, eTag: hasher.digest() };
   }

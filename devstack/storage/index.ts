@@ -19,8 +19,9 @@
  * - Emptying a bucket runs in this process right after the answer (hosted queues a job).
  * - JSON validation messages imitate Fastify's (ajv) where a client could see them; not every case.
  * - Uploads without Content-Length are limited while streaming (hosted checks the header only).
- * - ETags follow S3: md5 for standard uploads up to 16 MiB, multipart ETags above that and for TUS
- *   (50 MiB parts: hosted's TUS_PART_SIZE default; a project with another setting differs).
+ * - ETags follow S3: md5 for standard uploads up to 5 MiB, multipart ETags in 5 MiB parts above
+ *   that, and for TUS always multipart, in the parts hosted's TUS store makes of the client's
+ *   requests (tus-parts.ts; hosted's TUS_PART_SIZE default of 50 MiB: another setting differs).
  */
 import type http from 'node:http';
 import pg from 'pg';

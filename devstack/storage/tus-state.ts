@@ -47,6 +47,8 @@ export interface UploadInfo {
   metadata: TusMetadata;
   creationDate: string;
   completed?: boolean;
+  /** The sizes of the S3 parts finished so far (tus-parts.ts). */
+  parts?: number[];
 }
 
 export class TusState {

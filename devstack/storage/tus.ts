@@ -5,7 +5,8 @@
  * bucketName, objectName, contentType, cacheControl and metadata (user metadata as JSON); `x-upsert`
  * allows overwriting. Chunks of any size are accepted (hosted's docs tell clients to send 6 MB).
  * Bytes are appended to a file on disk; the finished file becomes the object's version, its ETag
- * that of an S3 multipart upload in 50 MiB parts. Errors are plain text with the Storage status.
+ * that of the S3 multipart upload hosted makes of the requests (tus-parts.ts). Errors are plain
+ * text with the Storage status.
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -17,7 +18,7 @@ import { maxUploadSize, validateUploadMimeType } from './limits.js';
 import { scopeOf, type Handler, type StorageContext, type StorageRequest } from './context.js';
 import { findBucket } from './db.js';
 import { ownerOf } from './objects.js';
-import { TUS_PART_SIZE } from './files.js';
+import { partsAfterRequest } from './tus-parts.js';
 import { canUpload, completeUpload, lastModified, type ObjectMetadata } from './upload.js';
 import { verifySignedToken } from './signed.js';
 import { TusError, locked, parseMetadata, send, stringifyMetadata } from './tus-protocol.js';
@@ -79,14 +80,19 @@ function userMetadataOf(info: UploadInfo): Record<string, unknown> | undefined {
   }
 }
 
-/** Appends the request body, refusing more than `room` bytes (413 "upload's size exceeded"). */
+/**
+ * Appends the request body, refusing more than the upload's size (or `max` while deferred: 413
+ * "upload's size exceeded"), and records the S3 parts it finished. Returns the new offset.
+ */
 async function append(
   ctx: StorageContext,
   r: StorageRequest,
-  id: UploadId,
+  info: UploadInfo,
   offset: number,
-  room: number,
+  max: number,
 ): Promise<number> {
+  const { id } = info;
+  const room = (info.size ?? max) - offset;
   const declared = Number(r.req.headers['content-length']);
   if (Number.isFinite(declared) && declared > room) throw new TusError(413, "upload's size exceeded\n");
   let written = 0;
@@ -102,6 +108,8 @@ async function append(
   await pipeline(source, createWriteStream(ctx.tus.dataPath(id), { flags: 'a' })).finally(() =>
     r.req.unpipe(meter),
   );
+  info.parts = partsAfterRequest(info.parts ?? [], offset + written, info.size, max);
+  await ctx.tus.save(info);
   return offset + written;
 }
 
@@ -113,7 +121,7 @@ async function finish(
 ): Promise<void> {
   const { id } = info;
   const data = ctx.tus.dataPath(id);
-  const { size, eTag } = await ctx.files.eTagOf(data, TUS_PART_SIZE, true);
+  const { size, eTag } = await ctx.files.eTagOf(data, info.parts ?? [], true);
   const metadata: ObjectMetadata = {
     cacheControl: info.metadata.cacheControl ?? 'no-cache',
     mimetype: info.metadata.contentType || 'application/octet-stream',
@@ -190,7 +198,7 @@ async function create(ctx: StorageContext, identifyFor: Identify, r: StorageRequ
     await ctx.tus.create(info);
     let offset = 0;
     if (h['content-type'] === OCTET) {
-      offset = await append(ctx, r, id, 0, size === undefined ? max : Math.min(size, max));
+      offset = await append(ctx, r, info, 0, max);
       headers['upload-offset'] = String(offset);
     }
     if (size === offset) {
@@ -229,7 +237,7 @@ async function patch(
       info.size = size;
       await ctx.tus.save(info);
     }
-    const newOffset = await append(ctx, r, id, offset, (info.size ?? max) - offset);
+    const newOffset = await append(ctx, r, info, offset, max);
     const headers: Record<string, string> = { 'upload-offset': String(newOffset) };
     if (newOffset === info.size) {
       await finish(ctx, who, r, info);

@@ -1,9 +1,10 @@
 /**
  * The buckets' part of `supabase-sync verify` (docs/storage.md): each bucket's objects listed on
  * both projects in name order and compared by name, size, content type, cache control, user
- * metadata and ETag (contents hashed, streamed, when the ETags are of different forms);
- * `--repair` copies what is missing or different from the source, removes what the source does not
- * have, and compares again. Runs in the CLI's process (no worker needed); prints one line a bucket.
+ * metadata and ETag (both contents hashed, streamed, when the ETags cannot be compared:
+ * compareObject); `--repair` copies what is missing or different from the source, removes what
+ * the source does not have, and compares again (a copy's ETag may take another form than the
+ * source's: it is hashed then). Runs in the CLI's process (no worker needed); one line a bucket.
  */
 import { createHash } from 'node:crypto';
 import type { SyncConfig } from '../contracts/config.js';
@@ -36,6 +37,7 @@ export interface BucketVerdict {
   error?: string;
 }
 
+/** The SHA-256 of an object's content, read as a stream (a chunk at a time, never the object). */
 async function sha256(project: StorageReader, bucket: string, name: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of (await project.download(bucket, name)) as unknown as AsyncIterable<Uint8Array>)

@@ -23,11 +23,22 @@ export function emptyDifferences(): ObjectDifferences {
   return { missing: [], extra: [], different: [], hashNeeded: [], compared: 0 };
 }
 
-const multipart = (etag: string | null) => etag !== null && /-\d+"?$/.test(etag);
+/** An ETag without its quotes and weak prefix, lower case; null when there is none. */
+function etagOf(etag: string | null): string | null {
+  const bare = (etag ?? '').replace(/^W\//, '').replace(/^"|"$/g, '').toLowerCase();
+  return bare === '' ? null : bare;
+}
+
+const plainMd5 = (etag: string) => /^[0-9a-f]{32}$/.test(etag);
 
 /**
- * How the target's copy of an object compares: the same, different, or only a hash can tell (the same
- * size and metadata, ETags of different forms: a multipart one on one side).
+ * How the target's copy of an object compares: the same, different, or only a hash can tell. With
+ * the same size and metadata, the ETags decide only when they can be compared: S3's ETag is the
+ * content's md5 for a single-part write, but `md5(part md5s)-N` for a multipart one (a large
+ * standard upload, every resumable one), which depends on where the parts fell. So two plain md5s
+ * are equal or different, identical ETags of any form are the same object, and anything else (a
+ * multipart ETag that is not identical, whatever the other's form or part count, or a missing
+ * one) is for a hash of both contents to tell.
  */
 export function compareObject(source: StoredObject, target: StoredObject): 'same' | 'different' | 'hash' {
   if (
@@ -37,8 +48,10 @@ export function compareObject(source: StoredObject, target: StoredObject): 'same
     JSON.stringify(source.userMetadata ?? {}) !== JSON.stringify(target.userMetadata ?? {})
   )
     return 'different';
-  if (source.etag === target.etag) return 'same';
-  return multipart(source.etag) !== multipart(target.etag) ? 'hash' : 'different';
+  const [a, b] = [etagOf(source.etag), etagOf(target.etag)];
+  if (a === null || b === null) return 'hash';
+  if (a === b) return 'same';
+  return plainMd5(a) && plainMd5(b) ? 'different' : 'hash';
 }
 
 /**
@@ -77,10 +90,9 @@ export function mergeListings(
 }
 
 /**
- * Whether the target's object must be written from the source's. The same size, content type,
- * cache control and user metadata, and the same ETag, is the same object. An ETag of another form
- * (a multipart one on one side: a large object written resumably) cannot be compared: the target
- * is then current when it was written after the source's change.
+ * Whether the target's object must be written from the source's (compareObject). When only a
+ * hash could tell, a pass does not read both contents: the target is current when it was written
+ * after the source's change (`verify` hashes them).
  */
 export function needsCopy(source: StoredObject, target: StoredObject | undefined): boolean {
   if (!target) return true;

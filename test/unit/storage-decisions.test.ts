@@ -29,12 +29,14 @@ const bucket = (over: Partial<BucketSettings> = {}): BucketSettings => ({
   allowedMimeTypes: null,
   ...over,
 });
+/** A plain (single-part) md5 ETag. */
+const md5 = (c: string) => `"${c.repeat(32)}"`;
 const obj = (name: string, over: Partial<StoredObject> = {}): StoredObject => ({
   name,
   size: 10,
   mimetype: 'image/png',
   cacheControl: 'max-age=3600',
-  etag: '"abc"',
+  etag: md5('a'),
   userMetadata: null,
   updatedAt: '2026-12-02T06:00:00.000000Z',
   ...over,
@@ -130,14 +132,14 @@ void describe('objects', () => {
   test('copied when missing or different; the same ETag and metadata is the same object', () => {
     assert.equal(needsCopy(obj('a'), undefined), true);
     assert.equal(needsCopy(obj('a'), obj('a')), false);
-    assert.equal(needsCopy(obj('a'), obj('a', { etag: '"def"' })), true);
+    assert.equal(needsCopy(obj('a'), obj('a', { etag: md5('d') })), true);
     assert.equal(needsCopy(obj('a'), obj('a', { size: 11 })), true);
     assert.equal(needsCopy(obj('a', { userMetadata: { k: 1 } }), obj('a')), true);
     assert.equal(needsCopy(obj('a', { cacheControl: 'no-cache' }), obj('a')), true);
   });
 
   test('ETags of different forms: the target is current when written after the change', () => {
-    const source = obj('a', { etag: '"abc"', updatedAt: '2026-12-02T06:00:00.000000Z' });
+    const source = obj('a', { etag: md5('a'), updatedAt: '2026-12-02T06:00:00.000000Z' });
     assert.equal(
       needsCopy(source, obj('a', { etag: '"x-2"', updatedAt: '2026-12-02T06:00:01.000000Z' })),
       false,
@@ -199,7 +201,7 @@ void describe('verify', () => {
     const d = emptyDifferences();
     let rest = mergeListings(
       [obj('a'), obj('b'), obj('d')],
-      [obj('a', { etag: '"x"' }), obj('c')],
+      [obj('a', { etag: md5('f') }), obj('c')],
       { sourceDone: false, targetDone: true },
       d,
     );
@@ -224,5 +226,21 @@ void describe('verify', () => {
     );
     assert.equal(compareObject(obj('e', { etag: '"m-3"' }), obj('e')), 'hash');
     assert.equal(compareObject(obj('e', { cacheControl: 'no-cache' }), obj('e')), 'different');
+  });
+
+  test('ETags decide only when comparable: two plain md5s, or the same string; else a hash tells', () => {
+    const verdict = (a: string | null, b: string | null) =>
+      compareObject(obj('e', { etag: a }), obj('e', { etag: b }));
+    assert.equal(verdict(md5('a'), md5('a')), 'same');
+    assert.equal(verdict(md5('a'), md5('a').toUpperCase().replace(/^/, 'W/')), 'same');
+    assert.equal(verdict(md5('a'), md5('b')), 'different');
+    assert.equal(verdict('"m-3"', '"m-3"'), 'same');
+    assert.equal(verdict('"m-3"', '"n-3"'), 'hash'); // same part count, parts cut elsewhere
+    assert.equal(verdict('"m-3"', '"n-4"'), 'hash');
+    assert.equal(verdict(md5('a'), '"n-2"'), 'hash');
+    assert.equal(verdict('"n-2"', md5('a')), 'hash');
+    assert.equal(verdict(null, null), 'hash');
+    assert.equal(verdict('', ''), 'hash');
+    assert.equal(verdict(md5('a'), null), 'hash');
   });
 });

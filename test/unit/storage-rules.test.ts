@@ -1,6 +1,7 @@
 /**
  * The local Storage stand-in's rules that need no server: size strings, MIME matching, names,
- * Range headers, S3 ETags, the TUS Upload-Metadata format and upload ids.
+ * Range headers, S3 ETags, where a resumable upload's parts fall, the TUS Upload-Metadata format
+ * and upload ids.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -17,6 +18,7 @@ import {
 import { parseRange } from '../../devstack/storage/serve.js';
 import { parseMetadata, stringifyMetadata, TusError } from '../../devstack/storage/tus-protocol.js';
 import { decodeUploadId, encodeUploadId } from '../../devstack/storage/tus-state.js';
+import { partsAfterRequest } from '../../devstack/storage/tus-parts.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 
@@ -70,6 +72,33 @@ void describe('storage rules', () => {
     const tus = new ETagHasher(100, true);
     tus.update(data);
     assert.equal(tus.digest(), `"${md5(md5(data)).toString('hex')}-1"`);
+    const listed = new ETagHasher([2, 5], true);
+    listed.update(data);
+    const listedParts = [data.subarray(0, 2), data.subarray(2, 7), data.subarray(7)].map(md5);
+    assert.equal(listed.digest(), `"${md5(Buffer.concat(listedParts)).toString('hex')}-3"`);
+  });
+
+  test("TUS parts as hosted's S3 store cuts them: each request's chunk, small tails carried", () => {
+    const MiB = 1024 * 1024;
+    const size = 20 * MiB;
+    // 6 MiB requests: one part each, the last one short.
+    let parts: number[] = [];
+    for (const offset of [6, 12, 18, 20]) parts = partsAfterRequest(parts, offset * MiB, size, size);
+    assert.deepEqual(
+      parts,
+      [6, 6, 6, 2].map((n) => n * MiB),
+    );
+    // 2 MiB requests: under S3's 5 MiB minimum, carried until a request takes the tail past it.
+    assert.deepEqual(partsAfterRequest([], 2 * MiB, size, size), []);
+    assert.deepEqual(partsAfterRequest([], 6 * MiB, size, size), [6 * MiB]);
+    // One request with the whole upload: parts of the upload's size up to 50 MiB.
+    assert.deepEqual(partsAfterRequest([], size, size, size), [size]);
+    assert.deepEqual(
+      partsAfterRequest([], 120 * MiB, 120 * MiB, 120 * MiB),
+      [50, 50, 20].map((n) => n * MiB),
+    );
+    // A deferred length: the largest upload sets the part size; no tail is final.
+    assert.deepEqual(partsAfterRequest([], 3 * MiB, undefined, 100 * MiB), []);
   });
 
   test('TUS Upload-Metadata and upload ids', () => {
