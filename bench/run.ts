@@ -42,6 +42,7 @@ import { profileCopy, type ProfileRow } from './profile.js';
 import { startStackProcess, type StackInfo, type StackProcess } from './stack-process.js';
 import { figureHosted, printHosted } from './hosted-figures.js';
 import { figureStorage, storageLines } from './storage.js';
+import { changeLogLines, figureChangeLogCost } from './change-log-cost.js';
 
 const quick = process.argv.includes('--quick');
 const FIGURES = [
@@ -55,6 +56,7 @@ const FIGURES = [
   'quota',
   'failover',
   'storage',
+  'changelog',
 ] as const;
 /** The large object of the storage figure, in MB (`--storage-big-mb=1024`: the 1 GB memory bound). */
 const STORAGE_BIG_MB = Number(
@@ -464,8 +466,18 @@ async function main() {
       })
     : undefined;
   result.storage = storage;
+  const changeLog = want('changelog') ? await figureChangeLogCost(stack, quick ? 24 : 60) : undefined;
+  if (changeLog) {
+    result.changeLog = changeLog;
+    targets.push({
+      target: "change log: the source's Data API writes ≥ 0.9× without it",
+      value: `${changeLog.api.ratio}×`,
+      pass: changeLog.api.ratio >= 0.9,
+    });
+  }
   printTable(copies, freshRows, scale, idle, busy, batches, breakdown, canAt, printHosted(hosted));
   if (storage) process.stdout.write(`${storageLines(storage, STORAGE_BIG_MB).join('\n')}\n`);
+  if (changeLog) process.stdout.write(`${changeLogLines(changeLog).join('\n')}\n`);
   const dir = path.join(here, 'results');
   await mkdir(dir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');

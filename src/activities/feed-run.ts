@@ -95,6 +95,10 @@ export class FeedRun {
 
   /** Runs the attempt to its end: returns when released, throws when cancelled or lost. */
   async run(): Promise<void> {
+    // The change log must be on before the subscription: what it misses before is the catch-up's.
+    await this.gaps.changeLog.start().catch(async (error: unknown) => {
+      throw asActivityFailure(await explainSchemaError(this.deps, this.input.table, error));
+    });
     const unwatch = this.shared.positions.watch(this.input.table, this.input.versionColumn, (p) => {
       this.gaps.position(p);
       this.nudge();
@@ -235,7 +239,7 @@ export class FeedRun {
       delta.skipped = r.skipped;
     }
     this.progress.applied(delta, batch.maxCommit);
-    if (batch.maxCommit) this.gaps.observedLag(Date.now() - Date.parse(batch.maxCommit));
+    if (batch.maxCommit) this.gaps.observedLag(this.shared.positions.clock.since(batch.maxCommit));
   }
 
   /**

@@ -11,6 +11,7 @@
  *   changed since the last covered version (minus a margin for late commits) up to it are read, for
  *   all the process's feeds in one call (realtime-versions.ts); only the rows Realtime did not
  *   deliver at that version are read in full and written;
+ *   (a table without a version column: the keys its change log holds up to that position, realtime-changes.ts);
  * - deletes: the ledger entries newer than the last covered one whose key Realtime did not delete
  *   are applied (the pass marks them processed later);
  * - truncates: a TRUNCATE entry of the ledger is found as soon as the position shows it (Realtime
@@ -24,6 +25,7 @@ import { keyOnly, keyText } from '../core/keys.js';
 import { compareVersions, reconcileFrom, versionOf } from '../core/versions.js';
 import type { ActivityDeps } from './deps.js';
 import type { VersionReads } from './realtime-versions.js';
+import { ChangeLog } from './realtime-changes.js';
 import { TruncateWatch } from './truncate.js';
 import { deleteKeysGoneFromSource, writeRows } from './writes.js';
 
@@ -64,6 +66,8 @@ export class GapHealer {
   private baselined = false;
   /** The ledger's truncates, looked at as soon as a position shows them (Realtime never delivers one). */
   readonly truncates: TruncateWatch;
+  /** The change log of a table without a version column (realtime-changes.ts). */
+  readonly changeLog: ChangeLog;
   /** Positions the watch reported, with when they came (the oldest first). */
   private positions: Array<SourcePosition & { at: number }> = [];
   private fresh = false;
@@ -80,6 +84,7 @@ export class GapHealer {
     private healFrom: string | null = null,
   ) {
     this.truncates = new TruncateWatch(deps.source, ref);
+    this.changeLog = new ChangeLog(deps, ref, versionColumn);
   }
 
   /** A position the watch reported (checked by the feed's loop, between batches). */
@@ -141,6 +146,7 @@ export class GapHealer {
       this.ledgerDue = now.ledger;
       this.positions = [];
       this.fresh = false;
+      await this.changeLog.baseline(now, this.healFrom !== null);
       if (this.healFrom === null) {
         this.covered = now.version;
         this.ledgerCovered = now.ledger ?? 0;
@@ -154,6 +160,7 @@ export class GapHealer {
       this.healFrom = null;
       await this.truncates.look(now.ledger);
       await this.rows(healed);
+      await this.changeLog.heal(now, now, healed);
       await this.deletes(healed);
       return healed;
     }
@@ -162,12 +169,14 @@ export class GapHealer {
     await this.truncates.look(this.positions[this.positions.length - 1]?.ledger ?? null);
     // The newest position old enough that its changes had time to arrive.
     const ripe = Date.now() - this.grace;
+    const latest = this.positions[this.positions.length - 1];
     let p: SourcePosition | undefined;
     while (this.positions.length > 0 && this.positions[0]!.at <= ripe) p = this.positions.shift();
-    if (!p) return healed;
+    if (!p || !latest) return healed;
     this.due = p.version;
     this.ledgerDue = p.ledger;
     await this.rows(healed);
+    await this.changeLog.heal(p, latest, healed);
     await this.deletes(healed);
     // Realtime is dropping changes: waiting longer for them does not help (for the next 10 checks).
     if (healed.missing > 0) this.dropping = DROPPING_CHECKS;

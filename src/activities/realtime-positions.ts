@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../contracts/logger.js';
 import type { SourcePosition, SourceProject, TableRef } from '../contracts/ports.js';
+import { SourceClock } from './source-clock.js';
 
 /** How often the source is asked. Hosted Realtime drops silently over its quota: this bounds the gap. */
 export const CHECK_INTERVAL_MS = 1000;
@@ -22,6 +23,8 @@ export class PositionWatch {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private lastWarning = 0;
+  /** The source database's clock, set from each look (what the feeds' lags are measured with). */
+  readonly clock = new SourceClock();
 
   constructor(
     private readonly source: Pick<SourceProject, 'readPositions'>,
@@ -51,9 +54,12 @@ export class PositionWatch {
     this.busy = true;
     const watchers = [...this.watchers];
     try {
+      const sentAt = Date.now();
       const positions = await this.source.readPositions(
         watchers.map((w) => ({ ref: w.ref, versionColumn: w.versionColumn })),
       );
+      const stamped = positions.find((p) => !('error' in p) && p.dbMs != null);
+      if (stamped && !('error' in stamped)) this.clock.observe(stamped.dbMs, sentAt, Date.now());
       watchers.forEach((w, i) => {
         const p = positions[i];
         if (p && !('error' in p)) w.onPosition(p);

@@ -8,6 +8,7 @@ import type { Logger } from '../contracts/logger.js';
 import type { RealtimeProgress } from '../contracts/table-sync.js';
 import { advanceCursor } from '../core/versions.js';
 import type { ActivityDeps } from './deps.js';
+import type { SourceClock } from './source-clock.js';
 
 type Applied = Pick<RealtimeProgress, 'written' | 'skipped' | 'deleted' | 'reread' | 'healed'>;
 
@@ -32,6 +33,8 @@ export class FeedProgress {
     private readonly workflowId: string,
     private readonly log: Logger,
     private readonly progressEvery: number,
+    /** The source database's clock: a lag is a commit time (stamped there) to now. */
+    private readonly clock: Pick<SourceClock, 'since'>,
   ) {}
 
   get watermark(): string | null {
@@ -64,7 +67,7 @@ export class FeedProgress {
     this.pending.reread += delta.reread;
     if (delta.healed) this.pending.healed = (this.pending.healed ?? 0) + delta.healed;
     this.pending.watermark = advanceCursor(this.pending.watermark, maxCommit);
-    const lagMs = maxCommit ? Math.max(0, Date.now() - Date.parse(maxCommit)) : null;
+    const lagMs = maxCommit ? this.clock.since(maxCommit) : null;
     if (lagMs !== null) this.pending.lagMs = lagMs;
     this.dirty = true;
     this.observe({ ...delta, lagMs });

@@ -34,6 +34,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         workflowId,
         log,
         input.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
+        shared.positions.clock,
       );
       // The columns a complete change carries, and those whose values Realtime may render otherwise.
       const schema = await deps.source.readSchema(ref).catch(() => null);

@@ -44,6 +44,16 @@ export interface PendingDeletion {
 export interface SourcePosition {
   version: string | null;
   ledger: number | null;
+  /** The ids of the oldest and newest change-log entries (tables without a version column), or null. */
+  changes?: { first: number; last: number } | null;
+  /** The source database's clock when it was read (ms since the epoch; absent before 20261207150000). */
+  dbMs?: number | null;
+}
+
+/** An entry of the change log (20261207150000_sync_change_log.sql): the keys one INSERT or UPDATE wrote. */
+export interface ChangeEntry {
+  id: number;
+  keys: Row[];
 }
 
 /** A row's key (its values in key order, as the rows render them) and version, without the row. */
@@ -227,6 +237,15 @@ export interface SourceProject
   presentKeys(ref: TableRef, keys: KeyTextValues[]): Promise<KeyTextValues[]>;
   readPendingDeletions(ref: TableRef, limit: number): Promise<PendingDeletion[]>;
   markDeletionsProcessed(ids: number[]): Promise<void>;
+  /**
+   * Turns the change log of a table without a version column on or off (realtime-changes.ts);
+   * 'created' | 'kept' | 'removed' | 'none', or 'unavailable' on a source without the function.
+   */
+  trackChanges(ref: TableRef, on: boolean): Promise<string>;
+  /** Change-log entries with ids up to `upto`, oldest first, holding about `limit` keys (at least one entry). */
+  readChanges(ref: TableRef, upto: number, limit: number): Promise<ChangeEntry[]>;
+  /** Forgets change-log entries: these ids, and every one up to `upto`. */
+  forgetChanges(ref: TableRef, ids: number[], upto: number | null): Promise<void>;
   /** Installs delete and truncate tracking (and the Realtime publication entry, with its grants). Idempotent. */
   enableTable(
     ref: TableRef,

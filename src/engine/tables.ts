@@ -39,11 +39,14 @@ export async function enableDeleteTracking(
   const reports: TrackingReport[] = [];
   for (const table of config.tables) {
     try {
-      const result = await source.enableTable(table, realtimeEnabled(table, settings));
+      const realtime = realtimeEnabled(table, settings);
+      const result = await source.enableTable(table, realtime);
+      // The change log serves only a realtime feed (realtime-changes.ts): without one it would only grow.
+      const changeLog = realtime ? null : await source.trackChanges(table, false);
       reports.push({
         table: table.qualifiedName,
         ok: true,
-        message: `delete tracking on ${table.qualifiedName}: trigger ${result.trigger}${result.partitions > 0 ? ` (and on its ${result.partitions} partitions)` : ''}; realtime publication: ${result.realtimePublication}${result.grants.length > 0 ? `; granted to service_role (Realtime streams only what it may read): ${result.grants.join(', ')}` : ''}`,
+        message: `delete tracking on ${table.qualifiedName}: trigger ${result.trigger}${result.partitions > 0 ? ` (and on its ${result.partitions} partitions)` : ''}; realtime publication: ${result.realtimePublication}${result.grants.length > 0 ? `; granted to service_role (Realtime streams only what it may read): ${result.grants.join(', ')}` : ''}${changeLog === 'removed' ? '; change log removed (no realtime feed)' : ''}`,
       });
     } catch (error) {
       // A missing migration or a refused key concerns every table: stop here.

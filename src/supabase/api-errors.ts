@@ -26,6 +26,7 @@ export const MIGRATIONS = {
   storage: 'supabase/migrations/20261202150000_sync_storage.sql',
   appCatalog: 'supabase/migrations/20261207120000_sync_app_catalog.sql',
   appFingerprint: 'supabase/migrations/20261207130000_sync_app_fingerprint.sql',
+  changeLog: 'supabase/migrations/20261207150000_sync_change_log.sql',
 } as const;
 export type MigrationName = keyof typeof MIGRATIONS;
 

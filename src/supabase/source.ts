@@ -1,69 +1,44 @@
 /**
  * The source role: reading the primary project — pages in keyset order, rows by key, the deletion
- * ledger, the feeds' checks — through the functions of supabase/migrations (20261202120100_sync_reads,
- * 20261202120300_sync_ledger_v2, 20261202130000_sync_feed_checks, 20261202160000_sync_feed_batch),
+ * ledger and the change log, the feeds' checks — through the functions of supabase/migrations
+ * (20261202120100_sync_reads, 20261202120300_sync_ledger_v2, 20261202130000_sync_feed_checks,
+ * 20261202160000_sync_feed_batch, 20261207150000_sync_change_log),
  * never the table endpoint, so tables the Data API does not expose sync too; and enabling delete
  * tracking there. Its change feed is realtime.ts.
  */
-import type {
-  ChangeEvent,
-  ChangeSubscription,
-  KeysetCursor,
-  KeyTextValues,
-  KeyValues,
-  KeyVersion,
-  PendingDeletion,
-  Row,
-  SourcePosition,
-  SourceProject,
-  SubscriptionStatus,
-  TableRef,
-  VersionsRequest,
+import {
+  SyncError,
+  type ChangeEvent,
+  type ChangeSubscription,
+  type ChangeEntry,
+  type KeysetCursor,
+  type KeyTextValues,
+  type KeyValues,
+  type KeyVersion,
+  type PendingDeletion,
+  type Row,
+  type SourcePosition,
+  type SourceProject,
+  type SubscriptionStatus,
+  type TableRef,
+  type VersionsRequest,
 } from '../contracts/ports.js';
 import type { ProjectConnection } from './client.js';
 import { SupabaseProject } from './project.js';
 import { subscribeToChanges } from './realtime.js';
+import {
+  changeEntry,
+  deletions,
+  keyVersion,
+  position,
+  type RawDeletion,
+  type RawPosition,
+} from './source-answers.js';
 
 /** Keys per call when rows are read by key: one statement, so one snapshot of the source. */
 export const KEYS_PER_READ = 5000;
 
 const ref3 = (ref: TableRef) => ({ p_schema: ref.schema, p_table: ref.table });
-
-type RawPosition = { version: unknown; ledger: number | string | null };
-type RawDeletion = {
-  id: string;
-  primary_key: Row;
-  deleted_at: string;
-  kind: string;
-  age_ms?: number | string;
-};
-
-/** A version as the cursor form: text (a JSON number or string as the rows render it). */
-function versionText(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-function position(p: RawPosition): SourcePosition {
-  return {
-    version: p.version === null || p.version === undefined ? null : versionText(p.version),
-    ledger: p.ledger === null || p.ledger === undefined ? null : Number(p.ledger),
-  };
-}
-
-/** A `[key value, …, version]` entry of a versions listing. */
-function keyVersion(r: unknown[]): KeyVersion {
-  return { key: r.slice(0, -1) as KeyValues, version: versionText(r[r.length - 1]) };
-}
-
-function deletions(entries: RawDeletion[]): PendingDeletion[] {
-  return entries.map((r) => ({
-    id: Number(r.id),
-    kind: r.kind === 'truncate' ? 'truncate' : 'delete',
-    primaryKey: r.primary_key,
-    deletedAt: r.deleted_at,
-    ...(r.age_ms === undefined || r.age_ms === null ? {} : { ageMs: Number(r.age_ms) }),
-  }));
-}
 
 class SupabaseSource extends SupabaseProject implements SourceProject {
   async countRows(ref: TableRef): Promise<number> {
@@ -247,6 +222,36 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
       'sync_mark_deletions_processed',
       { p_ids: ids },
       { what: 'marking ledger entries processed', migration: 'ledger' },
+    );
+  }
+
+  async trackChanges(ref: TableRef, on: boolean): Promise<string> {
+    try {
+      return await this.rpc<string>(
+        'sync_track_changes',
+        { ...ref3(ref), p_primary_keys: ref.primaryKeys, p_on: on },
+        { what: 'turning the change log on or off', ref, migration: 'changeLog' },
+      );
+    } catch (error) {
+      if (error instanceof SyncError && error.kind === 'migration') return 'unavailable';
+      throw error;
+    }
+  }
+
+  async readChanges(ref: TableRef, upto: number, limit: number): Promise<ChangeEntry[]> {
+    const raw = await this.rpc<Array<[string, Record<string, unknown[]>]>>(
+      'sync_read_changes',
+      { ...ref3(ref), p_upto: upto, p_limit: limit },
+      { what: 'reading the change log', ref, migration: 'changeLog' },
+    );
+    return raw.map(changeEntry);
+  }
+
+  async forgetChanges(ref: TableRef, ids: number[], upto: number | null): Promise<void> {
+    await this.rpc<number>(
+      'sync_forget_changes',
+      { ...ref3(ref), p_ids: ids, p_upto: upto },
+      { what: 'forgetting handled change-log entries', ref, migration: 'changeLog' },
     );
   }
 
