@@ -64,6 +64,10 @@ BEGIN
       EXECUTE format('CREATE OR REPLACE FUNCTION public.%I() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER '
                      'SET search_path = '''' AS %L', fn, body);
       EXECUTE format('REVOKE ALL ON FUNCTION public.%I() FROM PUBLIC', fn);
+      -- Hosted projects' default privileges grant new functions to the API roles.
+      FOR ev IN SELECT rolname FROM pg_catalog.pg_roles WHERE rolname IN ('anon', 'authenticated') LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION public.%I() FROM %I', fn, ev);
+      END LOOP;
     END IF;
   END IF;
   SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'sync_track_inserts') INTO had;
@@ -143,6 +147,34 @@ BEGIN
                  WHERE c.schema_name = p_schema AND c.table_name = p_table),
     'db_ms', floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint);
 END $$;
+
+-- The tables a tables file's patterns can select (20261202150000_sync_storage.sql), now without the
+-- change log.
+CREATE OR REPLACE FUNCTION public.sync_list_tables()
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$
+  SELECT coalesce(jsonb_agg(jsonb_build_object(
+           'schema', n.nspname,
+           'table', c.relname,
+           'kind', CASE c.relkind WHEN 'p' THEN 'partitioned' ELSE 'table' END,
+           'primaryKey', (SELECT jsonb_agg(a.attname ORDER BY k.ord)
+                            FROM pg_catalog.pg_index i
+                            CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+                            JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                           WHERE i.indrelid = c.oid AND i.indisprimary)
+         ) ORDER BY n.nspname, c.relname), '[]')
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+     AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'auth', 'storage', 'realtime',
+                           'extensions', 'graphql', 'graphql_public', 'vault', 'pgsodium', 'pgsodium_masks',
+                           'net', 'cron', 'supabase_functions', 'supabase_migrations', '_realtime', '_analytics',
+                           'pgbouncer', 'pgtle', 'tiger', 'topology', '_timescaledb_internal')
+     AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
+     AND NOT (n.nspname = 'public' AND c.relname IN ('sync_deletions', 'sync_tombstones',
+                                                       'sync_storage_buckets', 'sync_storage_ledger', 'sync_changes'))
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                      AND d.objid = c.oid AND d.deptype = 'e')
+$$;
 
 REVOKE ALL ON FUNCTION public.sync_track_changes(text, text, text[], boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.sync_read_changes(text, text, bigint, integer) FROM PUBLIC;
