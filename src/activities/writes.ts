@@ -62,7 +62,9 @@ async function resolveConflict(
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     if (involved.size > MAX_KEYS) break;
     // A key with no row on the source now is deleted; a row the source re-creates later is newer.
-    const readAt = new Date().toISOString();
+    // The time is the source database's (a source without `db_ms`: the worker's).
+    const dbMs = (await deps.source.readPosition(ref, null)).dbMs;
+    const readAt = new Date(dbMs ?? Date.now()).toISOString();
     const current = await deps.source.readRowsByKeys(ref, [...involved.values()]);
     const present = new Set(current.map((row) => keyText(ref.primaryKeys, row)));
     const gone = [...involved]
