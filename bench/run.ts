@@ -27,7 +27,6 @@ import {
   sleep,
   treeCpuSeconds,
   until,
-  walDecoded,
   type LagStats,
 } from './lib.js';
 import {
@@ -43,6 +42,8 @@ import { startStackProcess, type StackInfo, type StackProcess } from './stack-pr
 import { figureHosted, printHosted } from './hosted-figures.js';
 import { figureStorage, storageLines } from './storage.js';
 import { changeLogLines, figureChangeLogCost } from './change-log-cost.js';
+import { figureKinds, kindsLines, type KindsFigure } from './kinds-figure.js';
+import { catchUpLines, figureCatchUp, type CatchUpContext, type CatchUpFigure } from './catchup-figure.js';
 
 const quick = process.argv.includes('--quick');
 const FIGURES = [
@@ -56,6 +57,7 @@ const FIGURES = [
   'quota',
   'failover',
   'storage',
+  'kinds',
   'changelog',
 ] as const;
 /** The large object of the storage figure, in MB (`--storage-big-mb=1024`: the 1 GB memory bound). */
@@ -331,14 +333,6 @@ async function freshness(
   return { mode, rate, achievedRate: made.achievedRate, seconds, lag, converged };
 }
 
-// ---------- figure 3: catch-up ----------
-async function bulkChange(name: string, n: number, tag: number) {
-  await q(S_URL(), `UPDATE public.${name} SET v = $1, updated_at = clock_timestamp() WHERE id <= $2`, [
-    tag,
-    n,
-  ]);
-}
-
 // ---------- main ----------
 const result: Record<string, unknown> = {};
 const targets: Array<{ target: string; value: string; pass: boolean | null }> = [];
@@ -400,7 +394,7 @@ async function main() {
   // 2. Freshness: realtime (reconcile every 30 s alongside), reconcile only, native
   const freshRows: FreshRow[] = [];
   if (want('freshness')) await figureFreshness(freshRows);
-  if (want('catchup')) await figureCatchUp();
+  if (want('catchup')) figureCatchUpTargets(await figureCatchUp(catchUpContext(), S.catchUp));
   const scale = want('scale') ? await figureScale() : [];
   const one = scale.find((s) => s.tables === 1);
   const many = scale.find((s) => s.tables === 200);
@@ -446,6 +440,7 @@ async function main() {
     nextTag: () => ++tagN,
   });
   if (cost) ({ idle, busy } = await figureCost(cost));
+  const kinds = want('kinds') ? await figureKindsOnPlanStack() : undefined;
   const { batches, breakdown } = want('profile') ? await figureProfile() : { batches: [], breakdown: [] };
   result.targets = targets;
   result.loadAvgAtEnd = os.loadavg().map((x) => round(x, 2));
@@ -475,7 +470,10 @@ async function main() {
       pass: changeLog.api.ratio >= 0.9,
     });
   }
-  printTable(copies, freshRows, scale, idle, busy, batches, breakdown, canAt, printHosted(hosted));
+  printTable(copies, freshRows, scale, idle, busy, batches, breakdown, canAt, [
+    ...printHosted(hosted),
+    ...(kinds ? kindsLines(kinds) : []),
+  ]);
   if (storage) process.stdout.write(`${storageLines(storage, STORAGE_BIG_MB).join('\n')}\n`);
   if (changeLog) process.stdout.write(`${changeLogLines(changeLog).join('\n')}\n`);
   const dir = path.join(here, 'results');
@@ -569,72 +567,64 @@ async function figureFreshness(freshRows: FreshRow[]): Promise<void> {
     });
 }
 
-// 3. Catch-up after the worker was down
-async function figureCatchUp(): Promise<void> {
-  log(`catch-up: ${S.catchUp} changes while the worker is down`);
-  const cuName = 'bench_catchup';
-  const cu = table(cuName);
-  await createPair(S_URL(), T_URL(), cuName, S.catchUp);
-  await q(S_URL(), `CREATE INDEX ON public.${cuName} (updated_at, id)`);
-  const cuConfig = config([cu]);
-  const cuSync1 = await sync(cuConfig);
-  await waitCopied(cuSync1, cu, 120_000);
-  await cuSync1.stopWorker();
-  syncs.delete(cuSync1);
-  const cuTag = ++tagN;
-  await bulkChange(cuName, S.catchUp, cuTag);
-  // By the time a worker comes back, Realtime has long decoded what changed meanwhile.
-  await walDecoded(S_URL());
-  const cuStart = Date.now();
-  const cuSync2 = await sync(cuConfig);
-  const workerUpMs = Date.now() - cuStart;
-  await until(
-    'catch-up converged',
-    async () => (await count(T_URL(), cuName, `v = ${cuTag}`)) === S.catchUp,
-    120_000,
-    100,
-  );
-  const oursCatchUp = (Date.now() - cuStart) / 1000;
-  await closeSync(cuSync2);
-  await cuSync1.close().catch(() => undefined);
-  const ncuName = 'bench_ncatchup';
-  await createPair(S_URL(), T_URL(), ncuName, S.catchUp);
-  await nativeSubscribe(ncuName, { copyData: true });
-  nativeSubs.push(ncuName);
-  await until(
-    'native catch-up copy',
-    async () => (await count(T_URL(), ncuName)) === S.catchUp,
-    120_000,
-    100,
-  );
-  await q(T_URL(), `ALTER SUBSCRIPTION sub_${ncuName} DISABLE`);
-  await sleep(500);
-  const ncuTag = ++tagN;
-  await bulkChange(ncuName, S.catchUp, ncuTag);
-  await walDecoded(S_URL()); // the disabled subscription's slot is inactive: this waits for Realtime's only
-  const ncuStart = Date.now();
-  await q(T_URL(), `ALTER SUBSCRIPTION sub_${ncuName} ENABLE`);
-  await until(
-    'native catch-up converged',
-    async () => (await count(T_URL(), ncuName, `v = ${ncuTag}`)) === S.catchUp,
-    120_000,
-    50,
-  );
-  const nativeCatchUp = (Date.now() - ncuStart) / 1000;
-  await nativeUnsubscribe(ncuName);
-  result.catchUp = {
-    changes: S.catchUp,
-    oursSeconds: round(oursCatchUp, 2),
-    oursWorkerStartMs: workerUpMs,
-    nativeSeconds: round(nativeCatchUp, 2),
-    ratio: round(oursCatchUp / nativeCatchUp, 2),
+// 3. Catch-up after the worker was down (bench/catchup-figure.ts)
+function catchUpContext(): CatchUpContext {
+  return {
+    source: stack.source,
+    target: stack.target,
+    log,
+    config: (tables) => config(tables),
+    sync: (c) => sync(c),
+    closeSync,
+    waitCopied: (s, t, ms) => waitCopied(s, t, ms),
+    nativeSubscribe: async (name) => {
+      await nativeSubscribe(name, { copyData: true });
+      nativeSubs.push(name);
+    },
+    nativeUnsubscribe,
+    nextTag: () => ++tagN,
   };
-  const per100k = oursCatchUp * (100_000 / S.catchUp);
+}
+function figureCatchUpTargets(cu: CatchUpFigure): void {
+  result.catchUp = cu;
+  const per100k = cu.oursSeconds * (100_000 / cu.changes);
   targets.push({
     target: 'catch-up of 100k changes ≤ 5 s',
-    value: `${round(oursCatchUp, 1)} s for ${S.catchUp}${S.catchUp !== 100_000 ? ` (≈${round(per100k, 1)} s per 100k, extrapolated)` : ''}`,
+    value: `${cu.oursSeconds} s for ${cu.changes}${cu.changes !== 100_000 ? ` (≈${round(per100k, 1)} s per 100k, extrapolated)` : ''}`,
     pass: per100k <= 5,
   });
+  targets.push({
+    target: 'catch-up ≤ 2× native, worker start included',
+    value: `${cu.ratio}× (${cu.oursSeconds} s vs ${cu.nativeSeconds} s; worker start ${cu.oursWorkerStartMs} ms)`,
+    pass: cu.ratio <= 2,
+  });
+}
+
+// 7. Freshness by kind of change, over the quota plan's Realtime quota on a stack of its own
+let kindsCleanup: (() => Promise<void>) | undefined;
+async function figureKindsOnPlanStack(): Promise<KindsFigure> {
+  log(`freshness by kind: starting a ${QUOTA_PLAN.plan}-plan stack`);
+  const p = await startStackProcess({ plan: QUOTA_PLAN.plan });
+  kindsCleanup = () => p.stop();
+  try {
+    const f = await figureKinds({
+      plan: QUOTA_PLAN.plan,
+      quotaPerSecond: QUOTA_PLAN.messagesPerSecond,
+      source: p.info.source,
+      target: p.info.target,
+      quick,
+      log,
+      config: (tables) => config(tables, {}, p.info),
+      sync: (c) => sync(c),
+      closeSync,
+      waitCopied: (s, t, ms) => waitCopied(s, t, ms),
+    });
+    result.freshnessByKind = f;
+    return f;
+  } finally {
+    kindsCleanup = undefined;
+    await p.stop();
+  }
 }
 
 // 4. Scale
@@ -859,20 +849,8 @@ function printTable(
     out.push(
       `   ${f.mode.padEnd(40)} ${String(f.rate).padStart(5)}   ${String(f.achievedRate).padStart(8)}   ${fmtLag(f.lag)}${f.converged ? '' : ' NOT CONVERGED'}`,
     );
-  const cu = result.catchUp as
-    | {
-        changes: number;
-        oursSeconds: number;
-        nativeSeconds: number;
-        ratio: number;
-        oursWorkerStartMs: number;
-      }
-    | undefined;
-  if (cu)
-    out.push(
-      '',
-      `3. Catch-up of ${cu.changes} changes: ours ${cu.oursSeconds} s (incl. worker start ${cu.oursWorkerStartMs} ms), native ${cu.nativeSeconds} s, ratio ${cu.ratio}×`,
-    );
+  const cu = result.catchUp as CatchUpFigure | undefined;
+  if (cu) out.push(...catchUpLines(cu));
   out.push('', '4. Scale (100 changes/s total)   tables   lag p50 / p95 / p99        RSS');
   for (const s of scale)
     out.push(
@@ -935,6 +913,7 @@ async function cleanup() {
   await closeDbs();
   await stackProcess?.stop();
   await hostedCleanup?.();
+  await kindsCleanup?.();
 }
 const hardDeadline = setTimeout(
   () => {

@@ -14,6 +14,7 @@ import type { HoldPresenceInput } from './contracts/activities.js';
 import type { SyncConfig } from './contracts/config.js';
 import type { Logger } from './contracts/logger.js';
 import type { SourceProject, TargetProject } from './contracts/ports.js';
+import type { RealtimeProgress } from './contracts/table-sync.js';
 import type { StorageSource, StorageTarget } from './contracts/storage-ports.js';
 import { connectSource } from './supabase/source.js';
 import { connectTarget } from './supabase/target.js';
@@ -23,6 +24,7 @@ import { lastCompletedCheckpoint } from './temporal/checkpoints.js';
 import { dataConverterFor } from './temporal/codec.js';
 import { connectClient, temporalConnectionOptions } from './temporal/connection.js';
 import { FeedControlRegistry, feedControlSinks } from './temporal/feed-control.js';
+import { HeldSignals } from './temporal/held-signals.js';
 import { SyncMetrics } from './temporal/metrics.js';
 import { installRuntime } from './temporal/runtime.js';
 import { workflowBundle } from './temporal/workflow-bundle.js';
@@ -70,6 +72,7 @@ function activitiesFor(
   metrics: SyncMetrics,
   identity: string,
   shutdown: AbortSignal,
+  held: HeldSignals,
 ) {
   const { config, logger } = options;
   return createActivities({
@@ -83,13 +86,22 @@ function activitiesFor(
     lastCompletedCheckpoint: (workflowId) => lastCompletedCheckpoint(client, workflowId),
     feedControl: runningFeeds,
     observeSchema: (table, differences) => metrics.schema(table, differences),
-    notify: metrics.wrapNotify({
-      realtimeProgress: (workflowId, progress) =>
-        client.workflow.getHandle(workflowId).signal(realtimeProgressSignal, progress),
-      realtimeSubscribed: (workflowId, at) =>
-        client.workflow.getHandle(workflowId).signal(realtimeSubscribedSignal, { at, worker: identity }),
-    }),
+    notify: metrics.wrapNotify(
+      held.wrap({
+        realtimeProgress: (workflowId, progress) => sendProgress(client, identity)(workflowId, progress),
+        realtimeSubscribed: (workflowId, at) =>
+          client.workflow.getHandle(workflowId).signal(realtimeSubscribedSignal, { at, worker: identity }),
+      }),
+    ),
   });
+}
+
+const STOPPING_STATES = new Set(['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED', 'FAILED']);
+
+/** The realtimeProgress signal, naming this worker (a late `disconnected` from it is told apart). */
+function sendProgress(client: Client, identity: string) {
+  return (workflowId: string, progress: RealtimeProgress) =>
+    client.workflow.getHandle(workflowId).signal(realtimeProgressSignal, { ...progress, worker: identity });
 }
 
 /**
@@ -114,7 +126,13 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
   const metrics = new SyncMetrics(Runtime.instance().metricMeter, logger);
   const identity = `${os.hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
   const presenceQueue = `${config.temporal.taskQueue}@${identity}`;
-  const activities = activitiesFor(options, client, metrics, identity, shuttingDown.signal);
+  // Signals from the feeds wait while the worker stops until it no longer polls (held-signals.ts).
+  // (The SDK's own SIGINT/SIGTERM handler stops the worker without our `shutdown`: its state says so.)
+  const held = new HeldSignals(
+    () => shuttingDown.signal.aborted || STOPPING_STATES.has(worker.getState()),
+    logger,
+  );
+  const activities = activitiesFor(options, client, metrics, identity, shuttingDown.signal, held);
   const worker = await Worker.create({
     connection,
     identity,
@@ -149,7 +167,10 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     metrics,
     identity,
     presenceQueue,
-    run: () => (running ??= Promise.all([worker.run(), presenceWorker.run()]).then(() => undefined)),
+    run: () =>
+      (running ??= Promise.all([worker.run(), presenceWorker.run()]).then(() =>
+        held.release(sendProgress(client, identity)),
+      )),
     shutdown: async () => {
       shuttingDown.abort();
       if (presenceWorker.getState() === 'RUNNING') presenceWorker.shutdown();

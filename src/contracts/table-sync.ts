@@ -145,6 +145,8 @@ export interface RealtimeProgress {
   healed?: number;
   /** Why the feed is not connected, when it lost its subscription (no row data). */
   lostReason?: string;
+  /** The worker whose feed sent it (absent in signals recorded before it was added). */
+  worker?: string;
 }
 
 /**

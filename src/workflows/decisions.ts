@@ -180,13 +180,21 @@ export function applyRealtimeProgress(
   counters.realtimeDeleted += progress.deleted;
   counters.realtimeReread += progress.reread;
   if (progress.healed) counters.realtimeHealed = (counters.realtimeHealed ?? 0) + progress.healed;
+  // A disconnect held while its worker stopped (temporal/held-signals.ts) can come after another
+  // worker's feed subscribed: its counts and watermark count, but the table stays connected.
+  const stale =
+    !progress.connected &&
+    progress.worker !== undefined &&
+    !!state.realtime.worker &&
+    progress.worker !== state.realtime.worker;
+  const connected = stale ? state.realtime.connected : progress.connected;
   return {
     ...state,
     counters,
     realtime: {
       ...state.realtime,
-      connected: progress.connected,
-      lostReason: progress.connected ? null : (progress.lostReason ?? state.realtime.lostReason ?? null),
+      connected,
+      lostReason: connected ? null : (progress.lostReason ?? state.realtime.lostReason ?? null),
       watermark: advanceCursor(state.realtime.watermark, progress.watermark),
       lastLagMs: progress.lagMs ?? state.realtime.lastLagMs,
       lastProgressAt: nowMs,
