@@ -111,6 +111,12 @@ async function tableFacts(
     table: t.qualifiedName,
     ...statusFacts(status),
     oldestPendingDeletion: 'value' in pending ? (pending.value[0]?.deletedAt ?? null) : undefined,
+    ...('value' in pending && pending.value[0]
+      ? {
+          oldestPendingKind: pending.value[0].kind,
+          ...(pending.value[0].ageMs !== undefined ? { oldestPendingAgeMs: pending.value[0].ageMs } : {}),
+        }
+      : {}),
     sequences: 'value' in sequences ? sequences.value : null,
     schema: 'value' in schema ? schema.value : null,
     verify: verify ?? null,

@@ -18,6 +18,9 @@ export interface TableFacts {
   lastSuccessAt: number | null;
   /** The oldest unprocessed ledger entry (when it happened on the source), null when drained, undefined: not read. */
   oldestPendingDeletion: string | null | undefined;
+  /** How long ago it happened by the source database's clock (functions of 20261207140000 on), and its kind. */
+  oldestPendingAgeMs?: number;
+  oldestPendingKind?: 'delete' | 'truncate';
   /** Sequences checked and those behind on the target (null: could not be read, see error). */
   sequences: { checked: number; behind: SequenceBehind[] } | null;
   /** Schema differences of the target from the source (messages); null: not compared. */
@@ -78,9 +81,17 @@ export function judgeTable(f: TableFacts, limits: Limits, now: number): TableRea
       reasons.push(`the last pass was ${passAge} s ago (over ${limits.maxPassAgeSeconds} s)`);
   }
   if (typeof f.oldestPendingDeletion === 'string') {
+    // Older than the last successful pass: compared as durations, each on its own clock (the
+    // entry's age on the database's, the pass's on this host's), so clock skew cannot move it.
     const at = Date.parse(f.oldestPendingDeletion);
-    if (f.lastSuccessAt === null || !Number.isFinite(at) || at < f.lastSuccessAt)
-      reasons.push(`deletion ledger not drained (a delete of ${f.oldestPendingDeletion} is not replayed)`);
+    const beforePass =
+      f.lastSuccessAt === null ||
+      (f.oldestPendingAgeMs !== undefined
+        ? f.oldestPendingAgeMs > now - f.lastSuccessAt
+        : !Number.isFinite(at) || at < f.lastSuccessAt);
+    const what = f.oldestPendingKind === 'truncate' ? 'a TRUNCATE' : 'a delete';
+    if (beforePass)
+      reasons.push(`deletion ledger not drained (${what} of ${f.oldestPendingDeletion} is not replayed)`);
     else notes.push('deletes newer than the last pass are waiting for the next one');
   }
   if (f.sequences) {

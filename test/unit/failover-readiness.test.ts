@@ -81,3 +81,26 @@ void test('a sequence is behind in the direction of its increment; a missing one
   assert.equal(isBehind({ ...s, next: '-10', increment: '-1' }, { ...s, next: '-5', increment: '-1' }), true);
   assert.equal(isBehind({ ...s, next: '10' }, { ...s, next: null }), true);
 });
+
+void test("a pending entry is judged by its age on the source's clock, not by comparing clocks", () => {
+  // The source's clock is 2 minutes ahead of this host's: its stamp looks newer than the last pass.
+  const skewed = new Date(now + 120_000).toISOString();
+  const older = judge(
+    [{ ...ready, oldestPendingDeletion: skewed, oldestPendingAgeMs: 60_000, oldestPendingKind: 'truncate' }],
+    { reasons: [], notes: [] },
+    DEFAULT_LIMITS,
+    now,
+  );
+  assert.equal(older.ready, false);
+  assert.deepEqual(older.reasons, [
+    `public.orders: deletion ledger not drained (a TRUNCATE of ${skewed} is not replayed)`,
+  ]);
+  // A minute behind instead: its stamp looks older than the pass, but it happened after it began.
+  const newer = judge(
+    [{ ...ready, oldestPendingDeletion: new Date(now - 60_000).toISOString(), oldestPendingAgeMs: 1000 }],
+    { reasons: [], notes: [] },
+    DEFAULT_LIMITS,
+    now,
+  );
+  assert.equal(newer.ready, true);
+});
