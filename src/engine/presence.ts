@@ -16,17 +16,13 @@
  * feeds still held by a process of this host that no longer runs (src/engine/local-workers.ts) and
  * takes them over the same way.
  */
-import {
-  WorkflowIdConflictPolicy,
-  WorkflowIdReusePolicy,
-  WorkflowNotFoundError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { Logger } from '../contracts/logger.js';
 import { errorMessage } from '../core/errors.js';
 import { goneOnThisHost } from './local-workers.js';
+import { peerLiveness } from './peer-liveness.js';
 import { feedWorkerLostSignal } from '../workflows/messages.js';
-import { presenceStopSignal, syncWorkerPresence, type PresenceEnd } from '../workflows/presence.js';
+import { presenceStopSignal, syncWorkerPresence } from '../workflows/presence.js';
 
 /** How often a worker looks at its peers (and whether it has any). */
 const LOOK_EVERY_MS = 500;
@@ -166,35 +162,14 @@ export class WorkerPresence {
   private async watch(peerWorkflowId: string): Promise<void> {
     const peer = peerWorkflowId.slice(PRESENCE_PREFIX.length);
     const handle = this.o.client.workflow.getHandle(peerWorkflowId);
-    let description;
-    try {
-      description = await handle.describe();
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return;
-      throw error;
-    }
-    // The run already taken over (a later run is the peer holding anew, watched as any other).
-    if (this.takenOver.get(peer) === description.runId) return;
-    const status = description.status.name;
-    let end: PresenceEnd | undefined;
-    if (status === 'RUNNING') {
-      // Still running without its activity: just started, or the server timed the activity out a
-      // moment ago (the workflow has not run since). The history says which.
-      if ((description.raw.pendingActivities ?? []).length > 0) return;
-      const history = await handle.fetchHistory();
-      const timedOut = (history.events ?? []).some((e) => e.activityTaskTimedOutEventAttributes);
-      if (!timedOut) return;
-      end = 'lost';
-    } else if (status === 'COMPLETED') {
-      end = (await handle.result()) as PresenceEnd;
-    } else {
-      return;
-    }
-    this.takenOver.set(peer, description.runId);
+    // Not the run already taken over (a later run is the peer holding anew, watched as any other).
+    const seen = await peerLiveness(handle, this.takenOver.get(peer));
+    if (seen?.end === undefined) return;
+    this.takenOver.set(peer, seen.runId);
     this.peers = this.peers.filter((p) => p !== peerWorkflowId);
-    if (end !== 'lost') return;
+    if (seen.end !== 'lost') return;
     // The first worker to end the peer's liveness workflow takes its feeds over.
-    if (status === 'RUNNING') {
+    if (seen.running) {
       try {
         await handle.terminate(`worker ${peer} is gone; its feeds were taken over by ${this.o.identity}`);
       } catch {

@@ -70,8 +70,10 @@ export async function syncWorkerPresence(input: PresenceInput): Promise<Presence
       // Its heartbeats stopped: the worker died without a goodbye (or lost Temporal for that long).
       return 'lost';
     }
-    // (A hold of an earlier version of the code returned nothing when its worker stopped.)
-    if (end !== 'renew') return 'stopped';
+    // (A hold of an earlier version of the code returned nothing when its worker stopped.) A stop
+    // that arrived with the hold's end (one workflow task) is a stop too, not a next run's hold:
+    // that run would outlive the worker and end 'lost' (test/sync/presence-time-skipping.test.ts).
+    if (end !== 'renew' || stopping) return 'stopped';
     if (workflowInfo().continueAsNewSuggested) break;
   }
   return continueAsNew<typeof syncWorkerPresence>(input);
