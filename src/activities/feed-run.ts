@@ -95,9 +95,8 @@ export class FeedRun {
 
   /** Runs the attempt to its end: returns when released, throws when cancelled or lost. */
   async run(): Promise<void> {
-    // The change log must be on before the subscription: what it misses before is the catch-up's.
-    await this.gaps.changeLog.start().catch(async (error: unknown) => {
-      throw asActivityFailure(await explainSchemaError(this.deps, this.input.table, error));
+    await this.gaps.changeLog.start().catch(async (e: unknown) => {
+      throw asActivityFailure(await explainSchemaError(this.deps, this.input.table, e));
     });
     const unwatch = this.shared.positions.watch(this.input.table, this.input.versionColumn, (p) => {
       this.gaps.position(p);
@@ -235,6 +234,7 @@ export class FeedRun {
         writeRows(this.deps, ref, versionColumn, batch.upserts),
       );
       delta.written = r.written;
+      this.gaps.changeLog.applied(batch.upserts);
       if (r.written > 0) this.sequences.due = true;
       delta.skipped = r.skipped;
     }

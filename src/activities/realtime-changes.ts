@@ -11,20 +11,28 @@
  * A table with a version column has no log (its feed lists versions instead); turning it on or off
  * is done once per feed attempt, and touches the table only when that changes something.
  */
-import type { SourcePosition, TableRef } from '../contracts/ports.js';
-import { keyText } from '../core/keys.js';
+import type { Row, SourcePosition, TableRef } from '../contracts/ports.js';
+import { keyOnly, keyText } from '../core/keys.js';
 import type { ActivityDeps } from './deps.js';
 import type { Healed } from './realtime-gaps.js';
 import { writeRows } from './writes.js';
 
 /** Keys read per check, about (the next check goes on from there). */
 const READ_LIMIT = 5000;
+/** A change Realtime delivers this long after a key was healed is checked against the source again. */
+const RECHECK_MS = 30_000;
+/** Healed keys remembered, at most (oldest forgotten first). */
+const MAX_REMEMBERED = 100_000;
 
 type Deps = Pick<ActivityDeps, 'source' | 'target' | 'logger'>;
 
 export class ChangeLog {
   /** Whether this table's feed heals from the log (no version column, and the source has the functions). */
   private on = false;
+  /** Keys healed lately, with when (in order): see `applied`. */
+  private readonly healedAt = new Map<string, number>();
+  /** Keys to read from the source again at the next check. */
+  private readonly recheck = new Map<string, Row>();
 
   constructor(
     private readonly deps: Deps,
@@ -55,27 +63,58 @@ export class ChangeLog {
   }
 
   /**
-   * Writes the rows of the entries up to the due position's newest, when the latest position
-   * (fresher) shows entries that old still in the log.
+   * The feed applied these rows as Realtime delivered them. Without a version column nothing stops
+   * an older change applied after the heal wrote a newer row (delivered late, or applied by a
+   * batch beside the check) from overwriting it, and the newer change may be one Realtime dropped:
+   * a key healed within the last 30 s is read from the source again at the next check.
+   */
+  applied(rows: Row[]): void {
+    if (!this.on || this.healedAt.size === 0) return;
+    const since = Date.now() - RECHECK_MS;
+    for (const row of rows) {
+      const key = keyOnly(this.ref.primaryKeys, row);
+      if (!key) continue;
+      const text = keyText(this.ref.primaryKeys, key);
+      const at = this.healedAt.get(text);
+      if (at !== undefined && at >= since) this.recheck.set(text, key);
+    }
+  }
+
+  /**
+   * Writes the current source rows of the keys to check again, and of the entries up to the due
+   * position's newest when the latest position (fresher) shows entries that old still in the log.
    */
   async heal(due: SourcePosition, latest: SourcePosition, healed: Healed): Promise<void> {
+    if (!this.on) return;
+    const keys = new Map(this.recheck);
+    this.recheck.clear();
     const upto = due.changes?.last;
     const first = latest.changes?.first;
-    if (!this.on || upto === undefined || first === undefined || first > upto) return;
-    const entries = await this.deps.source.readChanges(this.ref, upto, READ_LIMIT);
-    if (entries.length === 0) return;
-    const keys = new Map(
-      entries.flatMap((e) => e.keys.map((k) => [keyText(this.ref.primaryKeys, k), k] as const)),
-    );
+    const entries =
+      upto !== undefined && first !== undefined && first <= upto
+        ? await this.deps.source.readChanges(this.ref, upto, READ_LIMIT)
+        : [];
+    for (const e of entries) for (const k of e.keys) keys.set(keyText(this.ref.primaryKeys, k), k);
+    if (keys.size === 0) return;
+    // Marked before the read: a change applied from Realtime after it may be older than what is read.
+    const at = Date.now();
+    for (const text of keys.keys()) this.remember(text, at);
     const rows = await this.deps.source.readRowsByKeys(this.ref, [...keys.values()]);
     const result = await writeRows(this.deps, this.ref, null, rows);
     healed.missing += result.written;
     healed.written += result.written;
     healed.skipped += result.skipped;
-    await this.deps.source.forgetChanges(
-      this.ref,
-      entries.map((e) => e.id),
-      null,
-    );
+    if (entries.length > 0)
+      await this.deps.source.forgetChanges(
+        this.ref,
+        entries.map((e) => e.id),
+        null,
+      );
+  }
+
+  private remember(text: string, at: number): void {
+    this.healedAt.delete(text);
+    this.healedAt.set(text, at);
+    if (this.healedAt.size > MAX_REMEMBERED) this.healedAt.delete(this.healedAt.keys().next().value!);
   }
 }
