@@ -95,6 +95,13 @@ function assertClean(run: Started, result: { code: number | null; ms: number }, 
   assert.deepEqual(runningIn(dir), [], 'nothing left running');
 }
 
+/** The demo's screen: its own lines only; the worker's JSON log in a file (`--verbose` shows it). */
+function assertForPeople(out: string, dir: string): void {
+  assert.doesNotMatch(out, /^\{/m, 'no JSON log line');
+  assert.doesNotMatch(out, /MaxListenersExceededWarning|Activity failed|No workflows registered/, out);
+  assert.match(out, new RegExp(`\\nworker log: ${dir}/worker\\.log \\(--verbose shows it here\\)\\n`));
+}
+
 after(async () => {
   for (const dir of dirs) {
     for (const line of runningIn(dir)) process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
@@ -121,6 +128,21 @@ describe('Ctrl-C on npm start', () => {
       out,
       /\ndemo stopped: \d+ change\(s\) written, median lag \d+ ms; worker stopped in \d+\.\d s, then local stack stopped in \d+\.\d s \(data kept in .*: npm start resumes\)\n$/,
     );
+    assertForPeople(out, dir);
+    assert.match(out, /\ninitial copy: \d+ rows on the target\n/);
+
+    // Again on the same data: a resume, not a copy.
+    const again = npmStart(root, ['--data-dir', dir, '--interval', '200'], {
+      SYNC_ENV_PATH: path.join(dir, 'no.env'),
+    });
+    await waitFor(() => /on the target after \d+ ms/.test(again.output()), {
+      timeoutMs: 120_000,
+      message: () => again.output(),
+    });
+    assertClean(again, await ctrlC(again), dir);
+    assertForPeople(again.output(), dir);
+    assert.match(again.output(), /\nresumed: \d+ rows were already on the target \(nothing copied again\)\n/);
+    assert.doesNotMatch(again.output(), /initial copy/);
   });
 
   test('the demo, while its local stack starts: stops once it is up, nothing left', async () => {
