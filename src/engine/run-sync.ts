@@ -24,6 +24,7 @@ import { keepSyncing, RunHelpers } from './run-loop.js';
 import { connectTemporal, resolveWork } from './run-start.js';
 import { syncSettings } from '../config/settings.js';
 import { listenForStop, reasonOf, type StopSignals } from './stop-signals.js';
+import { workerStoppedLine } from './stop-line.js';
 
 export interface RunSyncOptions {
   cron?: boolean;
@@ -128,7 +129,7 @@ async function runWorker(
   stopRequest: StopSignals,
   began: number,
 ): Promise<number> {
-  const { logger, sync, config } = ctx;
+  const { logger, sync } = ctx;
   const running = sync.run();
   const helpers = new RunHelpers();
   let stopAskedAt = 0;
@@ -157,9 +158,7 @@ async function runWorker(
     await running;
     await helpers.stop();
     await sync.close();
-    logger.info(
-      `worker stopped${stopAskedAt ? ` in ${formatSeconds(Date.now() - stopAskedAt)}` : ''} after ${formatSeconds(Date.now() - began)}: ${tables} table(s) on task queue ${config.temporal.taskQueue}; their workflows wait on the Temporal server for the next worker`,
-    );
+    logger.info(await workerStoppedLine(ctx, tables, { stopAskedAt, began }));
     return 0;
   } catch (error) {
     if (stopRequest.signal.aborted) {
