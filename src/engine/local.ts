@@ -13,7 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
-import { ConfigError, loadConfig, readEnvSources } from '../config/index.js';
+import { ConfigError, loadConfig, projectsLine, readEnvSources } from '../config/index.js';
 import type { SyncConfig } from '../contracts/config.js';
 import { errorMessage } from '../core/errors.js';
 import { formatSeconds } from '../core/format.js';
@@ -75,6 +75,7 @@ export async function syncWithEnvFile(): Promise<number> {
     }
     throw error;
   }
+  console.log(projectsLine(config, readEnvSources()));
   if (temporalAddressGiven()) return runSync({ config });
   const stop = stopSignals('the worker first, then the embedded Temporal server');
   try {

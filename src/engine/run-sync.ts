@@ -7,7 +7,7 @@
  * 0 done (or stopped on request), 1 runtime failure, 2 bad configuration.
  */
 import type { Client } from '@temporalio/client';
-import { ConfigError, loadConfig } from '../config/index.js';
+import { ConfigError, loadConfig, projectsLine, readEnvSources } from '../config/index.js';
 import type { SyncConfig } from '../contracts/config.js';
 import type { Logger } from '../contracts/logger.js';
 import { SyncError } from '../contracts/ports.js';
@@ -63,6 +63,8 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
     throw error;
   }
   const logger = options.logger ?? createLogger(config.logLevel);
+  // Which two projects, and where their URLs came from (a caller with its own config says so itself).
+  if (!options.config) logger.info(projectsLine(config, readEnvSources()));
   const once = options.cron === true || config.mode === 'reconcile' || !config.loop;
   installRuntime(logger, config);
   const stopRequest = stopRequests(options, logger);

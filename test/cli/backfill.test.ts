@@ -94,7 +94,7 @@ describe('supabase-sync backfill', () => {
       `^public\\.${name}: backfill accepted; waiting for the pass in flight \\([\\d.]+s\\) …\\n`,
       'gm',
     );
-    assert.equal(r.stderr.replace(notes, ''), '');
+    assert.equal(r.said.replace(notes, ''), '');
     assert.equal(await targetRows(), ROWS);
     assert.ok(await inSync(name));
     const status = await sync.status(t);

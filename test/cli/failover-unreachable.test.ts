@@ -141,7 +141,7 @@ describe('failover check and promote with the source switched off', () => {
     assert.match(r.stdout, /overall: NOT READY \(1 reason\(s\)\)/);
     assert.equal(reasonLines(r).length, 1, show(r));
     assert.match(reasonLines(r)[0]!, oneReason);
-    assert.equal(r.stderr.trim().split('\n').length, 1, show(r));
+    assert.equal(r.said.trim().split('\n').length, 1, show(r));
     assertShortLines(r);
     // Once the tables' passes fail too (the worker runs on), their state and pass are the same cause.
     const failing = await waitFor(

@@ -263,7 +263,7 @@ describe('supabase-sync schedule', () => {
     for (const [args, code, pattern] of cases) {
       const r = await cli.run(args);
       assert.equal(r.code, code, `${args.join(' ')}: ${show(r)}`);
-      assert.equal(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: ${show(r)}`);
+      assert.equal(r.said.trim().split('\n').length, 1, `${args.join(' ')}: ${show(r)}`);
       assert.match(r.said, pattern, args.join(' '));
     }
     await assert.rejects(client.schedule.getHandle(`${scheduleId}-x`).describe());

@@ -181,7 +181,9 @@ describe('supabase-sync status', () => {
 
     const noTemporal = await cli.run(['status'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(noTemporal.code, 1, show(noTemporal));
-    assert.equal(noTemporal.stderr.trim().split('\n').length, 1, show(noTemporal));
+    // Which projects, then the error in one line.
+    assert.match(noTemporal.projects ?? '', /^projects: source /, show(noTemporal));
+    assert.equal(noTemporal.said.trim().split('\n').length, 1, show(noTemporal));
     assert.match(noTemporal.said, /Temporal is not reachable at 127\.0\.0\.1:1/);
     assert.ok(!noTemporal.stderr.includes(stack.source.serviceRoleKey));
   });

@@ -183,6 +183,13 @@ describe('Ctrl-C on npm start', () => {
       const result = await ctrlC(run);
       assertClean(run, result, dir);
       const out = run.output();
+      const env = path.join(dir, '.env.sync');
+      assert.ok(
+        out.startsWith(
+          `projects: source ${stack.source.url} (from ${env}) → target ${stack.target.url} (from ${env})\n`,
+        ),
+        out,
+      );
       const worker = out.search(/worker stopped|stopped during start-up/);
       const temporal = out.indexOf('embedded Temporal server stopped in');
       assert.ok(worker >= 0 && temporal > worker, `the worker stops first, then Temporal:\n${out}`);
@@ -238,6 +245,23 @@ describe('SIGINT to the npm process alone', () => {
       assertClean(run, result, dir);
       assert.deepEqual(stillRunning(below), [], 'nothing below npm left running');
       assert.match(run.output(), /SIGINT: shutting down gracefully/);
+      const env = path.join(dir, 'sync.env');
+      const first = JSON.parse(
+        run
+          .output()
+          .split('\n')
+          .find((l) => l.startsWith('{'))!,
+      ) as { msg: string };
+      assert.equal(
+        first.msg,
+        `projects: source ${stack.source.url} (from ${env}) → target ${stack.target.url} (from ${env})`,
+      );
+      assert.match(
+        run.output(),
+        new RegExp(
+          `"worker stopped in \\d+\\.\\d s after \\d+\\.\\d s: 1 table\\(s\\) on task queue npm-sync-${name}; their workflows wait on the Temporal server for the next worker"`,
+        ),
+      );
     } finally {
       const client = new Client({
         connection: await Connection.connect({ address: stack.temporal.address }),
