@@ -9,12 +9,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { closeDatabases, createNotesTable, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
-import { CliEnv, show } from './cli.js';
+import { CliEnv, show, stopSync, untilLogged, type SyncRun } from './cli.js';
 
 const stack = testStack();
 const name = uniqueName('cli_first');
 let cli: CliEnv;
 let envFile: string;
+let run: SyncRun | undefined;
 
 before(async () => {
   await createNotesTable(name, 3);
@@ -23,6 +24,7 @@ before(async () => {
 });
 
 after(async () => {
+  if (run) await stopSync(run, 'SIGKILL');
   await cli?.remove();
   await closeDatabases();
 });
@@ -103,6 +105,28 @@ describe('mistakes: one line each, the flag as typed, true hints', () => {
         'supabase-sync: 1 of 1 bucket(s) could not be verified',
         '',
       ].join('\n'),
+    );
+  });
+});
+
+describe("the worker's stop line", () => {
+  test('after failover promote: the workflows were stopped, they do not wait for a worker', async () => {
+    run = cli.startSync();
+    await untilLogged(run, /syncing 1 table\(s\)/);
+    const promote = await cli.run(['failover', 'promote', '--force']);
+    assert.equal(promote.code, 0, show(promote));
+    assert.equal(await stopSync(run), 0, run.output());
+    const stopped = run
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => (JSON.parse(l) as { msg: string }).msg)
+      .find((m) => m.startsWith('worker stopped'));
+    assert.match(
+      stopped ?? run.output(),
+      new RegExp(
+        `^worker stopped in \\d+\\.\\d s after \\d+\\.\\d s: 1 table\\(s\\) on task queue ${cli.taskQueue}; their workflows were stopped by \`failover promote\` at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(${stack.target.url.replace(/\./g, '\\.')} is the primary now\\)$`,
+      ),
     );
   });
 });
