@@ -32,11 +32,13 @@ after(async () => {
 describe('the projects a command acts on', () => {
   test('both from the env file: named on the first line, no key', async () => {
     const r = await cli.run(['status']);
-    assert.equal(r.code, 0, show(r));
+    const [first] = r.stderr.split('\n');
     assert.equal(
-      r.stderr.split('\n')[0],
+      first,
       `projects: source ${stack.source.url} (from ${envFile}) → target ${stack.target.url} (from ${envFile})`,
+      show(r),
     );
+    assert.equal(r.code, 0, show(r));
     for (const key of [stack.source.serviceRoleKey, stack.target.serviceRoleKey])
       assert.ok(!(r.stdout + r.stderr).includes(key), 'no service role key');
   });
