@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { registerBackfill } from './cli/backfill.js';
-import { CliError } from './cli/common.js';
+import { announceProjects, CliError } from './cli/common.js';
 import { errorMessage } from './core/errors.js';
 import { registerFailover } from './cli/failover.js';
 import { registerLifecycle } from './cli/lifecycle.js';
@@ -34,7 +34,13 @@ const program = new Command('supabase-sync')
   // Usage errors as one line, like every other error.
   .configureOutput({
     outputError: (text, write) =>
-      write(`supabase-sync: ${text.replace(/^error: /, '').trim()} (see --help)\n`),
+      // commander puts "(Did you mean …?)" on a line of its own: one line, as promised.
+      write(
+        `supabase-sync: ${text
+          .replace(/^error: /, '')
+          .trim()
+          .replace(/\s*\n\s*/g, ' ')} (see --help)\n`,
+      ),
   })
   // --help exits 0; usage errors (unknown option, missing argument, no command) exit 2.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
@@ -51,6 +57,8 @@ registerFailover(program);
 try {
   await program.parseAsync();
 } catch (error) {
+  // A failure (not a usage error) after the configuration was read: which projects, first.
+  if (!(error instanceof CliError && error.exitCode === 2)) announceProjects();
   console.error(`supabase-sync: ${error instanceof CliError ? error.message : errorMessage(error)}`);
   process.exit(error instanceof CliError ? error.exitCode : 1);
 }

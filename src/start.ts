@@ -14,9 +14,15 @@ const program = new Command('start')
   .option('--data-dir <dir>', 'demo: where the local stack keeps its data', '.stack/demo')
   .option('--changes <n>', 'demo: stop after this many changes', (v) => Number.parseInt(v, 10))
   .option('--interval <ms>', 'demo: time between changes', (v) => Number.parseInt(v, 10), 1000)
+  .option('--verbose', "demo: the worker's JSON log on the screen (otherwise in <data-dir>/worker.log)")
   .parse();
-const opts = program.opts<{ dataDir: string; changes?: number; interval: number }>();
+const opts = program.opts<{ dataDir: string; changes?: number; interval: number; verbose?: boolean }>();
 const code = envFileGiven()
   ? await syncWithEnvFile()
-  : await demo({ dataDir: path.resolve(opts.dataDir), changes: opts.changes, intervalMs: opts.interval });
+  : await demo({
+      dataDir: path.resolve(opts.dataDir),
+      changes: opts.changes,
+      intervalMs: opts.interval,
+      verbose: opts.verbose === true,
+    });
 process.exit(code);

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { WORKER_SHUTDOWN } from '../contracts/activities.js';
 import { SyncError } from '../contracts/ports.js';
 
 /**
@@ -21,4 +22,15 @@ export async function failClearly<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     throw asActivityFailure(error);
   }
+}
+
+/**
+ * How a Realtime feed's attempt ends when it was not released: handed over at the worker's shutdown
+ * (an expected stop, with its own type: the SDK's "Activity failed" line is then no warning,
+ * temporal/runtime.ts), or lost (Temporal retries it).
+ */
+export function feedEnded(shuttingDown: boolean, failure: string | null): ApplicationFailure {
+  return shuttingDown
+    ? ApplicationFailure.retryable('realtime feed handed over: the worker is shutting down', WORKER_SHUTDOWN)
+    : ApplicationFailure.retryable(failure ?? 'realtime feed ended', 'RealtimeLost');
 }

@@ -12,14 +12,14 @@
  * It stops when its workflow releases or cancels it, or when the worker shuts down
  * (docs/architecture.md, "How a feed stops"); each way, what arrived is applied first.
  */
-import { activityInfo, ApplicationFailure, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
+import { activityInfo, CancelledFailure, Context, heartbeat } from '@temporalio/activity';
 import type { RealtimeFeedInput } from '../contracts/activities.js';
 import type { Logger } from '../contracts/logger.js';
 import type { ChangeEvent, SubscriptionStatus } from '../contracts/ports.js';
 import { BackgroundTask } from '../core/background-task.js';
 import { errorMessage } from '../core/errors.js';
 import type { ActivityDeps } from './deps.js';
-import { asActivityFailure } from './errors.js';
+import { asActivityFailure, feedEnded } from './errors.js';
 import { coalesce } from './realtime-batch.js';
 import { GapHealer } from './realtime-gaps.js';
 import type { PositionWatch } from './realtime-positions.js';
@@ -294,6 +294,6 @@ export class FeedRun {
     }
     if (this.deps.shutdown?.aborted) this.log.info('realtime feed handed over: the worker is shutting down');
     else this.log.warn({ reason: this.failure }, 'realtime subscription lost; Temporal will retry');
-    throw ApplicationFailure.retryable(this.failure ?? 'realtime feed ended', 'RealtimeLost');
+    throw feedEnded(this.deps.shutdown?.aborted === true, this.failure);
   }
 }

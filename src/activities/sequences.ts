@@ -7,7 +7,7 @@
  * only; never backward (supabase/migrations/20261202141400_sync_sequences.sql).
  */
 import type { SyncSequencesInput, SyncSequencesResult } from '../contracts/activities.js';
-import type { SequencePosition } from '../contracts/ports.js';
+import type { SequenceAdvance, SequencePosition } from '../contracts/ports.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 
@@ -64,10 +64,25 @@ export async function advanceTableSequences(
   const advanced = await deps.target.advanceSequences(source, input.margin ?? 0);
   const moved = advanced.filter((a) => a.advanced);
   const missing = advanced.filter((a) => a.before === null).map(sequenceLabel);
-  if (moved.length > 0) {
+  // The table's own sequences are logged under it; those the tables file names, on their own line.
+  const owner = new Map(source.map((s) => [sequenceLabel(s), s.table]));
+  const own = (a: SequenceAdvance) => {
+    const t = owner.get(sequenceLabel(a));
+    return t !== undefined && t.schema === ref.schema && t.table === ref.table;
+  };
+  const margin = input.margin ?? 0;
+  const ofTable = moved.filter(own).map(sequenceLabel);
+  const named = moved.filter((a) => !own(a)).map(sequenceLabel);
+  if (ofTable.length > 0) {
     deps.logger[moves](
-      { table: ref.qualifiedName, sequences: moved.map(sequenceLabel), margin: input.margin ?? 0 },
-      `${ref.qualifiedName}: moved ${moved.length} sequence(s) forward on the target`,
+      { table: ref.qualifiedName, sequences: ofTable, margin },
+      `${ref.qualifiedName}: moved ${ofTable.length} sequence(s) forward on the target (${ofTable.join(', ')})`,
+    );
+  }
+  if (named.length > 0) {
+    deps.logger[moves](
+      { sequences: named, margin },
+      `sequences named in the tables file: moved ${named.join(', ')} forward on the target`,
     );
   }
   if (missing.length > 0) {

@@ -1,6 +1,6 @@
 /** What the CLI's commands share: one-line errors with exit codes, config, the Temporal client, formats, Ctrl-C. */
 import type { Client } from '@temporalio/client';
-import { ConfigError, loadConfig } from '../config/index.js';
+import { ConfigError, loadConfig, projectsLine, readEnvSources } from '../config/index.js';
 import type { SyncConfig } from '../contracts/config.js';
 import { errorMessage } from '../core/errors.js';
 import { connectClient } from '../temporal/connection.js';
@@ -15,9 +15,26 @@ export class CliError extends Error {
   }
 }
 
+let projects: string | undefined;
+let announced = false;
+
+/**
+ * Says on stderr which two projects the command acts on and where their URLs came from
+ * (config/projects-line.ts): once, before it acts (connects) or fails, so that it is the command's
+ * first line; a usage error (exit 2) found before is one line without it.
+ */
+export function announceProjects(): void {
+  if (projects === undefined || announced) return;
+  announced = true;
+  console.error(projects);
+}
+
+/** The configuration (announced by announceProjects). */
 export function config(): SyncConfig {
   try {
-    return loadConfig();
+    const cfg = loadConfig();
+    projects ??= projectsLine(cfg, readEnvSources());
+    return cfg;
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message, 2);
     throw error;
@@ -25,6 +42,7 @@ export function config(): SyncConfig {
 }
 
 export async function client(cfg: SyncConfig): Promise<Client> {
+  announceProjects();
   try {
     const c = await connectClient(cfg);
     await c.connection.workflowService.getSystemInfo({});

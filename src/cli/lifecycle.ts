@@ -211,7 +211,11 @@ export function registerLifecycle(program: Command): void {
       const pass: PassOptions = { since: options.since, full: options.full };
       // The workflow's own check, here first: a usage error, nothing sent.
       const refused = passOptionsError(pass);
-      if (refused) throw new CliError(refused, 2);
+      if (refused)
+        throw new CliError(
+          `--since "${options.since}": must be an ISO 8601 time, e.g. 2026-01-31T12:00:00Z`,
+          2,
+        );
       return withTargets([name], {}, { needsWorker: 'reconcile' }, (c, t, interrupted) =>
         reconcileTable(c, t, interrupted, pass),
       );

@@ -4,6 +4,7 @@ import { compareSchemas, type SchemaComparison } from '../engine/schema-compare.
 import { resolveTables } from '../engine/resolve-tables.js';
 import { connectSource } from '../supabase/source.js';
 import { connectTarget } from '../supabase/target.js';
+import { announceProjects } from './common.js';
 import { selectTables } from './targets.js';
 
 /** The named tables (default: all configured, patterns resolved) compared on both projects. */
@@ -12,5 +13,6 @@ export async function compareConfigured(cfg: SyncConfig, names: string[]): Promi
   const target = connectTarget(cfg.target);
   const resolved = await resolveTables(cfg, source);
   const tables = selectTables({ ...cfg, tables: resolved.tables }, names, false, true);
+  announceProjects();
   return compareSchemas(source, target, tables, cfg.storage);
 }

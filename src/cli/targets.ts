@@ -56,15 +56,20 @@ export function selectTables(
 ): TableConfig[] {
   if (all || (names.length === 0 && allowEmpty)) return cfg.tables;
   if (names.length === 0) throw new CliError('name at least one table, or pass --all', 2);
-  return names.map((name) => findTable(cfg, name));
+  return names.map((name) => findTable(cfg, name, false));
 }
 
-function findTable(cfg: SyncConfig, name: string): TableConfig {
+/** A configured table; `ids`: the command also takes workflow ids (and its message says so). */
+function findTable(cfg: SyncConfig, name: string, ids: boolean): TableConfig {
   const qualified = name.includes('.') ? name : `public.${name}`;
   const found = cfg.tables.find((t) => t.qualifiedName === qualified);
   if (found) return found;
+  const id = workflowIdFor({
+    schema: qualified.split('.')[0]!,
+    table: qualified.split('.').slice(1).join('.'),
+  });
   throw new CliError(
-    `table "${name}" is not in ${cfg.tableConfigFile} (configured: ${cfg.tables.map((t) => t.qualifiedName).join(', ') || 'none'}); the workflow of a table no longer configured is named by its id, e.g. ${workflowIdFor({ schema: qualified.split('.')[0]!, table: qualified.split('.').slice(1).join('.') })}`,
+    `table "${name}" is not in ${cfg.tableConfigFile} (configured: ${cfg.tables.map((t) => t.qualifiedName).join(', ') || 'none'})${ids ? `; the workflow of a table no longer configured is named by its id, e.g. ${id}` : ''}`,
     2,
   );
 }
@@ -79,7 +84,7 @@ export function selectTargets(
   if (all || names.length === 0) return selectTables(cfg, names, all, allowEmpty).map(targetOf);
   return names.map((name) => {
     const byId = syncTableFromWorkflowId(name);
-    if (byId === undefined) return targetOf(findTable(cfg, name));
+    if (byId === undefined) return targetOf(findTable(cfg, name, true));
     const table = cfg.tables.find((t) => t.qualifiedName === byId);
     return table ? targetOf(table) : { name: byId, workflowId: name };
   });

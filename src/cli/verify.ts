@@ -26,7 +26,7 @@ import {
   type VerifyTablesInput,
   type VerifyTablesResult,
 } from '../workflows/verify.js';
-import { CliError, client, clock, config } from './common.js';
+import { announceProjects, CliError, client, clock, config } from './common.js';
 import { awaitRun } from './runs.js';
 import { selectTables, withPatternTables } from './targets.js';
 import { requireWorker } from './workers.js';
@@ -172,8 +172,9 @@ function reportTables(result: VerifyTablesResult, verdicts: BucketVerdict[], opt
   if (options.json)
     console.log(JSON.stringify({ ...result, ...(verdicts.length ? { buckets: verdicts } : {}) }, null, 2));
   else for (const t of result.tables) (t.result ? console.log : console.error)(verifyLine(t));
-  const badBuckets = verdicts.filter((v) => !v.equal).length;
-  if (!result.equal || badBuckets > 0) {
+  if (!options.json) printBuckets(verdicts);
+  const buckets = bucketsProblem(verdicts, options.repair);
+  if (!result.equal || buckets) {
     const failed = result.tables.filter((t) => !t.result).length;
     const different = result.tables.filter((t) => t.result && !t.result.equal).length;
     throw new CliError(
@@ -182,7 +183,7 @@ function reportTables(result: VerifyTablesResult, verdicts: BucketVerdict[], opt
           ? `${different} of ${result.tables.length} table(s) differ${options.repair ? ' after the repair' : ' (supabase-sync verify --repair fixes them)'}`
           : '',
         failed > 0 ? `${failed} of ${result.tables.length} table(s) could not be verified` : '',
-        badBuckets > 0 ? bucketsProblem(badBuckets, verdicts.length, options.repair) : '',
+        buckets,
       ]
         .filter((s) => s)
         .join('; '),
@@ -190,7 +191,7 @@ function reportTables(result: VerifyTablesResult, verdicts: BucketVerdict[], opt
   }
 }
 
-/** `verify` without a schedule: the buckets, then the tables. */
+/** `verify` without a schedule: the buckets compared first, the tables' lines shown first. */
 async function verifyNow(names: string[], options: VerifyOptions & { bucket?: string[] }): Promise<void> {
   const cfg = await withPatternTables(config());
   const tables = options.bucket ? [] : selectTables(cfg, names, options.all, true);
@@ -198,11 +199,17 @@ async function verifyNow(names: string[], options: VerifyOptions & { bucket?: st
     options.bucket ?? (names.length === 0 ? await resolveBuckets(cfg, connectStorageSource(cfg.source)) : []);
   if (tables.length === 0 && buckets.length === 0)
     throw new CliError(`no tables or buckets configured in ${cfg.tableConfigFile}`, 2);
+  announceProjects();
   const verdicts = buckets.length > 0 ? await verifyBuckets(cfg, buckets, options.repair === true) : [];
   if (tables.length === 0) return reportBuckets(verdicts, options);
-  // The buckets' lines first: they stand even if the tables' run cannot start.
-  if (!options.json) for (const v of verdicts) (v.error ? console.error : console.log)(bucketLine(v));
-  const result = await runVerifyTables(cfg, tables, options.repair === true);
+  let result: VerifyTablesResult;
+  try {
+    result = await runVerifyTables(cfg, tables, options.repair === true);
+  } catch (error) {
+    // The buckets' lines stand even if the tables' run cannot start.
+    if (!options.json) printBuckets(verdicts);
+    throw error;
+  }
   reportTables(result, verdicts, options);
 }
 
@@ -234,13 +241,32 @@ export function registerVerify(program: Command): void {
     });
 }
 
-/** One line a bucket; exit 1 when a bucket differs or could not be compared. */
-const bucketsProblem = (bad: number, all: number, repair?: boolean) =>
-  `${bad} of ${all} bucket(s) ${repair ? 'still differ after the repair' : 'differ (supabase-sync verify --repair fixes them)'}`;
+/**
+ * What is wrong with the buckets, or '': those that differ (which `--repair` mends) and those that
+ * could not be compared (a bucket missing on the source, an error: no repair mends that).
+ */
+function bucketsProblem(verdicts: BucketVerdict[], repair?: boolean): string {
+  const all = verdicts.length;
+  const differ = verdicts.filter((v) => !v.equal && !v.error).length;
+  const failed = verdicts.filter((v) => v.error).length;
+  return [
+    differ > 0
+      ? `${differ} of ${all} bucket(s) ${repair ? 'still differ after the repair' : 'differ (supabase-sync verify --repair fixes them)'}`
+      : '',
+    failed > 0 ? `${failed} of ${all} bucket(s) could not be verified` : '',
+  ]
+    .filter((part) => part)
+    .join('; ');
+}
 
+const printBuckets = (verdicts: BucketVerdict[]) => {
+  for (const v of verdicts) (v.error ? console.error : console.log)(bucketLine(v));
+};
+
+/** One line a bucket; exit 1 when a bucket differs or could not be compared. */
 function reportBuckets(verdicts: BucketVerdict[], options: { json?: boolean; repair?: boolean }): void {
   if (options.json) console.log(JSON.stringify({ buckets: verdicts }, null, 2));
-  else for (const v of verdicts) (v.error ? console.error : console.log)(bucketLine(v));
-  const bad = verdicts.filter((v) => !v.equal);
-  if (bad.length > 0) throw new CliError(bucketsProblem(bad.length, verdicts.length, options.repair));
+  else printBuckets(verdicts);
+  const problem = bucketsProblem(verdicts, options.repair);
+  if (problem) throw new CliError(problem);
 }

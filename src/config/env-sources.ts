@@ -23,6 +23,8 @@ export interface EnvSources {
   values: Record<string, string>;
   /** Where each merged value came from. */
   origin: Record<string, 'file' | 'environment'>;
+  /** The env file's own values (empty ones left out), also those the environment overrides. */
+  fileValues: Record<string, string>;
   /** Absolute path of the env file read, if one was. */
   envFile: string | undefined;
   /** The env file as named in messages (`.env.sync` or SYNC_ENV_PATH as given). */
@@ -71,11 +73,13 @@ export function readEnvSources(options: LoadOptions = {}): EnvSources {
 
   const values: Record<string, string> = {};
   const origin: Record<string, 'file' | 'environment'> = {};
+  const fromFile: Record<string, string> = {};
   for (const [name, raw] of Object.entries(fileValues)) {
     const value = raw.trim();
     if (value !== '') {
       values[name] = value;
       origin[name] = 'file';
+      fromFile[name] = value;
     }
   }
   for (const [name, raw] of Object.entries(env)) {
@@ -85,5 +89,5 @@ export function readEnvSources(options: LoadOptions = {}): EnvSources {
       origin[name] = 'environment';
     }
   }
-  return { values, origin, envFile, envFileLabel, cwd };
+  return { values, origin, fileValues: fromFile, envFile, envFileLabel, cwd };
 }

@@ -22,3 +22,4 @@ export { parseTablesConfig, parseTablesFile, readTablesFile, type TablesFile } f
 export { bucketNameProblem, parseStorageConfig } from './storage.js';
 export { selectedByPatterns } from './table-patterns.js';
 export { loadConfig, redactedConfig } from './load.js';
+export { projectsLine } from './projects-line.js';

@@ -6,6 +6,9 @@ import type { TableConfig } from './config.js';
 import type { SchemaDifference } from './schema-difference.js';
 import type { KeysetCursor, KeyTextValues, KeyValues } from './ports.js';
 
+/** The failure type of an activity ended by the worker's graceful shutdown (an expected stop). */
+export const WORKER_SHUTDOWN = 'WorkerShutdown';
+
 export interface PrepareTableInput {
   table: TableConfig;
 }

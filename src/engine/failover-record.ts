@@ -45,12 +45,18 @@ export async function writePromoteRecord(c: Client, cfg: SyncConfig, record: Pro
 
 const sameProject = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 
+/** The promotion of this configuration's target, if it was promoted. */
+export async function promotedTarget(c: Client, cfg: SyncConfig): Promise<PromoteRecord | null> {
+  const record = await readPromoteRecord(c, cfg);
+  return record && sameProject(record.promoted, cfg.target.url) ? record : null;
+}
+
 /**
  * Why `npm run sync` must not start, or null: its target is the project `failover promote` made the
  * primary, so syncing into it would overwrite what the application has written there since.
  */
 export async function promotedTargetRefusal(c: Client, cfg: SyncConfig): Promise<string | null> {
-  const record = await readPromoteRecord(c, cfg);
-  if (!record || !sameProject(record.promoted, cfg.target.url)) return null;
+  const record = await promotedTarget(c, cfg);
+  if (!record) return null;
   return `${cfg.target.url} was promoted to primary at ${new Date(record.promotedAt).toISOString()} (supabase-sync failover promote): syncing into it would overwrite what the application wrote there since; to sync the other way, swap the SYNC_SOURCE_* and SYNC_TARGET_* values in ${cfg.envFile ?? 'the environment'} and run \`supabase-sync failover reverse\` (docs/failover.md)`;
 }

@@ -13,10 +13,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
-import { ConfigError, loadConfig, readEnvSources } from '../config/index.js';
+import { ConfigError, loadConfig, projectsLine, readEnvSources } from '../config/index.js';
 import type { SyncConfig } from '../contracts/config.js';
 import { errorMessage } from '../core/errors.js';
 import { formatSeconds } from '../core/format.js';
+import { demoLog } from './demo-log.js';
 import { runSync } from './run-sync.js';
 import { listenForStop, type StopSignals } from './stop-signals.js';
 
@@ -74,6 +75,7 @@ export async function syncWithEnvFile(): Promise<number> {
     }
     throw error;
   }
+  console.log(projectsLine(config, readEnvSources()));
   if (temporalAddressGiven()) return runSync({ config });
   const stop = stopSignals('the worker first, then the embedded Temporal server');
   try {
@@ -128,6 +130,7 @@ export async function demo(options: {
   dataDir: string;
   changes?: number;
   intervalMs: number;
+  verbose: boolean;
 }): Promise<number> {
   const stop = stopSignals('the worker first, then the local stack');
   try {
@@ -174,7 +177,7 @@ type DemoStack = Awaited<ReturnType<(typeof import('../../devstack/stack.js'))['
 
 async function runDemo(
   stack: DemoStack,
-  options: { dataDir: string; changes?: number; intervalMs: number },
+  options: { dataDir: string; changes?: number; intervalMs: number; verbose: boolean },
   stopping: AbortSignal,
   lags: Lags,
 ): Promise<{ code: number; workerStoppedIn: number | null }> {
@@ -214,18 +217,24 @@ async function runDemo(
     );
     if (stopping.aborted) return { code: 0, workerStoppedIn: null };
 
-    // The demo prints its own lines; the worker's JSON log shows warnings only (SYNC_LOG_LEVEL overrides).
+    // The demo prints its own lines; the worker's JSON log goes to a file unless asked for (demo-log.ts).
     const config = loadConfig({
-      env: { SYNC_LOG_LEVEL: 'warn', ...process.env, SYNC_ENV_PATH: envFile, SYNC_TABLE_CONFIG: tablesFile },
+      env: { ...process.env, SYNC_ENV_PATH: envFile, SYNC_TABLE_CONFIG: tablesFile },
     });
-    stopping.addEventListener('abort', () => shutdown.abort(), { once: true });
-    syncing = runSync({ config, signal: shutdown.signal });
-
+    const log = demoLog({ dataDir: options.dataDir, verbose: options.verbose, level: config.logLevel });
+    if (log.file) console.log(`worker log: ${log.file} (--verbose shows it here)`);
     const ready = async () =>
       (await target.query<{ n: number }>(`SELECT count(*)::int AS n FROM public.${DEMO_TABLE}`)).rows[0]!.n;
+    // Rows already on the target: a resume (the workflow goes on from its checkpoint), not a copy.
+    const before = await ready();
+    stopping.addEventListener('abort', () => shutdown.abort(), { once: true });
+    syncing = runSync({ config, logger: log.logger, signal: shutdown.signal });
+
     const deadline = Date.now() + 120_000;
     while (!stopping.aborted && (await ready()) < 1000 && Date.now() < deadline) await sleep(200, stopping);
-    if (!stopping.aborted) console.log(`initial copy: ${await ready()} rows on the target`);
+    if (!stopping.aborted && before > 0)
+      console.log(`resumed: ${before} rows were already on the target (nothing copied again)`);
+    else if (!stopping.aborted) console.log(`initial copy: ${await ready()} rows on the target`);
     await writeChanges(source, target, options, stopping, lags);
   } catch (error) {
     failure = error;

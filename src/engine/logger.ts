@@ -3,12 +3,12 @@
  * Secrets never reach a log line: the config's keys are never passed to the logger, and `redact`
  * removes them should an object carrying them be logged by mistake.
  */
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import type { Logger } from '../contracts/logger.js';
 
 export function createLogger(
   level = process.env.SYNC_LOG_LEVEL ?? 'info',
-  destination?: NodeJS.WritableStream,
+  destination?: DestinationStream,
 ): Logger {
   return pino(
     {

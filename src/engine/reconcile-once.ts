@@ -15,6 +15,7 @@ import {
 import { oneOffWorkflowId } from '../workflows/ids.js';
 import type { RunContext } from './run-context.js';
 import { storageOnce } from './storage.js';
+import { withStopSignal } from '../temporal/abort-scope.js';
 
 /**
  * One result per table, in the order of the tables file; a table that failed carries `error`.
@@ -39,7 +40,7 @@ export async function reconcileOnce(
       taskQueue: config.temporal.taskQueue,
       args: [{ tables: config.tables, settings }],
     });
-    const result = await (signal ? client.withAbortSignal(signal, () => handle.result()) : handle.result());
+    const result = await (signal ? withStopSignal(client, signal, () => handle.result()) : handle.result());
     return result.tables;
   } catch (error) {
     // A table failed: the run fails (so the UI shows it) and carries every table's result.

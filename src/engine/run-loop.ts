@@ -13,6 +13,7 @@ import { watchSchema, type SchemaWatch } from './schema-watch.js';
 import type { RunContext } from './run-context.js';
 import { ensureStorageWorkflows, stopUnconfiguredBuckets } from './storage.js';
 import { ensureTableWorkflows } from './tables.js';
+import { withStopSignal } from '../temporal/abort-scope.js';
 
 /** Discovery, presence and the schema watch, once started: stopped with the worker however the run ends. */
 export class RunHelpers {
@@ -31,7 +32,7 @@ export async function keepSyncing(ctx: RunContext, helpers: RunHelpers): Promise
   const known = await ensureTables(ctx);
   await ensureBuckets(ctx);
   // Workflows of tables no longer configured: found before discovery adds any table.
-  const unconfigured = await client.withAbortSignal(stopSignal, () => findUnconfigured(client, config));
+  const unconfigured = await withStopSignal(client, stopSignal, () => findUnconfigured(client, config));
   void handleUnconfigured(client, unconfigured, {
     keep: ctx.keepUnconfigured,
     tableConfigFile: config.tableConfigFile,
@@ -73,7 +74,7 @@ export async function keepSyncing(ctx: RunContext, helpers: RunHelpers): Promise
 async function ensureTables(ctx: RunContext): Promise<string[]> {
   const { client, config, logger } = ctx;
   // (A `configure` sent when the stop came applies at the next start, as it would.)
-  const ensured = await client.withAbortSignal(ctx.stopSignal, () =>
+  const ensured = await withStopSignal(client, ctx.stopSignal, () =>
     ensureTableWorkflows(client, config, ctx.settings),
   );
   ctx.sync.metrics.unsyncedTables(ctx.resolved.unsynced);
@@ -91,7 +92,7 @@ async function ensureTables(ctx: RunContext): Promise<string[]> {
 /** One workflow per bucket of the `storage` key (docs/storage.md); those no longer configured stopped. */
 async function ensureBuckets(ctx: RunContext): Promise<void> {
   const { client, config, logger, buckets } = ctx;
-  const ensured = await client.withAbortSignal(ctx.stopSignal, () =>
+  const ensured = await withStopSignal(client, ctx.stopSignal, () =>
     ensureStorageWorkflows(client, config, buckets),
   );
   for (const e of ensured) {

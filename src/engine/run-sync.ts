@@ -7,7 +7,7 @@
  * 0 done (or stopped on request), 1 runtime failure, 2 bad configuration.
  */
 import type { Client } from '@temporalio/client';
-import { ConfigError, loadConfig } from '../config/index.js';
+import { ConfigError, loadConfig, projectsLine, readEnvSources } from '../config/index.js';
 import type { SyncConfig } from '../contracts/config.js';
 import type { Logger } from '../contracts/logger.js';
 import { SyncError } from '../contracts/ports.js';
@@ -24,6 +24,7 @@ import { keepSyncing, RunHelpers } from './run-loop.js';
 import { connectTemporal, resolveWork } from './run-start.js';
 import { syncSettings } from '../config/settings.js';
 import { listenForStop, reasonOf, type StopSignals } from './stop-signals.js';
+import { workerStoppedLine } from './stop-line.js';
 
 export interface RunSyncOptions {
   cron?: boolean;
@@ -62,6 +63,8 @@ export async function runSync(options: RunSyncOptions = {}): Promise<number> {
     throw error;
   }
   const logger = options.logger ?? createLogger(config.logLevel);
+  // Which two projects, and where their URLs came from (a caller with its own config says so itself).
+  if (!options.config) logger.info(projectsLine(config, readEnvSources()));
   const once = options.cron === true || config.mode === 'reconcile' || !config.loop;
   installRuntime(logger, config);
   const stopRequest = stopRequests(options, logger);
@@ -128,7 +131,7 @@ async function runWorker(
   stopRequest: StopSignals,
   began: number,
 ): Promise<number> {
-  const { logger, sync, config } = ctx;
+  const { logger, sync } = ctx;
   const running = sync.run();
   const helpers = new RunHelpers();
   let stopAskedAt = 0;
@@ -157,9 +160,7 @@ async function runWorker(
     await running;
     await helpers.stop();
     await sync.close();
-    logger.info(
-      `worker stopped${stopAskedAt ? ` in ${formatSeconds(Date.now() - stopAskedAt)}` : ''} after ${formatSeconds(Date.now() - began)}: ${tables} table(s) on task queue ${config.temporal.taskQueue}; their workflows wait on the Temporal server for the next worker`,
-    );
+    logger.info(await workerStoppedLine(ctx, tables, { stopAskedAt, began }));
     return 0;
   } catch (error) {
     if (stopRequest.signal.aborted) {

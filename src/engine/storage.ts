@@ -14,6 +14,7 @@ import { bucketFromWorkflowId, storageWorkflowId } from '../workflows/storage-de
 import { storageConfigureUpdate, storageStopUpdate } from '../workflows/storage-messages.js';
 import { storageSync } from '../workflows/storage-sync.js';
 import { isRunning } from './tables.js';
+import { withStopSignal } from '../temporal/abort-scope.js';
 
 export function storageSettings(
   config: SyncConfig,
@@ -123,7 +124,7 @@ export async function storageOnce(
 ): Promise<Array<{ bucket: string; ok: boolean; line: string }>> {
   const results: Array<{ bucket: string; ok: boolean; line: string }> = [];
   for (const bucket of buckets) {
-    const status = await client.withAbortSignal(signal, () =>
+    const status = await withStopSignal(client, signal, () =>
       client.workflow.execute(storageSync, {
         workflowId: `storage-once:${bucket}:${new Date().toISOString()}`,
         taskQueue: config.temporal.taskQueue,

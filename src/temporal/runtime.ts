@@ -4,6 +4,7 @@
  * installed before any connection; once per process.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { WORKER_SHUTDOWN } from '../contracts/activities.js';
 import type { SyncConfig } from '../contracts/config.js';
 import type { Logger } from '../contracts/logger.js';
 import { tableFromWorkflowId } from '../workflows/ids.js';
@@ -11,6 +12,16 @@ import { prometheusExporter } from './metrics.js';
 import { errorMessage } from '../core/errors.js';
 
 let installed = false;
+
+/**
+ * SDK warnings that report what is meant to happen, logged at debug: the presence worker
+ * (engine/presence.ts) polls activities only, and an activity the worker's graceful shutdown ended.
+ */
+function expected(message: string, meta: Record<string, unknown>): boolean {
+  if (message === 'No workflows registered, not polling for workflow tasks') return true;
+  const error = meta.error as { type?: unknown } | undefined;
+  return message === 'Activity failed' && error?.type === WORKER_SHUTDOWN;
+}
 
 export function installRuntime(logger: Logger, config?: Pick<SyncConfig, 'metrics'>): void {
   if (installed) return;
@@ -29,7 +40,8 @@ export function installRuntime(logger: Logger, config?: Pick<SyncConfig, 'metric
         // SDK lines about a table's workflow or activity carry `table` like ours do.
         const table = tableFromWorkflowId(typeof meta.workflowId === 'string' ? meta.workflowId : undefined);
         if (table && meta.table === undefined) meta.table = table;
-        if (entry.level === 'ERROR') sdk.error(meta, entry.message);
+        if (expected(entry.message, meta)) sdk.debug(meta, entry.message);
+        else if (entry.level === 'ERROR') sdk.error(meta, entry.message);
         else sdk.warn(meta, entry.message);
       }),
     });

@@ -94,7 +94,7 @@ describe('supabase-sync backfill', () => {
       `^public\\.${name}: backfill accepted; waiting for the pass in flight \\([\\d.]+s\\) …\\n`,
       'gm',
     );
-    assert.equal(r.stderr.replace(notes, ''), '');
+    assert.equal(r.said.replace(notes, ''), '');
     assert.equal(await targetRows(), ROWS);
     assert.ok(await inSync(name));
     const status = await sync.status(t);
@@ -138,19 +138,19 @@ describe('supabase-sync backfill', () => {
     assert.equal(unknown.code, 2, show(unknown));
     assert.equal(unknown.stdout, '');
     assert.match(
-      unknown.stderr,
+      unknown.said,
       /^supabase-sync: table "nope" is not in .*tables\.json \(configured: .*\); the workflow of a table no longer configured is named by its id, e\.g\. table-sync:public\.nope\n$/,
     );
 
     const notStarted = await cli.run(['backfill', idle]);
     assert.equal(notStarted.code, 1, show(notStarted));
     assert.equal(
-      notStarted.stderr,
+      notStarted.said,
       `supabase-sync: public.${idle}: no running workflow table-sync:public.${idle}: start it with \`supabase-sync start public.${idle}\` (or npm run sync)\n`,
     );
 
     const missing = await cli.run(['backfill']);
     assert.equal(missing.code, 2, show(missing));
-    assert.equal(missing.stderr, "supabase-sync: missing required argument 'table' (see --help)\n");
+    assert.equal(missing.said, "supabase-sync: missing required argument 'table' (see --help)\n");
   });
 });

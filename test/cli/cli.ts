@@ -15,6 +15,24 @@ export interface CliResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** stderr's first line when it names the two projects the command acts on (PROJECTS), else null. */
+  projects: string | null;
+  /** stderr after that line: what the command says besides it. */
+  said: string;
+}
+
+/** The first line of a command that acts on projects: their URLs and where each came from. */
+export const PROJECTS = /^projects: source (\S+) \(from ([^)]+)\) → target (\S+) \(from ([^)]+)\)\n/;
+
+function result(code: number | null, stdout: string, stderr: string): CliResult {
+  const first = PROJECTS.exec(stderr);
+  return {
+    code,
+    stdout,
+    stderr,
+    projects: first ? first[0].trimEnd() : null,
+    said: first ? stderr.slice(first[0].length) : stderr,
+  };
 }
 
 export interface CliRun {
@@ -96,7 +114,7 @@ export class CliEnv {
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const done = new Promise<CliResult>((resolve) =>
-      child.on('close', (code) => resolve({ code, stdout, stderr })),
+      child.on('close', (code) => resolve(result(code, stdout, stderr))),
     );
     return { child, stdout: () => stdout, stderr: () => stderr, done };
   }

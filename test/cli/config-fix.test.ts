@@ -86,7 +86,7 @@ describe('a wrong tables file, then the fix', () => {
       `answered in ${answeredIn} ms beyond the CLI's start (${began - startCost} ms)`,
     );
     assert.match(
-      reconcile.stderr,
+      reconcile.said,
       new RegExp(
         `^public\\.${name}: reconcile refused: the table cannot run a pass until it is fixed: .*nope`,
       ),

@@ -46,7 +46,7 @@ describe('failover check and promote, the source reachable', () => {
   test('not ready without a workflow; ready once the table syncs', async () => {
     const r = await cli.run(['failover', 'check']);
     assert.equal(r.code, 1, show(r));
-    assert.match(r.stderr, new RegExp(`${ns}\\.${name}: state is not started, not running`));
+    assert.match(r.said, new RegExp(`${ns}\\.${name}: state is not started, not running`));
     const start = await cli.run(['start', qualified]);
     assert.equal(start.code, 0, show(start));
     await waitUntilSyncing(sync, t, { timeoutMs: 30_000 });
@@ -54,7 +54,7 @@ describe('failover check and promote, the source reachable', () => {
     // serve the app's subscriptions after a switch, which `schema push` does.
     const check = await cli.run(['failover', 'check']);
     assert.match(
-      check.stderr,
+      check.said,
       new RegExp(`schema: ${ns}\\.${name} in publication supabase_realtime is missing on the target`),
     );
     const push = await cli.run(['schema', 'push', '--db-url', stack.target.databaseUrl]);

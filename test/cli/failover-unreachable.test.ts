@@ -45,9 +45,9 @@ async function sql(url: string, statements: string[]): Promise<void> {
 
 /** Every line of the command's output is short, names no empty object, and carries no key. */
 function assertShortLines(r: CliResult): void {
-  const lines = `${r.stdout}\n${r.stderr}`.split('\n');
+  const lines = `${r.stdout}\n${r.said}`.split('\n');
   for (const line of lines) assert.ok(line.length <= 200, `a line of ${line.length} characters: ${line}`);
-  assert.doesNotMatch(r.stdout + r.stderr, /\b(public|auth)\.(?![a-z_])/, 'an object with an empty name');
+  assert.doesNotMatch(r.stdout + r.said, /\b(public|auth)\.(?![a-z_])/, 'an object with an empty name');
   for (const key of [
     stack.env.SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY!,
     stack.env.SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY!,
@@ -141,7 +141,7 @@ describe('failover check and promote with the source switched off', () => {
     assert.match(r.stdout, /overall: NOT READY \(1 reason\(s\)\)/);
     assert.equal(reasonLines(r).length, 1, show(r));
     assert.match(reasonLines(r)[0]!, oneReason);
-    assert.equal(r.stderr.trim().split('\n').length, 1, show(r));
+    assert.equal(r.said.trim().split('\n').length, 1, show(r));
     assertShortLines(r);
     // Once the tables' passes fail too (the worker runs on), their state and pass are the same cause.
     const failing = await waitFor(
@@ -159,10 +159,10 @@ describe('failover check and promote with the source switched off', () => {
   test('promote refuses, with that one reason', async () => {
     const r = await cli.run(['failover', 'promote']);
     assert.equal(r.code, 1, show(r));
-    assert.match(r.stderr, /^ {2}skipped: the source cannot be reached \(connection refused\)$/m);
+    assert.match(r.said, /^ {2}skipped: the source cannot be reached \(connection refused\)$/m);
     assert.equal(r.stderr.match(/^ {2}not ready: /gm)?.length, 1, show(r));
     assert.match(
-      r.stderr,
+      r.said,
       /^supabase-sync: refusing to promote, the backup is not ready: the source project .*\(fix it, or pass --force\)$/m,
     );
     assertShortLines(r);

@@ -56,7 +56,7 @@ describe('supabase-sync migrate', () => {
     }
     assert.equal(r.stdout, expected);
     assert.match(r.stdout, /^-- supabase\/migrations\/20251120120000_create_sync_deletions_table\.sql\n/);
-    assert.equal(r.stderr, '');
+    assert.equal(r.said, '');
   });
 
   test('--apply --db-url: applies to a fresh database, records it, then is up to date; no password shown', async () => {
@@ -129,7 +129,7 @@ describe('supabase-sync migrate', () => {
       assert.equal(r.code, code, `${args.join(' ')}: ${show(r)}`);
       assert.equal(r.stdout, '');
       assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, show(r));
-      assert.match(r.stderr, pattern);
+      assert.match(r.said, pattern);
       assert.ok(!r.stderr.includes('s3cret-pass'));
     }
   });

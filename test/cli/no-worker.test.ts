@@ -136,7 +136,7 @@ describe('the CLI with no worker running', () => {
     assert.equal(r.code, 0, show(r));
     assertPrompt(r, 'status');
     assert.match(
-      r.stderr,
+      r.said,
       new RegExp(
         `^supabase-sync: no worker is polling task queue "${queue()}" \\(namespace default\\) since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ \\(\\d+s ago\\): start one with \`npm run sync\` \\(same TEMPORAL_TASK_QUEUE\\)\\n$`,
       ),
@@ -183,7 +183,7 @@ describe('the CLI with no worker running', () => {
       assertPrompt(r, args.join(' '));
       assert.equal(r.stdout, '', args.join(' '));
       assert.match(
-        r.stderr,
+        r.said,
         new RegExp(
           `^supabase-sync: ${what} needs a worker: no worker is polling task queue "${queue()}" .*: start one with \`npm run sync\` .*; nothing was (sent|triggered)\\n$`,
         ),
@@ -222,7 +222,7 @@ describe('the CLI with no worker running', () => {
     assert.equal(r.code, 1, show(r));
     assertPrompt(r, 'pause', 5000);
     assert.match(
-      r.stderr,
+      r.said,
       new RegExp(
         `^public\\.${name}: no worker took the pause within 5\\.0s: not applied, and it never will be \\(it expired at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\); is a worker running on this task queue\\? \\(npm run sync\\)\\nsupabase-sync: 1 of 1 table\\(s\\) failed\\n$`,
       ),

@@ -76,7 +76,7 @@ describe('supabase-sync schedule', () => {
     const again = await cli.run(['schedule', 'create', '--id', scheduleId, '--every', '1h']);
     assert.equal(again.code, 1, show(again));
     assert.equal(
-      again.stderr,
+      again.said,
       `supabase-sync: schedule "${scheduleId}" already exists: \`supabase-sync schedule describe --id ${scheduleId}\`, or pass --replace\n`,
     );
 
@@ -224,7 +224,7 @@ describe('supabase-sync schedule', () => {
     });
     const gone = await cli.run(['schedule', 'describe', '--id', cronId]);
     assert.equal(
-      gone.stderr,
+      gone.said,
       `supabase-sync: no schedule "${cronId}": create it with \`supabase-sync schedule create --every 5m\`\n`,
     );
   });
@@ -263,8 +263,8 @@ describe('supabase-sync schedule', () => {
     for (const [args, code, pattern] of cases) {
       const r = await cli.run(args);
       assert.equal(r.code, code, `${args.join(' ')}: ${show(r)}`);
-      assert.equal(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: ${show(r)}`);
-      assert.match(r.stderr, pattern, args.join(' '));
+      assert.equal(r.said.trim().split('\n').length, 1, `${args.join(' ')}: ${show(r)}`);
+      assert.match(r.said, pattern, args.join(' '));
     }
     await assert.rejects(client.schedule.getHandle(`${scheduleId}-x`).describe());
   });

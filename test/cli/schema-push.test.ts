@@ -139,7 +139,7 @@ test('a statement that fails leaves nothing applied and names its object', async
   const r = await cli.run(['schema', 'push', '--db-url', stack.target.databaseUrl]);
   assert.equal(r.code, 1, show(r));
   assert.match(
-    r.stderr,
+    r.said,
     new RegExp(`constraint short_titles on ${app.posts}: .*violated.*nothing was applied`),
   );
   const { rowCount } = await db(stack.target.databaseUrl).query(
@@ -185,8 +185,8 @@ test('the storage policies of a synced bucket are compared and pushed, those of 
 test('bad usage: one line, exit 2, nothing applied', async () => {
   const none = await cli.run(['schema', 'push']);
   assert.equal(none.code, 2, show(none));
-  assert.match(none.stderr, /^supabase-sync: schema push needs --db-url postgres:\/\/…/);
+  assert.match(none.said, /^supabase-sync: schema push needs --db-url postgres:\/\/…/);
   const http = await cli.run(['schema', 'push', '--db-url', stack.target.url]);
   assert.equal(http.code, 2, show(http));
-  assert.match(http.stderr, /use a postgres:\/\/ or postgresql:\/\/ URL/);
+  assert.match(http.said, /use a postgres:\/\/ or postgresql:\/\/ URL/);
 });

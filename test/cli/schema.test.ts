@@ -108,5 +108,5 @@ test('drifted and missing tables: each difference, then the SQL for the target; 
 test('a table not in the tables file: one line, exit 2 (usage)', async () => {
   const r = await cli.run(['schema', 'diff', 'nope']);
   assert.equal(r.code, 2, show(r));
-  assert.match(r.stderr, /^supabase-sync: table "nope" is not in .*tables\.json/);
+  assert.match(r.said, /^supabase-sync: table "nope" is not in .*tables\.json/);
 });

@@ -167,22 +167,24 @@ describe('supabase-sync status', () => {
     assert.equal(unknown.stdout, '');
     assert.equal(unknown.stderr.trim().split('\n').length, 1, show(unknown));
     assert.match(
-      unknown.stderr,
+      unknown.said,
       /^supabase-sync: table "no_such_table" is not in .*tables\.json \(configured: /,
     );
 
     const badInterval = await cli.run(['status', '--watch', '--interval', '0']);
     assert.equal(badInterval.code, 2, show(badInterval));
-    assert.match(badInterval.stderr, /^supabase-sync: --interval "0": a positive number of seconds\n$/);
+    assert.match(badInterval.said, /^supabase-sync: --interval "0": a positive number of seconds\n$/);
 
     const badOption = await cli.run(['status', '--bogus']);
     assert.equal(badOption.code, 2, show(badOption));
-    assert.equal(badOption.stderr, "supabase-sync: unknown option '--bogus' (see --help)\n");
+    assert.equal(badOption.said, "supabase-sync: unknown option '--bogus' (see --help)\n");
 
     const noTemporal = await cli.run(['status'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(noTemporal.code, 1, show(noTemporal));
-    assert.equal(noTemporal.stderr.trim().split('\n').length, 1, show(noTemporal));
-    assert.match(noTemporal.stderr, /Temporal is not reachable at 127\.0\.0\.1:1/);
+    // Which projects, then the error in one line.
+    assert.match(noTemporal.projects ?? '', /^projects: source /, show(noTemporal));
+    assert.equal(noTemporal.said.trim().split('\n').length, 1, show(noTemporal));
+    assert.match(noTemporal.said, /Temporal is not reachable at 127\.0\.0\.1:1/);
     assert.ok(!noTemporal.stderr.includes(stack.source.serviceRoleKey));
   });
 });

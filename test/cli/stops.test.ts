@@ -95,6 +95,13 @@ function assertClean(run: Started, result: { code: number | null; ms: number }, 
   assert.deepEqual(runningIn(dir), [], 'nothing left running');
 }
 
+/** The demo's screen: its own lines only; the worker's JSON log in a file (`--verbose` shows it). */
+function assertForPeople(out: string, dir: string): void {
+  assert.doesNotMatch(out, /^\{/m, 'no JSON log line');
+  assert.doesNotMatch(out, /MaxListenersExceededWarning|Activity failed|No workflows registered/, out);
+  assert.match(out, new RegExp(`\\nworker log: ${dir}/worker\\.log \\(--verbose shows it here\\)\\n`));
+}
+
 after(async () => {
   for (const dir of dirs) {
     for (const line of runningIn(dir)) process.kill(Number(line.trim().split(/\s+/)[0]), 'SIGKILL');
@@ -121,6 +128,21 @@ describe('Ctrl-C on npm start', () => {
       out,
       /\ndemo stopped: \d+ change\(s\) written, median lag \d+ ms; worker stopped in \d+\.\d s, then local stack stopped in \d+\.\d s \(data kept in .*: npm start resumes\)\n$/,
     );
+    assertForPeople(out, dir);
+    assert.match(out, /\ninitial copy: \d+ rows on the target\n/);
+
+    // Again on the same data: a resume, not a copy.
+    const again = npmStart(root, ['--data-dir', dir, '--interval', '200'], {
+      SYNC_ENV_PATH: path.join(dir, 'no.env'),
+    });
+    await waitFor(() => /on the target after \d+ ms/.test(again.output()), {
+      timeoutMs: 120_000,
+      message: () => again.output(),
+    });
+    assertClean(again, await ctrlC(again), dir);
+    assertForPeople(again.output(), dir);
+    assert.match(again.output(), /\nresumed: \d+ rows were already on the target \(nothing copied again\)\n/);
+    assert.doesNotMatch(again.output(), /initial copy/);
   });
 
   test('the demo, while its local stack starts: stops once it is up, nothing left', async () => {
@@ -161,6 +183,13 @@ describe('Ctrl-C on npm start', () => {
       const result = await ctrlC(run);
       assertClean(run, result, dir);
       const out = run.output();
+      const env = path.join(dir, '.env.sync');
+      assert.ok(
+        out.startsWith(
+          `projects: source ${stack.source.url} (from ${env}) → target ${stack.target.url} (from ${env})\n`,
+        ),
+        out,
+      );
       const worker = out.search(/worker stopped|stopped during start-up/);
       const temporal = out.indexOf('embedded Temporal server stopped in');
       assert.ok(worker >= 0 && temporal > worker, `the worker stops first, then Temporal:\n${out}`);
@@ -216,6 +245,23 @@ describe('SIGINT to the npm process alone', () => {
       assertClean(run, result, dir);
       assert.deepEqual(stillRunning(below), [], 'nothing below npm left running');
       assert.match(run.output(), /SIGINT: shutting down gracefully/);
+      const env = path.join(dir, 'sync.env');
+      const first = JSON.parse(
+        run
+          .output()
+          .split('\n')
+          .find((l) => l.startsWith('{'))!,
+      ) as { msg: string };
+      assert.equal(
+        first.msg,
+        `projects: source ${stack.source.url} (from ${env}) → target ${stack.target.url} (from ${env})`,
+      );
+      assert.match(
+        run.output(),
+        new RegExp(
+          `"worker stopped in \\d+\\.\\d s after \\d+\\.\\d s: 1 table\\(s\\) on task queue npm-sync-${name}; their workflows wait on the Temporal server for the next worker"`,
+        ),
+      );
     } finally {
       const client = new Client({
         connection: await Connection.connect({ address: stack.temporal.address }),

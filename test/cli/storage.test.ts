@@ -83,7 +83,7 @@ test('npm run sync copies a bucket, status shows it, verify finds a corrupted ta
     found.stdout.trim(),
     `bucket ${bucket}: DIFFERENT — 1 missing on the target (docs/deep/b.txt), 1 different (docs/a.txt), 1 only on the target (stray.txt)`,
   );
-  assert.match(found.stderr, /1 of 1 bucket\(s\) differ \(supabase-sync verify --repair fixes them\)/);
+  assert.match(found.said, /1 of 1 bucket\(s\) differ \(supabase-sync verify --repair fixes them\)/);
   assert.notEqual(await sameContents(bucket), true);
 
   const repaired = await cli.run(['verify', '--bucket', bucket, '--repair']);

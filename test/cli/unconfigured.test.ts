@@ -86,7 +86,7 @@ describe('tables no longer in the tables file', () => {
 
     const byName = await cli.run(['stop', stoppedById]);
     assert.equal(byName.code, 2, show(byName));
-    assert.match(byName.stderr, new RegExp(`named by its id, e\\.g\\. ${id(stoppedById)}\\n$`));
+    assert.match(byName.said, new RegExp(`named by its id, e\\.g\\. ${id(stoppedById)}\\n$`));
     const stop = await cli.run(['stop', id(stoppedById)]);
     assert.equal(stop.code, 0, show(stop));
     assert.equal(stop.stdout, `public.${stoppedById}: stopped\n`);

@@ -94,7 +94,7 @@ describe('supabase-sync verify', () => {
       ].join('\n'),
     );
     assert.equal(
-      r.stderr,
+      r.said,
       'supabase-sync: 2 of 3 table(s) differ (supabase-sync verify --repair fixes them)\n',
     );
     assert.deepEqual(await snapshots(stack.target.databaseUrl), before, 'verify wrote nothing');
@@ -162,7 +162,7 @@ describe('supabase-sync verify', () => {
     assert.deepEqual(report.tables, [`public.${a}`]);
     const dup = await cli.run(['verify', a, '--schedule', '1d', '--id', scheduleId]);
     assert.equal(dup.code, 1, show(dup));
-    assert.match(dup.stderr, /already exists: .*or pass --replace\n$/);
+    assert.match(dup.said, /already exists: .*or pass --replace\n$/);
   });
 
   test('errors: one line, exit 2 for usage (an unknown table too)', async () => {
@@ -176,7 +176,7 @@ describe('supabase-sync verify', () => {
       const r = await cli.run(args);
       assert.equal(r.code, code, `${args.join(' ')}: ${show(r)}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: ${show(r)}`);
-      assert.match(r.stderr, pattern, args.join(' '));
+      assert.match(r.said, pattern, args.join(' '));
     }
   });
 });
