@@ -5,19 +5,17 @@
  * message quota all reach the target, each within 5 s (p99), with passes minutes apart; the log is
  * emptied as the feed handles it; a table with a version column gets no log.
  *
- * The worker reads the source through an API of its own (on the stack's source database, with the
- * stack's plan): a project whose quota counters no other test has touched.
+ * The worker reads the source through an API of its own (test/support/own-source.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startSupabaseApi, type SupabaseApi } from '../../devstack/api.js';
-import { makeServiceRoleKey, newJwtSecret } from '../../devstack/keys.js';
-import { freePort } from '../../devstack/ports.js';
 import { parsePlan } from '../../devstack/realtime/plans.js';
 import { waitInSync } from '../support/compare.js';
 import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
-import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
+import { startSyncOnOwnSource, type OwnSourceSync } from '../support/own-source.js';
+import { percentile } from '../support/stats.js';
+import { table, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
 
 const stack = testStack();
@@ -34,7 +32,7 @@ const t = table(name, { primaryKeys: KEY });
 const source = db(stack.source.databaseUrl);
 const target = db(stack.target.databaseUrl);
 let sync: RunningSync;
-let api: SupabaseApi;
+let own: OwnSourceSync | undefined;
 
 before(async () => {
   for (const pool of [source, target]) {
@@ -47,33 +45,14 @@ before(async () => {
     `INSERT INTO public.${name} (post_id, tag) SELECT g, 'seed' FROM generate_series(1, 50) g`,
   );
   await createNotesTable(notes, 5);
-  const secret = newJwtSecret();
-  api = await startSupabaseApi({
-    databaseUrl: stack.source.databaseUrl,
-    jwtSecret: secret,
-    port: await freePort(),
-    name: 'source (own)',
-    realtimePlan: plan,
-  });
-  // Passes every 10 minutes: what arrives within seconds comes through the feed.
-  const config = testConfig([t, table(notes)], {
-    reconcile: { intervalMs: 600_000, liveIntervalMs: 600_000 },
-  });
-  config.source = { ...config.source, url: api.url, serviceRoleKey: makeServiceRoleKey(secret) };
-  sync = await startSync(config, { settings: { realtimeProgressMs: 250 } });
-  await waitUntilSyncing(sync, t, { timeoutMs: 30_000 });
-  await waitFor(async () => (await sync.status(t)).lastPass?.kind === 'catch-up', { timeoutMs: 15_000 });
+  own = await startSyncOnOwnSource([t, table(notes)], plan);
+  sync = own.sync;
 });
 
 after(async () => {
-  await sync?.close();
-  await api?.close();
+  await own?.close();
   await closeDatabases();
 });
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 /**
  * Runs `write(n)` (it returns the keys it committed) RATE times a second for SECONDS while watching

@@ -5,20 +5,17 @@
  * most rows undelivered. Every row must still reach the target, each within 5 s (p99) of its
  * commit; passes are minutes apart, so only the feed can bring them.
  *
- * The worker reads the source through an API of its own (on the stack's source database, with the
- * stack's plan): a project whose quota counters no other test has touched, as a quiet project's are.
+ * The worker reads the source through an API of its own (test/support/own-source.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startSupabaseApi, type SupabaseApi } from '../../devstack/api.js';
-import { makeServiceRoleKey, newJwtSecret } from '../../devstack/keys.js';
-import { freePort } from '../../devstack/ports.js';
 import { PLANS, parsePlan } from '../../devstack/realtime/plans.js';
 import { waitInSync } from '../support/compare.js';
 import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
 import { testStack } from '../support/stack-env.js';
-import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
-import { waitFor } from '../support/wait.js';
+import { startSyncOnOwnSource, type OwnSourceSync } from '../support/own-source.js';
+import { percentile } from '../support/stats.js';
+import { table, type RunningSync } from '../support/sync.js';
 
 const stack = testStack();
 const plan = parsePlan(process.env.STACK_REALTIME_PLAN, 'STACK_REALTIME_PLAN');
@@ -29,35 +26,18 @@ const STALENESS_P99_MS = 5000;
 const name = uniqueName('gaps');
 const t = table(name);
 let sync: RunningSync;
-let api: SupabaseApi;
+let own: OwnSourceSync | undefined;
 
 before(async () => {
   await createNotesTable(name, 50);
-  const secret = newJwtSecret();
-  api = await startSupabaseApi({
-    databaseUrl: stack.source.databaseUrl,
-    jwtSecret: secret,
-    port: await freePort(),
-    name: 'source (own)',
-    realtimePlan: plan,
-  });
-  // Passes every 10 minutes: what arrives within seconds comes through the feed.
-  const config = testConfig([t], { reconcile: { intervalMs: 600_000, liveIntervalMs: 600_000 } });
-  config.source = { ...config.source, url: api.url, serviceRoleKey: makeServiceRoleKey(secret) };
-  sync = await startSync(config, { settings: { realtimeProgressMs: 250 } });
-  await waitUntilSyncing(sync, t, { timeoutMs: 30_000 });
-  await waitFor(async () => (await sync.status(t)).lastPass?.kind === 'catch-up', { timeoutMs: 15_000 });
+  own = await startSyncOnOwnSource([t], plan);
+  sync = own.sync;
 });
 
 after(async () => {
-  await sync?.close();
-  await api?.close();
+  await own?.close();
   await closeDatabases();
 });
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 describe(`changes over the ${plan.name} plan's Realtime quota (${plan.messagesPerSecond} messages/s)`, () => {
   test(`${RATE} inserts/s for ${SECONDS} s: every row reaches the target, staleness p99 ≤ 5 s, without a pass`, async () => {
