@@ -1,7 +1,9 @@
 /**
- * Where a page of the initial copy spends its time: the read through the local API vs the same SQL
- * directly, JSON parsing and number protection in the worker, the write through the API (the
- * `sync_apply_upserts` RPC) vs the same function called directly, and the API's CPU per request.
+ * Where a page of the initial copy spends its time, on the copy's own path: the read
+ * (`sync_read_rows` through the local API) vs the same SQL directly, number protection and
+ * JSON.parse in the worker (and the JSON.stringify it no longer does: the page's text is passed on),
+ * the write through the API (`sync_apply_upserts`, body built from the page's text) vs the same
+ * function called directly, the API's CPU per request and the target's Postgres CPU per write.
  */
 import { performance } from 'node:perf_hooks';
 import { protectImpreciseNumbers } from '../src/supabase/lossless-json.js';
@@ -64,11 +66,20 @@ export async function profileCopy(
     for (let i = 0; i < reps; i++) {
       const after = i * b;
       const c0 = cpu();
+      // The read the copy makes: sync_read_rows through the API, one page in key order.
       let t = performance.now();
-      const res = await fetch(
-        `${stack.source.url}/rest/v1/${sourceTable}?select=*&order=id.asc&limit=${b}&id=gt.${after}`,
-        { headers: headers(stack.source) },
-      );
+      const res = await fetch(`${stack.source.url}/rest/v1/rpc/sync_read_rows`, {
+        method: 'POST',
+        headers: headers(stack.source),
+        body: JSON.stringify({
+          p_schema: 'public',
+          p_table: sourceTable,
+          p_order: ['id'],
+          p_after: [String(after)],
+          p_from: null,
+          p_limit: b,
+        }),
+      });
       const text = await res.text();
       readApi.push(performance.now() - t);
       bytes = text.length;
@@ -85,18 +96,20 @@ export async function profileCopy(
         [after, b],
       );
       readSql.push(performance.now() - t);
-      // Write the page to a scratch table: first through the API (inserts), then again directly
-      // with new keys (inserts too), so both do the same work.
-      const args = (shift: number) => ({
+      // What the worker no longer does: serialise the page again for the write (it sends the text it read).
+      t = performance.now();
+      JSON.stringify(page);
+      stringify.push(performance.now() - t);
+      // The write the copy makes (the page's text passed through), then the same function called
+      // directly; the scratch table is emptied before each, so both insert the same rows.
+      const call = {
         p_schema: 'public',
         p_table: scratch,
         p_primary_keys: ['id'],
         p_version_column: 'updated_at',
-        p_rows: page.map((r) => ({ ...r, id: Number(r.id) + shift })),
-      });
-      t = performance.now();
-      const body = JSON.stringify(args(10_000_000 * (2 * i + 1)));
-      stringify.push(performance.now() - t);
+      };
+      const body = `${JSON.stringify(call).slice(0, -1)},"p_rows":${protectedText}}`;
+      await q(stack.target.databaseUrl, `TRUNCATE public.${scratch}`);
       const cw = cpu();
       t = performance.now();
       const w = await fetch(`${stack.target.url}/rest/v1/rpc/sync_apply_upserts`, {
@@ -109,14 +122,14 @@ export async function profileCopy(
       const cw1 = cpu();
       pgCpu += cw1.targetPg - cw.targetPg;
       apiCpu += cw1.api - c0.api;
-      const a = args(10_000_000 * (2 * i + 2));
+      await q(stack.target.databaseUrl, `TRUNCATE public.${scratch}`);
       t = performance.now();
       await q(stack.target.databaseUrl, `SELECT public.sync_apply_upserts($1, $2, $3, $4, $5::json)`, [
-        a.p_schema,
-        a.p_table,
-        a.p_primary_keys,
-        a.p_version_column,
-        JSON.stringify(a.p_rows),
+        call.p_schema,
+        call.p_table,
+        call.p_primary_keys,
+        call.p_version_column,
+        protectedText,
       ]);
       writeSql.push(performance.now() - t);
     }

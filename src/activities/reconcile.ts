@@ -10,6 +10,7 @@ import type { ReconcileChunkInput, ReconcileChunkResult } from '../contracts/act
 import type { KeysetCursor, KeyValues, Row } from '../contracts/ports.js';
 import { keyValues } from '../core/keys.js';
 import { advanceCursor, versionOf } from '../core/versions.js';
+import { concatPages, textLength } from '../core/row-pages.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
@@ -18,6 +19,13 @@ import { writeRows } from './writes.js';
 
 /** Pages written at once (reads stay one ahead); the target's rows are locked in key order. */
 const WRITES_IN_FLIGHT = 3;
+/**
+ * Consecutive pages in key order are written together up to this many rows (and WRITE_MAX_CHARS
+ * of JSON): each apply call and request has a fixed cost (the API, the target function's setup),
+ * and a read is capped at 1000 rows by hosted projects while a write is not.
+ */
+const WRITE_ROWS = 2000;
+const WRITE_MAX_CHARS = 1024 * 1024;
 
 /** A page whose write is in flight, and the progress it makes once it and all earlier ones are written. */
 interface PageWrite {
@@ -52,6 +60,8 @@ class ChunkCopy {
       progress.drift = driftNotes((await checkSchema(this.deps, input.table)).differences);
     try {
       let page = await this.read(progress.afterKey, progress.afterVersion);
+      // Pages read but not yet written: written together once they hold WRITE_ROWS rows.
+      let pending: Row[] = [];
       for (;;) {
         if (page.length === 0) {
           progress.done = true;
@@ -59,13 +69,25 @@ class ChunkCopy {
         }
         // A short page is not proof of the end: the API may cap rows per response
         // (PostgREST's max-rows), so only an empty page ends the pass.
-        const position = this.startWrite(page);
+        const position = cursorAfter(page, this.input.versionColumn, this.input.table.primaryKeys);
         const next = this.read(position.afterKey, position.afterVersion);
         next.catch(() => undefined);
+        // Only in key order: pages read in version order may hold one key twice (a row changed
+        // between two reads), which one INSERT … ON CONFLICT cannot write.
+        const merged = pending.length === 0 ? page : this.byKey ? concatPages(pending, page) : undefined;
+        if (merged === undefined || (textLength(merged) ?? 0) > WRITE_MAX_CHARS) {
+          if (pending.length > 0) this.startWrite(pending);
+          pending = page;
+        } else pending = merged;
+        if (pending.length >= WRITE_ROWS) {
+          this.startWrite(pending);
+          pending = [];
+        }
         while (this.inFlight.length >= WRITES_IN_FLIGHT) await this.settleOldest();
         page = await next;
         if (Date.now() - started >= input.maxDurationMs && page.length > 0) break;
       }
+      if (pending.length > 0) this.startWrite(pending);
       while (this.inFlight.length > 0) await this.settleOldest();
     } finally {
       // On failure, let the other writes finish before the attempt ends (no write outlives it).
@@ -81,21 +103,17 @@ class ChunkCopy {
       : this.deps.source.readByVersion(table, versionColumn, afterVersion, from, batchSize);
   }
 
-  /** Starts writing `page`; returns the position after it. */
-  private startWrite(page: Row[]): PageWrite {
+  /** Starts writing `page` (pages read one after another); progress moves past it once written. */
+  private startWrite(page: Row[]): void {
     const { table, versionColumn } = this.input;
-    const last = page[page.length - 1]!;
-    const afterKey = keyValues(table.primaryKeys, last);
-    const afterVersion: KeysetCursor = { version: versionOf(last, versionColumn), key: afterKey };
+    const { afterKey, afterVersion } = cursorAfter(page, versionColumn, table.primaryKeys);
     // In key order any row may hold the newest version; in version order the last does.
     const maxVersion = this.byKey
       ? page.reduce<string | null>((max, row) => advanceCursor(max, versionOf(row, versionColumn)), null)
       : afterVersion.version;
     const write = writeRows(this.deps, table, versionColumn, page);
     write.catch(() => undefined);
-    const pending = { write, rows: page.length, afterKey, afterVersion, maxVersion };
-    this.inFlight.push(pending);
-    return pending;
+    this.inFlight.push({ write, rows: page.length, afterKey, afterVersion, maxVersion });
   }
 
   private async settleOldest(): Promise<void> {
@@ -109,6 +127,17 @@ class ChunkCopy {
     progress.afterVersion = w.afterVersion;
     progress.maxVersion = advanceCursor(progress.maxVersion, w.maxVersion);
   }
+}
+
+/** The keyset position after the last row of a (non-empty) page. */
+function cursorAfter(
+  page: Row[],
+  versionColumn: string | null,
+  primaryKeys: string[],
+): { afterKey: KeyValues; afterVersion: KeysetCursor } {
+  const last = page[page.length - 1]!;
+  const afterKey = keyValues(primaryKeys, last);
+  return { afterKey, afterVersion: { version: versionOf(last, versionColumn), key: afterKey } };
 }
 
 export function createReconcileActivities(deps: ActivityDeps) {

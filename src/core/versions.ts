@@ -38,7 +38,7 @@ export function compareVersions(a: string, b: string): number {
 /** The newer of a cursor and a version seen: a cursor never moves backwards. */
 export function advanceCursor(current: string | null, seen: string | null): string | null {
   if (seen === null) return current;
-  if (current === null) return seen;
+  if (current === null || seen === current) return seen;
   return compareVersions(seen, current) > 0 ? seen : current;
 }
 

@@ -18,7 +18,7 @@ export interface ProjectConnection {
  * A request that gets no answer fails after this instead of Node's 300 s: the activity is retried,
  * and a page read is always written within that bound (the target's tombstones rely on it).
  */
-const REQUEST_TIMEOUT_MS = 60_000;
+export const REQUEST_TIMEOUT_MS = 60_000;
 
 /** The functions whose result is an array of rows (supabase/migrations/20261202120100_sync_reads.sql). */
 const ROW_FUNCTIONS = /\/rest\/v1\/rpc\/sync_read_(rows|keys)(\?|$)/;

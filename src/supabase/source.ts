@@ -26,6 +26,9 @@ import {
 import type { ProjectConnection } from './client.js';
 import { SupabaseProject } from './project.js';
 import { subscribeToChanges } from './realtime.js';
+import { protectImpreciseNumbers } from './lossless-json.js';
+import { rpcText } from './rpc-text.js';
+import { withText } from '../core/row-pages.js';
 import {
   changeEntry,
   deletions,
@@ -135,7 +138,8 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
     );
   }
 
-  private readRows(
+  /** A page with its text (row-pages.ts): the target is written from that text, not from the rows again. */
+  private async readRows(
     ref: TableRef,
     order: string[],
     after: KeyValues | null,
@@ -143,18 +147,18 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
     limit: number,
     what: string,
   ): Promise<Row[]> {
-    return this.rpc<Row[]>(
-      'sync_read_rows',
-      {
-        ...ref3(ref),
-        p_order: order,
-        // As text: the function casts each value to its column's type (exact for int8 and numeric).
-        p_after: after === null ? null : after.map((v) => (v === null ? null : String(v))),
-        p_from: from,
-        p_limit: limit,
-      },
-      { what, ref, migration: 'reads' },
+    const args = JSON.stringify({
+      ...ref3(ref),
+      p_order: order,
+      // As text: the function casts each value to its column's type (exact for int8 and numeric).
+      p_after: after === null ? null : after.map((v) => (v === null ? null : String(v))),
+      p_from: from,
+      p_limit: limit,
+    });
+    const text = protectImpreciseNumbers(
+      await rpcText(this.project, 'sync_read_rows', args, { what, ref, migration: 'reads' }),
     );
+    return withText(JSON.parse(text) as Row[], text);
   }
 
   async readByVersion(

@@ -16,6 +16,8 @@ import type {
 import { MAX_REQUEST_BYTES } from './api-errors.js';
 import type { ProjectConnection } from './client.js';
 import { SupabaseProject } from './project.js';
+import { rpcText } from './rpc-text.js';
+import { textLength, textOf } from '../core/row-pages.js';
 
 /** Splits rows into consecutive groups whose JSON stays under `maxBytes` (a lone larger row goes alone). */
 export function splitBySize(rows: Row[], maxBytes: number): Row[][] {
@@ -64,6 +66,19 @@ class SupabaseTarget extends SupabaseProject implements TargetProject {
   }
 
   async applyUpserts(ref: TableRef, versionColumn: string | null, rows: Row[]): Promise<UpsertResult> {
+    // A page read as one text (every row with the same columns) goes on as that text, in one request.
+    const text =
+      (textLength(rows) ?? MAX_REQUEST_BYTES) + 1024 <= MAX_REQUEST_BYTES ? textOf(rows) : undefined;
+    if (text !== undefined && rows.length > 0) {
+      const call = JSON.stringify(this.call(ref, versionColumn));
+      const body = `${call.slice(0, -1)},"p_rows":${text}}`;
+      const answer = await rpcText(this.project, 'sync_apply_upserts', body, {
+        what: 'writing rows',
+        ref,
+        migration: 'apply',
+      });
+      return JSON.parse(answer) as UpsertResult;
+    }
     const total: UpsertResult = { written: 0, skipped: 0 };
     for (const group of groupByColumns(rows).flatMap((g) => splitBySize(g, MAX_REQUEST_BYTES))) {
       const result = await this.rpc<UpsertResult>(
