@@ -147,6 +147,9 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     dataConverter: dataConverterFor(config),
     interceptors: { activity: [metrics.activityInterceptor(shuttingDown.signal)] },
     maxConcurrentActivityTaskExecutions: activitySlots(config),
+    // The SDK sends an activity's heartbeats at most every min(this, 80% of its heartbeat timeout);
+    // its default of 60 s would cap the feed's (5-minute timeout, billed) at 60 an hour instead of 15.
+    maxHeartbeatThrottleInterval: '4 minutes',
     // Let in-flight batches finish on shutdown; realtime feeds are cancelled and flush first.
     shutdownGraceTime: '20s',
   });

@@ -15,7 +15,7 @@ import { FeedProgress } from './realtime-progress.js';
 import { tableName } from '../core/names.js';
 
 /** Counts and the watermark go to the workflow at most this often; input `progressIntervalMs` overrides it. */
-export const PROGRESS_INTERVAL_MS = 30_000;
+export const PROGRESS_INTERVAL_MS = 60_000;
 
 export function createRealtimeActivities(deps: ActivityDeps) {
   const shared: SharedReads = {

@@ -97,7 +97,7 @@ export interface RealtimeFeedInput {
   versionColumn: string | null;
   /** Identifies this feed; it stops when the workflow no longer wants this generation. */
   generation: string;
-  /** How often counts are signalled to the workflow at most (default PROGRESS_INTERVAL_MS, 30 s). */
+  /** How often counts are signalled to the workflow at most (default PROGRESS_INTERVAL_MS, 60 s). */
   progressIntervalMs?: number;
   /**
    * A feed that replaces one whose worker died: the rows changed since this version (and the

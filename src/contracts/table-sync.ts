@@ -17,9 +17,15 @@ export interface SyncSettings {
   liveIntervalMs?: number;
   /**
    * How often the realtime feed signals progress while only counts and the watermark move; absent:
-   * the feed's default (PROGRESS_INTERVAL_MS in src/activities/realtime.ts, 30 s). For tests.
+   * the feed's default (PROGRESS_INTERVAL_MS in src/activities/realtime.ts, 60 s). For tests.
    */
   realtimeProgressMs?: number;
+  /**
+   * The realtime feed's heartbeat timeout; absent: FEED_HEARTBEAT_TIMEOUT_MS (5 min, in
+   * src/workflows/quiet-interval.ts). A dead worker's feeds are taken over through its liveness
+   * workflow (src/engine/presence.ts), not this. For tests and the bench's faster clock.
+   */
+  feedHeartbeatMs?: number;
   lookbackMs: number;
   batchSize: number;
   /** Limits the first copy to rows changed in this window; null copies the whole table. */
@@ -130,7 +136,7 @@ export interface TableSyncResult {
 }
 
 /**
- * Sent by the realtime activity when its connection changes, otherwise at most every 30 s (never
+ * Sent by the realtime activity when its connection changes, otherwise at most every 60 s (never
  * while nothing changes): increments since the last one.
  */
 export interface RealtimeProgress {

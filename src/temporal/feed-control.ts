@@ -10,7 +10,8 @@
  * billed action) and heartbeats rarely (heartbeats are billed too).
  *
  * A feed running in another worker process is not reached from here: the workflow also cancels the
- * feed's activity, which that process learns of from its next heartbeat response (within ~48 s).
+ * feed's activity, which that process learns of from its next heartbeat response (within ~4 min: the SDK
+ * heartbeats at most every 80% of the feed's 5-minute heartbeat timeout).
  */
 import type { InjectedSinks } from '@temporalio/worker';
 import type { FeedControl, FeedRef } from '../activities/deps.js';

@@ -120,13 +120,16 @@ export function isBlocked(state: Pick<SyncState, 'prepared' | 'lastError'>): boo
  * the dead feed reported (its report may be up to one progress interval old, plus a margin), so
  * nothing it may not have applied is left to the catch-up pass. Null when it reported none.
  */
+/** The feed's progress interval by default (PROGRESS_INTERVAL_MS in src/activities/realtime.ts). */
+const DEFAULT_PROGRESS_MS = 60_000;
+
 export function takeoverHealFrom(
   state: Pick<SyncState, 'realtime'>,
   settings: Pick<SyncSettings, 'realtimeProgressMs'>,
 ): string | null {
   const watermark = state.realtime.watermark;
   if (watermark === null) return null;
-  return reconcileFrom(watermark, (settings.realtimeProgressMs ?? 30_000) + 5_000);
+  return reconcileFrom(watermark, (settings.realtimeProgressMs ?? DEFAULT_PROGRESS_MS) + 5_000);
 }
 
 /**

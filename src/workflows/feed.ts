@@ -15,16 +15,14 @@ import type { SyncActivities } from '../activities/index.js';
 import type { RealtimeFeedInput } from '../contracts/activities.js';
 import type { FeedControlSinks } from './messages.js';
 
-const { streamRealtimeChanges } = proxyActivities<SyncActivities>({
+/** The feed's activity options but its heartbeat timeout (RealtimeFeed.start takes that). */
+const FEED_OPTIONS = {
   startToCloseTimeout: '24 hours',
-  // Liveness only: a dead worker's feed is retried elsewhere within a minute (reconciliation keeps
-  // running meanwhile). Heartbeats stay rare (the SDK sends one every 48 s, 80% of this).
-  heartbeatTimeout: '1 minute',
   // Unlimited retries with backoff: a dropped socket is retried until the feed is cancelled.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
   // Wait for the activity to acknowledge cancellation: two subscriptions never overlap for long.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-});
+} as const;
 const { feedControl } = proxySinks<FeedControlSinks>();
 
 /** After a feed failed for good (not a retried drop: a non-retryable error), wait this long to start another. */
@@ -53,9 +51,19 @@ export class RealtimeFeed {
     return this.ended !== undefined;
   }
 
-  /** Starts a feed unless one runs, or a failed one is still waiting to be retried. */
-  start(input: Omit<RealtimeFeedInput, 'generation'>): void {
+  /**
+   * Starts a feed unless one runs, or a failed one is still waiting to be retried. The heartbeat
+   * timeout is for a worker that lost Temporal or a lone worker started again elsewhere: a dead
+   * worker's feeds are taken over within seconds through its liveness workflow (src/engine/presence.ts),
+   * so heartbeats can stay rare (the SDK sends one per 80% of it: every 4 min by default, 15 an
+   * hour; they are billed).
+   */
+  start(heartbeatTimeoutMs: number, input: Omit<RealtimeFeedInput, 'generation'>): void {
     if (this.ended || Date.now() < this.retryAt) return;
+    const { streamRealtimeChanges } = proxyActivities<SyncActivities>({
+      ...FEED_OPTIONS,
+      heartbeatTimeout: heartbeatTimeoutMs,
+    });
     const scope = new CancellationScope();
     this.scope = scope;
     this.started += 1;

@@ -43,6 +43,7 @@ import { runPass } from './passes.js';
 import { blockOnSchemaError, prepare, type PreparingTable } from './preparing.js';
 import { StatePublisher } from './publish.js';
 import { resetBackoff } from './requests.js';
+import { feedHeartbeatTimeoutMs, QUIET_LIVE_PATCH, QuietCadence } from './quiet-interval.js';
 
 type Configuration = Omit<TableSyncInput, 'state'>;
 
@@ -57,6 +58,7 @@ export class TableSyncManager implements PreparingTable {
   stopping = false;
   private readonly clock: PassClock;
   private passRunning = false;
+  private readonly quiet: QuietCadence;
   private readonly requests: PassRequests;
   /** state.passes when this run began: passes of this run are counted from it. */
   private readonly passesBefore: number;
@@ -79,6 +81,8 @@ export class TableSyncManager implements PreparingTable {
     this.clock = new PassClock(Boolean(input.state && this.state.initialCopy.done));
     this.requests = new PassRequests(this.name);
     this.passesBefore = this.state.passes;
+    // patched() once per run, in its first task: runs recorded before it keep the live interval.
+    this.quiet = new QuietCadence(patched(QUIET_LIVE_PATCH), this.state);
   }
 
   get name(): string {
@@ -230,7 +234,7 @@ export class TableSyncManager implements PreparingTable {
     const takeover = this.feedRestart;
     this.feedRestart = false;
     if (!this.realtimeEnabled || this.state.paused || this.stopping || !this.state.prepared) return;
-    this.feed.start({
+    this.feed.start(feedHeartbeatTimeoutMs(this.settings), {
       table: this.table,
       versionColumn: this.state.versionColumn,
       ...(takeover ? { healFrom: takeoverHealFrom(this.state, this.settings) } : {}),
@@ -247,7 +251,8 @@ export class TableSyncManager implements PreparingTable {
       feedRunning: this.feed.running,
       state: this.state,
     });
-    return nextWaitMs(this.settings, this.state.consecutiveFailures, live);
+    const wait = nextWaitMs(this.settings, this.state.consecutiveFailures, live);
+    return this.quiet.waitMs(wait, this.settings, live, this.state);
   }
 
   /** Waits until a pass is due (or asked for); false when the loop should look at the table again first. */
@@ -268,6 +273,7 @@ export class TableSyncManager implements PreparingTable {
     const pass = await runPass(this, kind, options).finally(() => (this.passRunning = false));
     this.requests.finished(pass, manual);
     this.clock.passed();
+    this.quiet.passed(this.state);
     if (!pass.ok && blockOnSchemaError(this)) await this.feed.stop();
     this.publishState();
     return pass;

@@ -50,7 +50,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
   await createNotesTable(t.table, 20);
-  // A 1 s interval, 60 s while the feed is live; the default progress interval (30 s).
+  // A 1 s interval, 60 s while the feed is live; the default progress interval (60 s).
   sync = await startSync(testConfig([t], { reconcile: { intervalMs: 1000, liveIntervalMs: 60_000 } }));
   await waitUntilSyncing(sync, t);
   // The catch-up pass every subscribe asks for has run.

@@ -3,7 +3,7 @@
  * by a catch-up pass, pause/resume, continue-as-new carrying the checkpoint, a broken table failing
  * alone, and a replay of recorded histories guarding determinism. Pause, realtime off and
  * continue-as-new stop the feed within moments (the workflow's feedControl sink); without it the
- * feed would learn of its cancellation only from a heartbeat response, up to ~48 s later.
+ * feed would learn of its cancellation only from a heartbeat response, up to ~4 min later.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -49,7 +49,7 @@ let sync: RunningSync;
 let renewSync: RunningSync;
 let subscriptions: CountingSource;
 let renewSubscriptions: CountingSource;
-/** Pause and the other stops return once the feed has ended: at once, not after a heartbeat (~48 s). */
+/** Pause and the other stops return once the feed has ended: at once, not after a heartbeat (~4 min). */
 const PROMPT_MS = 5000;
 
 before(async () => {
