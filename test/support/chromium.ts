@@ -4,32 +4,27 @@
  * near). Once per machine (two files installing at once wait on dpkg's lock); a machine where it
  * cannot be installed fails the test with the script's one-line reason, never skips it.
  */
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const INSTALL_TIMEOUT_MS = 10 * 60_000;
+const run = promisify(execFile);
 
 /** The binary's path: at once when present; else after the install. */
-export function ensureChromium(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['scripts/ensure-chromium.mjs'], {
+export async function ensureChromium(): Promise<string> {
+  try {
+    const { stdout } = await run(process.execPath, ['scripts/ensure-chromium.mjs'], {
       cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: INSTALL_TIMEOUT_MS,
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), INSTALL_TIMEOUT_MS);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(stdout.trim());
-      else
-        reject(new Error(`Chromium is needed for this test and could not be installed:\n${stderr.trim()}`));
-    });
-  });
+    return stdout.trim();
+  } catch (error) {
+    const said = (error as { stderr?: string }).stderr?.trim() || String(error);
+    throw new Error(`Chromium is needed for this test and could not be installed:\n${said}`);
+  }
 }
 
 export const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'];
