@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { registerBackfill } from './cli/backfill.js';
 import { announceProjects, CliError } from './cli/common.js';
+import { registerDashboard } from './cli/dashboard.js';
 import { errorMessage } from './core/errors.js';
 import { registerFailover } from './cli/failover.js';
 import { registerLifecycle } from './cli/lifecycle.js';
@@ -53,6 +54,7 @@ registerVerify(program);
 registerSchema(program);
 registerMigrate(program);
 registerFailover(program);
+registerDashboard(program);
 
 try {
   await program.parseAsync();

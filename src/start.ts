@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
+import { serveDashboard } from './cli/dashboard-server.js';
 import { demo, envFileGiven, syncWithEnvFile } from './engine/local.js';
 
 const program = new Command('start')
@@ -18,8 +19,9 @@ const program = new Command('start')
   .parse();
 const opts = program.opts<{ dataDir: string; changes?: number; interval: number; verbose?: boolean }>();
 const code = envFileGiven()
-  ? await syncWithEnvFile()
+  ? await syncWithEnvFile(serveDashboard)
   : await demo({
+      dashboard: serveDashboard,
       dataDir: path.resolve(opts.dataDir),
       changes: opts.changes,
       intervalMs: opts.interval,

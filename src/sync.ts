@@ -5,6 +5,7 @@
  * one reconciliation + deletion pass per table, awaited, a summary printed, exit 0 or 1.
  */
 import { Command } from 'commander';
+import { serveDashboard } from './cli/dashboard-server.js';
 import { runSync } from './engine/run-sync.js';
 
 const program = new Command('sync')
@@ -20,4 +21,6 @@ const program = new Command('sync')
   )
   .parse();
 const opts = program.opts<{ cron?: boolean; keepUnconfigured?: boolean }>();
-process.exit(await runSync({ cron: opts.cron, keepUnconfigured: opts.keepUnconfigured }));
+process.exit(
+  await runSync({ cron: opts.cron, keepUnconfigured: opts.keepUnconfigured, dashboard: serveDashboard }),
+);

@@ -25,6 +25,7 @@ import { dataConverterFor } from './temporal/codec.js';
 import { connectClient, temporalConnectionOptions } from './temporal/connection.js';
 import { FeedControlRegistry, feedControlSinks } from './temporal/feed-control.js';
 import { HeldSignals } from './temporal/held-signals.js';
+import { LagHistory } from './temporal/lag-history.js';
 import { SyncMetrics } from './temporal/metrics.js';
 import { installRuntime } from './temporal/runtime.js';
 import { workflowBundle } from './temporal/workflow-bundle.js';
@@ -55,6 +56,8 @@ export interface SyncWorker {
   presenceQueue: string;
   /** The worker's metrics (Prometheus), for what the process records outside activities. */
   metrics: SyncMetrics;
+  /** Each table's lag over the last hour, from its feed's batches (the dashboard's charts). */
+  lagHistory: LagHistory;
   /** Resolves when the worker has stopped. */
   run(): Promise<void>;
   /** Graceful: in-flight batches finish, realtime feeds flush and hand over, then the worker stops. */
@@ -73,6 +76,7 @@ function activitiesFor(
   identity: string,
   shutdown: AbortSignal,
   held: HeldSignals,
+  lagHistory: LagHistory,
 ) {
   const { config, logger } = options;
   return createActivities({
@@ -86,12 +90,14 @@ function activitiesFor(
     lastCompletedCheckpoint: (workflowId) => lastCompletedCheckpoint(client, workflowId),
     feedControl: runningFeeds,
     observeSchema: (table, differences) => metrics.schema(table, differences),
-    notify: metrics.wrapNotify(
-      held.wrap({
-        realtimeProgress: (workflowId, progress) => sendProgress(client, identity)(workflowId, progress),
-        realtimeSubscribed: (workflowId, at) =>
-          client.workflow.getHandle(workflowId).signal(realtimeSubscribedSignal, { at, worker: identity }),
-      }),
+    notify: lagHistory.wrapNotify(
+      metrics.wrapNotify(
+        held.wrap({
+          realtimeProgress: (workflowId, progress) => sendProgress(client, identity)(workflowId, progress),
+          realtimeSubscribed: (workflowId, at) =>
+            client.workflow.getHandle(workflowId).signal(realtimeSubscribedSignal, { at, worker: identity }),
+        }),
+      ),
     ),
   });
 }
@@ -132,7 +138,8 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     () => shuttingDown.signal.aborted || STOPPING_STATES.has(worker.getState()),
     logger,
   );
-  const activities = activitiesFor(options, client, metrics, identity, shuttingDown.signal, held);
+  const lagHistory = new LagHistory();
+  const activities = activitiesFor(options, client, metrics, identity, shuttingDown.signal, held, lagHistory);
   const worker = await Worker.create({
     connection,
     identity,
@@ -168,6 +175,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     worker,
     client,
     metrics,
+    lagHistory,
     identity,
     presenceQueue,
     run: () =>

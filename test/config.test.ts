@@ -538,6 +538,20 @@ void test('SYNC_METRICS_ADDRESS: ip:port (IPv4 or IPv6) or off', () => {
   assert.equal(load({ env: withEnv({ SYNC_METRICS_ADDRESS: '  ' }) }).metrics.address, '127.0.0.1:9464');
 });
 
+void test('SYNC_DASHBOARD_ADDRESS: off by default; a port is on 127.0.0.1; ip:port; TEMPORAL_UI_URL', () => {
+  const dashboard = (env: Record<string, string>) => load({ env: withEnv(env) }).dashboard;
+  assert.equal(dashboard({}), undefined);
+  assert.equal(dashboard({ SYNC_DASHBOARD_ADDRESS: 'off' }), undefined);
+  assert.deepEqual(dashboard({ SYNC_DASHBOARD_ADDRESS: '9470' }), { address: '127.0.0.1:9470' });
+  assert.deepEqual(dashboard({ SYNC_DASHBOARD_ADDRESS: '0.0.0.0:9470', SYNC_DASHBOARD_TOKEN: 'tok' }), {
+    address: '0.0.0.0:9470',
+    token: 'tok',
+  });
+  assert.throws(() => dashboard({ SYNC_DASHBOARD_ADDRESS: 'localhost:9470' }), /SYNC_DASHBOARD_ADDRESS/);
+  const ui = load({ env: withEnv({ TEMPORAL_UI_URL: 'https://ui.example/' }) }).temporalUi;
+  assert.equal(ui, 'https://ui.example');
+});
+
 void test('Temporal connection options: plain, API key (TLS on), mTLS certificate pair', () => {
   const base = { address: 'ns.acct.tmprl.cloud:7233', namespace: 'ns.acct', taskQueue: 'q' };
   assert.deepEqual(temporalConnectionOptions(base), { address: base.address });

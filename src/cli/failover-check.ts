@@ -10,7 +10,7 @@ import { connectSource } from '../supabase/source.js';
 import { connectTarget } from '../supabase/target.js';
 import { ago } from './common.js';
 import { mergeCauses } from './failover-causes.js';
-import { gatherFacts, type Projects } from './failover-gather.js';
+import { gatherFacts, type Gathered, type Projects } from './failover-gather.js';
 import {
   DEFAULT_LIMITS,
   judge,
@@ -29,9 +29,22 @@ export async function checkReadiness(
   limits: Limits = DEFAULT_LIMITS,
   projects: Projects = projectsOf(cfg),
 ): Promise<Readiness> {
+  return (await readinessAndFacts(c, cfg, limits, projects)).readiness;
+}
+
+/** The verdict and the facts it judged (the dashboard shows both). */
+export async function readinessAndFacts(
+  c: Client,
+  cfg: SyncConfig,
+  limits: Limits = DEFAULT_LIMITS,
+  projects: Projects = projectsOf(cfg),
+): Promise<{ readiness: Readiness; gathered: Gathered }> {
   const gathered = await gatherFacts(c, cfg, projects);
   // One reason per root cause: a project out of reach is one line, not one per check.
-  return mergeCauses(judge(gathered.facts, gathered, limits), gathered.lastErrors, limits);
+  return {
+    readiness: mergeCauses(judge(gathered.facts, gathered, limits), gathered.lastErrors, limits),
+    gathered,
+  };
 }
 
 function cells(t: TableReadiness, now: number): string[] {

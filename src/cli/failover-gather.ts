@@ -132,6 +132,8 @@ export interface Gathered {
   notes: string[];
   /** Each table's last error, as its status reports it (failover-causes.ts groups by it). */
   lastErrors: Map<string, string>;
+  /** Each configured table's status, in the tables file's order (the dashboard shows them). */
+  statuses: StatusEntry[];
 }
 
 export async function gatherFacts(c: Client, cfg: SyncConfig, projects: Projects): Promise<Gathered> {
@@ -164,7 +166,7 @@ export async function gatherFacts(c: Client, cfg: SyncConfig, projects: Projects
     const s = report.statuses[i]!;
     if ('lastError' in s && s.lastError) lastErrors.set(t.qualifiedName, s.lastError.message);
   });
-  return { facts, presence: report.presence, reasons, notes, lastErrors };
+  return { facts, presence: report.presence, reasons, notes, lastErrors, statuses: report.statuses };
 }
 
 /** With `"auth": true`: auth.users and auth.identities compared whole (row count and checksum, no values). */

@@ -101,6 +101,24 @@ export function metricsAddress() {
   });
 }
 
+/** SYNC_DASHBOARD_ADDRESS: `port` (on 127.0.0.1), `ip:port`, or `off` (the default): the worker's dashboard page. */
+export function dashboardAddress() {
+  const message =
+    'must be a port (served on 127.0.0.1), ip:port (e.g. 0.0.0.0:9470 for every interface: then a token is needed), or off';
+  return z.string().transform((value, ctx): string | null => {
+    if (value.toLowerCase() === 'off') return null;
+    const full = /^\d{1,5}$/.test(value) ? `127.0.0.1:${value}` : value;
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(full);
+    const host = match?.[1] ?? match?.[2];
+    const port = Number(match?.[3]);
+    if (host === undefined || net.isIP(host) === 0 || port < 0 || port > 65535) {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return full;
+  });
+}
+
 /** SYNC_PAYLOAD_KEY: 32 random bytes, base64 (standard or URL-safe alphabet). The value is never shown. */
 export const payloadKey = z.string().transform((value, ctx): string => {
   const bytes = /^[A-Za-z0-9+/_-]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : undefined;

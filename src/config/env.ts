@@ -12,6 +12,7 @@ import {
   envError,
   flag,
   databaseUrl,
+  dashboardAddress,
   metricsAddress,
   noSpaces,
   parseUrl,
@@ -104,6 +105,12 @@ const EnvSchema = z
     TEMPORAL_TLS_CERT_PATH: z.string().optional(),
     TEMPORAL_TLS_KEY_PATH: z.string().optional(),
     SYNC_METRICS_ADDRESS: metricsAddress().default(DEFAULT_METRICS_ADDRESS),
+    SYNC_DASHBOARD_ADDRESS: dashboardAddress().optional(),
+    SYNC_DASHBOARD_TOKEN: secret.optional(),
+    TEMPORAL_UI_URL: z
+      .string()
+      .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { error: "must be the Temporal UI's http(s):// address" })
+      .optional(),
     SYNC_PAYLOAD_KEY: payloadKey.optional(),
     SYNC_PAYLOAD_KEY_ID: payloadKeyId.optional(),
     SYNC_LOG_LEVEL: z
@@ -210,6 +217,15 @@ export function parseEnv(sources: EnvSources): EnvConfig {
       ...(tls ? { tls } : {}),
     },
     metrics: { address: env.SYNC_METRICS_ADDRESS },
+    ...(env.SYNC_DASHBOARD_ADDRESS !== null && env.SYNC_DASHBOARD_ADDRESS !== undefined
+      ? {
+          dashboard: {
+            address: env.SYNC_DASHBOARD_ADDRESS,
+            ...(env.SYNC_DASHBOARD_TOKEN !== undefined ? { token: env.SYNC_DASHBOARD_TOKEN } : {}),
+          },
+        }
+      : {}),
+    ...(env.TEMPORAL_UI_URL !== undefined ? { temporalUi: env.TEMPORAL_UI_URL.replace(/\/+$/, '') } : {}),
     ...(env.SYNC_PAYLOAD_KEY !== undefined
       ? { payloadEncryption: { key: env.SYNC_PAYLOAD_KEY, keyId: env.SYNC_PAYLOAD_KEY_ID ?? 'default' } }
       : {}),

@@ -71,6 +71,13 @@ export interface SyncConfig {
   payloadEncryption?: { key: string; keyId: string };
   /** Prometheus scrape address (`ip:port`), or null when SYNC_METRICS_ADDRESS=off. */
   metrics: { address: string | null };
+  /**
+   * SYNC_DASHBOARD_ADDRESS (`ip:port`): the worker serves the dashboard page there; absent: off.
+   * SYNC_DASHBOARD_TOKEN (a secret, never printed): the token it needs off loopback (else a random one, printed).
+   */
+  dashboard?: { address: string; token?: string };
+  /** TEMPORAL_UI_URL: the Temporal UI, for the dashboard's links (default: the dev server's, port + 1000). */
+  temporalUi?: string;
   logLevel: string;
   /** Absolute path of the env file actually read, if any. */
   envFile: string | undefined;

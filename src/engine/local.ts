@@ -17,7 +17,9 @@ import { ConfigError, loadConfig, projectsLine, readEnvSources } from '../config
 import type { SyncConfig } from '../contracts/config.js';
 import { errorMessage } from '../core/errors.js';
 import { formatSeconds } from '../core/format.js';
+import { Lags } from './demo-lags.js';
 import { demoLog } from './demo-log.js';
+import type { DashboardStarter } from './run-context.js';
 import { runSync } from './run-sync.js';
 import { listenForStop, type StopSignals } from './stop-signals.js';
 
@@ -64,7 +66,7 @@ function stopSignals(what: string): StopSignals {
 }
 
 /** `npm start` with an env file: `npm run sync`, with an embedded Temporal dev server unless TEMPORAL_ADDRESS is set. */
-export async function syncWithEnvFile(): Promise<number> {
+export async function syncWithEnvFile(dashboard?: DashboardStarter): Promise<number> {
   let config: SyncConfig;
   try {
     config = loadConfig();
@@ -76,7 +78,7 @@ export async function syncWithEnvFile(): Promise<number> {
     throw error;
   }
   console.log(projectsLine(config, readEnvSources()));
-  if (temporalAddressGiven()) return runSync({ config });
+  if (temporalAddressGiven()) return runSync({ config, ...(dashboard ? { dashboard } : {}) });
   const stop = stopSignals('the worker first, then the embedded Temporal server');
   try {
     const temporal = await startEmbeddedTemporal(path.resolve('.temporal'));
@@ -86,6 +88,7 @@ export async function syncWithEnvFile(): Promise<number> {
     try {
       if (stop.signal.aborted) return 0;
       return await runSync({
+        ...(dashboard ? { dashboard } : {}),
         config: { ...config, temporal: { ...config.temporal, address: temporal.address } },
         signal: stop.signal,
       });
@@ -101,22 +104,6 @@ export async function syncWithEnvFile(): Promise<number> {
   }
 }
 
-/** The demo's arrival times, for its summary. */
-class Lags {
-  private readonly ms: number[] = [];
-  missed = 0;
-  add(ms: number): void {
-    this.ms.push(ms);
-  }
-  summary(): string {
-    const n = this.ms.length + this.missed;
-    if (n === 0) return 'no changes written';
-    const sorted = [...this.ms].sort((a, b) => a - b);
-    const median = sorted.length > 0 ? `, median lag ${sorted[Math.floor(sorted.length / 2)]} ms` : '';
-    return `${n} change(s) written${median}${this.missed > 0 ? `, ${this.missed} not on the target within 10 s` : ''}`;
-  }
-}
-
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return delay(ms, undefined, { signal }).catch(() => undefined);
@@ -126,12 +113,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * `npm start` without an env file: a sample table on both projects of a local stack, the sync
  * running, and changes written on the source shown arriving on the target with their lag.
  */
-export async function demo(options: {
+interface DemoOptions {
   dataDir: string;
   changes?: number;
   intervalMs: number;
   verbose: boolean;
-}): Promise<number> {
+  /** Serves the dashboard page (src/cli/dashboard-server.ts) from the demo's worker. */
+  dashboard?: DashboardStarter;
+}
+
+export async function demo(options: DemoOptions): Promise<number> {
   const stop = stopSignals('the worker first, then the local stack');
   try {
     const { startStack } = await import('../../devstack/stack.js');
@@ -177,7 +168,7 @@ type DemoStack = Awaited<ReturnType<(typeof import('../../devstack/stack.js'))['
 
 async function runDemo(
   stack: DemoStack,
-  options: { dataDir: string; changes?: number; intervalMs: number; verbose: boolean },
+  options: DemoOptions,
   stopping: AbortSignal,
   lags: Lags,
 ): Promise<{ code: number; workerStoppedIn: number | null }> {
@@ -204,7 +195,12 @@ async function runDemo(
     );
     const envFile = path.join(options.dataDir, 'env.sync');
     const tablesFile = path.join(options.dataDir, 'tables.config.json');
-    await writeEnvFile(envFile, { ...stack.env, SYNC_RECONCILE_INTERVAL_MS: '10000' });
+    await writeEnvFile(envFile, {
+      ...stack.env,
+      SYNC_RECONCILE_INTERVAL_MS: '10000',
+      SYNC_DASHBOARD_ADDRESS: (await isFree(9470)) ? '127.0.0.1:9470' : '127.0.0.1:0',
+      ...(stack.temporal.uiUrl ? { TEMPORAL_UI_URL: stack.temporal.uiUrl } : {}),
+    });
     await writeFile(
       tablesFile,
       JSON.stringify({ tables: [{ name: `public.${DEMO_TABLE}`, primaryKeys: ['id'] }] }, null, 2) + '\n',
@@ -228,7 +224,13 @@ async function runDemo(
     // Rows already on the target: a resume (the workflow goes on from its checkpoint), not a copy.
     const before = await ready();
     stopping.addEventListener('abort', () => shutdown.abort(), { once: true });
-    syncing = runSync({ config, logger: log.logger, signal: shutdown.signal });
+    syncing = runSync({
+      config,
+      logger: log.logger,
+      signal: shutdown.signal,
+      ...(options.dashboard ? { dashboard: options.dashboard } : {}),
+      onDashboard: (url) => console.log(`dashboard: ${url}  — is the backup ready, and each table's lag`),
+    });
 
     const deadline = Date.now() + 120_000;
     while (!stopping.aborted && (await ready()) < 1000 && Date.now() < deadline) await sleep(200, stopping);

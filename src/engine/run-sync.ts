@@ -19,7 +19,7 @@ import { installRuntime } from '../temporal/runtime.js';
 import { createSyncWorker } from '../worker.js';
 import { createLogger } from './logger.js';
 import { reconcileOnlyRun } from './reconcile-once.js';
-import type { RunContext } from './run-context.js';
+import type { DashboardStarter, RunContext } from './run-context.js';
 import { keepSyncing, RunHelpers } from './run-loop.js';
 import { connectTemporal, resolveWork } from './run-start.js';
 import { syncSettings } from '../config/settings.js';
@@ -34,6 +34,10 @@ export interface RunSyncOptions {
   signal?: AbortSignal;
   /** Keep the workflows of tables no longer in the tables file running (default: stop them). */
   keepUnconfigured?: boolean;
+  /** With SYNC_DASHBOARD_ADDRESS: serves the dashboard page while the worker runs. */
+  dashboard?: DashboardStarter;
+  /** Told the dashboard's address once it is served (the demo prints it). */
+  onDashboard?: (url: string) => void;
 }
 
 /**
@@ -121,7 +125,35 @@ async function startUp(
     stopSignal: stopRequest.signal,
     keepUnconfigured: options.keepUnconfigured === true,
   };
-  return runWorker(ctx, once, stopRequest, began);
+  const page = once ? null : await serveFromWorker(ctx, options);
+  try {
+    return await runWorker(ctx, once, stopRequest, began);
+  } finally {
+    await page?.close();
+  }
+}
+
+/** The dashboard page at SYNC_DASHBOARD_ADDRESS, if set; a port in use is logged, and the sync goes on. */
+async function serveFromWorker(ctx: RunContext, options: RunSyncOptions) {
+  const address = ctx.config.dashboard?.address;
+  if (!address || !options.dashboard) return null;
+  try {
+    const page = await options.dashboard({
+      config: ctx.config,
+      client: ctx.client,
+      history: ctx.sync.lagHistory,
+      address,
+      ...(ctx.config.dashboard?.token !== undefined ? { token: ctx.config.dashboard.token } : {}),
+    });
+    ctx.logger.info({ dashboard: address }, `dashboard: ${page.url}`);
+    options.onDashboard?.(page.url);
+    return page;
+  } catch (error) {
+    ctx.logger.error(
+      `SYNC_DASHBOARD_ADDRESS=${address}: cannot serve the dashboard there (${errorMessage(error)}); syncing without it`,
+    );
+    return null;
+  }
 }
 
 /** Runs the worker until it is stopped (or the reconcile-only run is done); returns the exit code. */
