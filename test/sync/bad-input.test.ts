@@ -592,15 +592,18 @@ describe('npm run sync refuses to start', { concurrency: true }, () => {
         assert.equal(lines.length, 1, result.stderr);
         assert.match(lines[0]!, line);
       } else {
-        // Runtime failures are log lines (JSON on stdout): exactly one, at level error.
+        // Runtime failures are log lines (JSON on stdout): the projects it acts on (the first line
+        // of every run), then exactly one, at level error.
         assert.equal(result.stderr, '', 'nothing on stderr');
         const lines = result.stdout.trim().split('\n');
-        assert.equal(lines.length, 1, result.stdout);
-        const entry = JSON.parse(lines[0]!) as { level: string; msg: string };
+        assert.equal(lines.length, 2, result.stdout);
+        const projects = JSON.parse(lines[0]!) as { level: string; msg: string };
+        assert.match(projects.msg, /^projects: source http\S+ \(from .+\) → target http\S+ \(from .+\)$/);
+        const entry = JSON.parse(lines[1]!) as { level: string; msg: string };
         assert.equal(entry.level, 'error');
         assert.match(entry.msg, line);
       }
-      assertClean(everything.trim());
+      for (const l of everything.trim().split('\n')) assertClean(l);
     });
   }
 });
