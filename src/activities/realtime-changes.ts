@@ -14,8 +14,7 @@
 import type { Row, SourcePosition, TableRef } from '../contracts/ports.js';
 import { keyOnly, keyText } from '../core/keys.js';
 import type { ActivityDeps } from './deps.js';
-import type { Healed } from './realtime-gaps.js';
-import { writeRows } from './writes.js';
+import { writeRows, type WriteResult } from './writes.js';
 
 /** Keys read per check, about (the next check goes on from there). */
 const READ_LIMIT = 5000;
@@ -84,8 +83,8 @@ export class ChangeLog {
    * Writes the current source rows of the keys to check again, and of the entries up to the due
    * position's newest when the latest position (fresher) shows entries that old still in the log.
    */
-  async heal(due: SourcePosition, latest: SourcePosition, healed: Healed): Promise<void> {
-    if (!this.on) return;
+  async heal(due: SourcePosition, latest: SourcePosition): Promise<WriteResult | null> {
+    if (!this.on) return null;
     const keys = new Map(this.recheck);
     this.recheck.clear();
     const upto = due.changes?.last;
@@ -95,21 +94,19 @@ export class ChangeLog {
         ? await this.deps.source.readChanges(this.ref, upto, READ_LIMIT)
         : [];
     for (const e of entries) for (const k of e.keys) keys.set(keyText(this.ref.primaryKeys, k), k);
-    if (keys.size === 0) return;
+    if (keys.size === 0) return null;
     // Marked before the read: a change applied from Realtime after it may be older than what is read.
     const at = Date.now();
     for (const text of keys.keys()) this.remember(text, at);
     const rows = await this.deps.source.readRowsByKeys(this.ref, [...keys.values()]);
     const result = await writeRows(this.deps, this.ref, null, rows);
-    healed.missing += result.written;
-    healed.written += result.written;
-    healed.skipped += result.skipped;
     if (entries.length > 0)
       await this.deps.source.forgetChanges(
         this.ref,
         entries.map((e) => e.id),
         null,
       );
+    return result;
   }
 
   private remember(text: string, at: number): void {

@@ -160,7 +160,7 @@ export class GapHealer {
       this.healFrom = null;
       await this.truncates.look(now.ledger);
       await this.rows(healed);
-      await this.changeLog.heal(now, now, healed);
+      this.add(healed, await this.changeLog.heal(now, now));
       await this.deletes(healed);
       return healed;
     }
@@ -176,7 +176,7 @@ export class GapHealer {
     this.due = p.version;
     this.ledgerDue = p.ledger;
     await this.rows(healed);
-    await this.changeLog.heal(p, latest, healed);
+    this.add(healed, await this.changeLog.heal(p, latest));
     await this.deletes(healed);
     // Realtime is dropping changes: waiting longer for them does not help (for the next 10 checks).
     if (healed.missing > 0) this.dropping = DROPPING_CHECKS;
@@ -241,6 +241,14 @@ export class GapHealer {
       for (const e of unseen) this.remember(this.deletedKeys, keyText(this.ref.primaryKeys, e.primaryKey));
     }
     this.ledgerCovered = entries.length >= LIST_LIMIT ? entries[entries.length - 1]!.id : due;
+  }
+
+  /** Rows the change log's heal wrote (counted as missing: the target lacked them or held them otherwise). */
+  private add(healed: Healed, result: { written: number; skipped: number } | null): void {
+    if (!result) return;
+    healed.missing += result.written;
+    healed.written += result.written;
+    healed.skipped += result.skipped;
   }
 
   private markDelivered(key: string, version: string): void {
