@@ -1,25 +1,18 @@
 /**
  * Routing and request semantics: which SQL a request becomes, which status and headers answer it.
- * One request = one transaction with one data statement (db.ts); SQL text comes from sql.ts.
+ * One request = one transaction with one data statement (db.ts); SQL text comes from sql.ts,
+ * writes (POST, PATCH, DELETE on a relation) are answered by writes.ts.
  */
 import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import { authenticate, type AuthResult } from './auth.js';
+import { authenticate } from './auth.js';
 import { drainBody, readBody } from './body.js';
 import { runStatement, type ResultRow } from './db.js';
-import {
-  RestError,
-  columnNotFound,
-  invalidBody,
-  parseError,
-  payloadColumnNotFound,
-  tableNotFound,
-  toRestError,
-} from './errors.js';
+import { RestError, invalidBody, parseError, tableNotFound, toRestError } from './errors.js';
 import { ANON_ROLE } from './jwt.js';
-import { firstChar, insertPayload, isObject, negotiate, parseJsonBody } from './payload.js';
-import { appliedHeader, parsePreferences, type Preferences } from './preferences.js';
+import { firstChar, isObject, negotiate, parseJsonBody } from './payload.js';
+import { appliedHeader, parsePreferences } from './preferences.js';
 import { isReservedKey, parseQuery, type QueryParams } from './query-params.js';
 import {
   JSON_TYPE,
@@ -28,21 +21,15 @@ import {
   rangeStatus,
   send,
   sendError,
+  sendPreflight,
   singleError,
 } from './responses.js';
 import { resolveRoutine, routineAmbiguous, routineNotFound } from './routines.js';
 import type { SchemaCache, Table } from './schema-cache.js';
 import type { RoleSettings } from './tx-vars.js';
-import {
-  Params,
-  deleteSql,
-  insertSql,
-  readSql,
-  rpcSql,
-  updateSql,
-  type BodyShape,
-  type MutationOutput,
-} from './sql.js';
+import { Params, readSql, rpcSql, type BodyShape } from './sql.js';
+import type { Plan, Request, RequestTools } from './request.js';
+import { deleteRows, insertRows, updateRows } from './writes.js';
 
 export interface ServiceOptions {
   pool: pg.Pool;
@@ -60,29 +47,8 @@ export interface ServiceOptions {
 
 /** Errors raised while planning from the schema cache: worth one cache reload before answering. */
 const CACHE_MISS_CODES = new Set(['PGRST205', 'PGRST204', 'PGRST202', '42703']);
-const ALLOWED = 'OPTIONS,GET,HEAD,POST,PATCH,DELETE';
 
-interface Request {
-  req: http.IncomingMessage;
-  res: http.ServerResponse;
-  url: URL;
-  method: string;
-  started: number;
-  auth: AuthResult;
-  schema: string;
-  profileGiven: boolean;
-  single: boolean;
-  stripNulls: boolean;
-  prefs: Preferences;
-  ignore: ReadonlySet<string> | undefined;
-}
-
-interface Plan {
-  sql: string;
-  params: Params;
-}
-
-export class RestService {
+export class RestService implements RequestTools {
   constructor(private readonly options: ServiceOptions) {}
 
   handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -109,14 +75,7 @@ export class RestService {
     const method = (req.method ?? 'GET').toUpperCase();
     if (method === 'OPTIONS') {
       drainBody(req);
-      const requested = req.headers['access-control-request-headers'];
-      send(res, 200, {
-        Allow: ALLOWED,
-        'Access-Control-Allow-Origin': '*',
-        'Access-Control-Allow-Methods': ALLOWED,
-        'Access-Control-Allow-Headers': typeof requested === 'string' ? requested : '*',
-        'Access-Control-Max-Age': '86400',
-      });
+      sendPreflight(req, res);
       return;
     }
     const auth = authenticate(req, url.searchParams, this.options.jwtSecret);
@@ -168,7 +127,7 @@ export class RestService {
   }
 
   /** Build from the cache; on a miss reload it once (a table created a moment ago) and build again. */
-  private async plan(started: number, build: () => Plan): Promise<Plan> {
+  async plan(started: number, build: () => Plan): Promise<Plan> {
     try {
       return build();
     } catch (error) {
@@ -178,21 +137,21 @@ export class RestService {
     }
   }
 
-  private requireTable(r: Request, name: string): Table {
+  requireTable(r: Request, name: string): Table {
     const table = this.options.cache.table(r.schema, name);
     if (!table) throw tableNotFound(r.schema, name);
     return table;
   }
 
-  private commonHeaders(r: Request, range: string): Record<string, string | null> {
+  commonHeaders(r: Request, range: string): Record<string, string | null> {
     return { 'Content-Range': range, 'Content-Profile': r.profileGiven ? r.schema : null };
   }
 
-  private contentType(r: Request): string {
+  contentType(r: Request): string {
     return r.single ? 'application/vnd.pgrst.object+json; charset=utf-8' : JSON_TYPE;
   }
 
-  private run(r: Request, plan: Plan, readOnly: boolean, check?: (row: ResultRow) => RestError | null) {
+  run(r: Request, plan: Plan, readOnly: boolean, check?: (row: ResultRow) => RestError | null) {
     const { role, claims } = r.auth;
     const path = r.url.pathname.slice('/rest/v1'.length);
     const { headers } = r.req;
@@ -233,12 +192,12 @@ export class RestService {
         drainBody(r.req);
         return this.read(r, name);
       case 'POST':
-        return this.insert(r, name, await readBody(r.req, this.options.maxBodyBytes));
+        return insertRows(this, r, name, await readBody(r.req, this.options.maxBodyBytes));
       case 'PATCH':
-        return this.update(r, name, await readBody(r.req, this.options.maxBodyBytes));
+        return updateRows(this, r, name, await readBody(r.req, this.options.maxBodyBytes));
       case 'DELETE':
         drainBody(r.req);
-        return this.delete(r, name);
+        return deleteRows(this, r, name);
       default:
         drainBody(r.req);
         throw this.methodNotAllowed(r);
@@ -284,118 +243,6 @@ export class RestService {
       return;
     }
     send(r.res, status, headers, r.method === 'HEAD' || !hasBody ? undefined : (row.body ?? '[]'));
-  }
-
-  private output(r: Request, q: QueryParams): MutationOutput {
-    if (r.prefs.return !== 'representation') return { select: null, body: 'none', stripNulls: false };
-    return { select: q.select, body: r.single ? 'single' : 'array', stripNulls: r.stripNulls };
-  }
-
-  private singleCheck(r: Request): (row: ResultRow) => RestError | null {
-    return (row) =>
-      r.single && r.prefs.return === 'representation' && Number(row.page_total) !== 1
-        ? singleError(Number(row.page_total))
-        : null;
-  }
-
-  private async insert(r: Request, name: string, text: string): Promise<void> {
-    const q = parseQuery(r.url.searchParams, { ignore: r.ignore });
-    const { prefs } = r;
-    const { columns, payload } = insertPayload(text, q);
-    const output = this.output(r, q);
-    let conflictApplied = false;
-    let merge = false;
-    const plan = await this.plan(r.started, () => {
-      const table = this.requireTable(r, name);
-      for (const c of columns) if (!table.columns.has(c)) throw payloadColumnNotFound(table.name, c);
-      let conflict: { columns: string[]; action: 'merge' | 'ignore' } | null = null;
-      if (prefs.resolution) {
-        const on = q.onConflict ?? table.primaryKey;
-        for (const c of on) if (!table.columns.has(c)) throw columnNotFound(table.name, c);
-        if (on.length > 0)
-          conflict = { columns: on, action: prefs.resolution === 'merge-duplicates' ? 'merge' : 'ignore' };
-      }
-      conflictApplied = conflict !== null;
-      merge = conflict?.action === 'merge';
-      const params = new Params();
-      const sql = insertSql(
-        table,
-        { columns, conflict, missingDefault: prefs.missingDefault, output },
-        params,
-        payload,
-      );
-      return { sql, params };
-    });
-    const row = await this.run(r, plan, false, this.singleCheck(r));
-    const n = Number(row.page_total);
-    const status = merge && row.inserted !== null && Number(row.inserted) === 0 ? 200 : 201;
-    this.sendMutation(r, status, contentRange(1, 0, prefs.count ? n : null), row, output, [
-      conflictApplied && `resolution=${prefs.resolution}`,
-      prefs.missingDefault && 'missing=default',
-    ]);
-  }
-
-  private sendMutation(
-    r: Request,
-    status: number,
-    range: string,
-    row: ResultRow,
-    output: MutationOutput,
-    extraPrefs: Array<string | false>,
-  ): void {
-    const { prefs } = r;
-    const applied = appliedHeader([
-      ...extraPrefs,
-      prefs.return !== null && `return=${prefs.return}`,
-      prefs.count !== null && `count=${prefs.count}`,
-    ]);
-    const headers = { ...this.commonHeaders(r, range), 'Preference-Applied': applied };
-    if (output.select === null) {
-      send(r.res, status, headers);
-      return;
-    }
-    send(r.res, status, { ...headers, 'Content-Type': this.contentType(r) }, row.body ?? '[]');
-  }
-
-  private async update(r: Request, name: string, text: string): Promise<void> {
-    const q = parseQuery(r.url.searchParams, { ignore: r.ignore });
-    let columns = q.columns;
-    if (!columns) {
-      const body = parseJsonBody(text);
-      if (!isObject(body)) throw invalidBody('Empty or invalid json');
-      columns = Object.keys(body);
-    }
-    const cols = columns;
-    const output = this.output(r, q);
-    const plan = await this.plan(r.started, () => {
-      const table = this.requireTable(r, name);
-      for (const c of cols) if (!table.columns.has(c)) throw payloadColumnNotFound(table.name, c);
-      const params = new Params();
-      return { sql: updateSql(table, cols, q, output, params, text), params };
-    });
-    const row = await this.run(r, plan, false, this.singleCheck(r));
-    const n = Number(row.page_total);
-    const range = contentRange(0, n - 1, r.prefs.count ? n : null);
-    this.sendMutation(r, output.select ? 200 : 204, range, row, output, []);
-  }
-
-  private async delete(r: Request, name: string): Promise<void> {
-    const q = parseQuery(r.url.searchParams, { ignore: r.ignore });
-    const output = this.output(r, q);
-    const plan = await this.plan(r.started, () => {
-      const params = new Params();
-      return { sql: deleteSql(this.requireTable(r, name), q, output, params), params };
-    });
-    const row = await this.run(r, plan, false, this.singleCheck(r));
-    const n = Number(row.page_total);
-    this.sendMutation(
-      r,
-      output.select ? 200 : 204,
-      contentRange(1, 0, r.prefs.count ? n : null),
-      row,
-      output,
-      [],
-    );
   }
 
   private async rpc(r: Request, name: string): Promise<void> {

@@ -56,3 +56,17 @@ export const rangeError = (offset: number, total: number): RestError =>
   new RestError(416, 'PGRST103', 'Requested range not satisfiable', {
     details: `An offset of ${offset} was requested, but there are only ${total} rows.`,
   });
+
+const ALLOWED = 'OPTIONS,GET,HEAD,POST,PATCH,DELETE';
+
+/** The answer to a CORS preflight (OPTIONS): every method, the headers asked for. */
+export function sendPreflight(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const requested = req.headers['access-control-request-headers'];
+  send(res, 200, {
+    Allow: ALLOWED,
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Allow-Methods': ALLOWED,
+    'Access-Control-Allow-Headers': typeof requested === 'string' ? requested : '*',
+    'Access-Control-Max-Age': '86400',
+  });
+}

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RestError } from '../../devstack/rest/errors.js';
-import { parseQuery, parseSelect, parseOrder, type Condition } from '../../devstack/rest/query-params.js';
+import type { Condition } from '../../devstack/rest/filters.js';
+import { parseQuery, parseSelect, parseOrder } from '../../devstack/rest/query-params.js';
 import { Params, arrayLiteral, conditionSql } from '../../devstack/rest/sql.js';
 
 const parse = (qs: string) => parseQuery(new URLSearchParams(qs));
