@@ -13,19 +13,21 @@
  *   deliver at that version are read in full and written;
  *   (a table without a version column: the keys its change log holds up to that position, realtime-changes.ts);
  * - deletes: the ledger entries newer than the last covered one whose key Realtime did not delete
- *   are applied (the pass marks them processed later);
+ *   are applied (the pass marks them processed later); entries committed out of id order within
+ *   the margin too (ledger-marks.ts);
  * - truncates: a TRUNCATE entry of the ledger is found as soon as the position shows it (Realtime
  *   never delivers one: truncate.ts); the feed cleans up after it.
  *
  * What is older than the position at which the feed became live is the catch-up pass's. Rows
  * committed later than the margin allows are found by the next reconciliation pass (its lookback).
  */
-import type { ChangeEvent, Row, SourcePosition, TableRef } from '../contracts/ports.js';
+import type { ChangeEvent, PendingDeletion, Row, SourcePosition, TableRef } from '../contracts/ports.js';
 import { keyOnly, keyText } from '../core/keys.js';
 import { compareVersions, reconcileFrom, versionOf } from '../core/versions.js';
 import type { ActivityDeps } from './deps.js';
 import type { VersionReads } from './realtime-versions.js';
 import { ChangeLog } from './realtime-changes.js';
+import { LedgerMarks } from './ledger-marks.js';
 import { TruncateWatch } from './truncate.js';
 import { deleteKeysGoneFromSource, writeRows } from './writes.js';
 
@@ -62,6 +64,10 @@ export class GapHealer {
   private due: string | null = null;
   private ledgerCovered = 0;
   private ledgerDue: number | null = null;
+  /** Where a check reads the ledger from (ledger-marks.ts). */
+  private readonly ledgerMarks = new LedgerMarks(MARGIN_MS);
+  /** Ledger entries handled (a check that reads again skips them). */
+  private readonly handledEntries = new Set<number>();
   /** Live, and the position at that moment read (what is older is the catch-up pass's). */
   private baselined = false;
   /** The ledger's truncates, looked at as soon as a position shows them (Realtime never delivers one). */
@@ -150,18 +156,20 @@ export class GapHealer {
       if (this.healFrom === null) {
         this.covered = now.version;
         this.ledgerCovered = now.ledger ?? 0;
+        this.ledgerMarks.reset(this.ledgerCovered, now.dbMs ?? null);
         this.truncates.from(this.ledgerCovered);
         return healed;
       }
       // Taking over from a dead worker: what it may not have applied is checked now, not by a pass.
       this.covered = this.healFrom;
       this.ledgerCovered = 0;
+      this.ledgerMarks.reset(0, now.dbMs ?? null);
       this.truncates.from(0);
       this.healFrom = null;
       await this.truncates.look(now.ledger);
       await this.rows(healed);
       this.add(healed, await this.changeLog.heal(now, now));
-      await this.deletes(healed);
+      await this.deletes(healed, now.dbMs ?? null);
       return healed;
     }
     this.fresh = false;
@@ -177,7 +185,7 @@ export class GapHealer {
     this.ledgerDue = p.ledger;
     await this.rows(healed);
     this.add(healed, await this.changeLog.heal(p, latest));
-    await this.deletes(healed);
+    await this.deletes(healed, p.dbMs ?? null);
     // Realtime is dropping changes: waiting longer for them does not help (for the next 10 checks).
     if (healed.missing > 0) this.dropping = DROPPING_CHECKS;
     else if (this.dropping > 0) this.dropping--;
@@ -222,12 +230,23 @@ export class GapHealer {
     this.forget();
   }
 
-  private async deletes(healed: Healed): Promise<void> {
-    const due = this.ledgerDue;
-    if (due === null || due <= this.ledgerCovered) return;
-    const entries = (
-      await this.deps.source.readDeletionsAfter(this.ref, this.ledgerCovered, LIST_LIMIT)
-    ).filter((e) => e.id <= due && e.kind === 'delete');
+  /** `dbMs`: the source's clock at the due position (ledger-marks.ts). */
+  private async deletes(healed: Healed, dbMs: number | null): Promise<void> {
+    const due = Math.max(this.ledgerDue ?? 0, this.ledgerCovered);
+    const from = this.ledgerMarks.from(this.ledgerCovered, dbMs);
+    if (due <= this.ledgerCovered && from >= this.ledgerCovered) return;
+    // Two reads at most: a margin holding a full listing must not hold the check back.
+    const listed: PendingDeletion[] = [];
+    let after = from;
+    let complete = false;
+    for (let reads = 0; reads < 2 && !complete; reads++) {
+      const page = await this.deps.source.readDeletionsAfter(this.ref, after, LIST_LIMIT);
+      listed.push(...page);
+      complete = page.length < LIST_LIMIT;
+      after = Math.max(this.ledgerCovered, page[page.length - 1]?.id ?? after);
+    }
+    const handled = this.handledEntries;
+    const entries = listed.filter((e) => e.id <= due && e.kind === 'delete' && !handled.has(e.id));
     const unseen = entries.filter((e) => !this.deletedKeys.has(keyText(this.ref.primaryKeys, e.primaryKey)));
     if (unseen.length > 0) {
       const deleted = await deleteKeysGoneFromSource(
@@ -240,7 +259,9 @@ export class GapHealer {
       healed.deleted += deleted;
       for (const e of unseen) this.remember(this.deletedKeys, keyText(this.ref.primaryKeys, e.primaryKey));
     }
-    this.ledgerCovered = entries.length >= LIST_LIMIT ? entries[entries.length - 1]!.id : due;
+    for (const e of entries) this.remember(this.handledEntries, e.id);
+    this.ledgerCovered = complete ? due : Math.min(due, after);
+    this.ledgerMarks.mark(this.ledgerCovered, dbMs);
   }
 
   /** Rows the change log's heal wrote (counted as missing: the target lacked them or held them otherwise). */
@@ -259,16 +280,13 @@ export class GapHealer {
     if (this.versions.size > MAX_REMEMBERED) this.versions.delete(this.versions.keys().next().value!);
   }
 
-  private remember(set: Set<string>, key: string): void {
+  private remember<T>(set: Set<T>, key: T): void {
     set.delete(key);
     set.add(key);
     if (set.size > MAX_REMEMBERED) set.delete(set.values().next().value!);
   }
 
-  /**
-   * Forgets deliveries older than anything a listing can still return. The map is in order of
-   * arrival, which is nearly version order: it stops at the first one still needed.
-   */
+  /** Forgets deliveries older than any listing can return (in order of arrival ≈ version order). */
   private forget(): void {
     if (this.covered === null) return;
     const floor = reconcileFrom(this.covered, 2 * MARGIN_MS);

@@ -16,6 +16,7 @@ import { testStack } from '../support/stack-env.js';
 import { startSyncOnOwnSource, type OwnSourceSync } from '../support/own-source.js';
 import { percentile } from '../support/stats.js';
 import { table, type RunningSync } from '../support/sync.js';
+import { waitFor } from '../support/wait.js';
 
 const stack = testStack();
 const plan = parsePlan(process.env.STACK_REALTIME_PLAN, 'STACK_REALTIME_PLAN');
@@ -116,5 +117,55 @@ describe(`changes over the ${plan.name} plan's Realtime quota (${plan.messagesPe
     const after = await sync.status(t);
     assert.equal(after.passes, passesBefore, 'no pass ran: the feed healed the gap itself');
     assert.ok(after.realtime.connected, 'the feed stayed connected');
+  });
+
+  test('a delete committed after a later one (out of ledger order) and dropped over the quota: healed within 5 s, without a pass', async () => {
+    const source = db(stack.source.databaseUrl);
+    const target = db(stack.target.databaseUrl);
+    const passesBefore = (await sync.status(t)).passes;
+    const onTarget = async (id: number) =>
+      (await target.query(`SELECT 1 FROM public.${name} WHERE id = $1`, [id])).rowCount === 1;
+    assert.ok((await onTarget(46)) && (await onTarget(47)), 'rows 46 and 47 are on the target');
+    // 2,000 changes/s: over any average the quota's ticks can hold, so once the next tick (5 s)
+    // has judged it, every change is dropped until the flood ends.
+    let flooding = true;
+    const flood = (async () => {
+      for (let i = 0; flooding; i++) {
+        const from = 100_000 + ((i * 100) % 4000);
+        await source.query(
+          `UPDATE public.${name} SET note = 'flood ' || $2, updated_at = now() WHERE id >= $1 AND id < $1 + 100`,
+          [from, i],
+        );
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const held = await source.connect();
+    let committed = 0;
+    try {
+      // The DELETE of 46 takes its ledger id first but commits last.
+      await held.query('BEGIN');
+      await held.query(`DELETE FROM public.${name} WHERE id = 46`);
+      await new Promise((r) => setTimeout(r, 6000));
+      await source.query(`DELETE FROM public.${name} WHERE id = 47`);
+      // The feed has seen the later id (dropped by the quota, healed by its check)…
+      await waitFor(async () => !(await onTarget(47)), { timeoutMs: 10_000, message: 'row 47 stays' });
+      // …and then the earlier one commits, its delete dropped by the quota too.
+      await held.query('COMMIT');
+      committed = Date.now();
+    } finally {
+      held.release();
+      await new Promise((r) => setTimeout(r, 2000));
+      flooding = false;
+      await flood;
+    }
+    await waitFor(async () => !(await onTarget(46)), {
+      timeoutMs: 10_000,
+      message: 'the delete committed out of ledger order never reached the target',
+    });
+    const ms = Date.now() - committed;
+    console.log(`delete committed out of ledger order: on the target in ${ms} ms`);
+    assert.ok(ms <= STALENESS_P99_MS, `${ms} ms`);
+    await waitInSync(name, { timeoutMs: 15_000 });
+    assert.equal((await sync.status(t)).passes, passesBefore, 'no pass ran');
   });
 });
