@@ -5,7 +5,9 @@
  *    backup as it will be promoted;
  * 2. readiness (failover-check.ts): refused with the reasons unless --force (or already promoted);
  * 3. the sync stopped: each table workflow stopped (terminated when no worker answers), so nothing
- *    writes to the promoted project any more;
+ *    writes to the promoted project any more; the change logs (tables without a version column)
+ *    removed from the old primary when it can be reached, so an app still writing there does not
+ *    fill them;
  * 4. sequences moved forward with a safety margin (past the source's, or past the target's own when
  *    the source is gone): ids the lost primary handed out after the last pass cannot come back;
  * 5. delete tracking enabled on the promoted project (for a later `failover reverse`);
@@ -110,6 +112,16 @@ async function stopSync(c: Client, cfg: SyncConfig, workerLive: boolean, o: Prom
   }
 }
 
+/** The change logs only a running feed reads (realtime-changes.ts): none reads them any more. */
+async function removeChangeLogs(cfg: SyncConfig, o: PromoteOptions): Promise<void> {
+  const primary = connectSource(cfg.source);
+  for (const t of cfg.tables) {
+    const done = await bounded(t.qualifiedName, () => primary.trackChanges(t, false));
+    if ('error' in done) o.warn(`  ${t.qualifiedName}: change log not removed: ${briefError(done.message)}`);
+    else if (done.value === 'removed') o.log(`  ${t.qualifiedName}: change log removed on the old primary`);
+  }
+}
+
 async function advanceSequences(
   cfg: SyncConfig,
   projects: Projects,
@@ -167,6 +179,7 @@ export async function promote(c: Client, cfg: SyncConfig, o: PromoteOptions): Pr
 
   o.log('3. stopping the sync');
   await stopSync(c, cfg, presence.live, o);
+  if (sourceUp) await removeChangeLogs(cfg, o);
 
   o.log(
     `4. sequences (margin ${o.margin}${sourceUp ? ' past the source' : ' past the target: the source is gone'})`,

@@ -2,7 +2,8 @@
  * `failover check` and `failover promote` with the source reachable: not ready while a table has
  * no workflow; ready once it syncs; promote runs a final pass (a row written just before is on the
  * target), stops the sync (a later write on the source does not arrive), and moves the sequence
- * past the source by the margin.
+ * past the source by the margin; the change log of a table without a version column is removed
+ * from the old primary (an app still writing there would fill it).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +19,9 @@ const ns = uniqueName('fp');
 const name = uniqueName('cli_promote');
 const qualified = `${ns}.${name}`;
 const t = table(qualified);
+/** A join table without a version column: its feed turns the change log on on the source. */
+const tags = `${ns}.${uniqueName('cli_promote_tags')}`;
+const tg = table(tags, { primaryKeys: ['post_id', 'tag'] });
 const source = () => db(stack.source.databaseUrl);
 const target = () => db(stack.target.databaseUrl);
 let sync: RunningSync;
@@ -30,10 +34,16 @@ before(async () => {
       `CREATE TABLE ${qualified} (id bigserial PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`,
     );
     await pool.query(`GRANT ALL ON ${qualified} TO service_role`);
+    await pool.query(`CREATE TABLE ${tags} (post_id bigint, tag text, PRIMARY KEY (post_id, tag))`);
+    await pool.query(`GRANT ALL ON ${tags} TO service_role`);
   }
+  await source().query(`INSERT INTO ${tags} SELECT g, 't' || g FROM generate_series(1, 5) g`);
   await source().query(`INSERT INTO ${qualified} (note) SELECT 'n' || g FROM generate_series(1, 25) g`);
-  sync = await startSync(testConfig([t]), { startWorkflows: false });
-  cli = await CliEnv.create(sync.config.temporal.taskQueue, [qualified]);
+  sync = await startSync(testConfig([t, tg]), { startWorkflows: false });
+  cli = await CliEnv.create(sync.config.temporal.taskQueue, [
+    qualified,
+    { name: tags, primaryKeys: ['post_id', 'tag'] },
+  ]);
 });
 
 after(async () => {
@@ -42,6 +52,15 @@ after(async () => {
   await closeDatabases();
 });
 
+/** The change log's triggers on the source's tags table. */
+async function changeLogTriggers(): Promise<number> {
+  const { rows } = await source().query<{ n: string }>(
+    `SELECT count(*) AS n FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname IN ('sync_track_inserts', 'sync_track_updates')`,
+    [tags],
+  );
+  return Number(rows[0]!.n);
+}
+
 describe('failover check and promote, the source reachable', () => {
   test('not ready without a workflow; ready once the table syncs', async () => {
     const r = await cli.run(['failover', 'check']);
@@ -49,7 +68,11 @@ describe('failover check and promote, the source reachable', () => {
     assert.match(r.said, new RegExp(`${ns}\\.${name}: state is not started, not running`));
     const start = await cli.run(['start', qualified]);
     assert.equal(start.code, 0, show(start));
+    const startTags = await cli.run(['start', tags]);
+    assert.equal(startTags.code, 0, show(startTags));
     await waitUntilSyncing(sync, t, { timeoutMs: 30_000 });
+    await waitUntilSyncing(sync, tg, { timeoutMs: 30_000 });
+    assert.equal(await changeLogTriggers(), 2, 'the feed turned the change log on');
     // The sync added the table to the source's Realtime publication: the backup needs it too to
     // serve the app's subscriptions after a switch, which `schema push` does.
     const check = await cli.run(['failover', 'check']);
@@ -84,5 +107,13 @@ describe('failover check and promote, the source reachable', () => {
     assert.equal(rows[0]!.id, '127');
     const late = await target().query(`SELECT 1 FROM ${qualified} WHERE note = 'after the promote'`);
     assert.equal(late.rowCount, 0, 'nothing syncs after the promote');
+    assert.match(r.stdout, new RegExp(`${tags.replace('.', '\\.')}: change log removed on the old primary`));
+    assert.equal(await changeLogTriggers(), 0, 'no change-log trigger is left on the old primary');
+    await source().query(`INSERT INTO ${tags} VALUES (99, 'after')`);
+    const logged = await source().query(
+      `SELECT 1 FROM public.sync_changes WHERE schema_name = $1 AND table_name = $2`,
+      tags.split('.'),
+    );
+    assert.equal(logged.rowCount, 0, 'a write on the old primary is not logged');
   });
 });
