@@ -70,7 +70,9 @@ BEGIN
       END LOOP;
     END IF;
   END IF;
-  SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = rel AND tgname = 'sync_track_inserts') INTO had;
+  -- On: triggers that run this name's function (a renamed table's run its old name's: written again).
+  SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = rel AND t.tgname = 'sync_track_inserts'
+                   AND (NOT p_on OR t.tgfoid = pg_catalog.to_regprocedure(format('public.%I()', fn)))) INTO had;
   IF had = p_on THEN
     RETURN CASE WHEN p_on THEN 'kept' ELSE 'none' END;
   END IF;
@@ -93,6 +95,14 @@ BEGIN
     EXECUTE format('DROP FUNCTION IF EXISTS public.%I()', fn);
     DELETE FROM public.sync_changes WHERE schema_name = p_schema AND table_name = p_table;
   END IF;
+  -- The functions no trigger runs any more (a renamed table's old one), and what they logged.
+  FOR part IN SELECT p.oid::pg_catalog.regprocedure AS f FROM pg_catalog.pg_proc p
+               WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'sync\_log\_changes\_%'
+                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgfoid = p.oid) LOOP
+    EXECUTE format('DROP FUNCTION %s', part.f);
+    DELETE FROM public.sync_changes c
+     WHERE pg_catalog.to_regclass(format('%I.%I', c.schema_name, c.table_name)) IS NULL;
+  END LOOP;
   RETURN CASE WHEN p_on THEN 'created' ELSE 'removed' END;
 END $$;
 
