@@ -1,0 +1,57 @@
+/**
+ * The first copy's chunk in flight, read from its workflow's pending activities
+ * (DescribeWorkflowExecution: no billed action, no worker needed): the rows its last heartbeat
+ * counted and how long it had run then. The workflow's own counts move once per chunk (about 20 s);
+ * with this, `status`, the dashboard, `backfill` and the demo see the copy between two chunks. The
+ * heartbeat holds the chunk's cursor and counts (src/activities/reconcile.ts); only `rowsRead` is
+ * read, through the client's data converter (so an encrypted history decodes too).
+ */
+import type { Client } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import type { InitialCopyState } from '../contracts/table-sync.js';
+import type { RunningChunk } from '../core/copy-progress.js';
+
+/** The activity that copies (and reconciles) a table, chunk by chunk. */
+const CHUNK_ACTIVITY = 'reconcileChunk';
+
+async function decoded(c: Client, payload: Payload): Promise<unknown> {
+  const { payloadConverter, payloadCodecs } = c.options.loadedDataConverter;
+  let payloads = [payload];
+  for (const codec of [...payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+  return payloadConverter.fromPayload(payloads[0]!);
+}
+
+/**
+ * The copy chunk running in `workflowId`, or undefined (none, no heartbeat yet, or one the
+ * workflow's counts already hold: scheduled before `copy.lastChunkAt`). Read after the counts, a
+ * chunk that completed in between is missed until the next read, never counted twice.
+ */
+export async function runningCopyChunk(
+  c: Client,
+  workflowId: string,
+  copy: InitialCopyState,
+): Promise<RunningChunk | undefined> {
+  if (copy.done) return undefined;
+  const description = await c.workflow.getHandle(workflowId).describe();
+  for (const activity of description.raw.pendingActivities ?? []) {
+    if (activity.activityType?.name !== CHUNK_ACTIVITY) continue;
+    const payload = activity.heartbeatDetails?.payloads?.[0];
+    const at = optionalTsToMs(activity.lastHeartbeatTime);
+    // A retried attempt resumes from the heartbeat: its rows count from the chunk's schedule.
+    const began = optionalTsToMs(
+      (activity.attempt ?? 1) > 1 ? activity.scheduledTime : activity.lastStartedTime,
+    );
+    const scheduled = optionalTsToMs(activity.scheduledTime);
+    if (!payload || at === undefined || began === undefined) continue;
+    if (copy.lastChunkAt !== undefined && scheduled !== undefined && scheduled < copy.lastChunkAt) continue;
+    try {
+      const details = (await decoded(c, payload)) as { rowsRead?: unknown } | undefined;
+      if (typeof details?.rowsRead === 'number')
+        return { rows: details.rowsRead, ms: Math.max(0, at - began), at };
+    } catch {
+      // An unreadable heartbeat: the chunk counts when it completes.
+    }
+  }
+  return undefined;
+}
