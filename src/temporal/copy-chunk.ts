@@ -22,6 +22,10 @@ async function decoded(c: Client, payload: Payload): Promise<unknown> {
   return payloadConverter.fromPayload(payloads[0]!);
 }
 
+type PendingActivities = Awaited<
+  ReturnType<ReturnType<Client['workflow']['getHandle']>['describe']>
+>['raw']['pendingActivities'];
+
 /**
  * The copy chunk running in `workflowId`, or undefined (none, no heartbeat yet, or one the
  * workflow's counts already hold: scheduled before `copy.lastChunkAt`). Read after the counts, a
@@ -34,7 +38,17 @@ export async function runningCopyChunk(
 ): Promise<RunningChunk | undefined> {
   if (copy.done) return undefined;
   const description = await c.workflow.getHandle(workflowId).describe();
-  for (const activity of description.raw.pendingActivities ?? []) {
+  return copyChunkIn(c, description.raw.pendingActivities, copy);
+}
+
+/** runningCopyChunk, from a description already read. */
+export async function copyChunkIn(
+  c: Client,
+  pending: PendingActivities,
+  copy: InitialCopyState,
+): Promise<RunningChunk | undefined> {
+  if (copy.done) return undefined;
+  for (const activity of pending ?? []) {
     if (activity.activityType?.name !== CHUNK_ACTIVITY) continue;
     const payload = activity.heartbeatDetails?.payloads?.[0];
     const at = optionalTsToMs(activity.lastHeartbeatTime);
