@@ -1,8 +1,8 @@
 /**
  * A first copy's progress on the screen, for `backfill` and the `npm start` demo: on a terminal a
  * cli-progress bar followed by the copy's line (src/core/copy-progress.ts, the line `status` shows),
- * otherwise that line, printed when the count moves (and every 10 s while it does not, so a pipe
- * shows it is alive). The count shown never goes back.
+ * otherwise that line, printed when the count or the estimate moves (and every 10 s while they do
+ * not, so a pipe shows it is alive). The count shown never goes back.
  */
 import cliProgress from 'cli-progress';
 import type { CopyProgress } from '../contracts/table-sync.js';
@@ -13,7 +13,7 @@ const REPEAT_MS = 10_000;
 export class CopyDisplay {
   private readonly bar: cliProgress.SingleBar | undefined;
   private barStarted = false;
-  private shown = -1;
+  private shown = '';
   private shownAt = 0;
   /** The most rows shown: a read that missed a chunk completing in between is not shown. */
   private most = 0;
@@ -42,9 +42,9 @@ export class CopyDisplay {
     if (!p.done && p.copied < this.most) return;
     this.most = p.copied;
     if (this.bar) this.showBar(this.bar, p);
-    else if (p.copied !== this.shown || Date.now() - this.shownAt >= REPEAT_MS) {
+    else if (`${p.copied} of ${p.estimate}` !== this.shown || Date.now() - this.shownAt >= REPEAT_MS) {
       this.out.write(`${this.label}: ${p.line}\n`);
-      this.shown = p.copied;
+      this.shown = `${p.copied} of ${p.estimate}`;
       this.shownAt = Date.now();
     }
   }
