@@ -11,7 +11,7 @@ import type { CopyProgress, TableStatus } from '../contracts/table-sync.js';
 import { copyProgressOf } from '../core/copy-progress.js';
 import { errorMessage } from '../core/errors.js';
 import { CopyDisplay } from '../engine/copy-display.js';
-import { copyChunkIn } from '../temporal/copy-chunk.js';
+import { runningCopyChunk } from '../temporal/copy-chunk.js';
 import { backfillUpdate, statusQuery } from '../workflows/messages.js';
 import { CliError, client, config, interruptSignal, pause, seconds } from './common.js';
 import { sendRequest } from './requests.js';
@@ -34,7 +34,7 @@ async function poll(c: Client, id: string): Promise<Poll> {
   const handle = c.workflow.getHandle(id);
   const status = await handle.query(statusQuery);
   const description = await handle.describe();
-  const chunk = await copyChunkIn(c, description.raw.pendingActivities, status.initialCopy);
+  const chunk = await runningCopyChunk(c, id, status.initialCopy, description.raw.pendingActivities);
   return {
     status,
     progress: copyProgressOf(status.initialCopy, Date.now(), chunk),

@@ -29,25 +29,17 @@ type PendingActivities = Awaited<
 /**
  * The copy chunk running in `workflowId`, or undefined (none, no heartbeat yet, or one the
  * workflow's counts already hold: scheduled before `copy.lastChunkAt`). Read after the counts, a
- * chunk that completed in between is missed until the next read, never counted twice.
+ * chunk that completed in between is missed until the next read, never counted twice. `pending`:
+ * the workflow's pending activities when its description was already read.
  */
 export async function runningCopyChunk(
   c: Client,
   workflowId: string,
   copy: InitialCopyState,
+  pending?: PendingActivities,
 ): Promise<RunningChunk | undefined> {
   if (copy.done) return undefined;
-  const description = await c.workflow.getHandle(workflowId).describe();
-  return copyChunkIn(c, description.raw.pendingActivities, copy);
-}
-
-/** runningCopyChunk, from a description already read. */
-export async function copyChunkIn(
-  c: Client,
-  pending: PendingActivities,
-  copy: InitialCopyState,
-): Promise<RunningChunk | undefined> {
-  if (copy.done) return undefined;
+  pending ??= (await c.workflow.getHandle(workflowId).describe()).raw.pendingActivities;
   for (const activity of pending ?? []) {
     if (activity.activityType?.name !== CHUNK_ACTIVITY) continue;
     const payload = activity.heartbeatDetails?.payloads?.[0];

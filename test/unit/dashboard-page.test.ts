@@ -9,6 +9,7 @@ import { redact, text } from '../../src/cli/dashboard-escape.js';
 import { tableRows } from '../../src/cli/dashboard-rows.js';
 import { statusLines } from '../../src/cli/status.js';
 import { copyProgressOf } from '../../src/core/copy-progress.js';
+import { emptyCounters } from '../../src/workflows/decisions.js';
 import { LagHistory } from '../../src/temporal/lag-history.js';
 
 void test('every value is escaped, and keys, hashes and row values in messages are masked', () => {
@@ -94,16 +95,7 @@ void test('a table being copied: its row shows the copy line status shows', () =
       lastProgressAt: null,
       enabled: true,
     },
-    counters: {
-      reconcileWritten: 0,
-      reconcileSkipped: 0,
-      realtimeWritten: 0,
-      realtimeSkipped: 0,
-      realtimeDeleted: 0,
-      realtimeReread: 0,
-      ledgerDeleted: 0,
-      ledgerReplayed: 0,
-    },
+    counters: emptyCounters(),
     lastPass: null,
     lastSuccessAt: null,
     lastError: null,
