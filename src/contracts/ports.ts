@@ -201,7 +201,7 @@ export interface RowEstimate {
 export interface SourceProject
   extends Required<RangeChecksums>, CatalogReader, AppCatalogReader, SequenceReader {
   countRows(ref: TableRef): Promise<number>;
-  /** About how many rows the table holds: exact when small, else the planner's estimate (cheap on any size). */
+  /** About how many rows the table holds: exact when small, else estimated (cheap on any size). */
   estimateRows(ref: TableRef): Promise<RowEstimate>;
   /** The newest version and the newest unprocessed ledger entry (a few index lookups). */
   readPosition(ref: TableRef, versionColumn: string | null): Promise<SourcePosition>;

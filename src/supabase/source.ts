@@ -56,7 +56,7 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
   }
 
   /**
-   * Exact up to 100,000 rows, else the planner's estimate; where the estimate's migration is not
+   * Exact up to 100,000 rows, else estimated (sync_estimate_rows); where the estimate's migration is not
    * applied yet, an exact count as before it (the copy's progress only, never worth a failed table).
    */
   async estimateRows(ref: TableRef): Promise<RowEstimate> {
