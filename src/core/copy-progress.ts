@@ -87,7 +87,8 @@ export function copyProgressOf(copy: InitialCopyState, now: number, chunk?: Runn
     estimate,
     exact,
     rowsPerSecond,
-    secondsLeft: left === null ? null : Math.max(0, left - since),
+    // Counted down from then, but never to `finishing` on time alone: only the counts say that.
+    secondsLeft: left === null ? null : left < 1 ? left : Math.max(1, left - since),
     tookMs: null,
   };
   return { ...p, line: copyLine(p) };

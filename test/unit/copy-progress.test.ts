@@ -109,6 +109,20 @@ describe('the copy line', () => {
     assert.equal(p.line, 'copying 150,000 of 400,000 rows · 10,000 rows/s · about 23 s left');
   });
 
+  test('counts older than the time they left: about 1 s left, not finishing (only the counts say that)', () => {
+    const c = copy({
+      rowsCopied: 100_000,
+      total: 150_000,
+      activeMs: 10_000,
+      timedRows: 100_000,
+      lastChunkAt: NOW - 9000,
+    });
+    assert.equal(
+      copyProgressOf(c, NOW).line,
+      'copying 100,000 of 150,000 rows · 10,000 rows/s · about 1 s left',
+    );
+  });
+
   test('past a low estimate: the rows and the rate, no time left', () => {
     const c = copy({
       rowsCopied: 1_050_000,
