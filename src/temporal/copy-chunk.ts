@@ -12,8 +12,11 @@ import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import type { InitialCopyState } from '../contracts/table-sync.js';
 import type { RunningChunk } from '../core/copy-progress.js';
 
-/** The activity that copies (and reconciles) a table, chunk by chunk. */
-const CHUNK_ACTIVITY = 'reconcileChunk';
+/**
+ * The activities that copy a table chunk by chunk, each heartbeating `{rowsRead}` (its rows so far)
+ * and returning its counts to the workflow's copy loop (src/workflows/passes.ts `copy`).
+ */
+const CHUNK_ACTIVITIES = new Set(['reconcileChunk']);
 
 async function decoded(c: Client, payload: Payload): Promise<unknown> {
   const { payloadConverter, payloadCodecs } = c.options.loadedDataConverter;
@@ -40,8 +43,10 @@ export async function runningCopyChunk(
 ): Promise<RunningChunk | undefined> {
   if (copy.done) return undefined;
   pending ??= (await c.workflow.getHandle(workflowId).describe()).raw.pendingActivities;
+  // Chunks copied side by side (key ranges in parallel) add up; the time is the longest's.
+  let running: RunningChunk | undefined;
   for (const activity of pending ?? []) {
-    if (activity.activityType?.name !== CHUNK_ACTIVITY) continue;
+    if (!CHUNK_ACTIVITIES.has(activity.activityType?.name ?? '')) continue;
     const payload = activity.heartbeatDetails?.payloads?.[0];
     const at = optionalTsToMs(activity.lastHeartbeatTime);
     // A retried attempt resumes from the heartbeat: its rows count from the chunk's schedule.
@@ -51,13 +56,23 @@ export async function runningCopyChunk(
     const scheduled = optionalTsToMs(activity.scheduledTime);
     if (!payload || at === undefined || began === undefined) continue;
     if (copy.lastChunkAt !== undefined && scheduled !== undefined && scheduled < copy.lastChunkAt) continue;
-    try {
-      const details = (await decoded(c, payload)) as { rowsRead?: unknown } | undefined;
-      if (typeof details?.rowsRead === 'number')
-        return { rows: details.rowsRead, ms: Math.max(0, at - began), at };
-    } catch {
-      // An unreadable heartbeat: the chunk counts when it completes.
-    }
+    const rows = await rowsRead(c, payload);
+    if (rows === undefined) continue;
+    running = {
+      rows: (running?.rows ?? 0) + rows,
+      ms: Math.max(running?.ms ?? 0, at - began),
+      at: Math.max(running?.at ?? 0, at),
+    };
   }
-  return undefined;
+  return running;
+}
+
+/** The rows a chunk's heartbeat counted; undefined when unreadable (it counts when it completes). */
+async function rowsRead(c: Client, payload: Payload): Promise<number | undefined> {
+  try {
+    const details = (await decoded(c, payload)) as { rowsRead?: unknown } | undefined;
+    return typeof details?.rowsRead === 'number' ? details.rowsRead : undefined;
+  } catch {
+    return undefined;
+  }
 }

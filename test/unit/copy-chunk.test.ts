@@ -48,6 +48,13 @@ void test('the running chunk: its heartbeat rows through the codec, since it sta
     ms: 5000,
     at: NOW,
   });
+  // Chunks side by side (key ranges in parallel): their rows add up, the time is the longest's.
+  const second = { ...chunk, lastStartedTime: msNumberToTs(NOW - 2000) };
+  assert.deepEqual(await runningCopyChunk(client, 'wf', copy, [chunk, second]), {
+    rows: 6000,
+    ms: 5000,
+    at: NOW,
+  });
   // A retried attempt resumed from the heartbeat: its rows count from the chunk's schedule.
   assert.equal((await runningCopyChunk(client, 'wf', copy, [{ ...chunk, attempt: 2 }]))?.ms, 5100);
   // Scheduled before the workflow recorded its last chunk: that chunk's rows are in its counts.
