@@ -53,11 +53,13 @@ before(async () => {
      INSERT INTO public.${unanalyzed} SELECT g, repeat('u', 1 + g % 200) FROM generate_series(1, 150000) g;`,
   );
   // A slowed copy: each write on the target waits 0.4 s (a trigger that fires even with the sync's
-  // replica role), so the copy takes well over one heartbeat (5 s) and is seen under way.
+  // replica role), so the copy takes well over one heartbeat (5 s) and is seen under way. The
+  // function is on both projects: the other test files compare the app's objects of the stack.
+  for (const url of [stack.source.databaseUrl, stack.target.databaseUrl])
+    await db(url).query(`CREATE FUNCTION public.${name}_slow() RETURNS trigger LANGUAGE plpgsql AS
+       $$ BEGIN PERFORM pg_sleep(0.4); RETURN NULL; END $$`);
   await db(stack.target.databaseUrl).query(
-    `CREATE FUNCTION public.${name}_slow() RETURNS trigger LANGUAGE plpgsql AS
-       $$ BEGIN PERFORM pg_sleep(0.4); RETURN NULL; END $$;
-     CREATE TRIGGER slow AFTER INSERT ON public.${name} FOR EACH STATEMENT EXECUTE FUNCTION public.${name}_slow();
+    `CREATE TRIGGER slow AFTER INSERT ON public.${name} FOR EACH STATEMENT EXECUTE FUNCTION public.${name}_slow();
      ALTER TABLE public.${name} ENABLE ALWAYS TRIGGER slow;`,
   );
   const config = testConfig([t], { reconcile: { batchSize: 500 } });
@@ -71,6 +73,12 @@ after(async () => {
   await watch?.done;
   await sync?.close();
   await cli?.remove();
+  // Nothing left that other test files (sharing the stack) would see as a difference.
+  for (const url of [stack.source.databaseUrl, stack.target.databaseUrl])
+    await db(url).query(
+      `DROP TABLE IF EXISTS public.${name}, public.${small}, public.${unanalyzed};
+       DROP FUNCTION IF EXISTS public.${name}_slow(); DROP TYPE IF EXISTS public.${name}_plan;`,
+    );
   await closeDatabases();
 });
 
