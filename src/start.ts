@@ -6,7 +6,7 @@
  *   sync running, changes written on the source and shown arriving on the target with their lag.
  */
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { serveDashboard } from './cli/dashboard-server.js';
 import { demo, envFileGiven, syncWithEnvFile } from './engine/local.js';
 
@@ -15,9 +15,25 @@ const program = new Command('start')
   .option('--data-dir <dir>', 'demo: where the local stack keeps its data', '.stack/demo')
   .option('--changes <n>', 'demo: stop after this many changes', (v) => Number.parseInt(v, 10))
   .option('--interval <ms>', 'demo: time between changes', (v) => Number.parseInt(v, 10), 1000)
+  .option(
+    '--rows <n>',
+    'demo: rows in the sample table (its first copy shows its progress)',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of rows, 1 or more');
+      return n;
+    },
+    1000,
+  )
   .option('--verbose', "demo: the worker's JSON log on the screen (otherwise in <data-dir>/worker.log)")
   .parse();
-const opts = program.opts<{ dataDir: string; changes?: number; interval: number; verbose?: boolean }>();
+const opts = program.opts<{
+  dataDir: string;
+  changes?: number;
+  interval: number;
+  rows: number;
+  verbose?: boolean;
+}>();
 const code = envFileGiven()
   ? await syncWithEnvFile(serveDashboard)
   : await demo({
@@ -25,6 +41,7 @@ const code = envFileGiven()
       dataDir: path.resolve(opts.dataDir),
       changes: opts.changes,
       intervalMs: opts.interval,
+      rows: opts.rows,
       verbose: opts.verbose === true,
     });
 process.exit(code);

@@ -7,7 +7,8 @@ import { checkSchema, driftNotes } from './schema-check.js';
 
 /**
  * Checks the table on both projects (schema-check.ts), picks the version column (the first
- * incremental field that exists), and counts the rows the first copy will bring.
+ * incremental field that exists), and estimates the rows the first copy will bring (exact when
+ * few: the copy's progress, src/core/copy-progress.ts).
  */
 export function createPrepareActivities(deps: ActivityDeps) {
   return {
@@ -18,7 +19,8 @@ export function createPrepareActivities(deps: ActivityDeps) {
           async () => {
             const { source, differences } = await checkSchema(deps, table);
             const versionColumn = pickVersionColumn(source, table.incrementalFields);
-            const sourceRows = await deps.source.countRows(table);
+            const estimate = await deps.source.estimateRows(table);
+            const sourceRows = estimate.rows;
             const maxVersion = versionColumn
               ? (await deps.source.readPosition(table, versionColumn)).version
               : null;
@@ -31,6 +33,7 @@ export function createPrepareActivities(deps: ActivityDeps) {
             return {
               versionColumn,
               sourceRows,
+              ...(estimate.exact ? {} : { sourceRowsExact: false }),
               maxVersion,
               drift: driftNotes(differences),
             };

@@ -10,6 +10,7 @@ import type { DashboardSnapshot } from './dashboard-data.js';
 import { text } from './dashboard-escape.js';
 import type { TableReadiness } from './failover-readiness.js';
 import type { StatusEntry } from './recorded.js';
+import { copyProgress } from './status.js';
 
 export interface Links {
   /** The Temporal UI's address, without a trailing slash. */
@@ -46,8 +47,9 @@ function tableRow(t: TableReadiness, s: StatusEntry, view: DashboardSnapshot, li
   const pass = detailed?.lastPass
     ? `${text(detailed.lastPass.kind)} ${detailed.lastPass.ok ? 'ok' : '<b>FAILED</b>'} ${when(detailed.lastPass.finishedAt, now)}`
     : 'none yet';
+  // While the first copy runs, its progress as `status` shows it (status.ts copyProgress).
   const rows = detailed
-    ? `${detailed.counters.realtimeWritten + detailed.counters.reconcileWritten} written, ${detailed.counters.realtimeDeleted + detailed.counters.ledgerDeleted} deleted${detailed.initialCopy.done ? '' : ` (copying: ${detailed.initialCopy.rowsCopied}${detailed.initialCopy.total !== null ? ` of ${detailed.initialCopy.total}` : ''})`}`
+    ? `${detailed.counters.realtimeWritten + detailed.counters.reconcileWritten} written, ${detailed.counters.realtimeDeleted + detailed.counters.ledgerDeleted} deleted${detailed.initialCopy.done ? '' : ` (${copyProgress(detailed, now).line})`}`
     : '?';
   const recorded =
     detailed && 'recordedAt' in detailed && typeof detailed.recordedAt === 'number'

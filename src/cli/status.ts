@@ -8,11 +8,13 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { SyncConfig } from '../contracts/config.js';
-import type { TableStatus } from '../contracts/table-sync.js';
+import type { CopyProgress, TableStatus } from '../contracts/table-sync.js';
+import { copyProgressOf } from '../core/copy-progress.js';
 import { errorMessage } from '../core/errors.js';
 import { findUnconfigured } from '../engine/orphans.js';
 import { resolveTables } from '../engine/resolve-tables.js';
 import { connectSource } from '../supabase/source.js';
+import { runningCopyChunk } from '../temporal/copy-chunk.js';
 import { statusQuery } from '../workflows/messages.js';
 import { ago, client, clock, config, interruptSignal, pause, seconds } from './common.js';
 import { recordedStatus, type StatusEntry } from './recorded.js';
@@ -31,10 +33,19 @@ export type { StatusEntry } from './recorded.js';
 
 const QUERY_TIMEOUT_MS = 3000;
 
+/**
+ * The first copy's progress as of now: the workflow's counts (one update per chunk) plus the
+ * running chunk's last heartbeat (temporal/copy-chunk.ts), read after them.
+ */
+async function withLiveCopy(c: Client, workflowId: string, s: TableStatus): Promise<TableStatus> {
+  const chunk = await runningCopyChunk(c, workflowId, s.initialCopy).catch(() => undefined);
+  return { ...s, copyProgress: copyProgressOf(s.initialCopy, Date.now(), chunk) };
+}
+
 async function liveStatus(c: Client, t: Target): Promise<StatusEntry> {
   try {
-    return await c.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
-      c.workflow.getHandle(t.workflowId).query(statusQuery),
+    return await c.withDeadline(Date.now() + QUERY_TIMEOUT_MS, async () =>
+      withLiveCopy(c, t.workflowId, await c.workflow.getHandle(t.workflowId).query(statusQuery)),
     );
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return { table: t.name, state: 'not started' };
@@ -119,9 +130,9 @@ export function statusLines(s: TableStatus, now = Date.now()): string {
   const pass = p
     ? `${p.kind} ${p.ok ? 'ok' : 'FAILED'} at ${clock(p.finishedAt)} (${ago(p.finishedAt, now)}): read ${p.rowsRead}, written ${p.written}, unchanged ${p.skipped}, deletes replayed ${p.deletesReplayed} (${p.deleted} removed)${p.ok || !p.error ? '' : ` — ${p.error}`}`
     : 'none yet';
-  const copy = s.initialCopy.done
-    ? ''
-    : ` | copying ${s.initialCopy.rowsCopied}${s.initialCopy.total !== null ? `/${s.initialCopy.total}` : ''} rows`;
+  const copy = copyProgress(s, now);
+  // While copying, the copy's line is the state; in another state (failing, paused) it follows it.
+  const state = copy.done ? s.state : s.state === 'copying' ? copy.line : `${s.state} | ${copy.line}`;
   const realtime = s.realtime.enabled
     ? s.realtime.connected
       ? 'connected'
@@ -135,7 +146,7 @@ export function statusLines(s: TableStatus, now = Date.now()): string {
       ? ` (as recorded ${ago(s.recordedAt, now)}, at ${clock(s.recordedAt)})`
       : '';
   return [
-    `${s.table}: ${s.state}${copy}${recorded}`,
+    `${s.table}: ${state}${recorded}`,
     `  last pass: ${pass}`,
     `  rows upserted: realtime ${c.realtimeWritten}${healed}, reconcile ${c.reconcileWritten}; deleted: realtime ${c.realtimeDeleted}, ledger ${c.ledgerDeleted}`,
     `  realtime: ${realtime}; lag: ${s.lagSeconds === null ? 'unknown' : `${s.lagSeconds.toFixed(1)} s`}`,
@@ -144,7 +155,17 @@ export function statusLines(s: TableStatus, now = Date.now()): string {
     ...(s.schemaDrift ?? []).map(
       (d) => `  schema drift: ${d.message}; fix on the target: ${d.sql.replace(/\s*\n\s*/g, ' ')}`,
     ),
+    ...(copy.done ? [`  first copy: ${copy.line}`] : []),
   ].join('\n');
+}
+
+/**
+ * The copy's progress shown for a status: as read (live, or as the memo recorded it), else from its
+ * counts (a memo recorded before progress was).
+ */
+export function copyProgress(s: TableStatus, now = Date.now()): CopyProgress {
+  const at = 'recordedAt' in s && typeof s.recordedAt === 'number' ? s.recordedAt : now;
+  return s.copyProgress ?? copyProgressOf(s.initialCopy, at);
 }
 
 function entryLines(s: StatusEntry, cfg: SyncConfig, now: number): string {

@@ -16,6 +16,8 @@ export interface PrepareTableInput {
 export interface PrepareTableResult {
   versionColumn: string | null;
   sourceRows: number | null;
+  /** `sourceRows` is an exact count (small tables), not the planner's estimate (absent: exact). */
+  sourceRowsExact?: boolean;
   /** The newest version on the source now (where reconciliation resumes after a whole-table copy). */
   maxVersion: string | null;
   /** Differences of the target's table from the source's that do not stop it (shown in status). */

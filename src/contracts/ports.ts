@@ -193,9 +193,16 @@ export interface VersionsRequest {
   limit: number;
 }
 
+export interface RowEstimate {
+  rows: number;
+  exact: boolean;
+}
+
 export interface SourceProject
   extends Required<RangeChecksums>, CatalogReader, AppCatalogReader, SequenceReader {
   countRows(ref: TableRef): Promise<number>;
+  /** About how many rows the table holds: exact when small, else estimated (cheap on any size). */
+  estimateRows(ref: TableRef): Promise<RowEstimate>;
   /** The newest version and the newest unprocessed ledger entry (a few index lookups). */
   readPosition(ref: TableRef, versionColumn: string | null): Promise<SourcePosition>;
   /** readPosition for many tables in one call; a table that cannot be read gets `error`. */

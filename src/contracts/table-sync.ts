@@ -49,9 +49,19 @@ export interface InitialCopyState {
   keyCursor: KeyValues | null;
   versionCursor: KeysetCursor | null;
   rowsCopied: number;
+  /** The source's row count before the copy: an estimate unless `totalExact` (absent: exact). */
   total: number | null;
+  totalExact?: boolean;
   startedAt: number | null;
   finishedAt: number | null;
+  /**
+   * Time spent in copy chunks (ms) and the rows they copied: the rate, without the time a pause or
+   * an outage stopped the copy (src/core/copy-progress.ts). Absent in states recorded before.
+   */
+  activeMs?: number;
+  timedRows?: number;
+  /** When the last chunk's counts were recorded (workflow time): a running chunk scheduled since is not in them. */
+  lastChunkAt?: number;
 }
 
 export interface Counters {
@@ -162,6 +172,24 @@ export interface RealtimeProgress {
  */
 export type SyncStateName = 'starting' | 'copying' | 'running' | 'paused' | 'failing' | 'blocked' | 'stopped';
 
+/** A first copy's progress as shown (src/core/copy-progress.ts): counts, rate and time left, no row data. */
+export interface CopyProgress {
+  done: boolean;
+  copied: number;
+  /** How many rows the copy brings, as the source estimated them; null when not known (or a window). */
+  estimate: number | null;
+  /** The estimate is an exact count (a small table). */
+  exact: boolean;
+  /** Rows per second over the time spent copying; null until measured. */
+  rowsPerSecond: number | null;
+  /** Time left, from the estimate and the rate; null when either is unknown. */
+  secondsLeft: number | null;
+  /** How long the finished copy took (ms); null while copying or not measured. */
+  tookMs: number | null;
+  /** The one line shown for it (src/core/copy-progress.ts copyLine). */
+  line: string;
+}
+
 export interface TableStatus {
   table: string;
   state: SyncStateName;
@@ -179,6 +207,11 @@ export interface TableStatus {
   runs: number;
   /** Schema differences that do not stop the table (a blocking one is in lastError). */
   schemaDrift: DriftNote[];
+  /**
+   * The first copy's progress (or, once done, how long it took); `status` recomputes it with the
+   * running chunk's heartbeat. Absent in memos recorded before it.
+   */
+  copyProgress?: CopyProgress;
 }
 
 /** What a `reconcileNow` pass reads: since a time (`since`, ISO 8601), the whole table (`full`), or from the checkpoint. */

@@ -11,19 +11,21 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { ConfigError, loadConfig, projectsLine, readEnvSources } from '../config/index.js';
 import type { SyncConfig } from '../contracts/config.js';
 import { errorMessage } from '../core/errors.js';
 import { formatSeconds } from '../core/format.js';
+import { DEMO_TABLE, writeChanges } from './demo-changes.js';
 import { Lags } from './demo-lags.js';
+import { showCopy } from './demo-copy.js';
 import { demoLog } from './demo-log.js';
+import { workflowIdFor } from '../workflows/ids.js';
 import type { DashboardStarter } from './run-context.js';
 import { runSync } from './run-sync.js';
 import { listenForStop, type StopSignals } from './stop-signals.js';
 
-const DEMO_TABLE = 'demo_orders';
+const demoTable = { schema: 'public', table: DEMO_TABLE };
 
 /** The env file `npm start` would use, if it exists. */
 export function envFileGiven(): string | undefined {
@@ -104,11 +106,6 @@ export async function syncWithEnvFile(dashboard?: DashboardStarter): Promise<num
   }
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return delay(ms, undefined, { signal }).catch(() => undefined);
-}
-
 /**
  * `npm start` without an env file: a sample table on both projects of a local stack, the sync
  * running, and changes written on the source shown arriving on the target with their lag.
@@ -117,6 +114,8 @@ interface DemoOptions {
   dataDir: string;
   changes?: number;
   intervalMs: number;
+  /** Rows of the sample table (its first copy shows its progress). */
+  rows: number;
   verbose: boolean;
   /** Serves the dashboard page (src/cli/dashboard-server.ts) from the demo's worker. */
   dashboard?: DashboardStarter;
@@ -190,8 +189,9 @@ async function runDemo(
     await target.query(ddl);
     await source.query(
       `INSERT INTO public.${DEMO_TABLE} (id, customer, status, total)
-       SELECT g, 'customer ' || g, 'new', round((random() * 100)::numeric, 2) FROM generate_series(1, 1000) g
+       SELECT g, 'customer ' || g, 'new', round((random() * 100)::numeric, 2) FROM generate_series(1, $1::int) g
        ON CONFLICT DO NOTHING`,
+      [options.rows],
     );
     const envFile = path.join(options.dataDir, 'env.sync');
     const tablesFile = path.join(options.dataDir, 'tables.config.json');
@@ -232,11 +232,14 @@ async function runDemo(
       onDashboard: (url) => console.log(`dashboard: ${url}  — is the backup ready, and each table's lag`),
     });
 
-    const deadline = Date.now() + 120_000;
-    while (!stopping.aborted && (await ready()) < 1000 && Date.now() < deadline) await sleep(200, stopping);
-    if (!stopping.aborted && before > 0)
+    if (before >= options.rows)
       console.log(`resumed: ${before} rows were already on the target (nothing copied again)`);
-    else if (!stopping.aborted) console.log(`initial copy: ${await ready()} rows on the target`);
+    else {
+      // The copy's progress as `status` shows it, until it is done (demo-copy.ts).
+      const copy = await showCopy(config, `public.${DEMO_TABLE}`, workflowIdFor(demoTable), stopping);
+      if (!stopping.aborted)
+        console.log(`initial copy: ${copy?.done ? copy.line : `${await ready()} rows on the target`}`);
+    }
     await writeChanges(source, target, options, stopping, lags);
   } catch (error) {
     failure = error;
@@ -251,44 +254,4 @@ async function runDemo(
   if (failure === undefined || stopping.aborted) return { code, workerStoppedIn };
   console.error(`supabase-sync: the demo failed: ${errorMessage(failure)}`);
   return { code: 1, workerStoppedIn };
-}
-
-/** Writes a change on the source every interval and prints when it is on the target. */
-async function writeChanges(
-  source: import('pg').Pool,
-  target: import('pg').Pool,
-  options: { changes?: number; intervalMs: number },
-  stopping: AbortSignal,
-  lags: Lags,
-): Promise<void> {
-  let nextId = Number(
-    (await source.query<{ n: string }>(`SELECT coalesce(max(id), 0) + 1 AS n FROM public.${DEMO_TABLE}`))
-      .rows[0]!.n,
-  );
-  const statuses = ['paid', 'packed', 'shipped', 'delivered'];
-  for (let done = 0; !stopping.aborted && (options.changes === undefined || done < options.changes); done++) {
-    const update = done % 2 === 1;
-    const id = update ? 1 + Math.floor(Math.random() * 1000) : nextId++;
-    const status = statuses[done % statuses.length]!;
-    const sql = update
-      ? `UPDATE public.${DEMO_TABLE} SET status = $2, updated_at = now() WHERE id = $1 RETURNING updated_at`
-      : `INSERT INTO public.${DEMO_TABLE} (id, customer, status, total) VALUES ($1::bigint, 'customer ' || $1::bigint, $2, 42.00) RETURNING updated_at`;
-    const committed = Date.now();
-    await source.query(sql, [id, status]);
-    let arrived: number | undefined;
-    while (arrived === undefined && !stopping.aborted && Date.now() - committed < 10_000) {
-      const { rows } = await target.query(`SELECT status FROM public.${DEMO_TABLE} WHERE id = $1`, [id]);
-      if ((rows[0] as { status?: string } | undefined)?.status === status) arrived = Date.now();
-      else await sleep(5, stopping);
-    }
-    const what = `${update ? 'update' : 'insert'} order ${id} → ${status}`;
-    if (arrived !== undefined) {
-      lags.add(arrived - committed);
-      console.log(`${what}: on the target after ${arrived - committed} ms`);
-    } else if (!stopping.aborted) {
-      lags.missed += 1;
-      console.log(`${what}: not on the target after 10 s`);
-    }
-    await sleep(options.intervalMs, stopping);
-  }
 }

@@ -27,6 +27,7 @@ export const MIGRATIONS = {
   appCatalog: 'supabase/migrations/20261207120000_sync_app_catalog.sql',
   appFingerprint: 'supabase/migrations/20261207130000_sync_app_fingerprint.sql',
   changeLog: 'supabase/migrations/20261207150000_sync_change_log.sql',
+  estimate: 'supabase/migrations/20261208100000_sync_estimate_rows.sql',
 } as const;
 export type MigrationName = keyof typeof MIGRATIONS;
 

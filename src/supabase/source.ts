@@ -2,7 +2,7 @@
  * The source role: reading the primary project — pages in keyset order, rows by key, the deletion
  * ledger and the change log, the feeds' checks — through the functions of supabase/migrations
  * (20261202120100_sync_reads, 20261202120300_sync_ledger_v2, 20261202130000_sync_feed_checks,
- * 20261202160000_sync_feed_batch, 20261207150000_sync_change_log),
+ * 20261202160000_sync_feed_batch, 20261207150000_sync_change_log, 20261208100000_sync_estimate_rows),
  * never the table endpoint, so tables the Data API does not expose sync too; and enabling delete
  * tracking there. Its change feed is realtime.ts.
  */
@@ -17,6 +17,7 @@ import {
   type KeyVersion,
   type PendingDeletion,
   type Row,
+  type RowEstimate,
   type SourcePosition,
   type SourceProject,
   type SubscriptionStatus,
@@ -52,6 +53,28 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
         migration: 'reads',
       }),
     );
+  }
+
+  /**
+   * Exact up to 100,000 rows, else estimated (sync_estimate_rows); where the estimate's migration is not
+   * applied yet, an exact count as before it (the copy's progress only, never worth a failed table).
+   */
+  async estimateRows(ref: TableRef): Promise<RowEstimate> {
+    try {
+      const answer = await this.rpc<{ rows: string | number; exact: boolean }>(
+        'sync_estimate_rows',
+        ref3(ref),
+        {
+          what: 'estimating the rows',
+          ref,
+          migration: 'estimate',
+        },
+      );
+      return { rows: Number(answer.rows), exact: answer.exact };
+    } catch (error) {
+      if (!(error instanceof SyncError) || error.kind !== 'migration') throw error;
+      return { rows: await this.countRows(ref), exact: true };
+    }
   }
 
   async readPosition(ref: TableRef, versionColumn: string | null): Promise<SourcePosition> {

@@ -206,8 +206,8 @@ export function applyRealtimeProgress(
 }
 
 /**
- * Records what preparing the table found: its version column, the source's row count (the first
- * copy's total) and, before a whole-table copy, where reconciliation resumes after it: the newest
+ * Records what preparing the table found: its version column, the source's row count or estimate
+ * (the first copy's total) and, before a whole-table copy, where reconciliation resumes after it: the newest
  * version that existed when the copy began, so everything changed during the copy is read again.
  */
 export function recordPrepared(state: SyncState, prepared: PrepareTableResult): SyncState {
@@ -219,6 +219,7 @@ export function recordPrepared(state: SyncState, prepared: PrepareTableResult): 
     initialCopy: {
       ...copy,
       total: copy.total ?? prepared.sourceRows,
+      ...(copy.total === null && prepared.sourceRowsExact === false ? { totalExact: false } : {}),
       from: copy.mode === 'full' && copy.from === null ? prepared.maxVersion : copy.from,
     },
     // The table checked out: a failure to prepare, or a schema error it ran into, is over.

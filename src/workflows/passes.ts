@@ -20,6 +20,7 @@ import type {
 import { errorMessage } from '../core/errors.js';
 import { advanceCursor, reconcileFrom } from '../core/versions.js';
 import { recordPass } from './decisions.js';
+import { COPY_PROGRESS_PATCH } from './publish.js';
 import { tableName } from '../core/names.js';
 
 /** patched() id: every pass moves the table's sequences forward on the target (2026-12-02). */
@@ -44,6 +45,8 @@ export interface PassTable {
   state: SyncState;
   readonly stopping: boolean;
   fail(where: LastError['where'], error: unknown): void;
+  /** Shows the state outside the workflow (the memo, the UI's details) if it changed. */
+  publishState(): void;
 }
 
 /**
@@ -107,17 +110,19 @@ type ChunkRead = Omit<ReconcileChunkInput, 'maxDurationMs' | 'checkSchema'>;
 /**
  * Reads the table chunk by chunk from `read`'s cursor until the read is done, or until
  * `interrupted()` (asked after each chunk) says stop. Each chunk's counts are added to `pass` and the
- * chunk is handed to `onChunk` (to move a checkpoint). Returns whether the read is done.
+ * chunk is handed to `onChunk` with how long it took (to move a checkpoint and measure the rate).
+ * Returns whether the read is done.
  */
 async function readChunks(
   read: ChunkRead,
   pass: PassSummary,
   interrupted: () => boolean,
-  onChunk: (chunk: ReconcileChunkResult) => void,
+  onChunk: (chunk: ReconcileChunkResult, tookMs: number) => void,
   checkSchema = false,
 ): Promise<boolean> {
   let cursor = { afterKey: read.afterKey, afterVersion: read.afterVersion };
   for (let first = true; ; first = false) {
+    const began = Date.now();
     const chunk = await reconcileChunk({
       ...read,
       ...cursor,
@@ -128,7 +133,7 @@ async function readChunks(
     pass.written += chunk.written;
     pass.skipped += chunk.skipped;
     cursor = { afterKey: chunk.afterKey, afterVersion: chunk.afterVersion };
-    onChunk(chunk);
+    onChunk(chunk, Date.now() - began);
     if (chunk.done) return true;
     if (interrupted()) return false;
   }
@@ -150,7 +155,7 @@ async function copy(t: PassTable, pass: PassSummary): Promise<boolean> {
     from: byKey ? null : start.from,
     batchSize: t.settings.batchSize,
   };
-  const done = await readChunks(read, pass, interrupted, (chunk) => {
+  const done = await readChunks(read, pass, interrupted, (chunk, tookMs) => {
     const before = t.state.initialCopy;
     t.state.initialCopy = {
       ...before,
@@ -159,9 +164,15 @@ async function copy(t: PassTable, pass: PassSummary): Promise<boolean> {
       rowsCopied: before.rowsCopied + chunk.rowsRead,
       done: chunk.done,
       finishedAt: chunk.done ? Date.now() : null,
+      // The rate counts the time chunks ran, not a pause or an outage between them.
+      activeMs: (before.activeMs ?? 0) + tookMs,
+      timedRows: (before.timedRows ?? 0) + chunk.rowsRead,
+      lastChunkAt: Date.now(),
     };
     // A windowed copy reads in version order: its checkpoint moves as it goes.
     if (before.mode === 'window') t.state.reconcileCursor = chunk.maxVersion ?? t.state.reconcileCursor;
+    // The last chunk's progress is shown at the end of the pass.
+    if (!chunk.done && patched(COPY_PROGRESS_PATCH)) t.publishState();
   });
   if (!done) return false;
   const copied = t.state.initialCopy;

@@ -2,9 +2,10 @@
  * The compact status a table workflow keeps in its memo (key `syncStatus`), so `supabase-sync
  * status` can show it when no worker runs (a query needs one; the memo is read with
  * DescribeWorkflowExecution). Written when the state, the last error, the copy or the version
- * column changed, and after a pass at most every MEMO_PASS_EVERY_MS while only the pass time moves:
- * never per row, at most once per pass, 4 an hour for an idle table (a memo upsert is a billed
- * action). Pure: no Temporal imports, no Node built-ins.
+ * column changed, after a pass at most every MEMO_PASS_EVERY_MS while only the pass time moves, and
+ * while the first copy runs after each chunk (its progress: rows copied, of about how many, rows/s,
+ * time left): never per row, at most once per pass or copy chunk, 4 an hour for an idle table (a
+ * memo upsert is a billed action). Pure: no Temporal imports, no Node built-ins.
  */
 import type { RecordedStatus, SyncState, SyncStateName, TableStatus } from '../contracts/table-sync.js';
 import { isBlocked } from './decisions.js';
@@ -24,15 +25,20 @@ export function statusMemo(status: TableStatus, nowMs: number): RecordedStatus {
   };
 }
 
-/** What makes a new memo worth recording: the state, a new error, the copy, a pass (every 15 min). */
-export function memoSignature(status: TableStatus): string {
+/**
+ * What makes a new memo worth recording: the state, a new error, the copy, a pass (every 15 min);
+ * with `copyProgress`, each new count of rows copied while the copy runs.
+ */
+export function memoSignature(status: TableStatus, copyProgress = false): string {
   const pass = status.lastPass;
+  const copy = status.initialCopy;
   return [
     status.state,
     pass ? `${pass.ok}@${Math.floor(pass.finishedAt / MEMO_PASS_EVERY_MS)}` : '',
     status.lastError?.at ?? '',
-    status.initialCopy.done,
+    copy.done,
     status.versionColumn ?? '',
+    ...(copyProgress && !copy.done ? [copy.rowsCopied] : []),
   ].join('|');
 }
 

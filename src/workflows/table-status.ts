@@ -5,6 +5,7 @@
  */
 import type { TableConfig } from '../contracts/config.js';
 import type { SyncSettings, SyncState, SyncStateName, TableStatus } from '../contracts/table-sync.js';
+import { copyProgressOf } from '../core/copy-progress.js';
 import { tableName } from '../core/names.js';
 import { isBlocked, realtimeEnabled } from './decisions.js';
 
@@ -73,6 +74,7 @@ export function buildStatus(
     passes: state.passes,
     runs: state.runs,
     schemaDrift: state.schemaDrift ?? [],
+    copyProgress: copyProgressOf(state.initialCopy, nowMs),
   };
 }
 

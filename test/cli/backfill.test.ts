@@ -69,18 +69,18 @@ describe('supabase-sync backfill', () => {
       lines[0],
       `public.${name}: backfill started: copying the whole table again (workflow table-sync:public.${name})`,
     );
+    // The same lines as `status` (src/core/copy-progress.ts): the copy, then how long it took.
     assert.match(
       lines.at(-1)!,
-      new RegExp(
-        `^public\\.${name}: backfill done: ${ROWS} rows copied( \\(source had ${ROWS}\\))? in [\\d.]+s, \\d+ rows/s$`,
-      ),
+      new RegExp(`^public\\.${name}: backfill done: copied 20,000 rows in [\\d a-z]+ · [\\d,]+ rows/s$`),
     );
+    const count = (n: string) => Number(n.replace(/,/g, ''));
     const progress = lines.slice(1, -1).map((line) => {
       const m = new RegExp(
-        `^public\\.${name}: (\\d+)/(\\d+|\\?) rows( \\(\\d+%\\))?, \\d+ rows/s(, ETA \\S+)?$`,
+        `^public\\.${name}: copying ([\\d,]+)(?: of ([\\d,]+))? rows( · [\\d,]+ rows/s( · (about [\\d a-z]+ left|finishing))?)?$`,
       ).exec(line);
       assert.ok(m, `progress line: ${line}`);
-      return { done: Number(m[1]), total: m[2] };
+      return { done: count(m[1]!), total: m[2] === undefined ? '?' : String(count(m[2])) };
     });
     assert.ok(progress.length >= 1, show(r));
     for (let i = 1; i < progress.length; i++)
@@ -127,9 +127,9 @@ describe('supabase-sync backfill', () => {
     const plain = output.out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
     assert.match(
       plain,
-      new RegExp(`public\\.${name} \\[[█░]+\\] 100% \\| ${ROWS}/${ROWS} rows \\| \\d+ rows/s \\| ETA `),
+      new RegExp(`public\\.${name} \\[[█░]+\\] 100% \\| copied 20,000 rows in [\\d a-z]+ · [\\d,]+ rows/s`),
     );
-    assert.match(plain, new RegExp(`public\\.${name}: backfill done: ${ROWS} rows copied`));
+    assert.match(plain, new RegExp(`public\\.${name}: backfill done: copied 20,000 rows`));
     assert.equal(await targetRows(), ROWS);
   });
 

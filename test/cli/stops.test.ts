@@ -129,7 +129,11 @@ describe('Ctrl-C on npm start', () => {
       /\ndemo stopped: \d+ change\(s\) written, median lag \d+ ms; worker stopped in \d+\.\d s, then local stack stopped in \d+\.\d s \(data kept in .*: npm start resumes\)\n$/,
     );
     assertForPeople(out, dir);
-    assert.match(out, /\ninitial copy: \d+ rows on the target\n/);
+    // The copy's progress as `status` shows it, then how long it took (src/core/copy-progress.ts).
+    assert.match(
+      out,
+      /\n(public\.demo_orders: copying [\d,]+ (of [\d,]+ )?rows.*\n)*initial copy: copied 1,000 rows in [\d a-z]+( · [\d,]+ rows\/s)?\n/,
+    );
 
     // Again on the same data: a resume, not a copy.
     const again = npmStart(root, ['--data-dir', dir, '--interval', '200'], {

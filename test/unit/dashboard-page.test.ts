@@ -1,8 +1,15 @@
-/** The dashboard page's pieces without a server: masking and escaping, the lag ring's bounds, the chart. */
+/**
+ * The dashboard page's pieces without a server: masking and escaping, the lag ring's bounds, the
+ * chart, a table's row while it is copied.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { lagChart } from '../../src/cli/dashboard-chart.js';
 import { redact, text } from '../../src/cli/dashboard-escape.js';
+import { tableRows } from '../../src/cli/dashboard-rows.js';
+import { statusLines } from '../../src/cli/status.js';
+import { copyProgressOf } from '../../src/core/copy-progress.js';
+import { emptyCounters } from '../../src/workflows/decisions.js';
 import { LagHistory } from '../../src/temporal/lag-history.js';
 
 void test('every value is escaped, and keys, hashes and row values in messages are masked', () => {
@@ -54,4 +61,77 @@ void test('the chart: nothing recorded says so; points are drawn in an SVG', () 
   assert.match(svg, /<svg class="lag-chart" data-points="2"/);
   assert.match(svg, /<polyline points="[\d., ]+"/);
   assert.match(svg, /aria-label="lag of &quot;t&quot;"/);
+});
+
+void test('a table being copied: its row shows the copy line status shows', () => {
+  const now = Date.now();
+  const initialCopy = {
+    done: false,
+    mode: 'full' as const,
+    from: null,
+    keyCursor: null,
+    versionCursor: null,
+    rowsCopied: 420_000,
+    total: 1_000_000,
+    totalExact: false,
+    startedAt: now - 30_000,
+    finishedAt: null,
+    activeMs: 23_000,
+    timedRows: 420_000,
+    lastChunkAt: now,
+  };
+  const status = {
+    table: 'public.orders',
+    state: 'copying' as const,
+    versionColumn: 'updated_at',
+    reconcileCursor: null,
+    ledgerPosition: 0,
+    initialCopy,
+    realtime: {
+      connected: true,
+      watermark: null,
+      lastLagMs: null,
+      subscriptions: 1,
+      lastProgressAt: null,
+      enabled: true,
+    },
+    counters: emptyCounters(),
+    lastPass: null,
+    lastSuccessAt: null,
+    lastError: null,
+    lagSeconds: null,
+    passes: 0,
+    runs: 1,
+    schemaDrift: [],
+    copyProgress: copyProgressOf(initialCopy, now),
+  };
+  const facts = {
+    table: 'public.orders',
+    state: 'copying',
+    lagSeconds: null,
+    lastPass: null,
+    lastSuccessAt: null,
+    oldestPendingDeletion: null,
+    sequences: null,
+    schema: null,
+    verify: null,
+    errors: [],
+  };
+  const view = {
+    at: now,
+    readiness: {
+      ready: false,
+      tables: [{ ...facts, ready: false, reasons: ['copying'], notes: [] }],
+      reasons: [],
+      notes: [],
+    },
+    statuses: [status],
+    storage: [],
+    noWorker: null,
+    history: new Map(),
+  };
+  const html = tableRows(view, { ui: 'http://ui', namespace: 'default' }, () => true, 'tables');
+  const line = 'copying 420,000 of ~1,000,000 rows · 18,261 rows/s · about 32 s left';
+  assert.equal(statusLines(status, now).split('\n')[0], `public.orders: ${line}`);
+  assert.match(html, new RegExp(`<td class="rows">0 written, 0 deleted \\(${line}\\)</td>`));
 });

@@ -456,4 +456,23 @@ describe('the status memo', () => {
     );
     assert.notEqual(memoSignature({ ...status, initialCopy: { ...status.initialCopy, done: true } }), base);
   });
+
+  test('while copying, with copy progress on, each new count of a chunk is new; counts only, no keys', () => {
+    const more = { ...status, initialCopy: { ...status.initialCopy, rowsCopied: 1042 } };
+    assert.equal(memoSignature(more), memoSignature(status), 'without the patch: as before');
+    assert.notEqual(memoSignature(more, true), memoSignature(status, true));
+    const done = { ...more, initialCopy: { ...more.initialCopy, done: true } };
+    assert.equal(
+      memoSignature({ ...done, initialCopy: { ...done.initialCopy, rowsCopied: 5 } }, true),
+      memoSignature(done, true),
+      'a finished copy: not per count',
+    );
+    const memo = statusMemo(
+      buildStatus(spec, settings, { ...state, initialCopy: more.initialCopy }, false, NOW),
+      NOW,
+    );
+    assert.equal(memo.copyProgress?.copied, 1042);
+    assert.equal(memo.copyProgress?.line, 'copying 1,042 rows');
+    assert.doesNotMatch(JSON.stringify(memo), /"42"/, 'the key cursor stays out');
+  });
 });
