@@ -1,0 +1,98 @@
+/**
+ * The target's Postgres for the direct path (SYNC_TARGET_DATABASE_URL): a table's COPY plan from
+ * its catalog, a range's rows streamed (pg-copy-streams) into a temporary staging table and merged
+ * by `sync_apply_staged` (supabase/migrations/20261208123400_…: the version guard, tombstones and
+ * silenced triggers of the API's writes) in one transaction, and verify's range checksums.
+ */
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { CopyPlan, DirectTarget, StagedResult } from '../contracts/direct-ports.js';
+import { SyncError, type TableRef } from '../contracts/ports.js';
+import { tableName } from '../core/names.js';
+import { DirectDatabase } from './direct-pool.js';
+import { STAGING_TABLE, copyInSql, createStagingSql, qualified } from './direct-sql.js';
+
+/**
+ * The stored columns (generated ones are computed by the target), and whether the binary format
+ * is safe: a composite value, or an array of a type the project created (an enum, a domain, an
+ * extension's type), carries type oids in binary, and those differ between two databases.
+ */
+const PLAN_SQL = `
+SELECT a.attname::text AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+       (b.typtype = 'c' OR (b.typcategory = 'A' AND (b.typelem >= 16384 OR e.typtype = 'c'))) AS textual,
+       coalesce(a.attnum = ANY (i.indkey), false) AS in_key
+  FROM pg_catalog.pg_attribute a
+  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+  JOIN pg_catalog.pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+  LEFT JOIN pg_catalog.pg_type e ON e.oid = b.typelem
+  LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
+ WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+ ORDER BY a.attnum`;
+
+export class DirectTargetDatabase extends DirectDatabase implements DirectTarget {
+  constructor(url: string, parallel: number) {
+    super('target', url, parallel + 1);
+  }
+
+  async copyPlan(ref: TableRef): Promise<CopyPlan> {
+    const columns = await this.query<{ name: string; type: string; textual: boolean }>(
+      `reading the columns of ${tableName(ref)}`,
+      PLAN_SQL,
+      [qualified(ref)],
+    );
+    if (columns.length === 0) {
+      throw new SyncError(
+        `${tableName(ref)} does not exist on the target (SYNC_TARGET_DATABASE_URL)`,
+        'schema',
+      );
+    }
+    const keyTypes = ref.primaryKeys.map((k) => {
+      const column = columns.find((c) => c.name === k);
+      if (!column) throw new SyncError(`${tableName(ref)} has no key column ${k} on the target`, 'schema');
+      return column.type;
+    });
+    return {
+      columns: columns.map((c) => c.name),
+      types: columns.map((c) => c.type),
+      format: columns.some((c) => c.textual) ? 'text' : 'binary',
+      keyTypes,
+    };
+  }
+
+  async copyIn(
+    ref: TableRef,
+    plan: CopyPlan,
+    versionColumn: string | null,
+    data: AsyncIterable<Uint8Array>,
+    signal: AbortSignal,
+  ): Promise<StagedResult> {
+    // Not committed (an error, an abort): the session is closed, which rolls the transaction back,
+    // so nothing of the range is written.
+    return this.withSession(`writing a range of ${tableName(ref)}`, async (client) => {
+      await client.query('BEGIN');
+      await client.query(createStagingSql(plan));
+      await pipeline(data, client.query(copyFrom(copyInSql(plan))), { signal });
+      const result = await client.query<{ r: StagedJson }>(
+        'SELECT public.sync_apply_staged($1, $2, $3, $4, $5) AS r',
+        [ref.schema, ref.table, ref.primaryKeys, versionColumn, STAGING_TABLE],
+      );
+      await client.query('COMMIT');
+      const r = result.rows[0]!.r;
+      return {
+        rows: Number(r.rows),
+        written: Number(r.written),
+        skipped: Number(r.skipped),
+        maxVersion: r.max_version ?? null,
+        ...(r.conflict !== undefined ? { conflict: r.conflict } : {}),
+      };
+    });
+  }
+}
+
+interface StagedJson {
+  rows: number;
+  written: number;
+  skipped: number;
+  max_version?: string | null;
+  conflict?: string;
+}
