@@ -14,7 +14,14 @@ import { Context } from '@temporalio/activity';
 import type { ReconcileChunkInput, ReconcileChunkResult } from '../contracts/activities.js';
 import type { CopyPlan, DirectDatabases, KeyRange } from '../contracts/direct-ports.js';
 import { keyRow } from '../core/keys.js';
-import { isSegment, keyText, planSegment, rangesLeft, type Segment } from '../core/key-ranges.js';
+import {
+  isSegment,
+  keyText,
+  planSegment,
+  rangesLeft,
+  sharedColumns,
+  type Segment,
+} from '../core/key-ranges.js';
 import { tableName } from '../core/names.js';
 import { advanceCursor, versionOf } from '../core/versions.js';
 import type { ActivityDeps } from './deps.js';
@@ -44,7 +51,11 @@ export class DirectChunk {
   async run(): Promise<ReconcileChunkResult> {
     const { input, progress, direct } = this;
     const started = Date.now();
-    this.plan = await direct.target.copyPlan(input.table);
+    const [plan, sourceColumns] = await Promise.all([
+      direct.target.copyPlan(input.table),
+      direct.source.columnNames(input.table),
+    ]);
+    this.plan = sharedColumns(plan, sourceColumns);
     const requested = direct.parallel * RANGES_PER_SLOT;
     for (;;) {
       if (!isSegment(progress.segment)) {
@@ -106,7 +117,8 @@ export class DirectChunk {
       table,
       plan,
       versionColumn,
-      source.copyOut(table, plan, range, signal),
+      range,
+      () => source.copyOut(table, plan, range, signal),
       signal,
     );
     if (staged.conflict !== undefined) {

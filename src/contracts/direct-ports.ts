@@ -52,6 +52,8 @@ export interface DirectSource extends Required<RangeChecksums> {
   ): Promise<KeyTextValues[]>;
   /** The rows of a range as a COPY stream (one statement: one snapshot). Ends the stream on `signal`. */
   copyOut(ref: TableRef, plan: CopyPlan, range: KeyRange, signal: AbortSignal): AsyncIterable<Uint8Array>;
+  /** The table's stored columns (generated ones left out): a COPY carries those both sides have. */
+  columnNames(ref: TableRef): Promise<string[]>;
   /** The keys of a range (as text, in key order), at most `limit`. */
   rangeKeys(ref: TableRef, plan: CopyPlan, range: KeyRange, limit: number): Promise<KeyTextValues[]>;
   close(): Promise<void>;
@@ -62,14 +64,16 @@ export interface DirectTarget extends Required<RangeChecksums> {
   /** The columns and format of a COPY of the table (read from the target's catalog). */
   copyPlan(ref: TableRef): Promise<CopyPlan>;
   /**
-   * Streams `data` into a staging table and merges it into the table through `sync_apply_staged`,
-   * in one transaction: all of the range or none of it.
+   * Writes the rows of `range` that `data()` streams (called again if a first try must be undone),
+   * in one transaction: all of the range or none of it. Straight into the table when the target
+   * holds none of the range, else through a staging table merged by `sync_apply_staged`.
    */
   copyIn(
     ref: TableRef,
     plan: CopyPlan,
     versionColumn: string | null,
-    data: AsyncIterable<Uint8Array>,
+    range: KeyRange,
+    data: () => AsyncIterable<Uint8Array>,
     signal: AbortSignal,
   ): Promise<StagedResult>;
   close(): Promise<void>;

@@ -4,7 +4,7 @@
  * stands once a segment is done. A segment's state rides in the chunk's heartbeat (keys and flags,
  * never rows), so a retried attempt copies only the ranges not yet finished.
  */
-import type { KeyRange } from '../contracts/direct-ports.js';
+import type { CopyPlan, KeyRange } from '../contracts/direct-ports.js';
 import type { KeyTextValues, KeyValues } from '../contracts/ports.js';
 
 /** The ranges of one segment, and which of them are finished. */
@@ -57,4 +57,17 @@ export function isSegment(value: unknown): value is Segment {
     s.ranges.length > 0 &&
     (s.end === null || Array.isArray(s.end))
   );
+}
+
+/**
+ * The target's plan narrowed to the columns the source has too: a column only the target has (one
+ * dropped on the source) keeps its default there, as with a write through the API.
+ */
+export function sharedColumns(plan: CopyPlan, sourceColumns: string[]): CopyPlan {
+  const keep = plan.columns.map((c) => sourceColumns.includes(c));
+  return {
+    ...plan,
+    columns: plan.columns.filter((_, i) => keep[i]),
+    types: plan.types.filter((_, i) => keep[i]),
+  };
 }

@@ -9,7 +9,7 @@ import type { CopyPlan, DirectSource, KeyRange } from '../contracts/direct-ports
 import type { KeyTextValues, TableRef } from '../contracts/ports.js';
 import { tableName } from '../core/names.js';
 import { DirectDatabase, databaseError } from './direct-pool.js';
-import { copyOutSql, rangeBoundsSql, rangeKeysSql } from './direct-sql.js';
+import { copyOutSql, qualified, rangeBoundsSql, rangeKeysSql } from './direct-sql.js';
 
 export class DirectSourceDatabase extends DirectDatabase implements DirectSource {
   constructor(url: string, parallel: number) {
@@ -27,6 +27,17 @@ export class DirectSourceDatabase extends DirectDatabase implements DirectSource
       `cutting ${tableName(ref)} into key ranges`,
       rangeBoundsSql(ref, plan, after, rowsPerRange, ranges),
     );
+  }
+
+  async columnNames(ref: TableRef): Promise<string[]> {
+    const rows = await this.query<{ name: string }>(
+      `reading the columns of ${tableName(ref)}`,
+      `SELECT a.attname::text AS name FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+        ORDER BY a.attnum`,
+      [qualified(ref)],
+    );
+    return rows.map((r) => r.name);
   }
 
   async rangeKeys(ref: TableRef, plan: CopyPlan, range: KeyRange, limit: number): Promise<KeyTextValues[]> {

@@ -90,3 +90,29 @@ export function copyInSql(plan: CopyPlan): string {
   const cols = plan.columns.map(quoteIdent).join(', ');
   return `COPY pg_temp.${quoteIdent(STAGING_TABLE)} (${cols}) FROM STDIN (FORMAT ${plan.format})`;
 }
+
+/** COPY straight into the table (a range the target holds no row of: direct-target.ts). */
+export function copyTableSql(ref: TableRef, plan: CopyPlan): string {
+  const cols = plan.columns.map(quoteIdent).join(', ');
+  return `COPY ${qualified(ref)} (${cols}) FROM STDIN (FORMAT ${plan.format})`;
+}
+
+/**
+ * Whether the target holds a row of the range, or the table had a delete in the last two minutes
+ * (a tombstone the version guard of `sync_apply_staged` must respect). $1, $2: schema and table.
+ */
+export function rangeBusySql(ref: TableRef, plan: CopyPlan, range: KeyRange): string {
+  return (
+    `SELECT EXISTS (SELECT 1 FROM ${qualified(ref)} WHERE ${rangeCondition(ref, plan.keyTypes, range)}) ` +
+    'OR EXISTS (SELECT 1 FROM public.sync_tombstones ts WHERE ts.schema_name = $1 AND ts.table_name = $2 ' +
+    "AND ts.recorded_at > now() - interval '2 minutes') AS busy"
+  );
+}
+
+/** The newest version in a range, rendered as the Data API renders it (the sessions run in UTC). */
+export function newestSql(ref: TableRef, plan: CopyPlan, range: KeyRange, versionColumn: string): string {
+  return (
+    `SELECT to_json(max(${quoteIdent(versionColumn)})) #>> '{}' AS v FROM ${qualified(ref)} ` +
+    `WHERE ${rangeCondition(ref, plan.keyTypes, range)}`
+  );
+}

@@ -6,11 +6,19 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { CopyPlan, DirectTarget, StagedResult } from '../contracts/direct-ports.js';
+import type { CopyPlan, DirectTarget, KeyRange, StagedResult } from '../contracts/direct-ports.js';
 import { SyncError, type TableRef } from '../contracts/ports.js';
 import { tableName } from '../core/names.js';
 import { DirectDatabase } from './direct-pool.js';
-import { STAGING_TABLE, copyInSql, createStagingSql, qualified } from './direct-sql.js';
+import {
+  STAGING_TABLE,
+  copyInSql,
+  copyTableSql,
+  createStagingSql,
+  newestSql,
+  qualified,
+  rangeBusySql,
+} from './direct-sql.js';
 
 /**
  * The stored columns (generated ones are computed by the target), and whether the binary format
@@ -63,15 +71,76 @@ export class DirectTargetDatabase extends DirectDatabase implements DirectTarget
     ref: TableRef,
     plan: CopyPlan,
     versionColumn: string | null,
-    data: AsyncIterable<Uint8Array>,
+    range: KeyRange,
+    data: () => AsyncIterable<Uint8Array>,
     signal: AbortSignal,
   ): Promise<StagedResult> {
-    // Not committed (an error, an abort): the session is closed, which rolls the transaction back,
-    // so nothing of the range is written.
+    return (
+      (await this.copyIntoEmpty(ref, plan, versionColumn, range, data, signal)) ??
+      (await this.copyStaged(ref, plan, versionColumn, data, signal))
+    );
+  }
+
+  /**
+   * A range the target holds no row of (the first copy), while the table had no delete in the last
+   * two minutes (no tombstone to respect): COPY straight into the table, with the target's
+   * triggers and foreign-key checks silenced (`SET LOCAL session_replication_role`, a SET statement
+   * hosted lets `postgres` run). No row there means the version guard has nothing to keep; a row
+   * the feed writes into the range meanwhile makes the COPY fail on its key (or a unique value),
+   * and the range goes the staged way instead (undefined).
+   */
+  private async copyIntoEmpty(
+    ref: TableRef,
+    plan: CopyPlan,
+    versionColumn: string | null,
+    range: KeyRange,
+    data: () => AsyncIterable<Uint8Array>,
+    signal: AbortSignal,
+  ): Promise<StagedResult | undefined> {
+    return this.withSession(`writing a range of ${tableName(ref)}`, async (client) => {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL session_replication_role = replica');
+      const probe = await client.query<{ busy: boolean }>(rangeBusySql(ref, plan, range), [
+        ref.schema,
+        ref.table,
+      ]);
+      if (probe.rows[0]!.busy) {
+        await client.query('ROLLBACK');
+        return undefined;
+      }
+      const ingest = client.query(copyFrom(copyTableSql(ref, plan)));
+      try {
+        await pipeline(data(), ingest, { signal });
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== '23505') throw error;
+        await client.query('ROLLBACK');
+        return undefined;
+      }
+      const newest =
+        versionColumn === null
+          ? null
+          : (await client.query<{ v: string | null }>(newestSql(ref, plan, range, versionColumn))).rows[0]!.v;
+      await client.query('COMMIT');
+      return { rows: ingest.rowCount, written: ingest.rowCount, skipped: 0, maxVersion: newest };
+    });
+  }
+
+  /**
+   * Through a staging table merged by `sync_apply_staged`: the version guard, tombstones and
+   * silenced triggers of the API's writes. Not committed (an error, an abort): the session is
+   * closed, which rolls the transaction back, so nothing of the range is written.
+   */
+  private async copyStaged(
+    ref: TableRef,
+    plan: CopyPlan,
+    versionColumn: string | null,
+    data: () => AsyncIterable<Uint8Array>,
+    signal: AbortSignal,
+  ): Promise<StagedResult> {
     return this.withSession(`writing a range of ${tableName(ref)}`, async (client) => {
       await client.query('BEGIN');
       await client.query(createStagingSql(plan));
-      await pipeline(data, client.query(copyFrom(copyInSql(plan))), { signal });
+      await pipeline(data(), client.query(copyFrom(copyInSql(plan))), { signal });
       const result = await client.query<{ r: StagedJson }>(
         'SELECT public.sync_apply_staged($1, $2, $3, $4, $5) AS r',
         [ref.schema, ref.table, ref.primaryKeys, versionColumn, STAGING_TABLE],

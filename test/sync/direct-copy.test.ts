@@ -185,14 +185,14 @@ describe('a direct copy that fails midway', () => {
     const d = direct(50, 2);
     const started = Date.now();
     const slow = Object.create(d.target) as DirectTarget;
-    slow.copyIn = async (ref, plan, versionColumn, data, signal) => {
+    slow.copyIn = async (ref, plan, versionColumn, range, data, signal) => {
       calls.copies += 1;
       await new Promise((resolve) => setTimeout(resolve, 250));
       if (!calls.failed && Date.now() - started > 6000) {
         calls.failed = true;
         throw new Error('the worker died mid-copy (injected)');
       }
-      return d.target.copyIn(ref, plan, versionColumn, data, signal);
+      return d.target.copyIn(ref, plan, versionColumn, range, data, signal);
     };
     sync = await startSync(testConfig([big], { realtime: false }), { direct: { ...d, target: slow } });
   });
