@@ -5,21 +5,19 @@
  * copy recorded done, beside native logical replication's initial copy of the same table measured
  * in the same run. Target: ≥ 0.8× native.
  */
-import type { SyncConfig, TableConfig } from '../src/contracts/config.js';
-import { table, type RunningSync } from '../test/support/sync.js';
+import type { SyncConfig } from '../src/contracts/config.js';
+import { table } from '../test/support/sync.js';
+import type { CatchUpContext } from './catchup-figure.js';
 import { count, createPair, q, round } from './lib.js';
 
-export interface DirectContext {
-  source: { databaseUrl: string };
-  target: { databaseUrl: string };
-  log(line: string): void;
-  config(tables: TableConfig[]): SyncConfig;
-  sync(c: SyncConfig): Promise<RunningSync>;
-  closeSync(s: RunningSync): Promise<void>;
-  waitCopied(s: RunningSync, t: TableConfig, timeoutMs: number): Promise<unknown>;
+/** The catch-up figure's context (the stack, the sync's start and stop), and native's initial copy. */
+export type DirectContext = Pick<
+  CatchUpContext,
+  'source' | 'target' | 'log' | 'config' | 'sync' | 'closeSync' | 'waitCopied'
+> & {
   /** Native logical replication's initial copy of a new table of `rows` rows: rows/s and seconds. */
   copyNative(name: string, rows: number): Promise<{ seconds: number; rowsPerSec: number }>;
-}
+};
 
 export interface DirectFigure {
   rows: number;

@@ -113,14 +113,14 @@ export class DirectChunk {
     const { source, target } = this.direct;
     const { table, versionColumn } = this.input;
     const plan = this.plan!;
-    const staged = await target.copyIn(
-      table,
+    const staged = await target.copyIn({
+      ref: table,
       plan,
       versionColumn,
       range,
-      () => source.copyOut(table, plan, range, signal),
+      data: () => source.copyOut(table, plan, range, signal),
       signal,
-    );
+    });
     if (staged.conflict !== undefined) {
       this.deps.logger.info(
         { table: table.qualifiedName, constraint: staged.conflict },

@@ -37,6 +37,17 @@ export interface StagedResult {
   conflict?: string;
 }
 
+/** One range to write on the target: what `DirectTarget.copyIn` takes. */
+export interface RangeCopy {
+  ref: TableRef;
+  plan: CopyPlan;
+  versionColumn: string | null;
+  range: KeyRange;
+  /** The range's rows as the source's COPY stream. */
+  data: () => AsyncIterable<Uint8Array>;
+  signal: AbortSignal;
+}
+
 /** Reading the source's Postgres. */
 export interface DirectSource extends Required<RangeChecksums> {
   /**
@@ -64,18 +75,11 @@ export interface DirectTarget extends Required<RangeChecksums> {
   /** The columns and format of a COPY of the table (read from the target's catalog). */
   copyPlan(ref: TableRef): Promise<CopyPlan>;
   /**
-   * Writes the rows of `range` that `data()` streams (called again if a first try must be undone),
-   * in one transaction: all of the range or none of it. Straight into the table when the target
-   * holds none of the range, else through a staging table merged by `sync_apply_staged`.
+   * Writes the rows of `copy.range` that `copy.data()` streams (called again if a first try must be
+   * undone), in one transaction: all of the range or none of it. Straight into the table when the
+   * target holds none of the range, else through a staging table merged by `sync_apply_staged`.
    */
-  copyIn(
-    ref: TableRef,
-    plan: CopyPlan,
-    versionColumn: string | null,
-    range: KeyRange,
-    data: () => AsyncIterable<Uint8Array>,
-    signal: AbortSignal,
-  ): Promise<StagedResult>;
+  copyIn(copy: RangeCopy): Promise<StagedResult>;
   close(): Promise<void>;
 }
 

@@ -5,18 +5,11 @@
  * messages never hold the URL's password or row values. Shared by direct-source.ts and direct-target.ts.
  */
 import pg from 'pg';
-import {
-  SyncError,
-  type KeyHash,
-  type KeyTextValues,
-  type RangeBucket,
-  type RangeChecksums,
-  type RangeHash,
-  type TableRef,
-} from '../contracts/ports.js';
+import { SyncError, type RangeChecksums, type TableRef } from '../contracts/ports.js';
 import { errorMessage } from '../core/errors.js';
 import { tableName } from '../core/names.js';
 import { redactIn } from './database.js';
+import { rangeChecksums, type RangeCall } from './range-calls.js';
 
 /**
  * Every session: the renderings a text COPY depends on fixed (the same on both sides), and
@@ -136,71 +129,29 @@ export class DirectDatabase implements Required<RangeChecksums> {
     return this.withSession(what, async (c) => (await c.query<string[]>({ text, rowMode: 'array' })).rows);
   }
 
-  private async call<T>(what: string, ref: TableRef, fn: string, args: unknown[]): Promise<T> {
-    const params = args.map((_, i) => `$${i + 1}`).join(', ');
+  /** A range checksum function called in SQL, by name, with the arguments the API call sends. */
+  private async call<T>(ref: TableRef, call: RangeCall): Promise<T> {
+    const names = Object.keys(call.args);
+    const values = names.map((n) =>
+      call.jsonb.includes(n) && call.args[n] !== null ? JSON.stringify(call.args[n]) : call.args[n],
+    );
+    const params = names.map((n, i) => `${n} => $${i + 1}`).join(', ');
     const rows = await this.query<{ r: T }>(
-      `${what} of ${tableName(ref)}`,
-      `SELECT public.${fn}(${params}) AS r`,
-      args,
+      `${call.what} of ${tableName(ref)}`,
+      `SELECT public.${call.fn}(${params}) AS r`,
+      values,
     );
     return rows[0]!.r;
   }
 
-  summarizeRange(
-    ref: TableRef,
-    after: KeyTextValues | null,
-    until: KeyTextValues | null,
-    buckets: number,
-    minBucketRows = 1,
-  ): Promise<RangeBucket[]> {
-    return this.call('summarizing a key range', ref, 'sync_range_summary', [
-      ref.schema,
-      ref.table,
-      ref.primaryKeys,
-      json(after),
-      json(until),
-      buckets,
-      minBucketRows,
-    ]);
-  }
-
-  async hashRanges(
-    ref: TableRef,
-    after: KeyTextValues | null,
-    bounds: Array<KeyTextValues | null>,
-  ): Promise<RangeHash[]> {
-    if (bounds.length === 0) return [];
-    return this.call('checksumming key ranges', ref, 'sync_range_hashes', [
-      ref.schema,
-      ref.table,
-      ref.primaryKeys,
-      json(after),
-      json(bounds),
-    ]);
-  }
-
-  async listRange(
-    ref: TableRef,
-    after: KeyTextValues | null,
-    until: KeyTextValues | null,
-    limit: number,
-  ): Promise<KeyHash[]> {
-    const rows = await this.call<Array<[KeyTextValues, string]>>(
-      'listing the keys of a range',
-      ref,
-      'sync_range_rows',
-      [ref.schema, ref.table, ref.primaryKeys, json(after), json(until), limit],
-    );
-    return rows.map(([key, hash]) => ({ key, hash }));
-  }
+  // verify's range checksums (range-calls.ts).
+  private readonly ranges = rangeChecksums((ref, c) => this.call(ref, c));
+  readonly summarizeRange = this.ranges.summarizeRange;
+  readonly hashRanges = this.ranges.hashRanges;
+  readonly listRange = this.ranges.listRange;
 
   /** Closes every session (idle ones now; one in use when it is released). */
   async close(): Promise<void> {
     await this.pool.end().catch(() => undefined);
   }
-}
-
-/** A jsonb argument (null stays SQL NULL). */
-function json(value: unknown): string | null {
-  return value === null ? null : JSON.stringify(value);
 }

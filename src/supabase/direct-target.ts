@@ -6,7 +6,7 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { CopyPlan, DirectTarget, KeyRange, StagedResult } from '../contracts/direct-ports.js';
+import type { CopyPlan, DirectTarget, RangeCopy, StagedResult } from '../contracts/direct-ports.js';
 import { SyncError, type TableRef } from '../contracts/ports.js';
 import { tableName } from '../core/names.js';
 import { DirectDatabase } from './direct-pool.js';
@@ -67,18 +67,8 @@ export class DirectTargetDatabase extends DirectDatabase implements DirectTarget
     };
   }
 
-  async copyIn(
-    ref: TableRef,
-    plan: CopyPlan,
-    versionColumn: string | null,
-    range: KeyRange,
-    data: () => AsyncIterable<Uint8Array>,
-    signal: AbortSignal,
-  ): Promise<StagedResult> {
-    return (
-      (await this.copyIntoEmpty(ref, plan, versionColumn, range, data, signal)) ??
-      (await this.copyStaged(ref, plan, versionColumn, data, signal))
-    );
+  async copyIn(copy: RangeCopy): Promise<StagedResult> {
+    return (await this.copyIntoEmpty(copy)) ?? (await this.copyStaged(copy));
   }
 
   /**
@@ -89,14 +79,8 @@ export class DirectTargetDatabase extends DirectDatabase implements DirectTarget
    * the feed writes into the range meanwhile makes the COPY fail on its key (or a unique value),
    * and the range goes the staged way instead (undefined).
    */
-  private async copyIntoEmpty(
-    ref: TableRef,
-    plan: CopyPlan,
-    versionColumn: string | null,
-    range: KeyRange,
-    data: () => AsyncIterable<Uint8Array>,
-    signal: AbortSignal,
-  ): Promise<StagedResult | undefined> {
+  private async copyIntoEmpty(copy: RangeCopy): Promise<StagedResult | undefined> {
+    const { ref, plan, versionColumn, range } = copy;
     return this.withSession(`writing a range of ${tableName(ref)}`, async (client) => {
       await client.query('BEGIN');
       await client.query('SET LOCAL session_replication_role = replica');
@@ -110,7 +94,7 @@ export class DirectTargetDatabase extends DirectDatabase implements DirectTarget
       }
       const ingest = client.query(copyFrom(copyTableSql(ref, plan)));
       try {
-        await pipeline(data(), ingest, { signal });
+        await pipeline(copy.data(), ingest, { signal: copy.signal });
       } catch (error) {
         if ((error as { code?: unknown }).code !== '23505') throw error;
         await client.query('ROLLBACK');
@@ -126,21 +110,16 @@ export class DirectTargetDatabase extends DirectDatabase implements DirectTarget
   }
 
   /**
-   * Through a staging table merged by `sync_apply_staged`: the version guard, tombstones and
-   * silenced triggers of the API's writes. Not committed (an error, an abort): the session is
-   * closed, which rolls the transaction back, so nothing of the range is written.
+   * Through a staging table merged by `sync_apply_staged`, which hands the rows to
+   * `sync_apply_upserts` (the API's writes' rule). Not committed (an error, an abort): the session
+   * is closed, which rolls the transaction back, so nothing of the range is written.
    */
-  private async copyStaged(
-    ref: TableRef,
-    plan: CopyPlan,
-    versionColumn: string | null,
-    data: () => AsyncIterable<Uint8Array>,
-    signal: AbortSignal,
-  ): Promise<StagedResult> {
+  private async copyStaged(copy: RangeCopy): Promise<StagedResult> {
+    const { ref, plan, versionColumn } = copy;
     return this.withSession(`writing a range of ${tableName(ref)}`, async (client) => {
       await client.query('BEGIN');
       await client.query(createStagingSql(plan));
-      await pipeline(data(), client.query(copyFrom(copyInSql(plan))), { signal });
+      await pipeline(copy.data(), client.query(copyFrom(copyInSql(plan))), { signal: copy.signal });
       const result = await client.query<{ r: StagedJson }>(
         'SELECT public.sync_apply_staged($1, $2, $3, $4, $5) AS r',
         [ref.schema, ref.table, ref.primaryKeys, versionColumn, STAGING_TABLE],

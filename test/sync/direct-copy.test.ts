@@ -16,7 +16,7 @@ import { connectDirect } from '../../src/supabase/direct.js';
 import { verifyTables } from '../../src/workflows/verify.js';
 import { AppChurn, appSchema, createAppSchema } from '../support/app-schema.js';
 import { waitInSync } from '../support/compare.js';
-import { closeDatabases, db, uniqueName } from '../support/db.js';
+import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
 import { holdDuringFile } from '../support/resource-lock.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
@@ -175,24 +175,19 @@ describe('a direct copy that fails midway', () => {
   const calls = { copies: 0, failed: false };
 
   before(async () => {
-    const ddl = `CREATE TABLE public.${big.table} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
-    await source().query(ddl);
-    await target().query(ddl);
-    await source().query(
-      `INSERT INTO public.${big.table} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 3000) g`,
-    );
+    await createNotesTable(big.table, 3000);
     // 60 ranges, 2 at once, each slowed to 250 ms; once, 6 s in (after the first heartbeat at 5 s), one fails.
     const d = direct(50, 2);
     const started = Date.now();
     const slow = Object.create(d.target) as DirectTarget;
-    slow.copyIn = async (ref, plan, versionColumn, range, data, signal) => {
+    slow.copyIn = async (copy) => {
       calls.copies += 1;
       await new Promise((resolve) => setTimeout(resolve, 250));
       if (!calls.failed && Date.now() - started > 6000) {
         calls.failed = true;
         throw new Error('the worker died mid-copy (injected)');
       }
-      return d.target.copyIn(ref, plan, versionColumn, range, data, signal);
+      return d.target.copyIn(copy);
     };
     sync = await startSync(testConfig([big], { realtime: false }), { direct: { ...d, target: slow } });
   });
@@ -216,12 +211,7 @@ describe('without the database URLs', () => {
   let sync: RunningSync;
 
   before(async () => {
-    const ddl = `CREATE TABLE public.${plain.table} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
-    await source().query(ddl);
-    await target().query(ddl);
-    await source().query(
-      `INSERT INTO public.${plain.table} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 50) g`,
-    );
+    await createNotesTable(plain.table, 50);
     sync = await startSync(testConfig([plain], { realtime: false, logLevel: 'debug' }));
   });
 

@@ -4,45 +4,16 @@
  * and the fix; the source's URL must be the source's database, not the target's.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfig, redactedConfig } from '../../src/config/index.js';
-import type { SyncConfig } from '../../src/contracts/config.js';
+import { redactedConfig } from '../../src/config/index.js';
 import { connectDirect } from '../../src/supabase/direct.js';
-import { testTmpDir } from '../support/stack-env.js';
+import { configLoader, REQUIRED_ENV } from '../support/config-loader.js';
 
 const PASSWORD = 'db-password-secret-0123456789';
 const SOURCE_DB = `postgresql://postgres:${PASSWORD}@db.primaryprimaryprimar.supabase.co:5432/postgres`;
 const TARGET_DB = `postgresql://postgres:${PASSWORD}@db.backupbackupbackupba.supabase.co:5432/postgres`;
-const REQUIRED: Record<string, string> = {
-  SYNC_SOURCE_SUPABASE_URL: 'https://primaryprimaryprimar.supabase.co',
-  SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY: 'source-secret-service-role-key-0123456789',
-  SYNC_TARGET_SUPABASE_URL: 'https://backupbackupbackupba.supabase.co',
-  SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY: 'target-secret-service-role-key-9876543210',
-};
 
-function load(env: Record<string, string>): SyncConfig {
-  const cwd = fs.mkdtempSync(path.join(testTmpDir(), 'direct-config-test-'));
-  try {
-    fs.writeFileSync(path.join(cwd, 'tables.json'), JSON.stringify({ tables: [{ name: 'orders' }] }));
-    return loadConfig({ env: { ...REQUIRED, SYNC_TABLE_CONFIG: 'tables.json', ...env }, cwd });
-  } finally {
-    fs.rmSync(cwd, { recursive: true, force: true });
-  }
-}
-
-function loadError(env: Record<string, string>): string {
-  try {
-    load(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    assert.doesNotMatch(error.message, /[\r\n]/);
-    assert.ok(!error.message.includes(PASSWORD), `the password is shown: ${error.message}`);
-    return error.message;
-  }
-  assert.fail('expected a ConfigError');
-}
+const { load, loadError } = configLoader(REQUIRED_ENV, PASSWORD);
 
 test('both URLs: the direct path, 4 ranges at once by default; the URLs redacted in the printable config', () => {
   const config = load({ SYNC_SOURCE_DATABASE_URL: SOURCE_DB, SYNC_TARGET_DATABASE_URL: TARGET_DB });
