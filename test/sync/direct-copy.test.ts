@@ -3,7 +3,8 @@
  * URLs, as a user gives them): the first copy goes by COPY between the databases, cut into key
  * ranges copied in parallel (small ranges here, so every table is cut). An app's schema copied
  * while the app writes and the feed runs, with a target trigger that stays silent; a newer row on
- * the target kept; a unique conflict sent through the Data API, which resolves it; a composite key;
+ * the target kept; a unique conflict sent through the Data API, which resolves it; a composite key
+ * (and an enum array, in the text format); `backfill --full` through the merge;
  * a copy that fails midway resumes from its heartbeat without losing or counting a row twice;
  * `verify` through the databases; and without the URLs the Data API copies, as before.
  */
@@ -12,7 +13,11 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { DirectDatabases, DirectTarget } from '../../src/contracts/direct-ports.js';
 import type { TableConfig } from '../../src/contracts/config.js';
+import { sendRequest } from '../../src/cli/requests.js';
+import type { Target } from '../../src/cli/targets.js';
 import { connectDirect } from '../../src/supabase/direct.js';
+import { workflowIdFor } from '../../src/workflows/ids.js';
+import { backfillUpdate } from '../../src/workflows/messages.js';
 import { verifyTables } from '../../src/workflows/verify.js';
 import { AppChurn, appSchema, createAppSchema } from '../support/app-schema.js';
 import { waitInSync } from '../support/compare.js';
@@ -20,6 +25,7 @@ import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.
 import { holdDuringFile } from '../support/resource-lock.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
+import { waitFor } from '../support/wait.js';
 
 const stack = testStack();
 const source = () => db(stack.source.databaseUrl);
@@ -112,7 +118,11 @@ describe('the guarantees of the API path', () => {
   before(async () => {
     const notesDdl = `CREATE TABLE public.${notes.table} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
     const peopleDdl = `CREATE TABLE public.${people.table} (id int PRIMARY KEY, email text NOT NULL UNIQUE, updated_at timestamptz NOT NULL DEFAULT now())`;
-    const pairsDdl = `CREATE TABLE public.${pairs.table} (tenant text, n int, val numeric, updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant, n))`;
+    // An array of an enum: its binary form holds the type's oid, which differs between the two
+    // databases, so this table goes in COPY's text format.
+    const pairsDdl = `CREATE TYPE public.${pairs.table}_mood AS ENUM ('calm', 'busy');
+      CREATE TABLE public.${pairs.table} (tenant text, n int, val numeric, moods public.${pairs.table}_mood[],
+        updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant, n))`;
     for (const pool of [source(), target()]) await pool.query(`${notesDdl}; ${peopleDdl}; ${pairsDdl}`);
     await source().query(
       `INSERT INTO public.${notes.table} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 300) g`,
@@ -129,8 +139,9 @@ describe('the guarantees of the API path', () => {
       `INSERT INTO public.${people.table} (id, email, updated_at) VALUES (2, 'x@example.com', now() - interval '1 day')`,
     );
     await source().query(
-      `INSERT INTO public.${pairs.table} (tenant, n, val)
-       SELECT 'tenant-' || (g % 7), g, g * 1.5 FROM generate_series(1, 500) g`,
+      `INSERT INTO public.${pairs.table} (tenant, n, val, moods)
+       SELECT 'tenant-' || (g % 7), g, g * 1.5, ARRAY['calm', 'busy']::public.${pairs.table}_mood[]
+         FROM generate_series(1, 500) g`,
     );
     sync = await startSync(testConfig([notes, people, pairs], { realtime: false, logLevel: 'info' }), {
       direct: direct(37),
@@ -162,10 +173,41 @@ describe('the guarantees of the API path', () => {
     );
   });
 
-  test('a composite key is cut into ranges and copied whole', async () => {
+  test('a composite key is cut into ranges and copied whole (an enum array: in the text format)', async () => {
     await waitUntilSyncing(sync, pairs, { realtime: false, timeoutMs: 30_000 });
     await waitInSync(pairs.table, { key: ['tenant', 'n'] });
     assert.equal((await sync.status(pairs)).initialCopy.rowsCopied, 500);
+  });
+
+  test('backfill --full: the rows the target holds go through the merge; a stale copy there is mended, a newer one kept', async () => {
+    await waitUntilSyncing(sync, notes, { realtime: false, timeoutMs: 30_000 });
+    // Changed on the target by hand, at an older version than the source's: the backfill mends it.
+    await target().query(
+      `UPDATE public.${notes.table} SET note = 'stale', updated_at = updated_at - interval '1 day' WHERE id = 7`,
+    );
+    const t: Target = { name: notes.qualifiedName, workflowId: workflowIdFor(notes) };
+    const spec = {
+      what: 'backfill',
+      update: backfillUpdate.name,
+      resultTimeoutMs: 60_000,
+      waitingFor: 'the pass',
+    };
+    await sendRequest(sync.client, t, spec, new AbortController().signal);
+    await waitFor(
+      async () =>
+        (await target().query<{ note: string }>(`SELECT note FROM public.${notes.table} WHERE id = 7`))
+          .rows[0]?.note === 'row 7',
+      {
+        timeoutMs: 30_000,
+        message: 'the backfill did not mend the stale row',
+      },
+    );
+    await waitUntilSyncing(sync, notes, { realtime: false, timeoutMs: 30_000 });
+    const { rows } = await target().query<{ note: string }>(
+      `SELECT note FROM public.${notes.table} WHERE id = 5`,
+    );
+    assert.equal(rows[0]!.note, 'newer on the target');
+    assert.equal((await sync.status(notes)).initialCopy.rowsCopied, 300);
   });
 });
 
