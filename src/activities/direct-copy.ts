@@ -12,6 +12,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { ReconcileChunkInput, ReconcileChunkResult } from '../contracts/activities.js';
+import type { KeyTextValues } from '../contracts/ports.js';
 import type { CopyPlan, DirectDatabases, KeyRange } from '../contracts/direct-ports.js';
 import { keyRow } from '../core/keys.js';
 import {
@@ -30,7 +31,7 @@ import { writeRows } from './writes.js';
 /** Rows per range: small enough that a retry redoes little, large enough that a COPY's setup is noise. */
 export const ROWS_PER_RANGE = 25_000;
 /** Ranges per segment, per range copied at once: the slowest range of a segment delays its end. */
-const RANGES_PER_SLOT = 4;
+const RANGES_PER_SLOT = 8;
 /** Keys per read when a range goes through the API's path. */
 const API_KEYS = 1000;
 
@@ -56,15 +57,25 @@ export class DirectChunk {
       direct.source.columnNames(input.table),
     ]);
     this.plan = sharedColumns(plan, sourceColumns);
-    const requested = direct.parallel * RANGES_PER_SLOT;
+    // The chunk's first segment is one range per slot, so copying starts after a short read of
+    // its bounds; the later ones are larger, and each one's bounds are read while the segment
+    // before it copies.
+    let requested = direct.parallel;
+    let next: { after: KeyTextValues; bounds: Promise<KeyTextValues[]> } | undefined;
     for (;;) {
       if (!isSegment(progress.segment)) {
         const after = keyText(progress.afterKey);
-        const rows = direct.rowsPerRange ?? ROWS_PER_RANGE;
-        const bounds = await direct.source.rangeBounds(input.table, this.plan, after, rows, requested);
+        const prefetched = next && JSON.stringify(next.after) === JSON.stringify(after) ? next : undefined;
+        const bounds = await (prefetched?.bounds ?? this.bounds(after, requested));
         progress.segment = planSegment(after, bounds, requested);
       }
       const segment = progress.segment;
+      requested = direct.parallel * RANGES_PER_SLOT;
+      next = undefined;
+      if (segment.end !== null && Date.now() - started < input.maxDurationMs) {
+        next = { after: segment.end, bounds: this.bounds(segment.end, requested) };
+        next.bounds.catch(() => undefined);
+      }
       await this.copyRanges(segment);
       delete progress.segment;
       if (segment.end === null) {
@@ -77,6 +88,12 @@ export class DirectChunk {
     }
     const { segment: _, ...result } = progress;
     return result;
+  }
+
+  /** Every n-th key after `after`, cutting up to `ranges` ranges. */
+  private bounds(after: KeyTextValues | null, ranges: number): Promise<KeyTextValues[]> {
+    const rows = this.direct.rowsPerRange ?? ROWS_PER_RANGE;
+    return this.direct.source.rangeBounds(this.input.table, this.plan!, after, rows, ranges);
   }
 
   /** The segment's ranges left, `parallel` at once; the first failure stops the others. */
