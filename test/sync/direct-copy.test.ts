@@ -18,13 +18,13 @@ import type { Target } from '../../src/cli/targets.js';
 import { connectDirect } from '../../src/supabase/direct.js';
 import { workflowIdFor } from '../../src/workflows/ids.js';
 import { backfillUpdate } from '../../src/workflows/messages.js';
-import { verifyTables } from '../../src/workflows/verify.js';
 import { AppChurn, appSchema, createAppSchema } from '../support/app-schema.js';
 import { waitInSync } from '../support/compare.js';
 import { closeDatabases, createNotesTable, db, uniqueName } from '../support/db.js';
 import { holdDuringFile } from '../support/resource-lock.js';
 import { testStack } from '../support/stack-env.js';
 import { startSync, table, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
+import { verifyUntilEqual } from '../support/verify-until-equal.js';
 import { waitFor } from '../support/wait.js';
 
 const stack = testStack();
@@ -101,20 +101,7 @@ describe('an app copied by COPY while it writes and the feed runs', () => {
 
   test('verify compares through the databases and finds them equal', async () => {
     // The rows are equal already; the sequences the last writes moved follow within seconds.
-    let attempt = 0;
-    let last: unknown;
-    await waitFor(
-      async () => {
-        const result = await sync.client.workflow.execute(verifyTables, {
-          taskQueue: sync.config.temporal.taskQueue,
-          workflowId: `verify-${s.suffix}-${++attempt}`,
-          args: [{ tables: s.tables, repair: false }],
-        });
-        last = result.tables;
-        return result.equal;
-      },
-      { timeoutMs: 20_000, intervalMs: 1000, message: () => JSON.stringify(last, null, 1) },
-    );
+    await verifyUntilEqual(sync, s.tables, `verify-${s.suffix}`);
   });
 });
 
