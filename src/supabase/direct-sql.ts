@@ -108,11 +108,3 @@ export function rangeBusySql(ref: TableRef, plan: CopyPlan, range: KeyRange): st
     "AND ts.recorded_at > now() - interval '2 minutes') AS busy"
   );
 }
-
-/** The newest version in a range, rendered as the Data API renders it (the sessions run in UTC). */
-export function newestSql(ref: TableRef, plan: CopyPlan, range: KeyRange, versionColumn: string): string {
-  return (
-    `SELECT to_json(max(${quoteIdent(versionColumn)})) #>> '{}' AS v FROM ${qualified(ref)} ` +
-    `WHERE ${rangeCondition(ref, plan.keyTypes, range)}`
-  );
-}
