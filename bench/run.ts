@@ -45,10 +45,12 @@ import { figureStorage, storageLines } from './storage.js';
 import { changeLogLines, figureChangeLogCost } from './change-log-cost.js';
 import { figureKinds, kindsLines, type KindsFigure } from './kinds-figure.js';
 import { catchUpLines, figureCatchUp, type CatchUpContext, type CatchUpFigure } from './catchup-figure.js';
+import { directLines, figureDirect, type DirectFigure } from './direct-figure.js';
 
 const quick = process.argv.includes('--quick');
 const FIGURES = [
   'copy',
+  'direct',
   'freshness',
   'catchup',
   'scale',
@@ -106,6 +108,9 @@ const S = quick
       profileRows: 100_000,
     };
 const RECONCILE_ONLY_INTERVAL_MS = 1000;
+/** Rows of the direct copy figure (bench/direct-figure.ts). */
+const DIRECT_ROWS = 1_000_000;
+const DIRECT_ROWS_QUICK = 200_000;
 const FRESH_ROWS = 100_000;
 
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -401,6 +406,20 @@ async function main() {
       value: `${c100.ratio}×`,
       pass: c100.ratio >= 0.4,
     });
+
+  // 1b. The direct first copy (COPY between the databases), 1M rows (quick: 200k), beside native.
+  if (want('direct')) {
+    const d = await figureDirect(
+      { ...catchUpContext(), copyNative },
+      quick ? DIRECT_ROWS_QUICK : DIRECT_ROWS,
+    );
+    result.directCopy = d;
+    targets.push({
+      target: `direct first copy of ${d.rows} rows ≥ 0.8× native`,
+      value: `${d.ratio}× (${d.ours.rowsPerSec} vs ${d.native.rowsPerSec} rows/s; worker start included)`,
+      pass: d.ratio >= 0.8,
+    });
+  }
 
   // 2. Freshness: realtime (reconcile every 30 s alongside), reconcile only, native
   const freshRows: FreshRow[] = [];
@@ -929,6 +948,8 @@ function printTable(
     out.push(
       `   batch ${String(p.batchSize).padEnd(35)} ${p.readApiMs} / ${p.readSqlMs}   ${p.protectMs} + ${p.parseMs} (${p.stringifyMs})   ${p.writeApiMs} / ${p.writeSqlMs}   ${p.apiCpuMsPerRequest} ms (${p.responseKb} KB)   ${p.targetPgCpuMsPerWrite} ms`,
     );
+  const direct = result.directCopy as DirectFigure | undefined;
+  if (direct) out.push(...directLines(direct));
   out.push(...hostedLines);
   out.push('', 'Targets');
   for (const t of targets)

@@ -16,6 +16,8 @@ import type { Logger } from './contracts/logger.js';
 import type { SourceProject, TargetProject } from './contracts/ports.js';
 import type { RealtimeProgress } from './contracts/table-sync.js';
 import type { StorageSource, StorageTarget } from './contracts/storage-ports.js';
+import type { DirectDatabases } from './contracts/direct-ports.js';
+import { closeDirect, connectDirect } from './supabase/direct.js';
 import { connectSource } from './supabase/source.js';
 import { connectTarget } from './supabase/target.js';
 import { connectStorageSource } from './supabase/storage-source.js';
@@ -43,6 +45,8 @@ export interface SyncWorkerOptions {
   target?: TargetProject;
   storageSource?: StorageSource;
   storageTarget?: StorageTarget;
+  /** Override the direct path's databases (default: from the config's database URLs). */
+  direct?: DirectDatabases;
   /** gRPC interceptors on the worker's Temporal client (tests count the calls it makes). */
   clientInterceptors?: ConnectionOptions['interceptors'];
 }
@@ -77,10 +81,13 @@ function activitiesFor(
   shutdown: AbortSignal,
   held: HeldSignals,
   lagHistory: LagHistory,
+  direct: DirectDatabases | undefined,
 ) {
   const { config, logger } = options;
   return createActivities({
     shutdown,
+    // Both database URLs given: whole-table reads and verify go through COPY and SQL (direct-copy.ts).
+    ...(direct ? { direct } : {}),
     source: options.source ?? connectSource(config.source),
     target: options.target ?? connectTarget(config.target),
     // Storage (storage-sync workflows): clients are made here, used only when buckets are configured.
@@ -139,7 +146,17 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     logger,
   );
   const lagHistory = new LagHistory();
-  const activities = activitiesFor(options, client, metrics, identity, shuttingDown.signal, held, lagHistory);
+  const direct = options.direct ?? connectDirect(config);
+  const activities = activitiesFor(
+    options,
+    client,
+    metrics,
+    identity,
+    shuttingDown.signal,
+    held,
+    lagHistory,
+    direct,
+  );
   const worker = await Worker.create({
     connection,
     identity,
@@ -189,6 +206,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
       await running;
     },
     close: async () => {
+      await closeDirect(direct);
       await client.connection.close();
       await connection.close();
     },

@@ -1,3 +1,4 @@
+import type { DirectDatabases } from '../contracts/direct-ports.js';
 import type { Logger } from '../contracts/logger.js';
 import type { SourceProject, TargetProject } from '../contracts/ports.js';
 import type { SchemaDifference } from '../contracts/schema-difference.js';
@@ -12,6 +13,11 @@ export interface ActivityDeps {
   storageSource?: StorageSource;
   storageTarget?: StorageTarget;
   logger: Logger;
+  /**
+   * Both projects' Postgres (SYNC_SOURCE_DATABASE_URL and SYNC_TARGET_DATABASE_URL set): whole-table
+   * reads and verify go through them (direct-copy.ts); absent, everything goes through the Data API.
+   */
+  direct?: DirectDatabases;
   /**
    * Where a table workflow's latest completed run left off (checkpoints.ts): the worker looks it up
    * with its Temporal client (src/temporal/checkpoints.ts).

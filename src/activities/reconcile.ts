@@ -15,6 +15,7 @@ import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
 import { checkSchema, driftNotes, explainSchemaError } from './schema-check.js';
+import { DirectChunk, type DirectProgress } from './direct-copy.js';
 import { writeRows } from './writes.js';
 
 /** Pages written at once (reads stay one ahead); the target's rows are locked in key order. */
@@ -56,8 +57,6 @@ class ChunkCopy {
   async run(): Promise<ReconcileChunkResult> {
     const { input, progress } = this;
     const started = Date.now();
-    if (input.checkSchema)
-      progress.drift = driftNotes((await checkSchema(this.deps, input.table)).differences);
     try {
       let page = await this.read(progress.afterKey, progress.afterVersion);
       // Pages read but not yet written: written together once they hold WRITE_ROWS rows.
@@ -144,7 +143,8 @@ export function createReconcileActivities(deps: ActivityDeps) {
   return {
     async reconcileChunk(input: ReconcileChunkInput): Promise<ReconcileChunkResult> {
       // Resume from the last heartbeat of a failed attempt, if any.
-      const progress = (activityInfo().heartbeatDetails as ReconcileChunkResult | undefined) ?? {
+      const resumed = activityInfo().heartbeatDetails as DirectProgress | undefined;
+      const progress: DirectProgress = resumed ?? {
         rowsRead: 0,
         written: 0,
         skipped: 0,
@@ -153,17 +153,40 @@ export function createReconcileActivities(deps: ActivityDeps) {
         afterVersion: input.afterVersion,
         maxVersion: null,
       };
-      const copy = new ChunkCopy(deps, input, progress);
+      // A whole-table read goes through the databases when both URLs are given.
+      const wholeTable = input.mode === 'by-key' || input.versionColumn === null;
+      const direct = wholeTable ? deps.direct : undefined;
+      if (wholeTable && resumed === undefined && input.afterKey === null) logPath(deps, input);
+      const run = async () => {
+        if (input.checkSchema)
+          progress.drift = driftNotes((await checkSchema(deps, input.table)).differences);
+        return direct
+          ? new DirectChunk(deps, direct, input, progress).run()
+          : new ChunkCopy(deps, input, progress).run();
+      };
       // A write refused for a schema reason says which drift, with the SQL for the target.
       return failClearly(() =>
         keepBeating(
           () => progress,
           () =>
-            copy.run().catch(async (error: unknown) => {
+            run().catch(async (error: unknown) => {
               throw await explainSchemaError(deps, input.table, error);
             }),
         ),
       );
     },
   };
+}
+
+/** Which path a whole-table read takes (the direct one at info level: it is the one a user asked for). */
+function logPath(deps: ActivityDeps, input: ReconcileChunkInput): void {
+  const table = input.table.qualifiedName;
+  if (deps.direct) {
+    deps.logger.info(
+      { table, path: 'direct' },
+      `${table}: reading the whole table with COPY between the databases (${deps.direct.parallel} key ranges at once)`,
+    );
+  } else {
+    deps.logger.debug({ table, path: 'api' }, `${table}: reading the whole table through the Data API`);
+  }
 }

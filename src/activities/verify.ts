@@ -182,8 +182,10 @@ async function verify(
   made: (v: TableVerifier) => void,
 ): Promise<VerifyTableResult> {
   const ref = input.table;
-  const source = checked(deps.source, 'source');
-  const target = checked(deps.target, 'target');
+  // The checksums are computed in SQL on each side: through the databases when their URLs are
+  // given (no API request's 60 s cap, no HTTP per range), else through the Data API.
+  const source = checked(deps.direct?.source ?? deps.source, 'source');
+  const target = checked(deps.direct?.target ?? deps.target, 'target');
   const schema = await compareSchemas(deps, ref);
   if (schema.columnsDiffer) return columnsDiffer(deps, ref, schema.notes, started);
   const buckets = input.buckets ?? DEFAULT_BUCKETS;

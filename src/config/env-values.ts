@@ -13,6 +13,7 @@ export const SECRET_VARIABLES = [
   'TEMPORAL_API_KEY',
   'SYNC_PAYLOAD_KEY',
   'SYNC_TARGET_DATABASE_URL',
+  'SYNC_SOURCE_DATABASE_URL',
 ] as const;
 
 // Every message below is a fragment that follows `NAME="value" in <where>: `.
@@ -54,12 +55,12 @@ export function supabaseUrl() {
 }
 
 /** A Postgres connection URL (it holds the password: a secret, never shown). */
-export function databaseUrl() {
+export function databaseUrl(role: 'source' | 'target' = 'target') {
+  const ref = role === 'target' ? '<backup-ref>' : '<primary-ref>';
   return z
     .string()
     .regex(/^postgres(ql)?:\/\/\S+$/, {
-      error:
-        "must be the target's Postgres connection URL, postgresql://postgres:PASSWORD@db.<backup-ref>.supabase.co:5432/postgres (Dashboard → Connect)",
+      error: `must be the ${role}'s Postgres connection URL, postgresql://postgres:PASSWORD@db.${ref}.supabase.co:5432/postgres (Dashboard → Connect)`,
     })
     .refine((value) => parseUrl(value) !== undefined, {
       error: 'is not a valid URL (a password with @, : or / must be percent-encoded)',

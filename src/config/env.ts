@@ -24,6 +24,7 @@ import {
   wholeNumber,
 } from './env-values.js';
 import { errorMessage } from '../core/errors.js';
+import { directUrlProblem } from './database-urls.js';
 
 export const DEFAULT_TABLE_CONFIG = 'sync/tables.config.json';
 /** How often a running worker looks for tables created on the source (src/engine/discovery.ts). */
@@ -47,6 +48,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  */
 export const DEFAULT_RECONCILE_INTERVAL_MS = 30_000;
 export const DEFAULT_RECONCILE_INTERVAL_LIVE_MS = 300_000;
+
+/** SYNC_DIRECT_COPY_PARALLEL's default: key ranges a direct copy moves at once (one session each side). */
+export const DEFAULT_DIRECT_COPY_PARALLEL = 4;
 
 /** setTimeout's limit. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -85,7 +89,11 @@ const EnvSchema = z
       ' of milliseconds',
       ', or 0 to turn the schema watch off',
     ).default(DEFAULT_SCHEMA_WATCH_INTERVAL_MS),
-    SYNC_TARGET_DATABASE_URL: databaseUrl().optional(),
+    SYNC_TARGET_DATABASE_URL: databaseUrl('target').optional(),
+    SYNC_SOURCE_DATABASE_URL: databaseUrl('source').optional(),
+    SYNC_DIRECT_COPY_PARALLEL: wholeNumber(1, 16, ' of key ranges copied at once').default(
+      DEFAULT_DIRECT_COPY_PARALLEL,
+    ),
     SYNC_MODE: z
       .string()
       .toLowerCase()
@@ -128,6 +136,8 @@ const EnvSchema = z
           'is the same project as SYNC_SOURCE_SUPABASE_URL; the target must be a different (backup) project',
       });
     }
+    const direct = directUrlProblem(env);
+    if (direct) ctx.addIssue({ code: 'custom', path: ['SYNC_SOURCE_DATABASE_URL'], message: direct });
     const watch = env.SYNC_SCHEMA_WATCH_INTERVAL_MS;
     if (watch > 0 && watch < MIN_SCHEMA_WATCH_INTERVAL_MS) {
       ctx.addIssue({
@@ -205,6 +215,9 @@ export function parseEnv(sources: EnvSources): EnvConfig {
     schemaWatch: { intervalMs: env.SYNC_SCHEMA_WATCH_INTERVAL_MS },
     ...(env.SYNC_TARGET_DATABASE_URL !== undefined
       ? { targetDatabaseUrl: env.SYNC_TARGET_DATABASE_URL }
+      : {}),
+    ...(env.SYNC_SOURCE_DATABASE_URL !== undefined
+      ? { sourceDatabaseUrl: env.SYNC_SOURCE_DATABASE_URL, directParallel: env.SYNC_DIRECT_COPY_PARALLEL }
       : {}),
     mode: env.SYNC_MODE,
     realtime: env.SYNC_REALTIME,

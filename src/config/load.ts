@@ -59,6 +59,7 @@ export function redactedConfig(config: SyncConfig): SyncConfig {
     discovery: { ...config.discovery },
     failover: { ...config.failover },
     ...(config.targetDatabaseUrl !== undefined ? { targetDatabaseUrl: '***' } : {}),
+    ...(config.sourceDatabaseUrl !== undefined ? { sourceDatabaseUrl: '***' } : {}),
     temporal: {
       ...config.temporal,
       ...(config.temporal.apiKey !== undefined ? { apiKey: '***' } : {}),

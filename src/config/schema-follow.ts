@@ -6,6 +6,7 @@
  */
 import type { SchemaConfig } from '../contracts/config.js';
 import { closest, ConfigError, describeType, show } from './errors.js';
+import { projectRef } from './database-urls.js';
 
 const EXAMPLE = '{"schema": {"follow": true}}';
 const SCHEMA_KEYS = ['follow'] as const;
@@ -31,11 +32,6 @@ export function parseSchemaConfig(value: unknown, file: string): SchemaConfig {
     );
   }
   return { follow };
-}
-
-/** The hosted project ref in a Supabase URL (`https://<ref>.supabase.co`), if it is one. */
-function projectRef(url: string): string | undefined {
-  return /^https?:\/\/([a-z0-9]{20})\.supabase\.(co|in)\b/.exec(url)?.[1];
 }
 
 /**

@@ -49,9 +49,16 @@ export interface SyncConfig {
   schemaWatch?: { intervalMs: number };
   /**
    * SYNC_TARGET_DATABASE_URL (a secret: it holds the password): the target's Postgres URL, through
-   * which `"schema": {"follow": true}` applies what is missing there.
+   * which `"schema": {"follow": true}` applies what is missing there, and the direct path writes.
    */
   targetDatabaseUrl?: string;
+  /**
+   * SYNC_SOURCE_DATABASE_URL (a secret too): the source's Postgres URL. With targetDatabaseUrl, the
+   * first copy, `backfill --full` and `verify` go through COPY between the databases
+   * (src/activities/direct-copy.ts), SYNC_DIRECT_COPY_PARALLEL key ranges at once (`directParallel`).
+   */
+  sourceDatabaseUrl?: string;
+  directParallel?: number;
   mode: SyncMode;
   realtime: boolean;
   loop: boolean;

@@ -27,6 +27,8 @@ export function createLogger(
           'headers.authorization',
           'targetDatabaseUrl',
           '*.targetDatabaseUrl',
+          'sourceDatabaseUrl',
+          '*.sourceDatabaseUrl',
           'databaseUrl',
           '*.databaseUrl',
         ],

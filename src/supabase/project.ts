@@ -6,11 +6,7 @@
  */
 import type {
   CatalogReader,
-  KeyHash,
-  KeyTextValues,
-  RangeBucket,
   RangeChecksums,
-  RangeHash,
   SequencePosition,
   SequenceReader,
   TableRef,
@@ -26,6 +22,7 @@ import type {
 import { apiError, type FailedCall, type MigrationName } from './api-errors.js';
 import { newClient, type ProjectConnection, type SupabaseClient } from './client.js';
 import { tableName } from '../core/names.js';
+import { rangeChecksums, type RangeCall } from './range-calls.js';
 
 export abstract class SupabaseProject
   implements Required<RangeChecksums>, CatalogReader, AppCatalogReader, AppFingerprintReader, SequenceReader
@@ -116,51 +113,14 @@ export abstract class SupabaseProject
     return { p_schema: ref.schema, p_table: ref.table, p_primary_keys: ref.primaryKeys };
   }
 
-  async summarizeRange(
-    ref: TableRef,
-    after: KeyTextValues | null,
-    until: KeyTextValues | null,
-    buckets: number,
-    minBucketRows = 1,
-  ): Promise<RangeBucket[]> {
-    return this.rpc<RangeBucket[]>(
-      'sync_range_summary',
-      {
-        ...this.table(ref),
-        p_after: after,
-        p_until: until,
-        p_buckets: buckets,
-        p_min_bucket_rows: minBucketRows,
-      },
-      { what: 'summarizing a key range', ref, migration: 'verify' },
-    );
-  }
+  // verify's range checksums (range-calls.ts).
+  private readonly ranges = rangeChecksums((ref, c) => this.rangeRpc(ref, c));
+  readonly summarizeRange = this.ranges.summarizeRange;
+  readonly hashRanges = this.ranges.hashRanges;
+  readonly listRange = this.ranges.listRange;
 
-  async hashRanges(
-    ref: TableRef,
-    after: KeyTextValues | null,
-    bounds: Array<KeyTextValues | null>,
-  ): Promise<RangeHash[]> {
-    if (bounds.length === 0) return [];
-    return this.rpc<RangeHash[]>(
-      'sync_range_hashes',
-      { ...this.table(ref), p_after: after, p_bounds: bounds },
-      { what: 'checksumming key ranges', ref, migration: 'verify' },
-    );
-  }
-
-  async listRange(
-    ref: TableRef,
-    after: KeyTextValues | null,
-    until: KeyTextValues | null,
-    limit: number,
-  ): Promise<KeyHash[]> {
-    const rows = await this.rpc<Array<[KeyTextValues, string]>>(
-      'sync_range_rows',
-      { ...this.table(ref), p_after: after, p_until: until, p_limit: limit },
-      { what: 'listing the keys of a range', ref, migration: 'verify' },
-    );
-    return rows.map(([key, hash]) => ({ key, hash }));
+  private rangeRpc<T>(ref: TableRef, call: RangeCall): Promise<T> {
+    return this.rpc<T>(call.fn, call.args, { what: call.what, ref, migration: 'verify' });
   }
 }
 

@@ -12,6 +12,7 @@ import { syncSettings } from '../../src/config/settings.js';
 import { enableDeleteTracking, ensureTableWorkflows } from '../../src/engine/tables.js';
 import { connectSource } from '../../src/supabase/source.js';
 import type { SourceProject, TargetProject } from '../../src/contracts/ports.js';
+import type { DirectDatabases } from '../../src/contracts/direct-ports.js';
 import { createSyncWorker, type SyncWorker } from '../../src/worker.js';
 import { workflowBundle as cachedWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
 import { reconcileNowUpdate, statusQuery } from '../../src/workflows/messages.js';
@@ -46,7 +47,7 @@ export function table(
 
 export function testConfig(
   tables: TableConfig[],
-  overrides: Partial<Pick<SyncConfig, 'realtime' | 'loop' | 'mode' | 'metrics'>> & {
+  overrides: Partial<Pick<SyncConfig, 'realtime' | 'loop' | 'mode' | 'metrics' | 'logLevel'>> & {
     reconcile?: Partial<SyncConfig['reconcile']>;
   } = {},
 ): SyncConfig {
@@ -75,7 +76,7 @@ export function testConfig(
     },
     // Off unless a test asks: test files run in parallel processes and would fight over one port.
     metrics: overrides.metrics ?? { address: null },
-    logLevel: process.env.TEST_LOG_LEVEL ?? 'warn',
+    logLevel: overrides.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'warn',
     envFile: undefined,
     tableConfigFile: '(test)',
     tables,
@@ -111,6 +112,7 @@ export async function startSync(
     settings?: Partial<SyncSettings>;
     source?: SourceProject;
     target?: TargetProject;
+    direct?: DirectDatabases;
     startWorkflows?: boolean;
   } = {},
 ): Promise<RunningSync> {
@@ -123,6 +125,7 @@ export async function startSync(
     workflowBundle: await workflowBundle(),
     source: options.source,
     target: options.target,
+    ...(options.direct ? { direct: options.direct } : {}),
   });
   const running = worker.run();
   running.catch(() => undefined);

@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { verifyTables } from '../../src/workflows/verify.js';
 import type { TableStatus } from '../../src/contracts/table-sync.js';
 import { AppChurn, appSchema, createAppSchema, type AppSchema } from '../support/app-schema.js';
 import { waitInSync } from '../support/compare.js';
@@ -18,6 +17,7 @@ import { testStack } from '../support/stack-env.js';
 import { startSync, testConfig, waitUntilSyncing, type RunningSync } from '../support/sync.js';
 import { waitFor } from '../support/wait.js';
 import { holdDuringFile } from '../support/resource-lock.js';
+import { verifyUntilEqual } from '../support/verify-until-equal.js';
 
 const stack = testStack();
 const source = () => db(stack.source.databaseUrl);
@@ -171,20 +171,7 @@ for (const realtime of [true, false]) {
     test('verify says OK', async () => {
       // The rows are in sync; the sequences follow within seconds (the feed moves them after its
       // writes, every pass too): verify says equal once they have.
-      let attempt = 0;
-      let last: unknown;
-      await waitFor(
-        async () => {
-          const result = await sync.client.workflow.execute(verifyTables, {
-            taskQueue: sync.config.temporal.taskQueue,
-            workflowId: `verify-${s.suffix}-${++attempt}`,
-            args: [{ tables: s.tables, repair: false }],
-          });
-          last = result.tables;
-          return result.equal;
-        },
-        { timeoutMs: 20_000, intervalMs: 1000, message: () => JSON.stringify(last, null, 1) },
-      );
+      await verifyUntilEqual(sync, s.tables, `verify-${s.suffix}`);
     });
   });
 }

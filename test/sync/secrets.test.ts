@@ -2,8 +2,9 @@
  * No secret leaves the worker's config: neither service role key (nor its signature, the part
  * derived from the JWT secret), nor a wrong key a user configured, nor the Postgres passwords
  * appear in the worker's log lines, the workflows' histories, the metrics endpoint or the errors
- * the status query reports — after a sync that worked, one whose target key is wrong, and one
- * whose table is missing on the target. Log lines about a table carry `table`.
+ * the status query reports — after a sync that worked, one whose target key is wrong, one whose
+ * table is missing on the target, and one on the direct path whose target database URL has a wrong
+ * password. Log lines about a table carry `table`.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -19,6 +20,13 @@ import { waitFor } from '../support/wait.js';
 
 const stack = testStack();
 const wrongTargetKey = makeServiceRoleKey(newJwtSecret());
+/** The direct path's target URL with a password that is not the target's. */
+const wrongDbPassword = `wrong-${newJwtSecret().slice(0, 24)}`;
+const wrongTargetDbUrl = (() => {
+  const url = new URL(stack.target.databaseUrl);
+  url.password = wrongDbPassword;
+  return url.toString();
+})();
 
 const signature = (jwt: string) => jwt.split('.')[2] ?? '';
 const password = (databaseUrl: string) => decodeURIComponent(new URL(databaseUrl).password);
@@ -33,6 +41,7 @@ const SECRETS: Record<string, string> = {
   'the wrong target key signature': signature(wrongTargetKey),
   'source Postgres password': password(stack.source.databaseUrl),
   'target Postgres password': password(stack.target.databaseUrl),
+  'the wrong target database password': wrongDbPassword,
 };
 
 function assertNoSecrets(text: string, where: string): void {
@@ -64,27 +73,31 @@ function historyText(history: unknown): string {
 const okName = uniqueName('sec_ok');
 const missingName = uniqueName('sec_missing');
 const badKeyName = uniqueName('sec_badkey');
+const badDbName = uniqueName('sec_baddb');
 const ok = table(okName);
 const missing = table(missingName);
 const badKey = table(badKeyName);
+const badDb = table(badDbName);
 const ddl = (name: string) =>
   `CREATE TABLE public.${name} (id bigint PRIMARY KEY, note text, updated_at timestamptz NOT NULL DEFAULT now())`;
 
 let good: RunningSync;
 let wrongKey: RunningSync;
+/** The direct path (both database URLs), the target's with a wrong password. */
+let wrongDb: RunningSync;
 let metricsAddress: string;
 const statuses = new Map<string, TableStatus>();
 
 before(async () => {
   const source = db(stack.source.databaseUrl);
   const target = db(stack.target.databaseUrl);
-  for (const name of [okName, missingName, badKeyName]) {
+  for (const name of [okName, missingName, badKeyName, badDbName]) {
     await source.query(ddl(name));
     await source.query(
       `INSERT INTO public.${name} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 50) g`,
     );
   }
-  for (const name of [okName, badKeyName]) await target.query(ddl(name)); // missingName: not on the target
+  for (const name of [okName, badKeyName, badDbName]) await target.query(ddl(name)); // missingName: not on the target
 
   metricsAddress = `127.0.0.1:${await freePort()}`;
   // Debug level: every line the worker can write is checked.
@@ -97,6 +110,13 @@ before(async () => {
   wrongKey = await startSync({
     ...badConfig,
     target: { ...badConfig.target, serviceRoleKey: wrongTargetKey },
+    logLevel: 'debug',
+  });
+
+  wrongDb = await startSync({
+    ...testConfig([badDb]),
+    sourceDatabaseUrl: stack.source.databaseUrl,
+    targetDatabaseUrl: wrongTargetDbUrl,
     logLevel: 'debug',
   });
 
@@ -115,6 +135,7 @@ before(async () => {
   for (const [sync, t] of [
     [good, missing],
     [wrongKey, badKey],
+    [wrongDb, badDb],
   ] as const) {
     statuses.set(
       t.qualifiedName,
@@ -131,6 +152,7 @@ before(async () => {
 });
 
 after(async () => {
+  await wrongDb?.close();
   await wrongKey?.close();
   await good?.close();
   await closeDatabases();
@@ -140,6 +162,8 @@ describe('secrets stay in the worker config', () => {
   test('the failures really happened, with messages that say what to fix', () => {
     const keyError = statuses.get(badKey.qualifiedName)?.lastError?.message ?? '';
     assert.match(keyError, /SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY/);
+    const dbError = statuses.get(badDb.qualifiedName)?.lastError?.message ?? '';
+    assert.match(dbError, /SYNC_TARGET_DATABASE_URL/);
     const missingError = statuses.get(missing.qualifiedName)?.lastError?.message ?? '';
     assert.match(missingError, /is on the source but not on the target; run on the target: CREATE TABLE/);
   });
@@ -153,6 +177,7 @@ describe('secrets stay in the worker config', () => {
       [good, ok],
       [good, missing],
       [wrongKey, badKey],
+      [wrongDb, badDb],
     ] as const) {
       const history = await sync.client.workflow.getHandle(workflowIdFor(t)).fetchHistory();
       assert.ok((history.events?.length ?? 0) > 5);
@@ -172,11 +197,11 @@ describe('secrets stay in the worker config', () => {
   });
 
   test('log lines: JSON, no secrets, `table` on every line about a table', async () => {
-    const names = [ok, missing, badKey].map((t) => t.qualifiedName);
+    const names = [ok, missing, badKey, badDb].map((t) => t.qualifiedName);
     /** The tables the captured lines are about, each line checked for `table`. */
     const check = () => {
       const aboutTables = new Set<string>();
-      for (const line of [...good.logs.lines, ...wrongKey.logs.lines]) {
+      for (const line of [...good.logs.lines, ...wrongKey.logs.lines, ...wrongDb.logs.lines]) {
         const entry = JSON.parse(line) as Record<string, unknown>;
         const { table: tableField, ...rest } = entry;
         const text = JSON.stringify(rest);
@@ -197,6 +222,9 @@ describe('secrets stay in the worker config', () => {
       { message: () => `log lines about the failing tables missing: ${[...check()].join(', ')}` },
     );
     check();
-    assertNoSecrets([...good.logs.lines, ...wrongKey.logs.lines].join('\n'), 'the log lines');
+    assertNoSecrets(
+      [...good.logs.lines, ...wrongKey.logs.lines, ...wrongDb.logs.lines].join('\n'),
+      'the log lines',
+    );
   });
 });

@@ -4,43 +4,14 @@
  * Bad values: one line naming the file and key or the variable.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfig, redactedConfig } from '../../src/config/index.js';
-import type { SyncConfig } from '../../src/contracts/config.js';
-import { testTmpDir } from '../support/stack-env.js';
+import { redactedConfig } from '../../src/config/index.js';
+import { configLoader, REQUIRED_ENV } from '../support/config-loader.js';
 
 const PASSWORD = 'db-password-secret-0123456789';
 const DB_URL = `postgresql://postgres:${PASSWORD}@db.backupbackupbackupba.supabase.co:5432/postgres`;
-const REQUIRED: Record<string, string> = {
-  SYNC_SOURCE_SUPABASE_URL: 'https://primaryprimaryprimar.supabase.co',
-  SYNC_SOURCE_SUPABASE_SERVICE_ROLE_KEY: 'source-secret-service-role-key-0123456789',
-  SYNC_TARGET_SUPABASE_URL: 'https://backupbackupbackupba.supabase.co',
-  SYNC_TARGET_SUPABASE_SERVICE_ROLE_KEY: 'target-secret-service-role-key-9876543210',
-};
 
-function load(env: Record<string, string>, tables: unknown = { tables: [{ name: 'orders' }] }): SyncConfig {
-  const cwd = fs.mkdtempSync(path.join(testTmpDir(), 'schema-config-test-'));
-  try {
-    fs.writeFileSync(path.join(cwd, 'tables.json'), JSON.stringify(tables));
-    return loadConfig({ env: { ...REQUIRED, SYNC_TABLE_CONFIG: 'tables.json', ...env }, cwd });
-  } finally {
-    fs.rmSync(cwd, { recursive: true, force: true });
-  }
-}
-
-function loadError(env: Record<string, string>, tables?: unknown): string {
-  try {
-    load(env, tables);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    assert.doesNotMatch(error.message, /[\r\n]/);
-    assert.ok(!error.message.includes(PASSWORD), `the password is shown: ${error.message}`);
-    return error.message;
-  }
-  assert.fail('expected a ConfigError');
-}
+const { load, loadError } = configLoader(REQUIRED_ENV, PASSWORD);
 
 const follow = (value: unknown) => ({ tables: [{ name: 'orders' }], schema: value });
 

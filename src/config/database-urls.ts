@@ -1,0 +1,43 @@
+/**
+ * The projects' database URLs (SYNC_SOURCE_DATABASE_URL, SYNC_TARGET_DATABASE_URL) checked against
+ * each other and the projects' API URLs, so that each names its own project's database. The URLs
+ * hold passwords: no message shows them.
+ */
+import { parseUrl } from './env-values.js';
+
+/** The hosted project ref in a Supabase URL (`https://<ref>.supabase.co`), if it is one. */
+export function projectRef(url: string): string | undefined {
+  return /^https?:\/\/([a-z0-9]{20})\.supabase\.(co|in)\b/.exec(url)?.[1];
+}
+
+/** One database: host, port, database name and user (a pooler's user names the project: postgres.<ref>). */
+function sameDatabase(a: string, b: string): boolean {
+  const norm = (s: string) => {
+    const url = parseUrl(s);
+    if (!url) return s;
+    return `${url.hostname}:${url.port || '5432'}${url.pathname}@${decodeURIComponent(url.username)}`.toLowerCase();
+  };
+  return norm(a) === norm(b);
+}
+
+/**
+ * SYNC_SOURCE_DATABASE_URL: the direct path needs the target's URL too, and it must be the source's
+ * database, not the target's (the URLs themselves are never shown).
+ */
+export function directUrlProblem(env: {
+  SYNC_SOURCE_DATABASE_URL?: string | undefined;
+  SYNC_TARGET_DATABASE_URL?: string | undefined;
+  SYNC_TARGET_SUPABASE_URL: string;
+}): string | undefined {
+  const source = env.SYNC_SOURCE_DATABASE_URL;
+  if (source === undefined) return undefined;
+  const target = env.SYNC_TARGET_DATABASE_URL;
+  if (target === undefined) {
+    return "is set but SYNC_TARGET_DATABASE_URL is not: the direct copy needs both databases; set SYNC_TARGET_DATABASE_URL to the target's database URL, or unset SYNC_SOURCE_DATABASE_URL";
+  }
+  const targetRef = projectRef(env.SYNC_TARGET_SUPABASE_URL);
+  if (sameDatabase(source, target) || (targetRef !== undefined && source.includes(targetRef))) {
+    return "is the target's database; it must be the source's (primary) database: its URL from the source project's Dashboard → Connect";
+  }
+  return undefined;
+}
