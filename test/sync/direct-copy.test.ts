@@ -53,18 +53,20 @@ after(closeDatabases);
 
 describe('an app copied by COPY while it writes and the feed runs', () => {
   const s = appSchema(`dc_${randomBytes(3).toString('hex')}`);
-  const fired = `public.fired_${s.suffix}`;
+  // In a schema of its own on the target only: no other file's readiness compares it.
+  const fireSchema = `fire_${s.suffix}`;
+  const fired = `${fireSchema}.fired`;
   let sync: RunningSync;
   let churn: AppChurn;
 
   before(async () => {
     await createAppSchema(s, [stack.source.databaseUrl, stack.target.databaseUrl]);
     // On the target, a trigger that would record every write it sees: the copy must not fire it.
-    await target().query(`CREATE TABLE ${fired} (at timestamptz DEFAULT now());
-      CREATE FUNCTION public.fire_${s.suffix}() RETURNS trigger LANGUAGE plpgsql AS $$
+    await target().query(`CREATE SCHEMA ${fireSchema}; CREATE TABLE ${fired} (at timestamptz DEFAULT now());
+      CREATE FUNCTION ${fireSchema}.fire() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN INSERT INTO ${fired} DEFAULT VALUES; RETURN NEW; END $$;
-      CREATE TRIGGER fire AFTER INSERT OR UPDATE ON ${s.members} FOR EACH ROW EXECUTE FUNCTION public.fire_${s.suffix}();
-      CREATE TRIGGER fire AFTER INSERT OR UPDATE ON ${s.invoices} FOR EACH ROW EXECUTE FUNCTION public.fire_${s.suffix}();`);
+      CREATE TRIGGER fire AFTER INSERT OR UPDATE ON ${s.members} FOR EACH ROW EXECUTE FUNCTION ${fireSchema}.fire();
+      CREATE TRIGGER fire AFTER INSERT OR UPDATE ON ${s.invoices} FOR EACH ROW EXECUTE FUNCTION ${fireSchema}.fire();`);
     churn = new AppChurn(s, source(), 5);
     await churn.seed(12);
     sync = await startSync(testConfig(s.tables, { logLevel: 'info' }), { direct: direct(7) });
@@ -72,6 +74,7 @@ describe('an app copied by COPY while it writes and the feed runs', () => {
 
   after(async () => {
     await sync?.close();
+    await target().query(`DROP SCHEMA IF EXISTS ${fireSchema} CASCADE`);
   });
 
   test('every table equals the source, the target trigger never fired, the log names the direct path', async () => {
