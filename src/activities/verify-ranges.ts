@@ -5,7 +5,8 @@
  * (bounds computed on one side, checksums of exactly those ranges asked of the other) until they are
  * small enough to list keys + row checksums on both sides. Row data never leaves the databases here.
  */
-import type { KeyHash, KeyTextValues, RangeChecksums, TableRef } from '../contracts/ports.js';
+import type { KeyTextValues, TableRef } from '../contracts/ports.js';
+import type { KeyHash, RangeChecksums } from '../contracts/range-checksums.js';
 import { tableName } from '../core/names.js';
 
 export interface DifferenceCounts {

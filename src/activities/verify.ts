@@ -8,7 +8,8 @@
 import { heartbeat } from '@temporalio/activity';
 import type { DriftNote } from '../contracts/activities.js';
 import type { TableConfig } from '../contracts/config.js';
-import { SyncError, type KeyTextValues, type RangeChecksums } from '../contracts/ports.js';
+import { SyncError, type KeyTextValues } from '../contracts/ports.js';
+import type { RangeChecksums } from '../contracts/range-checksums.js';
 import { keyRow } from '../core/keys.js';
 import { diffTableSchemas } from '../core/schema-diff.js';
 import { pickVersionColumn } from '../core/table-schema.js';

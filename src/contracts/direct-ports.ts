@@ -4,7 +4,8 @@
  * `backfill --full`) and `verify`. Rows move as COPY streams from one database to the other inside
  * the worker; the adapters are src/supabase/direct-source.ts and direct-target.ts.
  */
-import type { KeyTextValues, RangeChecksums, TableRef } from './ports.js';
+import type { KeyTextValues, TableRef } from './ports.js';
+import type { RangeChecksums } from './range-checksums.js';
 
 /** A key range (after, until] in key order; a null bound is open. */
 export interface KeyRange {

@@ -5,16 +5,11 @@
  * feed). Row data flows through these calls inside activities and never reaches Temporal.
  */
 import type { AppCatalogReader } from './app-catalog.js';
-import type { TableConfig } from './config.js';
 import type { TableListing, TableSchemaResult } from './table-schema.js';
+import type { RangeChecksums } from './range-checksums.js';
+import type { KeyTextValues, KeyValues, Row, TableRef } from './rows.js';
 
-export type Row = Record<string, unknown>;
-
-/** The part of a table (its TableConfig) that reading and writing it needs. */
-export type TableRef = Pick<TableConfig, 'schema' | 'table' | 'primaryKeys'>;
-
-/** A primary key's values in key order, as the REST API returns them. */
-export type KeyValues = Array<string | number | boolean | null>;
+export type { KeyTextValues, KeyValues, Row, TableRef } from './rows.js';
 
 /**
  * A keyset position: the version (as the API returns it; null in key order) and the key of the
@@ -88,59 +83,6 @@ export type SubscriptionStatus = { kind: 'live' } | { kind: 'lost'; reason: stri
 
 export interface ChangeSubscription {
   close(): Promise<void>;
-}
-
-/** A primary-key value as text, in primary-key order: exact for int8/numeric keys (see verify). */
-export type KeyTextValues = string[];
-
-/** One bucket of `summarizeRange`: its first and last key, its row count and checksum. */
-export interface RangeBucket {
-  first: KeyTextValues;
-  last: KeyTextValues;
-  rows: number;
-  /** The sum of the rows' 64-bit checksums, as decimal text. */
-  hash: string;
-}
-
-/** Row count and checksum of one range of `hashRanges`. */
-export interface RangeHash {
-  rows: number;
-  hash: string;
-}
-
-/** One row of `listRange`: its key and its checksum. */
-export interface KeyHash {
-  key: KeyTextValues;
-  hash: string;
-}
-
-/**
- * Comparing a table on both projects without moving it (`supabase-sync verify`, the functions of
- * supabase/migrations/20251124120000_sync_verify.sql). Ranges are (after, until] in key order; a null
- * bound is open. Both projects implement it; optional so existing test doubles stay valid.
- */
-export interface RangeChecksums {
-  /** The rows in (after, until] cut into at most `buckets` buckets of equal row counts (each of at least `minBucketRows`). */
-  summarizeRange?(
-    ref: TableRef,
-    after: KeyTextValues | null,
-    until: KeyTextValues | null,
-    buckets: number,
-    minBucketRows?: number,
-  ): Promise<RangeBucket[]>;
-  /** Count and checksum of (after, b1], (b1, b2], … (a null last bound: to the end). */
-  hashRanges?(
-    ref: TableRef,
-    after: KeyTextValues | null,
-    bounds: Array<KeyTextValues | null>,
-  ): Promise<RangeHash[]>;
-  /** Keys and checksums of the rows in (after, until], in key order, at most `limit`. */
-  listRange?(
-    ref: TableRef,
-    after: KeyTextValues | null,
-    until: KeyTextValues | null,
-    limit: number,
-  ): Promise<KeyHash[]>;
 }
 
 /** Reading a project's catalog (both projects: supabase/migrations/20261202120000_sync_catalog.sql). */

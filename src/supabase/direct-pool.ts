@@ -5,7 +5,8 @@
  * messages never hold the URL's password or row values. Shared by direct-source.ts and direct-target.ts.
  */
 import pg from 'pg';
-import { SyncError, type RangeChecksums, type TableRef } from '../contracts/ports.js';
+import { SyncError, type TableRef } from '../contracts/ports.js';
+import type { RangeChecksums } from '../contracts/range-checksums.js';
 import { errorMessage } from '../core/errors.js';
 import { tableName } from '../core/names.js';
 import { redactIn } from './database.js';

@@ -4,13 +4,8 @@
  * (supabase/migrations/20261202120000_sync_catalog.sql) and the range checksums `verify` asks of
  * both projects (supabase/migrations/20251124120000_sync_verify.sql).
  */
-import type {
-  CatalogReader,
-  RangeChecksums,
-  SequencePosition,
-  SequenceReader,
-  TableRef,
-} from '../contracts/ports.js';
+import type { CatalogReader, SequencePosition, SequenceReader, TableRef } from '../contracts/ports.js';
+import type { RangeChecksums } from '../contracts/range-checksums.js';
 import type { TableListing, TableSchemaResult } from '../contracts/table-schema.js';
 import type {
   AppCatalogReader,

@@ -3,7 +3,8 @@
  * description for both ways of reaching them: the Data API (project.ts, an RPC with named
  * arguments) and a database URL (direct-pool.ts, the same function called in SQL).
  */
-import type { KeyHash, KeyTextValues, RangeChecksums, TableRef } from '../contracts/ports.js';
+import type { KeyTextValues, TableRef } from '../contracts/ports.js';
+import type { KeyHash, RangeChecksums } from '../contracts/range-checksums.js';
 
 export interface RangeCall {
   fn: 'sync_range_summary' | 'sync_range_hashes' | 'sync_range_rows';

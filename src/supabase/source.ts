@@ -27,9 +27,7 @@ import {
 import type { ProjectConnection } from './client.js';
 import { SupabaseProject } from './project.js';
 import { subscribeToChanges } from './realtime.js';
-import { protectImpreciseNumbers } from './lossless-json.js';
-import { rpcText } from './rpc-text.js';
-import { withText } from '../core/row-pages.js';
+import { readRows } from './row-reads.js';
 import {
   changeEntry,
   deletions,
@@ -46,13 +44,8 @@ const ref3 = (ref: TableRef) => ({ p_schema: ref.schema, p_table: ref.table });
 
 class SupabaseSource extends SupabaseProject implements SourceProject {
   async countRows(ref: TableRef): Promise<number> {
-    return Number(
-      await this.rpc<string | number>('sync_count_rows', ref3(ref), {
-        what: 'counting rows',
-        ref,
-        migration: 'reads',
-      }),
-    );
+    const call = { what: 'counting rows', ref, migration: 'reads' } as const;
+    return Number(await this.rpc<string | number>('sync_count_rows', ref3(ref), call));
   }
 
   /**
@@ -61,14 +54,11 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
    */
   async estimateRows(ref: TableRef): Promise<RowEstimate> {
     try {
+      const call = { what: 'estimating the rows', ref, migration: 'estimate' } as const;
       const answer = await this.rpc<{ rows: string | number; exact: boolean }>(
         'sync_estimate_rows',
         ref3(ref),
-        {
-          what: 'estimating the rows',
-          ref,
-          migration: 'estimate',
-        },
+        call,
       );
       return { rows: Number(answer.rows), exact: answer.exact };
     } catch (error) {
@@ -161,29 +151,6 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
     );
   }
 
-  /** A page with its text (row-pages.ts): the target is written from that text, not from the rows again. */
-  private async readRows(
-    ref: TableRef,
-    order: string[],
-    after: KeyValues | null,
-    from: string | null,
-    limit: number,
-    what: string,
-  ): Promise<Row[]> {
-    const args = JSON.stringify({
-      ...ref3(ref),
-      p_order: order,
-      // As text: the function casts each value to its column's type (exact for int8 and numeric).
-      p_after: after === null ? null : after.map((v) => (v === null ? null : String(v))),
-      p_from: from,
-      p_limit: limit,
-    });
-    const text = protectImpreciseNumbers(
-      await rpcText(this.project, 'sync_read_rows', args, { what, ref, migration: 'reads' }),
-    );
-    return withText(JSON.parse(text) as Row[], text);
-  }
-
   async readByVersion(
     ref: TableRef,
     versionColumn: string,
@@ -193,11 +160,11 @@ class SupabaseSource extends SupabaseProject implements SourceProject {
   ): Promise<Row[]> {
     const order = [versionColumn, ...ref.primaryKeys];
     const cursor = after && after.version !== null ? [after.version, ...after.key] : null;
-    return this.readRows(ref, order, cursor, cursor ? null : from, limit, 'reading changed rows');
+    return readRows(this.project, ref, order, cursor, cursor ? null : from, limit, 'reading changed rows');
   }
 
   async readByKey(ref: TableRef, after: KeyValues | null, limit: number): Promise<Row[]> {
-    return this.readRows(ref, ref.primaryKeys, after, null, limit, 'copying rows');
+    return readRows(this.project, ref, ref.primaryKeys, after, null, limit, 'copying rows');
   }
 
   async readRowsByKeys(ref: TableRef, keys: Row[]): Promise<Row[]> {
