@@ -45,6 +45,7 @@ import { figureStorage, storageLines } from './storage.js';
 import { changeLogLines, figureChangeLogCost } from './change-log-cost.js';
 import { figureKinds, kindsLines, type KindsFigure } from './kinds-figure.js';
 import { figureScale, figureSoak, scaleLines, scaleTargets, type ScaleContext } from './scale-figure.js';
+import { stopWorkerProcesses } from './worker-process.js';
 import { catchUpLines, figureCatchUp, type CatchUpContext, type CatchUpFigure } from './catchup-figure.js';
 
 const quick = process.argv.includes('--quick');
@@ -921,6 +922,7 @@ let cleaned = false;
 async function cleanup() {
   if (cleaned) return;
   cleaned = true;
+  await stopWorkerProcesses();
   for (const s of [...syncs]) await Promise.race([closeSync(s), sleep(30_000)]);
   for (const n of nativeSubs) await q(T_URL(), `DROP SUBSCRIPTION IF EXISTS sub_${n}`).catch(() => undefined);
   await closeDbs();
@@ -933,7 +935,7 @@ const hardDeadline = setTimeout(
     log('hard deadline reached: stopping');
     void cleanup().then(() => process.exit(1));
   },
-  (quick ? 8 : 40) * 60_000,
+  ((quick ? 8 : 40) + (want('soak') ? SOAK_MINUTES + 10 : 0)) * 60_000,
 );
 try {
   await main();

@@ -73,6 +73,14 @@ function processTree(root: number): number[] {
   return tree;
 }
 
+/** Worker processes running now: the bench's cleanup ends them (an interrupted run leaves none). */
+const running = new Set<WorkerProcess>();
+
+/** Stops every worker process still running (the bench's cleanup, on failure or its deadline too). */
+export async function stopWorkerProcesses(): Promise<void> {
+  for (const w of [...running]) await w.stop();
+}
+
 export async function startWorkerProcess(
   stack: Pick<StackInfo, 'source' | 'target' | 'temporal'>,
   client: Client,
@@ -107,7 +115,7 @@ export async function startWorkerProcess(
   const pid = p.child.pid!;
   const status = (t: TableConfig) => client.workflow.getHandle(workflowIdFor(t)).query(statusQuery);
   const alive = () => p.child.exitCode === null && p.child.signalCode === null;
-  return {
+  const w: WorkerProcess = {
     pid,
     rssMb: () => Math.round(processTree(pid).reduce((kb, q) => kb + vmRssKb(q), 0) / 1024),
     status,
@@ -145,6 +153,7 @@ export async function startWorkerProcess(
       return true;
     },
     stop: async () => {
+      running.delete(w);
       if (alive()) p.child.kill('SIGTERM');
       await Promise.race([p.exited, sleep(30_000)]);
       if (alive()) p.child.kill('SIGKILL');
@@ -156,4 +165,6 @@ export async function startWorkerProcess(
       await rm(dir, { recursive: true, force: true });
     },
   };
+  running.add(w);
+  return w;
 }
