@@ -14,14 +14,17 @@ import { setFlagsFromString } from 'node:v8';
 /** The heap may grow to (1 + this/100) × the live set before the next full collection. */
 export const HEAP_GROWING_PERCENT = 30;
 
+/** The flag to set, or null when the user gave one (NODE_OPTIONS or a node argument). */
+export function heapGrowthFlag(execArgv: readonly string[], nodeOptions: string): string | null {
+  const given = [...execArgv, nodeOptions].some((a) => /--heap[-_]growing[-_]percent/.test(a));
+  return given ? null : `--heap-growing-percent=${HEAP_GROWING_PERCENT}`;
+}
+
 let set = false;
 
-export function limitHeapGrowth(
-  execArgv: readonly string[] = process.execArgv,
-  nodeOptions = process.env.NODE_OPTIONS ?? '',
-): void {
+export function limitHeapGrowth(): void {
   if (set) return;
   set = true;
-  const given = [...execArgv, nodeOptions].some((a) => /--heap[-_]growing[-_]percent/.test(a));
-  if (!given) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  const flag = heapGrowthFlag(process.execArgv, process.env.NODE_OPTIONS ?? '');
+  if (flag) setFlagsFromString(flag);
 }
