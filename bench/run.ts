@@ -44,6 +44,8 @@ import { figureHosted, printHosted } from './hosted-figures.js';
 import { figureStorage, storageLines } from './storage.js';
 import { changeLogLines, figureChangeLogCost } from './change-log-cost.js';
 import { figureKinds, kindsLines, type KindsFigure } from './kinds-figure.js';
+import { figureScale, figureSoak, scaleLines, scaleTargets, type ScaleContext } from './scale-figure.js';
+import { stopWorkerProcesses } from './worker-process.js';
 import { catchUpLines, figureCatchUp, type CatchUpContext, type CatchUpFigure } from './catchup-figure.js';
 import { directLines, figureDirect, type DirectFigure } from './direct-figure.js';
 
@@ -62,10 +64,16 @@ const FIGURES = [
   'storage',
   'kinds',
   'changelog',
+  'soak',
 ] as const;
 /** The large object of the storage figure, in MB (`--storage-big-mb=1024`: the 1 GB memory bound). */
 const STORAGE_BIG_MB = Number(
   process.argv.find((a) => a.startsWith('--storage-big-mb='))?.slice('--storage-big-mb='.length) ?? 200,
+);
+/** The soak figure's length in minutes (`--soak-minutes=30`; default 30, 2 in `--quick`). */
+const SOAK_MINUTES = Number(
+  process.argv.find((a) => a.startsWith('--soak-minutes='))?.slice('--soak-minutes='.length) ??
+    (quick ? 2 : 30),
 );
 type Figure = (typeof FIGURES)[number];
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
@@ -425,22 +433,14 @@ async function main() {
   const freshRows: FreshRow[] = [];
   if (want('freshness')) await figureFreshness(freshRows);
   if (want('catchup')) figureCatchUpTargets(await figureCatchUp(catchUpContext(), S.catchUp));
-  const scale = want('scale') ? await figureScale() : [];
-  const one = scale.find((s) => s.tables === 1);
-  const many = scale.find((s) => s.tables === 200);
-  if (one && many) {
-    targets.push({
-      target: '200 tables on one worker: RSS ≤ 1 GB',
-      value: `${many.rssMb} MB`,
-      pass: many.rssMb <= 1024,
-    });
-    const ratio = one.lag.p99 && many.lag.p99 ? round(many.lag.p99 / one.lag.p99, 2) : null;
-    targets.push({
-      target: '200 tables: lag p99 ≤ 1.5× one table’s',
-      value: `${many.lag.p99} ms vs ${one.lag.p99} ms (${ratio}×)`,
-      pass: ratio !== null && ratio <= 1.5,
-    });
-  }
+  const scale = want('scale') ? await figureScale(scaleContext(), S.scale, quick ? 8 : 30) : undefined;
+  const soak = want('soak') ? await figureSoak(scaleContext(), SOAK_MINUTES) : undefined;
+  result.scale = scale && {
+    note: 'aggregate 100 changes/s spread over the tables; RSS: the worker process alone',
+    ...scale,
+  };
+  result.soak = soak;
+  targets.push(...scaleTargets(scale, soak));
   const canAt = want('cost') ? await figureContinueAsNew() : null;
   let idle: CostFigure | undefined;
   let busy: CostFigure | undefined;
@@ -500,7 +500,7 @@ async function main() {
       pass: changeLog.api.ratio >= 0.9,
     });
   }
-  printTable(copies, freshRows, scale, idle, busy, batches, breakdown, canAt, [
+  printTable(copies, freshRows, scaleLines(scale, soak), idle, busy, batches, breakdown, canAt, [
     ...printHosted(hosted),
     ...(kinds ? kindsLines(kinds) : []),
   ]);
@@ -658,35 +658,14 @@ async function figureKindsOnPlanStack(): Promise<KindsFigure> {
 }
 
 // 4. Scale
-async function figureScale() {
-  const scale: Array<{ tables: number; lag: LagStats; rssMb: number; heapMb: number; converged: boolean }> =
-    [];
-  for (const n of S.scale) {
-    log(`scale: ${n} tables`);
-    const names = Array.from({ length: n }, (_, i) => `bench_scale${n}_${i}`);
-    for (const nm of names) {
-      await createPair(S_URL(), T_URL(), nm, 2000);
-      await q(S_URL(), `CREATE INDEX ON public.${nm} (updated_at, id)`);
-    }
-    const ts = names.map((nm) => table(nm));
-    const s = await sync(config(ts));
-    for (const t of ts) await waitCopied(s, t, 180_000);
-    const f = await freshness(`scale ${n}`, names, 2000, 100, quick ? 8 : 30);
-    const mem = process.memoryUsage();
-    scale.push({
-      tables: n,
-      lag: f.lag,
-      rssMb: Math.round(mem.rss / 2 ** 20),
-      heapMb: Math.round(mem.heapUsed / 2 ** 20),
-      converged: f.converged,
-    });
-    await closeSync(s);
-  }
-  result.scale = {
-    note: 'aggregate 100 changes/s spread over the tables; RSS is the bench process (worker + bench clients; the API runs in its own process)',
-    rows: scale,
+function scaleContext(): ScaleContext {
+  return {
+    stack,
+    log,
+    config: (tables) => config(tables),
+    freshness: (mode, names, rows, rate, seconds) => freshness(mode, names, rows, rate, seconds),
+    nextTag: () => ++tagN,
   };
-  return scale;
 }
 
 // 5. Continue-as-new: a table passing every 100 ms until the server suggests continue-as-new.
@@ -875,7 +854,7 @@ function fmtLag(l: LagStats): string {
 function printTable(
   copies: CopyFigure[],
   fresh: FreshRow[],
-  scale: Array<{ tables: number; lag: LagStats; rssMb: number }>,
+  scale: string[],
   idle: CostFigure | undefined,
   busy: CostFigure | undefined,
   batches: Array<{ batchSize: number } & CopyResult>,
@@ -903,11 +882,7 @@ function printTable(
     );
   const cu = result.catchUp as CatchUpFigure | undefined;
   if (cu) out.push(...catchUpLines(cu));
-  out.push('', '4. Scale (100 changes/s total)   tables   lag p50 / p95 / p99        RSS');
-  for (const s of scale)
-    out.push(
-      `                                  ${String(s.tables).padStart(6)}   ${fmtLag(s.lag).padEnd(30)} ${s.rssMb} MB`,
-    );
+  out.push(...scale);
   out.push(
     '',
     '5. Temporal cost per table-hour (extrapolated)   events   actions   target   200 tables a month   (activities / timers / signals / heartbeats / queries)',
@@ -968,6 +943,7 @@ let cleaned = false;
 async function cleanup() {
   if (cleaned) return;
   cleaned = true;
+  await stopWorkerProcesses();
   for (const s of [...syncs]) await Promise.race([closeSync(s), sleep(30_000)]);
   for (const n of nativeSubs) await q(T_URL(), `DROP SUBSCRIPTION IF EXISTS sub_${n}`).catch(() => undefined);
   await closeDbs();
@@ -980,7 +956,7 @@ const hardDeadline = setTimeout(
     log('hard deadline reached: stopping');
     void cleanup().then(() => process.exit(1));
   },
-  (quick ? 8 : 40) * 60_000,
+  ((quick ? 8 : 40) + (want('soak') ? SOAK_MINUTES + 10 : 0)) * 60_000,
 );
 try {
   await main();

@@ -30,6 +30,7 @@ import { HeldSignals } from './temporal/held-signals.js';
 import { LagHistory } from './temporal/lag-history.js';
 import { SyncMetrics } from './temporal/metrics.js';
 import { installRuntime } from './temporal/runtime.js';
+import { limitHeapGrowth } from './temporal/heap-growth.js';
 import { workflowBundle } from './temporal/workflow-bundle.js';
 import { realtimeProgressSignal, realtimeSubscribedSignal } from './workflows/messages.js';
 
@@ -128,6 +129,8 @@ function activitySlots(config: SyncConfig): number {
 
 export async function createSyncWorker(options: SyncWorkerOptions): Promise<SyncWorker> {
   const { config, logger } = options;
+  // A long-running worker keeps ~1.3× its live heap, not V8's up to 4× (temporal/heap-growth.ts).
+  limitHeapGrowth();
   installRuntime(logger, config);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const client = await connectClient(config, options.clientInterceptors);

@@ -14,6 +14,7 @@ import { concatPages, textLength } from '../core/row-pages.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
 import { keepBeating } from './heartbeats.js';
+import { PassSlots } from './pass-slots.js';
 import { checkSchema, driftNotes, explainSchemaError } from './schema-check.js';
 import { DirectChunk, type DirectProgress } from './direct-copy.js';
 import { writeRows } from './writes.js';
@@ -140,6 +141,8 @@ function cursorAfter(
 }
 
 export function createReconcileActivities(deps: ActivityDeps) {
+  // A few chunks at once per process: their pages are what a worker of many tables holds in memory.
+  const slots = new PassSlots();
   return {
     async reconcileChunk(input: ReconcileChunkInput): Promise<ReconcileChunkResult> {
       // Resume from the last heartbeat of a failed attempt, if any.
@@ -169,9 +172,11 @@ export function createReconcileActivities(deps: ActivityDeps) {
         keepBeating(
           () => progress,
           () =>
-            run().catch(async (error: unknown) => {
-              throw await explainSchemaError(deps, input.table, error);
-            }),
+            slots.run(() =>
+              run().catch(async (error: unknown) => {
+                throw await explainSchemaError(deps, input.table, error);
+              }),
+            ),
         ),
       );
     },
