@@ -41,3 +41,14 @@ export function directUrlProblem(env: {
   }
   return undefined;
 }
+
+/**
+ * A URL of Supavisor's transaction mode (port 6543): each statement may run on another server
+ * session, so temporary tables, COPY streams and LISTEN, which the direct path and schema follow
+ * use, do not hold. The session pooler (port 5432) or the direct connection do.
+ */
+export function transactionPoolerProblem(url: string | undefined): string | undefined {
+  const parsed = url === undefined ? undefined : parseUrl(url);
+  if (parsed?.port !== '6543') return undefined;
+  return "is the transaction pooler (port 6543), which keeps no session between statements; use the session pooler's URL (port 5432) or the direct connection (Dashboard → Connect)";
+}

@@ -24,7 +24,7 @@ import {
   wholeNumber,
 } from './env-values.js';
 import { errorMessage } from '../core/errors.js';
-import { directUrlProblem } from './database-urls.js';
+import { directUrlProblem, transactionPoolerProblem } from './database-urls.js';
 
 export const DEFAULT_TABLE_CONFIG = 'sync/tables.config.json';
 /** How often a running worker looks for tables created on the source (src/engine/discovery.ts). */
@@ -138,6 +138,10 @@ const EnvSchema = z
     }
     const direct = directUrlProblem(env);
     if (direct) ctx.addIssue({ code: 'custom', path: ['SYNC_SOURCE_DATABASE_URL'], message: direct });
+    for (const name of ['SYNC_SOURCE_DATABASE_URL', 'SYNC_TARGET_DATABASE_URL'] as const) {
+      const pooler = transactionPoolerProblem(env[name]);
+      if (pooler) ctx.addIssue({ code: 'custom', path: [name], message: pooler });
+    }
     const watch = env.SYNC_SCHEMA_WATCH_INTERVAL_MS;
     if (watch > 0 && watch < MIN_SCHEMA_WATCH_INTERVAL_MS) {
       ctx.addIssue({

@@ -87,3 +87,27 @@ test('SYNC_DIRECT_COPY_PARALLEL: a whole number from 1 to 16', () => {
     'SYNC_DIRECT_COPY_PARALLEL="0" in the environment: must be a whole number of key ranges copied at once from 1 to 16',
   );
 });
+
+test("a transaction pooler's URL (port 6543) is refused for either database: no session between statements", () => {
+  const pooler = (ref: string) =>
+    `postgresql://postgres.${ref}:${PASSWORD}@aws-0-eu-central-1.pooler.supabase.com:6543/postgres`;
+  const why =
+    "is the transaction pooler (port 6543), which keeps no session between statements; use the session pooler's URL (port 5432) or the direct connection (Dashboard → Connect)";
+  assert.equal(
+    loadError({
+      SYNC_SOURCE_DATABASE_URL: pooler('primaryprimaryprimar'),
+      SYNC_TARGET_DATABASE_URL: TARGET_DB,
+    }),
+    `SYNC_SOURCE_DATABASE_URL in the environment: ${why}`,
+  );
+  assert.equal(
+    loadError({ SYNC_TARGET_DATABASE_URL: pooler('backupbackupbackupba') }),
+    `SYNC_TARGET_DATABASE_URL in the environment: ${why}`,
+  );
+  // The session pooler (5432) is a session.
+  const session = pooler('primaryprimaryprimar').replace(':6543/', ':5432/');
+  assert.equal(
+    load({ SYNC_SOURCE_DATABASE_URL: session, SYNC_TARGET_DATABASE_URL: TARGET_DB }).directParallel,
+    4,
+  );
+});
