@@ -127,6 +127,25 @@ function activitySlots(config: SyncConfig): number {
   return config.tables.length * 2 + 20 + buckets;
 }
 
+/** The liveness activity on this process's own queue: only it may run there. */
+function createPresenceWorker(
+  connection: NativeConnection,
+  config: SyncConfig,
+  identity: string,
+  taskQueue: string,
+  activities: Pick<ReturnType<typeof activitiesFor>, 'holdPresence'>,
+): Promise<Worker> {
+  return Worker.create({
+    connection,
+    identity,
+    namespace: config.temporal.namespace,
+    taskQueue,
+    activities: { holdPresence: (input: HoldPresenceInput) => activities.holdPresence(input) },
+    dataConverter: dataConverterFor(config),
+    shutdownGraceTime: '2s',
+  });
+}
+
 export async function createSyncWorker(options: SyncWorkerOptions): Promise<SyncWorker> {
   const { config, logger } = options;
   // A long-running worker keeps ~1.3× its live heap, not V8's up to 4× (temporal/heap-growth.ts).
@@ -180,16 +199,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     // Let in-flight batches finish on shutdown; realtime feeds are cancelled and flush first.
     shutdownGraceTime: '20s',
   });
-  // The liveness activity on this process's own queue: only it may run there.
-  const presenceWorker = await Worker.create({
-    connection,
-    identity,
-    namespace: config.temporal.namespace,
-    taskQueue: presenceQueue,
-    activities: { holdPresence: (input: HoldPresenceInput) => activities.holdPresence(input) },
-    dataConverter: dataConverterFor(config),
-    shutdownGraceTime: '2s',
-  });
+  const presenceWorker = await createPresenceWorker(connection, config, identity, presenceQueue, activities);
   let running: Promise<void> | undefined;
   return {
     worker,

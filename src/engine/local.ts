@@ -165,13 +165,33 @@ export async function demo(options: DemoOptions): Promise<number> {
 
 type DemoStack = Awaited<ReturnType<(typeof import('../../devstack/stack.js'))['startStack']>>;
 
+/** The demo's env file (the local stack's projects) and tables file, in its data directory. */
+async function writeDemoFiles(
+  stack: DemoStack,
+  dataDir: string,
+): Promise<{ envFile: string; tablesFile: string }> {
+  const { writeEnvFile } = await import('../../devstack/env-file.js');
+  const envFile = path.join(dataDir, 'env.sync');
+  const tablesFile = path.join(dataDir, 'tables.config.json');
+  await writeEnvFile(envFile, {
+    ...stack.env,
+    SYNC_RECONCILE_INTERVAL_MS: '10000',
+    SYNC_DASHBOARD_ADDRESS: (await isFree(9470)) ? '127.0.0.1:9470' : '127.0.0.1:0',
+    ...(stack.temporal.uiUrl ? { TEMPORAL_UI_URL: stack.temporal.uiUrl } : {}),
+  });
+  await writeFile(
+    tablesFile,
+    JSON.stringify({ tables: [{ name: `public.${DEMO_TABLE}`, primaryKeys: ['id'] }] }, null, 2) + '\n',
+  );
+  return { envFile, tablesFile };
+}
+
 async function runDemo(
   stack: DemoStack,
   options: DemoOptions,
   stopping: AbortSignal,
   lags: Lags,
 ): Promise<{ code: number; workerStoppedIn: number | null }> {
-  const { writeEnvFile } = await import('../../devstack/env-file.js');
   const { default: pg } = await import('pg');
   const ddl = `CREATE TABLE IF NOT EXISTS public.${DEMO_TABLE} (
     id bigint PRIMARY KEY, customer text NOT NULL, status text NOT NULL, total numeric(10,2) NOT NULL,
@@ -193,18 +213,7 @@ async function runDemo(
        ON CONFLICT DO NOTHING`,
       [options.rows],
     );
-    const envFile = path.join(options.dataDir, 'env.sync');
-    const tablesFile = path.join(options.dataDir, 'tables.config.json');
-    await writeEnvFile(envFile, {
-      ...stack.env,
-      SYNC_RECONCILE_INTERVAL_MS: '10000',
-      SYNC_DASHBOARD_ADDRESS: (await isFree(9470)) ? '127.0.0.1:9470' : '127.0.0.1:0',
-      ...(stack.temporal.uiUrl ? { TEMPORAL_UI_URL: stack.temporal.uiUrl } : {}),
-    });
-    await writeFile(
-      tablesFile,
-      JSON.stringify({ tables: [{ name: `public.${DEMO_TABLE}`, primaryKeys: ['id'] }] }, null, 2) + '\n',
-    );
+    const { envFile, tablesFile } = await writeDemoFiles(stack, options.dataDir);
     console.log(
       `Temporal UI: ${stack.temporal.uiUrl ?? '(headless)'}  — look for workflow table-sync:public.${DEMO_TABLE}`,
     );
