@@ -185,7 +185,7 @@ export class GapHealer {
     this.ledgerDue = p.ledger;
     await this.rows(healed);
     this.add(healed, await this.changeLog.heal(p, latest));
-    await this.deletes(healed, p.dbMs ?? null);
+    await this.deletes(healed, p.dbMs ?? null, latest.dbMs ?? null);
     // Realtime is dropping changes: waiting longer for them does not help (for the next 10 checks).
     if (healed.missing > 0) this.dropping = DROPPING_CHECKS;
     else if (this.dropping > 0) this.dropping--;
@@ -230,8 +230,8 @@ export class GapHealer {
     this.forget();
   }
 
-  /** `dbMs`: the source's clock at the due position (ledger-marks.ts). */
-  private async deletes(healed: Healed, dbMs: number | null): Promise<void> {
+  /** `dbMs`, `nowMs`: the source's clock at the due and the latest position (ledger-marks.ts). */
+  private async deletes(healed: Healed, dbMs: number | null, nowMs = dbMs): Promise<void> {
     const due = Math.max(this.ledgerDue ?? 0, this.ledgerCovered);
     const from = this.ledgerMarks.from(this.ledgerCovered, dbMs);
     if (due <= this.ledgerCovered && from >= this.ledgerCovered) return;
@@ -261,7 +261,8 @@ export class GapHealer {
     }
     for (const e of entries) this.remember(this.handledEntries, e.id);
     this.ledgerCovered = complete ? due : Math.min(due, after);
-    this.ledgerMarks.mark(this.ledgerCovered, dbMs);
+    // At the latest position's time: the margin runs from this check, not from the due position.
+    this.ledgerMarks.mark(this.ledgerCovered, nowMs);
   }
 
   /** Rows the change log's heal wrote (counted as missing: the target lacked them or held them otherwise). */
