@@ -1,8 +1,8 @@
 /**
  * The `streamRealtimeChanges` activity: one attempt of a table's realtime feed (feed-run.ts says
  * what it does and how it stops). The worker's feeds share one look at the source's positions per
- * second (realtime-positions.ts) and the key-and-version reads their checks then make
- * (realtime-versions.ts).
+ * second (realtime-positions.ts), the key-and-version reads their checks then make
+ * (realtime-versions.ts), and gather their writes (apply-batches.ts).
  */
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { RealtimeFeedInput } from '../contracts/activities.js';
@@ -11,6 +11,7 @@ import type { ActivityDeps } from './deps.js';
 import { FeedRun, type SharedReads } from './feed-run.js';
 import { PositionWatch } from './realtime-positions.js';
 import { VersionReads } from './realtime-versions.js';
+import { ApplyBatches, gatheringTarget } from './apply-batches.js';
 import { FeedProgress } from './realtime-progress.js';
 import { tableName } from '../core/names.js';
 
@@ -21,6 +22,10 @@ export function createRealtimeActivities(deps: ActivityDeps) {
   const shared: SharedReads = {
     positions: new PositionWatch(deps.source, deps.logger),
     versions: new VersionReads(deps.source),
+  };
+  const feedDeps = {
+    ...deps,
+    target: gatheringTarget(deps.target, new ApplyBatches(deps.target, deps.logger)),
   };
   return {
     async streamRealtimeChanges(input: RealtimeFeedInput): Promise<void> {
@@ -44,7 +49,7 @@ export function createRealtimeActivities(deps: ActivityDeps) {
         unscaled: new Set<string>(known ? rereadColumns(known) : []),
         entities: known && known.publishedAs.length > 0 ? known.publishedAs : undefined,
       };
-      await new FeedRun(deps, shared, input, workflowId, log, progress, shape).run();
+      await new FeedRun(feedDeps, shared, input, workflowId, log, progress, shape).run();
     },
   };
 }

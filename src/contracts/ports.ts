@@ -64,6 +64,13 @@ export interface UpsertResult {
   conflict?: string;
 }
 
+/** One table's rows for `applyUpsertsMany` (the feeds' writes gathered: src/activities/apply-batches.ts). */
+export interface UpsertCall {
+  ref: TableRef;
+  versionColumn: string | null;
+  rows: Row[];
+}
+
 /** `resolveConflict`: target rows still in the way (their keys), or what was written. */
 export type ResolveResult =
   { blockers: Row[]; constraint: string } | { blockers?: undefined; written: number; deleted: number };
@@ -219,6 +226,13 @@ export interface TargetProject
    * through `resolveConflict` (src/activities/writes.ts).
    */
   applyUpserts(ref: TableRef, versionColumn: string | null, rows: Row[]): Promise<UpsertResult>;
+  /**
+   * Several tables' upserts in one request (`sync_apply_upserts_many`), each call all written or
+   * none of it: per call its result, or the SQLSTATE it failed with (the caller sends that one again
+   * through `applyUpserts`, whose error says what is wrong). A SyncError of kind `migration` when the
+   * target lacks the function. Each call's rows share their columns.
+   */
+  applyUpsertsMany?(calls: UpsertCall[]): Promise<Array<UpsertResult | { error: string }>>;
   /** Each key may carry `_deleted_at` (when the delete happened on the source). */
   applyDeletes(ref: TableRef, versionColumn: string | null, keys: Row[]): Promise<{ deleted: number }>;
   /** `sync_apply_resolve`: the source's current rows of the keys involved, and the keys gone there. */

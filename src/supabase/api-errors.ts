@@ -18,6 +18,7 @@ export const MIGRATIONS = {
   ledger: 'supabase/migrations/20261202120300_sync_ledger_v2.sql',
   verify: 'supabase/migrations/20251124120000_sync_verify.sql',
   apply: 'supabase/migrations/20261202120200_sync_apply_v2.sql',
+  applyMany: 'supabase/migrations/20261208140000_sync_apply_many.sql',
   catalog: 'supabase/migrations/20261202120000_sync_catalog.sql',
   reads: 'supabase/migrations/20261202120100_sync_reads.sql',
   feed: 'supabase/migrations/20261202130000_sync_feed_checks.sql',

@@ -11,6 +11,7 @@ import type {
   SequencePosition,
   TableRef,
   TargetProject,
+  UpsertCall,
   UpsertResult,
 } from '../contracts/ports.js';
 import { MAX_REQUEST_BYTES } from './api-errors.js';
@@ -92,6 +93,28 @@ class SupabaseTarget extends SupabaseProject implements TargetProject {
       total.skipped += result.skipped;
     }
     return total;
+  }
+
+  async applyUpsertsMany(calls: UpsertCall[]): Promise<Array<UpsertResult | { error: string }>> {
+    const parts = calls.map((c) => {
+      const head = JSON.stringify({
+        schema: c.ref.schema,
+        table: c.ref.table,
+        primary_keys: c.ref.primaryKeys,
+        version_column: c.versionColumn,
+      });
+      return `${head.slice(0, -1)},"rows":${textOf(c.rows) ?? JSON.stringify(c.rows)}}`;
+    });
+    const answer = await rpcText(
+      this.project,
+      'sync_apply_upserts_many',
+      `{"p_calls":[${parts.join(',')}]}`,
+      {
+        what: `writing rows of ${calls.length} tables`,
+        migration: 'applyMany',
+      },
+    );
+    return JSON.parse(answer) as Array<UpsertResult | { error: string }>;
   }
 
   async resolveConflict(
