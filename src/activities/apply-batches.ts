@@ -24,6 +24,7 @@ import {
   type UpsertResult,
 } from '../contracts/ports.js';
 import { tableName } from '../core/names.js';
+import { textLength, withText } from '../core/row-pages.js';
 
 /** Requests of gathered calls under way at once. */
 const MAX_IN_FLIGHT = 2;
@@ -34,8 +35,9 @@ const MAX_ROWS = 2000;
  * (a few ms each), and every feed in the request waits for the whole of it.
  */
 const MAX_CALLS = 32;
-/** A call of more rows goes alone: its own request is already worth its cost. */
+/** A call of more rows, or of more JSON, goes alone: its own request is already worth its cost. */
 const MAX_CALL_ROWS = 500;
+const MAX_CALL_CHARS = 128 * 1024;
 
 interface Pending {
   call: UpsertCall;
@@ -68,6 +70,9 @@ export class ApplyBatches {
   readonly apply = (ref: TableRef, versionColumn: string | null, rows: Row[]): Promise<UpsertResult> => {
     if (!this.gather || rows.length === 0 || rows.length > MAX_CALL_ROWS || !sameColumns(rows))
       return this.target.applyUpserts(ref, versionColumn, rows);
+    // Serialised once here (the request is built from this text: row-pages.ts), to know its size.
+    if (textLength(rows) === undefined) withText(rows, JSON.stringify(rows));
+    if ((textLength(rows) ?? 0) > MAX_CALL_CHARS) return this.target.applyUpserts(ref, versionColumn, rows);
     return new Promise<UpsertResult>((resolve, reject) => {
       this.queue.push({ call: { ref, versionColumn, rows }, resolve, reject });
       this.schedule();

@@ -17,9 +17,13 @@ export function createPrepareActivities(deps: ActivityDeps) {
         keepBeating(
           () => ({ table: table.qualifiedName }),
           async () => {
+            // The estimate needs nothing the check finds: both at once (a first copy waits for
+            // them). The check's error first: it says best what is wrong with the table.
+            const estimating = deps.source.estimateRows(table);
+            estimating.catch(() => undefined);
             const { source, differences } = await checkSchema(deps, table);
+            const estimate = await estimating;
             const versionColumn = pickVersionColumn(source, table.incrementalFields);
-            const estimate = await deps.source.estimateRows(table);
             const sourceRows = estimate.rows;
             const maxVersion = versionColumn
               ? (await deps.source.readPosition(table, versionColumn)).version
