@@ -1,4 +1,5 @@
 import type { PrepareTableInput, PrepareTableResult } from '../contracts/activities.js';
+import { started } from '../core/started.js';
 import { pickVersionColumn } from '../core/table-schema.js';
 import type { ActivityDeps } from './deps.js';
 import { failClearly } from './errors.js';
@@ -19,8 +20,7 @@ export function createPrepareActivities(deps: ActivityDeps) {
           async () => {
             // The estimate needs nothing the check finds: both at once (a first copy waits for
             // them). The check's error first: it says best what is wrong with the table.
-            const estimating = deps.source.estimateRows(table);
-            estimating.catch(() => undefined);
+            const estimating = started(() => deps.source.estimateRows(table));
             const { source, differences } = await checkSchema(deps, table);
             const estimate = await estimating;
             const versionColumn = pickVersionColumn(source, table.incrementalFields);

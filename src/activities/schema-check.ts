@@ -11,6 +11,7 @@ import { SyncError } from '../contracts/ports.js';
 import type { SchemaDifference } from '../contracts/schema-difference.js';
 import type { TableSchema } from '../contracts/table-schema.js';
 import { diffTableSchemas, driftMessage } from '../core/schema-diff.js';
+import { started } from '../core/started.js';
 import type { ActivityDeps } from './deps.js';
 
 /** The newest migration of the supabase-sync functions this worker needs on both projects. */
@@ -22,12 +23,12 @@ export interface SchemaCheck {
   differences: SchemaDifference[];
 }
 
-async function checkFunctions(deps: Pick<ActivityDeps, 'source' | 'target'>): Promise<void> {
-  for (const [role, project] of [
-    ['source', deps.source],
-    ['target', deps.target],
-  ] as const) {
-    const version = await project.functionsVersion();
+/** The version of each project's functions, checked in order (the source's error first). */
+async function checkFunctions(
+  versions: ReadonlyArray<readonly ['source' | 'target', Promise<number | null>]>,
+) {
+  for (const [role, reading] of versions) {
+    const version = await reading;
     if (version === null || version < FUNCTIONS_VERSION) {
       throw new SyncError(
         `the ${role} project has ${version === null ? 'supabase-sync functions older than 20261202120300' : `supabase-sync functions of ${version}`}, this worker needs those of ${FUNCTIONS_VERSION}: apply the migrations it lacks (npx supabase-sync migrate --apply --db-url …, or paste npx supabase-sync migrate into the SQL editor)`,
@@ -75,9 +76,16 @@ export async function checkSchema(
   deps: Pick<ActivityDeps, 'source' | 'target' | 'logger' | 'observeSchema'>,
   table: TableConfig,
 ): Promise<SchemaCheck> {
-  await checkFunctions(deps);
+  // The four reads at once (each a request to a project); their errors in the order a user fixes them.
+  const versions = [
+    ['source', started(() => deps.source.functionsVersion())],
+    ['target', started(() => deps.target.functionsVersion())],
+  ] as const;
+  const sourceSchema = started(() => deps.source.readSchema(table));
+  const targetSchema = started(() => deps.target.readSchema(table));
+  await checkFunctions(versions);
   const name = table.qualifiedName;
-  const source = await deps.source.readSchema(table);
+  const source = await sourceSchema;
   if (!source.exists) {
     throw new SyncError(
       `${name}: the table does not exist on the source project: create it there, or fix the name in the tables config`,
@@ -85,7 +93,7 @@ export async function checkSchema(
     );
   }
   checkKey(table, source);
-  const target = await deps.target.readSchema(table);
+  const target = await targetSchema;
   const differences = diffTableSchemas(source, target);
   deps.observeSchema?.(name, differences);
   if (differences.some((d) => d.blocking)) {
