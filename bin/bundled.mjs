@@ -49,19 +49,25 @@ export async function bundle(entry) {
   }
   await mkdir(cacheDir, { recursive: true });
   const temp = `${file}.${process.pid}.tmp.mjs`;
-  await esbuild.build({
-    entryPoints: [path.join(root, entry)],
-    outfile: temp,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: 'linked',
-    sourcesContent: false,
-    logLevel: 'silent',
-    plugins: [ownUrls],
-  });
+  try {
+    await esbuild.build({
+      entryPoints: [path.join(root, entry)],
+      outfile: temp,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      sourcemap: 'linked',
+      sourcesContent: false,
+      logLevel: 'silent',
+      plugins: [ownUrls],
+    });
+  } finally {
+    // esbuild's service is a child process that would otherwise live as long as this one: a
+    // worker started on new code kept it all its life (~16–30 MB of RSS).
+    await esbuild.stop();
+  }
   // The map's name inside the bundle is the temporary one: both files move.
   await rename(`${temp}.map`, `${file}.map`).catch(() => undefined);
   const code = await readFile(temp, 'utf8');
