@@ -30,7 +30,7 @@ import { HeldSignals } from './temporal/held-signals.js';
 import { LagHistory } from './temporal/lag-history.js';
 import { SyncMetrics } from './temporal/metrics.js';
 import { installRuntime } from './temporal/runtime.js';
-import { workflowBundle } from './temporal/workflow-bundle.js';
+import { workerWorkflowBundle } from './temporal/workflow-bundle.js';
 import { limitHeap, limitHeapAgain } from '../bin/heap-limits.mjs';
 import { realtimeProgressSignal, realtimeSubscribedSignal } from './workflows/messages.js';
 
@@ -187,7 +187,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     // A table's workflow tasks wait this long for the worker that ran its last one before another
     // takes them: when that worker died, a feed handed over to a survivor starts within seconds.
     stickyQueueScheduleToStartTimeout: '1s',
-    workflowBundle: options.workflowBundle ?? (await workflowBundle()),
+    workflowBundle: options.workflowBundle ?? (await workerWorkflowBundle()),
     activities,
     sinks: feedControlSinks(runningFeeds),
     dataConverter: dataConverterFor(config),
