@@ -3,6 +3,10 @@
 // (bin/bundled.mjs), as `npm start` and `npm run sync` do.
 import path from 'node:path';
 import { projectRoot, runBundled } from './bundled.mjs';
+import { limitHeap } from './heap-limits.mjs';
+
+/** The entry points that run a worker: its heaps' limits are set before any of its modules load. */
+const WORKERS = new Set(['src/sync.ts', 'src/start.ts']);
 
 const [entry] = process.argv.splice(2, 1);
 if (!entry || !entry.endsWith('.ts')) {
@@ -11,4 +15,6 @@ if (!entry || !entry.endsWith('.ts')) {
 }
 const file = path.resolve(entry);
 process.argv[1] = file;
-await runBundled(path.relative(projectRoot, file));
+const relative = path.relative(projectRoot, file);
+if (WORKERS.has(relative)) limitHeap();
+await runBundled(relative);

@@ -1,4 +1,5 @@
-// The version of the project's own TypeScript, as a short hash: the key of the bundles built from
+// The version of the project's own code (its TypeScript, and the launcher's modules that it
+// imports: bin/heap-limits.mjs), as a short hash: the key of the bundles built from
 // it and kept in node_modules/.cache/supabase-sync/ (bin/bundled.mjs: the entry points;
 // src/temporal/workflow-bundle.ts: the workflow bundle). Plain JavaScript, so that the launcher can
 // use it before any TypeScript runs.
@@ -18,13 +19,13 @@ async function tsFiles(dir) {
     entries.map((e) => {
       const full = path.join(dir, e.name);
       if (e.isDirectory()) return tsFiles(full);
-      return e.name.endsWith('.ts') ? [full] : [];
+      return e.name.endsWith('.ts') || e.name.endsWith('.mjs') ? [full] : [];
     }),
   );
   return nested.flat().sort();
 }
 
-/** A hash of `extra` and of every .ts file under `dirs` of `root` (names and contents). */
+/** A hash of `extra` and of every .ts and .mjs file under `dirs` of `root` (names and contents). */
 export async function sourceHash(root, dirs, extra) {
   const hash = createHash('sha256');
   hash.update(`${extra.join('\0')}\0`);

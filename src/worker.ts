@@ -30,8 +30,8 @@ import { HeldSignals } from './temporal/held-signals.js';
 import { LagHistory } from './temporal/lag-history.js';
 import { SyncMetrics } from './temporal/metrics.js';
 import { installRuntime } from './temporal/runtime.js';
-import { limitHeapGrowth } from './temporal/heap-growth.js';
-import { workflowBundle } from './temporal/workflow-bundle.js';
+import { workerWorkflowBundle } from './temporal/workflow-bundle.js';
+import { limitHeap, limitHeapAgain } from '../bin/heap-limits.mjs';
 import { realtimeProgressSignal, realtimeSubscribedSignal } from './workflows/messages.js';
 
 export { workflowsPath } from './temporal/workflow-bundle.js';
@@ -148,8 +148,8 @@ function createPresenceWorker(
 
 export async function createSyncWorker(options: SyncWorkerOptions): Promise<SyncWorker> {
   const { config, logger } = options;
-  // A long-running worker keeps ~1.3× its live heap, not V8's up to 4× (temporal/heap-growth.ts).
-  limitHeapGrowth();
+  // The heaps' growth limited (bin/heap-limits.mjs; `npm run sync` set it before its modules loaded).
+  limitHeap();
   installRuntime(logger, config);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const client = await connectClient(config, options.clientInterceptors);
@@ -187,7 +187,7 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     // A table's workflow tasks wait this long for the worker that ran its last one before another
     // takes them: when that worker died, a feed handed over to a survivor starts within seconds.
     stickyQueueScheduleToStartTimeout: '1s',
-    workflowBundle: options.workflowBundle ?? (await workflowBundle()),
+    workflowBundle: options.workflowBundle ?? (await workerWorkflowBundle()),
     activities,
     sinks: feedControlSinks(runningFeeds),
     dataConverter: dataConverterFor(config),
@@ -200,6 +200,8 @@ export async function createSyncWorker(options: SyncWorkerOptions): Promise<Sync
     shutdownGraceTime: '20s',
   });
   const presenceWorker = await createPresenceWorker(connection, config, identity, presenceQueue, activities);
+  // The workflow thread runs: V8 set the young generation's growth back when it made its isolate.
+  limitHeapAgain();
   let running: Promise<void> | undefined;
   return {
     worker,

@@ -10,11 +10,11 @@
  * concurrent workers never read half a file; older versions' bundles are removed). Where that folder cannot be written (a read-only
  * image), the worker bundles in memory as before.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkflowBundle, type WorkflowBundlePath } from '@temporalio/worker';
 import { cacheDirOf, sourceHash } from '../../bin/source-hash.mjs';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -29,9 +29,25 @@ async function cacheKey(): Promise<string> {
 
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
+const bundleFile = async () => path.join(cacheDir, `workflows-${await cacheKey()}.js`);
+
+/**
+ * The bundle for a worker made at once (src/worker.ts): a cached one as its file, which the SDK
+ * reads as it makes the worker, so that the worker holds no copy of its 2 MB of code (4 MB of
+ * heap) in its options all its life. (Callers that keep a bundle to make workers later, the tests,
+ * take the code: another version's process may remove the file meanwhile.)
+ */
+export async function workerWorkflowBundle(): Promise<WorkflowBundle | WorkflowBundlePath> {
+  const file = await bundleFile();
+  return access(file).then(
+    () => ({ codePath: file }),
+    () => workflowBundle(),
+  );
+}
+
 /** The bundle for the code as it is now: from the cache, else built (and cached when possible). */
 export async function workflowBundle(): Promise<WorkflowBundle> {
-  const file = path.join(cacheDir, `workflows-${await cacheKey()}.js`);
+  const file = await bundleFile();
   try {
     return { code: await readFile(file, 'utf8') };
   } catch {
