@@ -287,14 +287,7 @@ export class GapHealer {
     if (set.size > MAX_REMEMBERED) set.delete(set.values().next().value!);
   }
 
-  /**
-   * Forgets deliveries older than any listing can return. All of them: arrival is not version order
-   * (a check's heal marks its rows in key order, up to LIST_LIMIT of them, behind newer changes
-   * Realtime delivered): stopping at the first entry not older than the floor kept a heal's rows
-   * while one ahead of them was newer, on a quiet table until it changed again (2,000 keys each on
-   * 40 of the bench's 200 tables, 9 MB of heap). What
-   * is left after each look arrived within the margins, so a look costs about the changes since the last.
-   */
+  /** Forgets every delivery older than any listing can return (a heal marks rows out of version order). */
   private forget(): void {
     if (this.covered === null) return;
     const floor = reconcileFrom(this.covered, 2 * MARGIN_MS);
